@@ -1,0 +1,11 @@
+//! The gateway: the only public service.
+
+pub mod auth;
+pub mod domain;
+pub mod openapi;
+pub mod proxy;
+pub mod rate_limit;
+pub mod repo;
+pub mod routes;
+pub mod startup;
+pub mod state;

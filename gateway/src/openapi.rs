@@ -1,0 +1,464 @@
+//! The public OpenAPI document: the gateway's own routes from their annotations, plus every
+//! public route of the services behind it, from [`SERVICE_ROUTES`].
+//!
+//! A test compares this document with the route table, so a proxied prefix without
+//! documentation fails the build's tests.
+
+use utoipa::OpenApi;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder, SecurityRequirement};
+
+use crate::routes::{auth, health, users};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "UniLife + Medicine cabinet API", description = "Public API served by the gateway. Errors use one envelope: {code, message, detail, request_id}."),
+    paths(auth::register, auth::login, auth::refresh, auth::logout, users::get_me, users::update_me, health::get_health, health::get_health_compat),
+    components(schemas(shared_schemas::ErrorEnvelope)),
+    tags((name = "auth"), (name = "users"), (name = "health"), (name = "drugs"), (name = "medications"), (name = "assistant"), (name = "notifications"), (name = "legacy"))
+)]
+struct GatewayDoc;
+
+mod shared_schemas {
+    /// Every error answer.
+    #[derive(utoipa::ToSchema)]
+    #[allow(dead_code)]
+    pub struct ErrorEnvelope {
+        pub code: String,
+        pub message: String,
+        pub detail: String,
+        pub request_id: String,
+    }
+}
+
+/// (method, path, tag, summary, needs a bearer token) of every proxied public route.
+pub const SERVICE_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
+    (
+        "post",
+        "/api/v1/drugs/recognize",
+        "drugs",
+        "Recognise a medicine box from one to five photos (multipart field `files`)",
+        true,
+    ),
+    ("post", "/api/v1/drugs", "drugs", "Add a drug by hand", true),
+    (
+        "get",
+        "/api/v1/drugs",
+        "drugs",
+        "List and search the cabinet (q, status, sort, limit, cursor)",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/drugs/expiring",
+        "drugs",
+        "Drugs expiring within `days` (expired included)",
+        true,
+    ),
+    ("get", "/api/v1/drugs/{id}", "drugs", "One drug", true),
+    ("put", "/api/v1/drugs/{id}", "drugs", "Update a drug", true),
+    (
+        "delete",
+        "/api/v1/drugs/{id}",
+        "drugs",
+        "Delete a drug",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/drugs/{id}/images/{image_id}",
+        "drugs",
+        "A stored (normalised) image of the owner's drug",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/medications",
+        "medications",
+        "Create a medication plan",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/medications",
+        "medications",
+        "List medication plans",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/medications/adherence",
+        "medications",
+        "Adherence over a range (from, to)",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/medications/{id}",
+        "medications",
+        "One plan",
+        true,
+    ),
+    (
+        "put",
+        "/api/v1/medications/{id}",
+        "medications",
+        "Update a plan",
+        true,
+    ),
+    (
+        "delete",
+        "/api/v1/medications/{id}",
+        "medications",
+        "Delete a plan",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/doses",
+        "medications",
+        "Dose instances between from and to",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/doses/{dose_id}/taken",
+        "medications",
+        "Mark a dose taken (idempotent)",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/doses/{dose_id}/skipped",
+        "medications",
+        "Mark a dose skipped (idempotent)",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/doses/{dose_id}/snooze",
+        "medications",
+        "Snooze a dose",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/chat",
+        "assistant",
+        "Chat with the assistant (JSON, or SSE with stream:true)",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/conversations",
+        "assistant",
+        "Create a conversation",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/conversations",
+        "assistant",
+        "List conversations",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/conversations/{id}",
+        "assistant",
+        "One conversation",
+        true,
+    ),
+    (
+        "delete",
+        "/api/v1/conversations/{id}",
+        "assistant",
+        "Delete a conversation",
+        true,
+    ),
+    (
+        "put",
+        "/api/v1/conversations/{id}/title",
+        "assistant",
+        "Rename a conversation (?title=)",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/conversations/{id}/messages",
+        "assistant",
+        "Messages of a conversation",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/events",
+        "assistant",
+        "List events (start_date, end_date, status)",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/events",
+        "assistant",
+        "Create an event",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/events/today",
+        "assistant",
+        "Today's events in the user's time zone",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/events/conflicts",
+        "assistant",
+        "Events overlapping start_time..end_time",
+        true,
+    ),
+    ("get", "/api/v1/events/{id}", "assistant", "One event", true),
+    (
+        "put",
+        "/api/v1/events/{id}",
+        "assistant",
+        "Update an event",
+        true,
+    ),
+    (
+        "delete",
+        "/api/v1/events/{id}",
+        "assistant",
+        "Delete an event",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/events/{id}/complete",
+        "assistant",
+        "Complete an event",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/snapshots",
+        "assistant",
+        "Snapshots of chat turns that changed events",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/snapshots/{id}/revert",
+        "assistant",
+        "Restore events to a snapshot",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/snapshots/undo",
+        "assistant",
+        "Undo the last change",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/diaries",
+        "assistant",
+        "Recent diaries",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/diaries/generate",
+        "assistant",
+        "Write the diary of a date",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/diaries/profile/evolution",
+        "assistant",
+        "How the profile changed",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/diaries/profile/analyze",
+        "assistant",
+        "Run a daily or weekly profile analysis",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/diaries/{date}",
+        "assistant",
+        "The diary of a date",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/users/me/profile",
+        "assistant",
+        "The user's profile",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/notifications",
+        "notifications",
+        "Inbox (unread=)",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/notifications/{id}/read",
+        "notifications",
+        "Mark a notification read",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/devices",
+        "notifications",
+        "Register a delivery target (webhook)",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/devices",
+        "notifications",
+        "List delivery targets",
+        true,
+    ),
+    (
+        "delete",
+        "/api/v1/devices/{id}",
+        "notifications",
+        "Remove a delivery target",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/jobs/runs",
+        "notifications",
+        "Recent job runs with counts",
+        true,
+    ),
+    (
+        "post",
+        "/api/drugs/upload",
+        "legacy",
+        "drug-serve: upload images (when legacy routes are enabled)",
+        false,
+    ),
+    (
+        "post",
+        "/api/drugs/analyze-batch",
+        "legacy",
+        "drug-serve: analyse uploaded images together",
+        false,
+    ),
+    (
+        "post",
+        "/api/drugs/{image_id}/analyze",
+        "legacy",
+        "drug-serve: analyse one image",
+        false,
+    ),
+    (
+        "get",
+        "/api/drugs",
+        "legacy",
+        "drug-serve: list drugs",
+        false,
+    ),
+    (
+        "get",
+        "/api/drugs/expiring",
+        "legacy",
+        "drug-serve: drugs expiring within 30 days",
+        false,
+    ),
+    (
+        "get",
+        "/api/drugs/search",
+        "legacy",
+        "drug-serve: search by name",
+        false,
+    ),
+    (
+        "put",
+        "/api/drugs/{id}",
+        "legacy",
+        "drug-serve: update a drug",
+        false,
+    ),
+    (
+        "delete",
+        "/api/drugs/{id}",
+        "legacy",
+        "drug-serve: delete a drug",
+        false,
+    ),
+    (
+        "get",
+        "/uploads/{file}",
+        "legacy",
+        "drug-serve: a stored image",
+        false,
+    ),
+];
+
+fn method(name: &str) -> HttpMethod {
+    match name {
+        "post" => HttpMethod::Post,
+        "put" => HttpMethod::Put,
+        "delete" => HttpMethod::Delete,
+        "patch" => HttpMethod::Patch,
+        _ => HttpMethod::Get,
+    }
+}
+
+/// Build the whole document once at start; it is served from memory.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = GatewayDoc::openapi();
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .build(),
+        ),
+    );
+    let error = ResponseBuilder::new()
+        .description("Error envelope")
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorEnvelope")))
+                .build(),
+        )
+        .build();
+    for (m, path, tag, summary, secured) in SERVICE_ROUTES {
+        let mut op = OperationBuilder::new()
+            .tag(*tag)
+            .summary(Some(*summary))
+            .response("200", ResponseBuilder::new().description("Success").build())
+            .response("default", error.clone());
+        if *secured {
+            op = op.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+        }
+        let item = PathItem::new(method(m), op.build());
+        match doc.paths.paths.get_mut(*path) {
+            Some(existing) => existing.merge_operations(item),
+            None => {
+                doc.paths.paths.insert((*path).to_owned(), item);
+            }
+        }
+    }
+    doc
+}

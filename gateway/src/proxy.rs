@@ -1,0 +1,310 @@
+//! Routing by path prefix and the streaming reverse proxy.
+//!
+//! Bodies stream both ways through bounded buffers: an upload is pumped from actix's payload
+//! into a small channel that reqwest reads, and the upstream answer is relayed chunk by chunk
+//! (an SSE reply reaches the client as the model writes it). Hop-by-hop headers are dropped,
+//! only an allowlist of client headers is forwarded, and the internal token, trace context
+//! and request id are added.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use actix_web::body::SizedStream;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use bytes::Bytes;
+use futures_util::{StreamExt, TryStreamExt};
+use shared::ApiError;
+use shared::internal_client::Peer;
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::auth::AuthUser;
+use crate::state::AppState;
+
+/// Client headers that reach a service. Everything else (cookies, authorization, any
+/// `x-internal-*`, `x-fc-*`, forwarded or trace headers a client made up) is dropped.
+const FORWARDED_REQUEST_HEADERS: &[&str] = &[
+    "accept",
+    "accept-language",
+    "cache-control",
+    "content-length",
+    "content-type",
+    "if-match",
+    "if-modified-since",
+    "if-none-match",
+    "last-event-id",
+    "range",
+    "user-agent",
+];
+
+/// Connection-level headers (RFC 9110 §7.6.1) never relayed in either direction.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// A user's access token is required; the call is made for that user.
+    User,
+    /// Legacy drug-serve routes: no token, acting as the configured legacy account.
+    Legacy,
+}
+
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub prefix: String,
+    pub peer: Peer,
+    pub timeout: Duration,
+    pub access: Access,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RouteTable {
+    routes: Vec<Route>,
+}
+
+impl RouteTable {
+    pub fn add(&mut self, prefix: &str, peer: &Peer, timeout: Duration, access: Access) {
+        self.routes.push(Route {
+            prefix: prefix.to_owned(),
+            peer: peer.clone(),
+            timeout,
+            access,
+        });
+        // Longest prefix first, so `/api/v1/drugs/recognize` beats `/api/v1/drugs`.
+        self.routes
+            .sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()));
+    }
+
+    pub fn find(&self, path: &str) -> Option<&Route> {
+        self.routes.iter().find(|r| {
+            path.strip_prefix(r.prefix.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+    }
+
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+}
+
+/// The gateway's default service: proxy a known prefix, 404 otherwise.
+pub async fn forward(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(route) = state.routes.find(req.path()) else {
+        return Err(ApiError::not_found(
+            "not_found",
+            "no such route or resource",
+        ));
+    };
+    let user = match route.access {
+        Access::User => AuthUser::authenticate(&req, &state)?.id,
+        Access::Legacy => state.legacy_user().await?,
+    };
+    let declared_len = req
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared_len.is_some_and(|n| n > state.max_body_bytes) {
+        return Err(too_large());
+    }
+
+    let mut url = format!("{}{}", route.peer.base_url, req.path());
+    if let Some(query) = req.uri().query() {
+        url.push('?');
+        url.push_str(query);
+    }
+    let mut headers = reqwest::header::HeaderMap::new();
+    for (name, value) in req.headers() {
+        if FORWARDED_REQUEST_HEADERS.contains(&name.as_str())
+            && let (Ok(n), Ok(v)) = (
+                reqwest::header::HeaderName::from_bytes(name.as_str().as_bytes()),
+                reqwest::header::HeaderValue::from_bytes(value.as_bytes()),
+            )
+        {
+            headers.append(n, v);
+        }
+    }
+    if let Ok(v) = reqwest::header::HeaderValue::from_str(&state.client_ip(&req).to_string()) {
+        headers.insert("x-forwarded-for", v);
+    }
+    state
+        .internal
+        .decorate(&mut headers, route.peer.name, Some(user));
+
+    let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
+        .map_err(ApiError::internal)?;
+    let mut upstream = state
+        .internal
+        .http()
+        .request(method, url)
+        .headers(headers)
+        .timeout(route.timeout);
+    let overflow = Arc::new(AtomicBool::new(false));
+    if has_body(&req) {
+        upstream = upstream.body(reqwest::Body::wrap_stream(pump(
+            payload,
+            state.max_body_bytes,
+            overflow.clone(),
+        )));
+    }
+
+    let response = upstream.send().await.map_err(|e| {
+        if overflow.load(Ordering::Relaxed) {
+            too_large()
+        } else {
+            classify(&route.peer, &e)
+        }
+    })?;
+    Ok(relay(response))
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "request body is too large",
+    )
+}
+
+fn has_body(req: &HttpRequest) -> bool {
+    let chunked = req
+        .headers()
+        .get("transfer-encoding")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    let length = req
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    chunked || length > 0
+}
+
+/// Move the client's body into a bounded channel that reqwest can read from another task.
+/// At most a few chunks are ever held, whatever the body's size.
+fn pump(
+    mut payload: web::Payload,
+    limit: u64,
+    overflow: Arc<AtomicBool>,
+) -> ReceiverStream<Result<Bytes, std::io::Error>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    actix_web::rt::spawn(async move {
+        let mut seen: u64 = 0;
+        while let Some(chunk) = payload.next().await {
+            let item = match chunk {
+                Ok(bytes) => {
+                    seen += bytes.len() as u64;
+                    if seen > limit {
+                        overflow.store(true, Ordering::Relaxed);
+                        Err(std::io::Error::other(
+                            "request body exceeds the gateway limit",
+                        ))
+                    } else {
+                        Ok(bytes)
+                    }
+                }
+                Err(e) => Err(std::io::Error::other(e.to_string())),
+            };
+            let stop = item.is_err();
+            if tx.send(item).await.is_err() || stop {
+                break;
+            }
+        }
+    });
+    ReceiverStream::new(rx)
+}
+
+fn classify(peer: &Peer, err: &reqwest::Error) -> ApiError {
+    let cause = format_args!("{} ({}): {err}", peer.name, peer.base_url);
+    if err.is_timeout() {
+        ApiError::gateway_timeout("upstream_timeout", cause)
+    } else if err.is_connect() {
+        ApiError::bad_gateway("upstream_unavailable", cause)
+    } else {
+        ApiError::bad_gateway("upstream_error", cause)
+    }
+}
+
+fn relay(response: reqwest::Response) -> HttpResponse {
+    let status =
+        StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut out = HttpResponse::build(status);
+    let connection_listed: Vec<String> = response
+        .headers()
+        .get_all("connection")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(',').map(|s| s.trim().to_ascii_lowercase()))
+        .collect();
+    for (name, value) in response.headers() {
+        let n = name.as_str();
+        if HOP_BY_HOP.contains(&n)
+            || n == "content-length"
+            || connection_listed.iter().any(|c| c == n)
+        {
+            continue;
+        }
+        out.append_header((n, value.as_bytes()));
+    }
+    let length = response.content_length();
+    let body = response.bytes_stream().map_err(|e| {
+        tracing::warn!(error = %e, "upstream body interrupted");
+        actix_web::error::ErrorBadGateway("upstream body interrupted")
+    });
+    match length {
+        Some(n) => out.body(SizedStream::new(n, body.boxed_local())),
+        None => out.streaming(body),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_longest_matching_prefix_wins_and_boundaries_are_respected() {
+        let drugs = Peer::new("drugs", "http://d");
+        let chat = Peer::new("chat", "http://c");
+        let mut table = RouteTable::default();
+        table.add(
+            "/api/v1/drugs",
+            &drugs,
+            Duration::from_secs(1),
+            Access::User,
+        );
+        table.add(
+            "/api/v1/drugs/recognize",
+            &drugs,
+            Duration::from_secs(9),
+            Access::User,
+        );
+        table.add("/api/v1/chat", &chat, Duration::from_secs(5), Access::User);
+        assert_eq!(
+            table.find("/api/v1/drugs/recognize").unwrap().timeout,
+            Duration::from_secs(9)
+        );
+        assert_eq!(
+            table.find("/api/v1/drugs/42").unwrap().timeout,
+            Duration::from_secs(1)
+        );
+        assert_eq!(table.find("/api/v1/drugs").unwrap().peer.name, "drugs");
+        assert!(table.find("/api/v1/drugsx").is_none());
+        assert!(table.find("/api/v1/chatty").is_none());
+        assert!(table.find("/api/v2/drugs").is_none());
+    }
+}

@@ -1,0 +1,70 @@
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+};
+use shared::entities::user::{self, Entity as Users};
+use uuid::Uuid;
+
+pub struct NewUser {
+    pub login: String,
+    pub email: Option<String>,
+    pub password_hash: String,
+    pub nickname: Option<String>,
+    pub timezone: String,
+}
+
+pub async fn insert(db: &DatabaseConnection, new: NewUser) -> Result<user::Model, DbErr> {
+    let now = Utc::now();
+    user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        login: Set(new.login),
+        email: Set(new.email),
+        password_hash: Set(new.password_hash),
+        nickname: Set(new.nickname),
+        timezone: Set(new.timezone),
+        avatar_url: Set(None),
+        preferences: Set(serde_json::json!({})),
+        is_admin: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        last_active_at: Set(Some(now)),
+    }
+    .insert(db)
+    .await
+}
+
+pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<user::Model>, DbErr> {
+    Users::find_by_id(id).one(db).await
+}
+
+pub async fn find_by_login(
+    db: &DatabaseConnection,
+    login: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    Users::find()
+        .filter(user::Column::Login.eq(login))
+        .one(db)
+        .await
+}
+
+pub async fn find_by_email(
+    db: &DatabaseConnection,
+    email: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    Users::find()
+        .filter(user::Column::Email.eq(email))
+        .one(db)
+        .await
+}
+
+pub async fn touch(db: &DatabaseConnection, id: Uuid) -> Result<(), DbErr> {
+    Users::update_many()
+        .col_expr(
+            user::Column::LastActiveAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(user::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}

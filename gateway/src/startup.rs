@@ -1,0 +1,146 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, http, web};
+use sea_orm::DatabaseConnection;
+use shared::config::Settings;
+use shared::internal_auth::InternalTokens;
+use shared::internal_client::{InternalClient, Peer};
+use shared::server::{Application, StartupError, bind, local_port, workers};
+
+use crate::auth::JwtKeys;
+use crate::proxy::{Access, RouteTable};
+use crate::rate_limit::{Limits, spawn_pruner};
+use crate::state::{AppState, LegacyAccount};
+
+pub const SERVICE_NAME: &str = "gateway";
+
+/// Public prefixes and the service behind each.
+const DRUGS_PREFIXES: &[&str] = &["/api/v1/drugs", "/api/v1/medications", "/api/v1/doses"];
+const CHAT_PREFIXES: &[&str] = &[
+    "/api/v1/chat",
+    "/api/v1/conversations",
+    "/api/v1/events",
+    "/api/v1/snapshots",
+    "/api/v1/diaries",
+    "/api/v1/users/me/profile",
+];
+const SCHEDULER_PREFIXES: &[&str] = &["/api/v1/notifications", "/api/v1/devices", "/api/v1/jobs"];
+const LEGACY_PREFIXES: &[&str] = &["/api/drugs", "/uploads"];
+
+pub fn route_table(settings: &Settings) -> RouteTable {
+    let s = &settings.services;
+    let default = Duration::from_secs(s.default_timeout_secs);
+    let upload = Duration::from_secs(s.upload_timeout_secs);
+    let drugs = Peer::new("drugs", &s.drugs);
+    let chat = Peer::new("chat", &s.chat);
+    let scheduler = Peer::new("scheduler", &s.scheduler);
+    let mut table = RouteTable::default();
+    for p in DRUGS_PREFIXES {
+        table.add(p, &drugs, default, Access::User);
+    }
+    table.add("/api/v1/drugs/recognize", &drugs, upload, Access::User);
+    for p in CHAT_PREFIXES {
+        table.add(p, &chat, default, Access::User);
+    }
+    // Chat replies stream for as long as the model writes.
+    table.add(
+        "/api/v1/chat",
+        &chat,
+        Duration::from_secs(s.stream_timeout_secs),
+        Access::User,
+    );
+    for p in SCHEDULER_PREFIXES {
+        table.add(p, &scheduler, default, Access::User);
+    }
+    if settings.legacy.enabled {
+        for p in LEGACY_PREFIXES {
+            table.add(p, &drugs, upload, Access::Legacy);
+        }
+    }
+    table
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(vec!["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+        .allowed_headers(vec![
+            http::header::AUTHORIZATION,
+            http::header::CONTENT_TYPE,
+            http::header::ACCEPT,
+        ])
+        .expose_headers(vec!["x-request-id", "retry-after"])
+        .max_age(3600);
+    if origins.iter().any(|o| o == "*") {
+        cors = cors.allow_any_origin();
+    } else {
+        for origin in origins {
+            cors = cors.allowed_origin(origin);
+        }
+    }
+    cors
+}
+
+pub fn state(settings: &Settings, db: DatabaseConnection) -> Result<AppState, StartupError> {
+    let tokens = Arc::new(InternalTokens::new(
+        &settings.auth.internal_secret,
+        settings.auth.internal_token_ttl_secs,
+    ));
+    // No client-wide timeout: each route sets its own.
+    let internal = InternalClient::new(tokens, SERVICE_NAME, Duration::from_secs(3600))
+        .map_err(|e| StartupError::Other(format!("http client: {e}")))?;
+    let s = &settings.services;
+    Ok(AppState {
+        db,
+        jwt: JwtKeys::new(
+            &settings.auth.jwt_secret,
+            &settings.auth.jwt_algorithm,
+            settings.auth.jwt_expire_minutes,
+            settings.auth.refresh_expire_days,
+        ),
+        limits: Arc::new(Limits::new(&settings.rate_limit)),
+        internal,
+        routes: route_table(settings),
+        peers: vec![
+            ("drugs", Peer::new("drugs", &s.drugs)),
+            ("chat", Peer::new("chat", &s.chat)),
+            ("scheduler", Peer::new("scheduler", &s.scheduler)),
+        ],
+        trust_forwarded_for: settings.rate_limit.trust_forwarded_for,
+        legacy: settings
+            .legacy
+            .enabled
+            .then(|| LegacyAccount::new(settings.legacy.account.clone())),
+        max_body_bytes: (settings.storage.max_file_size as u64) * 5 + 1024 * 1024,
+    })
+}
+
+pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
+    let db = shared::server::database(settings).await?;
+    let state = web::Data::new(state(settings, db)?);
+    spawn_pruner(state.limits.clone());
+    let listener = bind(&settings.server.host, settings.server.port)?;
+    let port = local_port(&listener);
+    let (json, path, query) = shared::error::extractor_configs(settings.server.json_limit);
+    let origins = settings.cors.allowed_origins.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(cors(&origins))
+            .wrap(from_fn(shared::middleware::request_context))
+            .app_data(state.clone())
+            .app_data(json.clone())
+            .app_data(path.clone())
+            .app_data(query.clone())
+            .configure(shared::lifecycle::configure)
+            .configure(crate::routes::configure)
+            .default_service(web::to(crate::proxy::forward))
+    })
+    .listen(listener)?
+    .workers(workers(settings.server.workers))
+    .disable_signals()
+    .shutdown_timeout(10)
+    .run();
+    Ok(Application::new(port, server))
+}

@@ -1,0 +1,13 @@
+//! Gateway end-to-end tests: real sockets, a real database (SQLite, or PostgreSQL with
+//! `TEST_DATABASE_URL`), real services or a small fake upstream behind the proxy.
+
+mod auth;
+mod errors;
+mod health;
+mod helpers;
+mod openapi;
+mod proxy;
+mod rate_limits;
+mod trace_propagation;
+mod upstream;
+mod users;

@@ -1,0 +1,281 @@
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use reqwest::StatusCode;
+use serde_json::Value;
+use shared::internal_auth::InternalTokens;
+
+use crate::helpers::{CLOSED, assert_envelope, spawn_app_with};
+use crate::upstream::spawn_upstream;
+
+#[tokio::test]
+async fn the_proxy_forwards_an_allowlist_adds_an_internal_token_and_drops_spoofed_headers() {
+    let upstream = spawn_upstream().await;
+    let base = upstream.base_url.clone();
+    let app = spawn_app_with(|s| s.services.drugs = base).await;
+    let session = app.register("kim").await;
+
+    let spoofed_token = InternalTokens::new(&app.settings.auth.internal_secret, 60).mint(
+        "gateway",
+        "drugs",
+        Some(uuid::Uuid::new_v4()),
+    );
+    let res = app
+        .client
+        .post(app.url("/api/v1/drugs/echo?x=1&y=%E8%8D%AF"))
+        .bearer_auth(&session.access)
+        .header("x-internal-token", &spoofed_token)
+        .header("x-user-id", "someone-else")
+        .header("x-fc-access-key-id", "stolen")
+        .header("cookie", "session=abc")
+        .header("proxy-authorization", "Basic Zm9vOmJhcg==")
+        .header("x-forwarded-for", "6.6.6.6")
+        .header("accept-language", "zh-CN")
+        .header("content-type", "application/json")
+        .body("{\"a\":1}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let echo: Value = res.json().await.unwrap();
+    let headers = echo["headers"].as_object().unwrap();
+    assert_eq!(echo["method"], "POST");
+    assert_eq!(echo["query"], "x=1&y=%E8%8D%AF");
+    assert_eq!(echo["body_len"], 7);
+    assert_eq!(headers["accept-language"], "zh-CN");
+    for dropped in [
+        "x-user-id",
+        "x-fc-access-key-id",
+        "cookie",
+        "proxy-authorization",
+        "authorization",
+    ] {
+        assert!(
+            !headers.contains_key(dropped),
+            "{dropped} was forwarded: {headers:?}"
+        );
+    }
+    assert_ne!(
+        headers["x-forwarded-for"], "6.6.6.6",
+        "the client cannot choose its address"
+    );
+    assert!(headers.contains_key("traceparent"));
+    assert!(headers.contains_key("x-request-id"));
+
+    let token = headers["x-internal-token"].as_str().unwrap();
+    assert_ne!(token, spoofed_token);
+    let claims = InternalTokens::new(&app.settings.auth.internal_secret, 60)
+        .verify(token, "drugs")
+        .unwrap();
+    assert_eq!(claims.sub.unwrap().to_string(), session.user_id);
+    assert_eq!(claims.iss, "gateway");
+}
+
+#[tokio::test]
+async fn proxied_routes_need_a_valid_access_token() {
+    let upstream = spawn_upstream().await;
+    let base = upstream.base_url.clone();
+    let app = spawn_app_with(|s| s.services.drugs = base).await;
+    let res = app
+        .client
+        .get(app.url("/api/v1/drugs/echo"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        assert_envelope(res, StatusCode::UNAUTHORIZED).await,
+        "missing_token"
+    );
+}
+
+#[tokio::test]
+async fn hop_by_hop_response_headers_are_stripped() {
+    let upstream = spawn_upstream().await;
+    let base = upstream.base_url.clone();
+    let app = spawn_app_with(|s| s.services.drugs = base).await;
+    let session = app.register("lena").await;
+    let res = app.get_authed("/api/v1/drugs/hop", &session.access).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["x-upstream"], "kept");
+    for hop in ["keep-alive", "proxy-authenticate", "trailer"] {
+        assert!(res.headers().get(hop).is_none(), "{hop} leaked");
+    }
+}
+
+#[tokio::test]
+async fn a_refused_upstream_is_502_and_a_slow_one_504() {
+    let upstream = spawn_upstream().await;
+    let base = upstream.base_url.clone();
+    let app = spawn_app_with(|s| {
+        s.services.drugs = base;
+        s.services.chat = CLOSED.into();
+        s.services.default_timeout_secs = 1;
+    })
+    .await;
+    let session = app.register("mallory").await;
+    let res = app
+        .get_authed("/api/v1/conversations", &session.access)
+        .await;
+    assert_eq!(
+        assert_envelope(res, StatusCode::BAD_GATEWAY).await,
+        "upstream_unavailable"
+    );
+    let res = app.get_authed("/api/v1/drugs/slow", &session.access).await;
+    assert_eq!(
+        assert_envelope(res, StatusCode::GATEWAY_TIMEOUT).await,
+        "upstream_timeout"
+    );
+}
+
+#[tokio::test]
+async fn sse_reaches_the_client_chunk_by_chunk_before_the_upstream_finishes() {
+    let upstream = spawn_upstream().await;
+    let base = upstream.base_url.clone();
+    let app = spawn_app_with(|s| s.services.chat = base).await;
+    let session = app.register("nina").await;
+    let res = app
+        .client
+        .get(app.url("/api/v1/chat/sse"))
+        .bearer_auth(&session.access)
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "text/event-stream");
+    let mut body = res.bytes_stream();
+    let first = tokio::time::timeout(Duration::from_secs(5), body.next())
+        .await
+        .expect("first event arrives while the upstream is still open")
+        .unwrap()
+        .unwrap();
+    assert_eq!(&first[..], b"event: delta\ndata: first\n\n");
+    assert_eq!(
+        upstream.state.sse_finished.load(Ordering::SeqCst),
+        0,
+        "upstream has not finished"
+    );
+    upstream.state.release_sse.notify_one();
+    let mut rest = Vec::new();
+    while let Some(chunk) = body.next().await {
+        rest.extend_from_slice(&chunk.unwrap());
+    }
+    assert_eq!(&rest[..], b"event: done\ndata: second\n\n");
+}
+
+#[tokio::test]
+async fn a_body_over_the_gateway_limit_is_413_before_reaching_the_service() {
+    let upstream = spawn_upstream().await;
+    let base = upstream.base_url.clone();
+    let app = spawn_app_with(|s| {
+        s.services.drugs = base;
+        s.storage.max_file_size = 1024;
+    })
+    .await;
+    let session = app.register("peggy").await;
+    // Limit: five files of 1 KiB plus 1 MiB of multipart overhead.
+    let declared = app
+        .client
+        .post(app.url("/api/v1/drugs/count"))
+        .bearer_auth(&session.access)
+        .body(vec![0u8; 2 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        assert_envelope(declared, StatusCode::PAYLOAD_TOO_LARGE).await,
+        "payload_too_large"
+    );
+    assert_eq!(
+        upstream.state.received.load(Ordering::SeqCst),
+        0,
+        "refused before any byte was relayed"
+    );
+
+    // Without a Content-Length the limit is enforced while the body streams.
+    let chunks = futures_util::stream::iter(
+        (0..64).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![1u8; 64 * 1024]))),
+    );
+    let streamed = app
+        .client
+        .post(app.url("/api/v1/drugs/count"))
+        .bearer_auth(&session.access)
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        assert_envelope(streamed, StatusCode::PAYLOAD_TOO_LARGE).await,
+        "payload_too_large"
+    );
+    assert!(upstream.state.received.load(Ordering::SeqCst) <= 1024 * 1024 + 5 * 1024);
+}
+
+#[tokio::test]
+async fn legacy_routes_are_proxied_only_when_enabled_and_act_as_the_legacy_account() {
+    let upstream = spawn_upstream().await;
+    let base = upstream.base_url.clone();
+    let off = spawn_app_with(|s| s.services.drugs = base.clone()).await;
+    let res = off
+        .client
+        .get(off.url("/api/drugs/echo"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        assert_envelope(res, StatusCode::NOT_FOUND).await,
+        "not_found"
+    );
+
+    let on = spawn_app_with(|s| {
+        s.services.drugs = base;
+        s.legacy.enabled = true;
+        s.legacy.account = "drugserve".into();
+    })
+    .await;
+    let res = on
+        .client
+        .get(on.url("/api/drugs/echo"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let echo: Value = res.json().await.unwrap();
+    let token = echo["headers"]["x-internal-token"].as_str().unwrap();
+    let claims = InternalTokens::new(&on.settings.auth.internal_secret, 60)
+        .verify(token, "drugs")
+        .unwrap();
+    let account = gateway::repo::users::find_by_login(&on.db, "drugserve")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claims.sub, Some(account.id));
+}
+
+#[tokio::test]
+async fn cors_allows_configured_origins_only() {
+    let app = spawn_app_with(|s| s.cors.allowed_origins = vec!["https://app.example".into()]).await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/api/v1/auth/login"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+    };
+    let ok = preflight("https://app.example").await.unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert_eq!(
+        ok.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
+    let denied = preflight("https://evil.example").await.unwrap();
+    assert!(
+        denied
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}

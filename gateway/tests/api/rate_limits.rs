@@ -1,0 +1,100 @@
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{assert_envelope, spawn_app_with};
+
+async fn assert_429(res: reqwest::Response) {
+    let retry_after: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert_eq!(
+        assert_envelope(res, StatusCode::TOO_MANY_REQUESTS).await,
+        "rate_limited"
+    );
+}
+
+#[tokio::test]
+async fn login_attempts_from_one_address_are_limited_with_retry_after() {
+    let app = spawn_app_with(|s| {
+        s.rate_limit.auth_per_ip_per_minute = 3;
+        s.rate_limit.auth_per_account_per_minute = 100;
+    })
+    .await;
+    for i in 0..3 {
+        let res = app
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({"user_id": format!("u{i}xx"), "password": "whatever1"}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"user_id": "u9xx", "password": "whatever1"}),
+        )
+        .await;
+    assert_429(res).await;
+}
+
+#[tokio::test]
+async fn login_attempts_against_one_account_are_limited() {
+    let app = spawn_app_with(|s| {
+        s.rate_limit.auth_per_ip_per_minute = 100;
+        s.rate_limit.auth_per_account_per_minute = 2;
+    })
+    .await;
+    for _ in 0..2 {
+        let res = app
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({"user_id": "victim", "password": "guess1234"}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"user_id": "VICTIM", "password": "guess1234"}),
+        )
+        .await;
+    assert_429(res).await;
+    let other = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"user_id": "someone", "password": "guess1234"}),
+        )
+        .await;
+    assert_eq!(
+        other.status(),
+        StatusCode::UNAUTHORIZED,
+        "other accounts are not affected"
+    );
+}
+
+#[tokio::test]
+async fn a_user_over_the_global_budget_gets_429() {
+    let app = spawn_app_with(|s| s.rate_limit.user_per_minute = 5).await;
+    let session = app.register("busy").await;
+    for _ in 0..5 {
+        assert_eq!(
+            app.get_authed("/api/v1/users/me", &session.access)
+                .await
+                .status(),
+            StatusCode::OK
+        );
+    }
+    assert_429(app.get_authed("/api/v1/users/me", &session.access).await).await;
+    let other = app.register("calm").await;
+    assert_eq!(
+        app.get_authed("/api/v1/users/me", &other.access)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}

@@ -1,0 +1,135 @@
+//! A small fake service for proxy tests: echoes what it received, counts streamed uploads,
+//! streams SSE under the test's control, and can be slow.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use serde_json::json;
+use tokio::sync::Notify;
+
+#[derive(Default)]
+pub struct UpstreamState {
+    pub received: AtomicU64,
+    pub release_sse: Notify,
+    pub sse_finished: AtomicU64,
+}
+
+pub struct Upstream {
+    pub base_url: String,
+    pub state: Arc<UpstreamState>,
+}
+
+async fn echo(req: HttpRequest, body: Bytes) -> HttpResponse {
+    let headers: serde_json::Map<String, serde_json::Value> = req
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                json!(v.to_str().unwrap_or("<binary>")),
+            )
+        })
+        .collect();
+    HttpResponse::Ok().json(json!({
+        "method": req.method().as_str(),
+        "path": req.path(),
+        "query": req.query_string(),
+        "headers": headers,
+        "body_len": body.len(),
+    }))
+}
+
+async fn count(mut payload: web::Payload, state: web::Data<Arc<UpstreamState>>) -> HttpResponse {
+    let mut total = 0u64;
+    while let Some(chunk) = payload.next().await {
+        let Ok(chunk) = chunk else {
+            return HttpResponse::BadRequest().finish();
+        };
+        total += chunk.len() as u64;
+        state
+            .received
+            .fetch_add(chunk.len() as u64, Ordering::SeqCst);
+    }
+    HttpResponse::Ok().json(json!({"bytes": total}))
+}
+
+async fn sse(state: web::Data<Arc<UpstreamState>>) -> HttpResponse {
+    let state = state.get_ref().clone();
+    let stream = async_stream(state);
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("cache-control", "no-cache"))
+        .streaming(stream)
+}
+
+fn async_stream(
+    state: Arc<UpstreamState>,
+) -> impl futures_util::Stream<Item = Result<Bytes, actix_web::Error>> {
+    futures_util::stream::unfold(0u8, move |step| {
+        let state = state.clone();
+        async move {
+            match step {
+                0 => Some((Ok(Bytes::from_static(b"event: delta\ndata: first\n\n")), 1)),
+                1 => {
+                    state.release_sse.notified().await;
+                    Some((Ok(Bytes::from_static(b"event: done\ndata: second\n\n")), 2))
+                }
+                _ => {
+                    state.sse_finished.store(1, Ordering::SeqCst);
+                    None
+                }
+            }
+        }
+    })
+}
+
+async fn slow() -> HttpResponse {
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    HttpResponse::Ok().finish()
+}
+
+async fn hop_by_hop() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("keep-alive", "timeout=5"))
+        .insert_header(("proxy-authenticate", "Basic"))
+        .insert_header(("trailer", "x-checksum"))
+        .insert_header(("x-upstream", "kept"))
+        .json(json!({"ok": true}))
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "up"}))
+}
+
+pub async fn spawn_upstream() -> Upstream {
+    let state = Arc::new(UpstreamState::default());
+    let data = web::Data::new(state.clone());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
+            .route("/healthz", web::get().to(healthz))
+            .route("/api/v1/drugs/echo", web::to(echo))
+            .route("/api/v1/drugs/count", web::post().to(count))
+            .route("/api/v1/drugs/slow", web::get().to(slow))
+            .route("/api/v1/drugs/hop", web::get().to(hop_by_hop))
+            .route("/api/v1/chat/sse", web::get().to(sse))
+            .route("/api/drugs/echo", web::to(echo))
+    })
+    .listen(listener)
+    .expect("listen")
+    .workers(1)
+    .disable_signals()
+    .run();
+    tokio::spawn(server);
+    Upstream {
+        base_url: format!("http://127.0.0.1:{port}"),
+        state,
+    }
+}

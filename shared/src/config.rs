@@ -1,0 +1,555 @@
+//! Typed settings, loaded once at start.
+//!
+//! Sources, later ones winning: built-in defaults → optional TOML file (`APP_CONFIG_FILE`
+//! or `--config`) → the original products' flat variable names (`DATABASE_URL`,
+//! `JWT_SECRET_KEY`, ...) → `APP__SECTION__KEY` variables → the platform's port variables
+//! (`FC_SERVER_PORT`, then `FC_CUSTOM_LISTEN_PORT`, then `PORT`).
+//!
+//! Unknown keys are an error (typos in a deploy file must not be silently ignored), and a
+//! production run refuses to start with a default or empty secret.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use config::{Config, Environment as EnvSource, File, FileFormat};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// The development-only secret shipped in the defaults. Production refuses it.
+pub const DEV_SECRET: &str = "dev-only-insecure-secret-change-me";
+
+/// Flat variable names of the original products, mapped to their place in [`Settings`].
+///
+/// Earlier entries of the same key lose to later ones: `POSTGRESQL_URL` (UniLife) is read
+/// before `DATABASE_URL` (drug-serve), so `DATABASE_URL` wins when both are set.
+pub const FLAT_ALIASES: &[(&str, &str)] = &[
+    ("POSTGRESQL_URL", "database.url"),
+    ("DATABASE_URL", "database.url"),
+    ("API_BASE_URL", "llm_vision.base_url"),
+    ("API_KEY", "llm_vision.api_key"),
+    ("MODEL_ID", "llm_vision.model"),
+    ("UPLOAD_DIR", "storage.upload_dir"),
+    ("MAX_FILE_SIZE", "storage.max_file_size"),
+    ("DEEPSEEK_API_KEY", "llm_chat.api_key"),
+    ("DEEPSEEK_BASE_URL", "llm_chat.base_url"),
+    ("DEEPSEEK_MODEL", "llm_chat.model"),
+    ("JWT_SECRET_KEY", "auth.jwt_secret"),
+    ("JWT_ALGORITHM", "auth.jwt_algorithm"),
+    ("JWT_EXPIRE_MINUTES", "auth.jwt_expire_minutes"),
+    ("SERVERLESS", "app.serverless"),
+    ("LOG_LEVEL", "app.log_level"),
+    ("DEBUG", "app.debug"),
+];
+
+/// Port variables in order of precedence: the platform's first.
+pub const PORT_VARIABLES: &[&str] = &["FC_SERVER_PORT", "FC_CUSTOM_LISTEN_PORT", "PORT"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration is invalid: {0}")]
+    Invalid(#[from] config::ConfigError),
+    #[error("{variable} must be set to a strong secret in production (it is {problem})")]
+    WeakSecret {
+        variable: &'static str,
+        problem: &'static str,
+    },
+    #[error("invalid value for {key}: {reason}")]
+    BadValue { key: &'static str, reason: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunMode {
+    Local,
+    Production,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub app: AppSettings,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub services: ServiceUrls,
+    pub llm_vision: LlmSettings,
+    pub llm_chat: LlmSettings,
+    pub storage: StorageSettings,
+    pub telemetry: TelemetrySettings,
+    pub cors: CorsSettings,
+    pub rate_limit: RateLimitSettings,
+    pub legacy: LegacySettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppSettings {
+    pub mode: RunMode,
+    pub serverless: bool,
+    pub log_level: String,
+    pub debug: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    /// 0 means one worker per core.
+    pub workers: usize,
+    /// Largest JSON body accepted, in bytes.
+    pub json_limit: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub max_connections: u32,
+    pub min_connections: u32,
+    pub connect_timeout_secs: u64,
+    pub acquire_timeout_secs: u64,
+    pub migrate_on_start: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub jwt_secret: SecretString,
+    pub jwt_algorithm: String,
+    pub jwt_expire_minutes: i64,
+    pub refresh_expire_days: i64,
+    pub internal_secret: SecretString,
+    pub internal_token_ttl_secs: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceUrls {
+    pub drugs: String,
+    pub chat: String,
+    pub scheduler: String,
+    /// Per-route upstream timeouts, in seconds.
+    pub default_timeout_secs: u64,
+    pub stream_timeout_secs: u64,
+    pub upload_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LlmSettings {
+    pub base_url: String,
+    pub api_key: Option<SecretString>,
+    pub model: String,
+    pub timeout_secs: u64,
+    pub max_concurrency: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSettings {
+    /// `fs` or `s3`.
+    pub backend: String,
+    pub upload_dir: PathBuf,
+    pub max_file_size: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetrySettings {
+    /// OTLP/HTTP endpoint (e.g. `http://jaeger:4318`); export is off when empty.
+    pub otlp_endpoint: Option<String>,
+    /// JSON logs; defaults to on in production.
+    pub json_logs: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorsSettings {
+    pub allowed_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSettings {
+    pub enabled: bool,
+    /// Login and register attempts per minute from one IP address.
+    pub auth_per_ip_per_minute: u32,
+    /// Login attempts per minute against one account name.
+    pub auth_per_account_per_minute: u32,
+    /// Authenticated requests per minute for one user, all routes together.
+    pub user_per_minute: u32,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy such as
+    /// the platform's HTTP trigger).
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegacySettings {
+    pub enabled: bool,
+    /// Login name of the account the legacy drug-serve routes act as.
+    pub account: String,
+}
+
+const DEFAULTS: &str = r#"
+[app]
+mode = "local"
+serverless = false
+log_level = "info"
+debug = false
+
+[server]
+host = "0.0.0.0"
+port = 8080
+workers = 0
+json_limit = 1048576
+
+[database]
+url = "sqlite://data/unilife.db?mode=rwc"
+max_connections = 10
+min_connections = 0
+connect_timeout_secs = 5
+acquire_timeout_secs = 5
+migrate_on_start = true
+
+[auth]
+jwt_secret = "dev-only-insecure-secret-change-me"
+jwt_algorithm = "HS256"
+jwt_expire_minutes = 10080
+refresh_expire_days = 30
+internal_secret = "dev-only-insecure-secret-change-me"
+internal_token_ttl_secs = 120
+
+[services]
+drugs = "http://127.0.0.1:8081"
+chat = "http://127.0.0.1:8082"
+scheduler = "http://127.0.0.1:8083"
+default_timeout_secs = 30
+stream_timeout_secs = 600
+upload_timeout_secs = 180
+
+[llm_vision]
+base_url = "https://ark.cn-beijing.volces.com/api/v3"
+model = "doubao-seed-1-6-vision-250815"
+timeout_secs = 90
+max_concurrency = 8
+
+[llm_chat]
+base_url = "https://api.deepseek.com"
+model = "deepseek-chat"
+timeout_secs = 120
+max_concurrency = 16
+
+[storage]
+backend = "fs"
+upload_dir = "data/uploads"
+max_file_size = 10485760
+
+[telemetry]
+
+[cors]
+allowed_origins = ["http://localhost:3000", "http://localhost:5173"]
+
+[rate_limit]
+enabled = true
+auth_per_ip_per_minute = 30
+auth_per_account_per_minute = 10
+user_per_minute = 600
+trust_forwarded_for = false
+
+[legacy]
+enabled = false
+account = "legacy"
+"#;
+
+impl Settings {
+    /// Load from the real process environment, with an optional file named by
+    /// `APP_CONFIG_FILE`.
+    pub fn load() -> Result<Self, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        let file = env.get("APP_CONFIG_FILE").map(PathBuf::from);
+        Self::load_from(file.as_deref(), &env)
+    }
+
+    /// Load from an explicit file and environment map, so tests never touch process state.
+    pub fn load_from(
+        file: Option<&Path>,
+        env: &HashMap<String, String>,
+    ) -> Result<Self, ConfigError> {
+        let mut builder = Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml));
+        if let Some(path) = file {
+            builder = builder.add_source(File::from(path).required(true));
+        }
+        let mut app_vars: HashMap<String, String> = env
+            .iter()
+            .filter(|(k, _)| k.starts_with("APP__"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        // A flat alias fills its key unless the specific `APP__` name is set too.
+        let mut aliased: HashMap<String, String> = HashMap::new();
+        for (variable, key) in FLAT_ALIASES {
+            if let Some(value) = env.get(*variable).filter(|v| !v.is_empty()) {
+                aliased.insert(
+                    format!("APP__{}", key.replace('.', "__").to_uppercase()),
+                    value.clone(),
+                );
+            }
+        }
+        for (name, value) in aliased {
+            app_vars.entry(name).or_insert(value);
+        }
+        builder = builder.add_source(
+            EnvSource::with_prefix("APP")
+                .prefix_separator("__")
+                .separator("__")
+                .list_separator(",")
+                .with_list_parse_key("cors.allowed_origins")
+                .try_parsing(true)
+                .source(Some(app_vars)),
+        );
+        if let Some(port) = PORT_VARIABLES
+            .iter()
+            .find_map(|v| env.get(*v).filter(|p| !p.is_empty()))
+        {
+            let port: u16 = port.parse().map_err(|_| ConfigError::BadValue {
+                key: "server.port",
+                reason: format!("{port:?} is not a port number"),
+            })?;
+            builder = builder.set_override("server.port", port)?;
+        }
+        let settings: Settings = builder.build()?.try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.app.mode == RunMode::Production
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !matches!(
+            self.auth.jwt_algorithm.as_str(),
+            "HS256" | "HS384" | "HS512"
+        ) {
+            return Err(ConfigError::BadValue {
+                key: "auth.jwt_algorithm",
+                reason: "only HS256, HS384 and HS512 are supported".into(),
+            });
+        }
+        if self.auth.jwt_expire_minutes <= 0 || self.auth.refresh_expire_days <= 0 {
+            return Err(ConfigError::BadValue {
+                key: "auth.jwt_expire_minutes",
+                reason: "token lifetimes must be positive".into(),
+            });
+        }
+        if self.is_production() {
+            check_secret(
+                &self.auth.jwt_secret,
+                "JWT_SECRET_KEY (or APP__AUTH__JWT_SECRET)",
+            )?;
+            check_secret(&self.auth.internal_secret, "APP__AUTH__INTERNAL_SECRET")?;
+            if self.auth.jwt_secret.expose_secret() == self.auth.internal_secret.expose_secret() {
+                return Err(ConfigError::WeakSecret {
+                    variable: "APP__AUTH__INTERNAL_SECRET",
+                    problem: "the same as the JWT secret",
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_secret(secret: &SecretString, variable: &'static str) -> Result<(), ConfigError> {
+    let value = secret.expose_secret();
+    let problem = if value.trim().is_empty() {
+        "empty"
+    } else if value == DEV_SECRET {
+        "the built-in development default"
+    } else if value.len() < 32 {
+        "shorter than 32 characters"
+    } else {
+        return Ok(());
+    };
+    Err(ConfigError::WeakSecret { variable, problem })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_load_in_local_mode() {
+        let s = Settings::load_from(None, &env(&[])).unwrap();
+        assert!(!s.is_production());
+        assert_eq!(s.server.port, 8080);
+        assert_eq!(s.storage.max_file_size, 10 * 1024 * 1024);
+    }
+
+    #[test]
+    fn flat_aliases_fill_their_sections() {
+        let s = Settings::load_from(
+            None,
+            &env(&[
+                ("DATABASE_URL", "postgres://a@b/c"),
+                ("DEEPSEEK_API_KEY", "sk-1"),
+                ("DEEPSEEK_MODEL", "deepseek-reasoner"),
+                ("API_KEY", "ark-1"),
+                ("MODEL_ID", "vision-x"),
+                ("MAX_FILE_SIZE", "2048"),
+                ("JWT_EXPIRE_MINUTES", "15"),
+                ("SERVERLESS", "true"),
+                ("LOG_LEVEL", "debug"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.database.url.expose_secret(), "postgres://a@b/c");
+        assert_eq!(s.llm_chat.api_key.as_ref().unwrap().expose_secret(), "sk-1");
+        assert_eq!(s.llm_chat.model, "deepseek-reasoner");
+        assert_eq!(
+            s.llm_vision.api_key.as_ref().unwrap().expose_secret(),
+            "ark-1"
+        );
+        assert_eq!(s.llm_vision.model, "vision-x");
+        assert_eq!(s.storage.max_file_size, 2048);
+        assert_eq!(s.auth.jwt_expire_minutes, 15);
+        assert!(s.app.serverless);
+        assert_eq!(s.app.log_level, "debug");
+    }
+
+    #[test]
+    fn database_url_wins_over_postgresql_url_and_app_vars_win_over_both() {
+        let s = Settings::load_from(
+            None,
+            &env(&[
+                ("POSTGRESQL_URL", "postgres://p"),
+                ("DATABASE_URL", "postgres://d"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.database.url.expose_secret(), "postgres://d");
+        let s = Settings::load_from(
+            None,
+            &env(&[
+                ("DATABASE_URL", "postgres://d"),
+                ("APP__DATABASE__URL", "postgres://app"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.database.url.expose_secret(), "postgres://app");
+    }
+
+    #[test]
+    fn platform_port_variables_take_precedence_in_order() {
+        let s = Settings::load_from(
+            None,
+            &env(&[
+                ("PORT", "7000"),
+                ("FC_CUSTOM_LISTEN_PORT", "9001"),
+                ("FC_SERVER_PORT", "9000"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.server.port, 9000);
+        let s = Settings::load_from(
+            None,
+            &env(&[("PORT", "7000"), ("FC_CUSTOM_LISTEN_PORT", "9001")]),
+        )
+        .unwrap();
+        assert_eq!(s.server.port, 9001);
+        let s = Settings::load_from(None, &env(&[("PORT", "7000"), ("APP__SERVER__PORT", "1")]))
+            .unwrap();
+        assert_eq!(s.server.port, 7000);
+    }
+
+    #[test]
+    fn a_non_numeric_port_is_rejected_with_its_name() {
+        let err = Settings::load_from(None, &env(&[("PORT", "eighty")])).unwrap_err();
+        assert!(err.to_string().contains("server.port"), "{err}");
+    }
+
+    #[test]
+    fn list_values_parse_from_comma_separated_variables() {
+        let s = Settings::load_from(
+            None,
+            &env(&[(
+                "APP__CORS__ALLOWED_ORIGINS",
+                "https://a.example,https://b.example",
+            )]),
+        )
+        .unwrap();
+        assert_eq!(
+            s.cors.allowed_origins,
+            vec!["https://a.example", "https://b.example"]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_in_a_file_are_an_error() {
+        let dir = std::env::temp_dir().join(format!("cfg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("app.toml");
+        std::fs::write(&path, "[server]\nprot = 9000\n").unwrap();
+        let err = Settings::load_from(Some(&path), &env(&[])).unwrap_err();
+        assert!(err.to_string().contains("prot"), "{err}");
+        std::fs::write(&path, "[server]\nport = 9100\n").unwrap();
+        let s = Settings::load_from(Some(&path), &env(&[])).unwrap();
+        assert_eq!(s.server.port, 9100);
+    }
+
+    #[test]
+    fn production_refuses_the_default_secret_and_names_the_variable() {
+        let err = Settings::load_from(None, &env(&[("APP__APP__MODE", "production")])).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("JWT_SECRET_KEY"), "{text}");
+        assert!(text.contains("development default"), "{text}");
+    }
+
+    #[test]
+    fn production_refuses_an_empty_internal_secret() {
+        let err = Settings::load_from(
+            None,
+            &env(&[
+                ("APP__APP__MODE", "production"),
+                ("JWT_SECRET_KEY", "0123456789abcdef0123456789abcdef-jwt"),
+                ("APP__AUTH__INTERNAL_SECRET", " "),
+            ]),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("APP__AUTH__INTERNAL_SECRET"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("empty"), "{err}");
+    }
+
+    #[test]
+    fn production_starts_with_strong_distinct_secrets() {
+        let s = Settings::load_from(
+            None,
+            &env(&[
+                ("APP__APP__MODE", "production"),
+                ("JWT_SECRET_KEY", "0123456789abcdef0123456789abcdef-jwt"),
+                (
+                    "APP__AUTH__INTERNAL_SECRET",
+                    "0123456789abcdef0123456789abcdef-int",
+                ),
+            ]),
+        )
+        .unwrap();
+        assert!(s.is_production());
+    }
+
+    #[test]
+    fn an_unsupported_jwt_algorithm_is_rejected() {
+        let err = Settings::load_from(None, &env(&[("JWT_ALGORITHM", "none")])).unwrap_err();
+        assert!(err.to_string().contains("jwt_algorithm"), "{err}");
+    }
+}

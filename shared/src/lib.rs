@@ -1,0 +1,24 @@
+//! What every service needs, once.
+
+pub mod config;
+pub mod db;
+pub mod entities;
+pub mod error;
+pub mod internal_auth;
+pub mod internal_client;
+pub mod lifecycle;
+pub mod middleware;
+pub mod migration;
+pub mod request_id;
+pub mod server;
+pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod trace_context;
+
+pub use error::ApiError;
+
+/// Install the process-wide TLS crypto provider (ring) once; reqwest is built without one.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

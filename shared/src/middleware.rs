@@ -1,0 +1,121 @@
+//! The outermost middleware of every service: request id, trace context, one span and one
+//! log line per request, and the error envelope for anything actix answered on its own.
+
+use std::time::Instant;
+
+use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::InternalError;
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage};
+use opentelemetry::trace::TraceContextExt;
+use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use crate::error::envelope_for_status;
+use crate::request_id;
+use crate::trace_context;
+
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+pub const TRACE_ID_HEADER: HeaderName = HeaderName::from_static("x-trace-id");
+
+/// The request id, also stored in request extensions for handlers that want it.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let started = Instant::now();
+    let id = request_id::from_headers(req.headers());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let span = tracing::info_span!(
+        "http.request",
+        otel.kind = "server",
+        otel.name = tracing::field::Empty,
+        http.request.method = %req.method(),
+        url.path = %req.path(),
+        http.route = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
+        request_id = %id,
+        trace_id = tracing::field::Empty,
+    );
+    let _ = span.set_parent(trace_context::extract(req.headers()));
+    let trace_id = span.context().span().span_context().trace_id().to_string();
+    span.record("trace_id", trace_id.as_str());
+    let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+    span.record("http.route", route.as_str());
+    span.record("otel.name", format!("{} {route}", req.method()).as_str());
+    let result = request_id::scope(id.clone(), async {
+        match next.call(req).await {
+            Ok(res) => {
+                let res = res.map_into_boxed_body();
+                if needs_envelope(&res) {
+                    let status = res.status();
+                    Ok(res.into_response(envelope_for_status(status)))
+                } else {
+                    Ok(res)
+                }
+            }
+            // A middleware below failed: render its answer here, where the request id is
+            // known, and let actix send that response.
+            Err(err) => Err(err.error_response()),
+        }
+    })
+    .instrument(span.clone())
+    .await;
+
+    let status = match &result {
+        Ok(res) => res.status(),
+        Err(response) => response.status(),
+    };
+    span.record("http.response.status_code", status.as_u16());
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        if status.is_server_error() {
+            tracing::error!(status = status.as_u16(), duration_ms, "request failed");
+        } else {
+            tracing::info!(status = status.as_u16(), duration_ms, "request served");
+        }
+    });
+    match result {
+        Ok(mut res) => {
+            tag(res.headers_mut(), &id, &trace_id);
+            Ok(res)
+        }
+        Err(mut response) => {
+            tag(response.headers_mut(), &id, &trace_id);
+            Err(InternalError::from_response("request failed", response).into())
+        }
+    }
+}
+
+fn tag(headers: &mut HeaderMap, id: &str, trace_id: &str) {
+    if let Ok(v) = HeaderValue::from_str(id) {
+        headers.insert(REQUEST_ID_HEADER, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(trace_id) {
+        headers.insert(TRACE_ID_HEADER, v);
+    }
+}
+
+/// actix's own errors (404, 405, payload limits) carry no body or a plain-text one.
+fn needs_envelope(res: &ServiceResponse<BoxBody>) -> bool {
+    if !(res.status().is_client_error() || res.status().is_server_error()) {
+        return false;
+    }
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.starts_with("application/json") || v.starts_with("application/problem+json")
+        });
+    let empty = matches!(
+        res.response().body().size(),
+        BodySize::None | BodySize::Sized(0)
+    );
+    empty || !is_json
+}

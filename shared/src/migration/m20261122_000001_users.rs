@@ -1,0 +1,164 @@
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum Users {
+    Table,
+    Id,
+    Login,
+    Email,
+    PasswordHash,
+    Nickname,
+    Timezone,
+    AvatarUrl,
+    Preferences,
+    IsAdmin,
+    CreatedAt,
+    UpdatedAt,
+    LastActiveAt,
+}
+
+#[derive(DeriveIden)]
+enum RefreshTokens {
+    Table,
+    Id,
+    UserId,
+    FamilyId,
+    TokenHash,
+    CreatedAt,
+    ExpiresAt,
+    UsedAt,
+    RevokedAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Users::Table)
+                    .if_not_exists()
+                    .col(ColumnDef::new(Users::Id).uuid().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(Users::Login)
+                            .string_len(64)
+                            .not_null()
+                            .unique_key(),
+                    )
+                    .col(
+                        ColumnDef::new(Users::Email)
+                            .string_len(254)
+                            .null()
+                            .unique_key(),
+                    )
+                    .col(ColumnDef::new(Users::PasswordHash).string().not_null())
+                    .col(ColumnDef::new(Users::Nickname).string_len(64).null())
+                    .col(ColumnDef::new(Users::Timezone).string_len(64).not_null())
+                    .col(ColumnDef::new(Users::AvatarUrl).string_len(2048).null())
+                    .col(ColumnDef::new(Users::Preferences).json().not_null())
+                    .col(
+                        ColumnDef::new(Users::IsAdmin)
+                            .boolean()
+                            .not_null()
+                            .default(false),
+                    )
+                    .col(
+                        ColumnDef::new(Users::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Users::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Users::LastActiveAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(RefreshTokens::Table)
+                    .if_not_exists()
+                    .col(
+                        ColumnDef::new(RefreshTokens::Id)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(RefreshTokens::UserId).uuid().not_null())
+                    .col(ColumnDef::new(RefreshTokens::FamilyId).uuid().not_null())
+                    .col(
+                        ColumnDef::new(RefreshTokens::TokenHash)
+                            .string_len(64)
+                            .not_null()
+                            .unique_key(),
+                    )
+                    .col(
+                        ColumnDef::new(RefreshTokens::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RefreshTokens::ExpiresAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RefreshTokens::UsedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(RefreshTokens::RevokedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(RefreshTokens::Table, RefreshTokens::UserId)
+                            .to(Users::Table, Users::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .if_not_exists()
+                    .name("idx_refresh_tokens_family")
+                    .table(RefreshTokens::Table)
+                    .col(RefreshTokens::FamilyId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .if_not_exists()
+                    .name("idx_refresh_tokens_user")
+                    .table(RefreshTokens::Table)
+                    .col(RefreshTokens::UserId)
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(RefreshTokens::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Users::Table).to_owned())
+            .await
+    }
+}

@@ -1,0 +1,151 @@
+//! Binding and running an actix server the same way in every service: an explicit listener
+//! (port 0 in tests), our own shutdown future instead of actix's signal handling.
+
+use std::future::Future;
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+
+/// Bind `host:port`; port 0 picks a free port, which `local_port` then reports.
+pub fn bind(host: &str, port: u16) -> std::io::Result<TcpListener> {
+    let listener = TcpListener::bind((host, port))?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
+pub fn local_port(listener: &TcpListener) -> u16 {
+    listener.local_addr().map(|a| a.port()).unwrap_or_default()
+}
+
+/// Worker threads: configured, or one per core (at most 4: instances are small).
+pub fn workers(configured: usize) -> usize {
+    if configured > 0 {
+        configured
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+    }
+}
+
+/// Run until the server stops on its own or `shutdown` resolves; then drain gracefully.
+pub async fn run_until(server: Server, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+    let handle = server.handle();
+    let mut server = std::pin::pin!(server);
+    tokio::select! {
+        result = &mut server => result,
+        () = shutdown => {
+            handle.stop(true).await;
+            server.await
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what platforms send before reclaiming an instance).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// The HTTP server of an internal service: request context and envelope, the internal-token
+/// guard, lifecycle routes, the service's own routes, and a 404 envelope for the rest.
+///
+/// `open_paths` are served without an internal token, in addition to the lifecycle routes.
+pub fn internal_service<F>(
+    name: &'static str,
+    settings: &crate::config::Settings,
+    listener: TcpListener,
+    open_paths: &'static [&'static str],
+    configure: F,
+) -> std::io::Result<Server>
+where
+    F: Fn(&mut actix_web::web::ServiceConfig) + Send + Clone + 'static,
+{
+    use actix_web::middleware::from_fn;
+    use actix_web::{App, HttpServer, web};
+    use std::sync::Arc;
+
+    use crate::internal_auth::{InternalGuard, InternalTokens, require_internal_token};
+
+    let tokens = Arc::new(InternalTokens::new(
+        &settings.auth.internal_secret,
+        settings.auth.internal_token_ttl_secs,
+    ));
+    let guard = InternalGuard::new(tokens, name, open_paths);
+    let (json, path, query) = crate::error::extractor_configs(settings.server.json_limit);
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(from_fn(require_internal_token))
+            .wrap(from_fn(crate::middleware::request_context))
+            .app_data(json.clone())
+            .app_data(path.clone())
+            .app_data(query.clone())
+            .app_data(web::Data::new(guard.clone()))
+            .configure(crate::lifecycle::configure)
+            .configure(configure.clone())
+            .default_service(web::to(crate::error::not_found))
+    })
+    .listen(listener)?
+    .workers(workers(settings.server.workers))
+    .disable_signals()
+    .shutdown_timeout(10)
+    .run();
+    Ok(server)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("binding the listener: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A built service, bound and ready to run: what `main` runs and what tests start on port 0.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub fn new(port: u16, server: Server) -> Self {
+        Self { port, server }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()>,
+    ) -> std::io::Result<()> {
+        run_until(self.server, shutdown).await
+    }
+}
+
+/// Connect to the database and, when configured, apply migrations first.
+pub async fn database(
+    settings: &crate::config::Settings,
+) -> Result<sea_orm::DatabaseConnection, StartupError> {
+    if settings.database.migrate_on_start {
+        crate::db::migrate(&settings.database).await?;
+    }
+    Ok(crate::db::connect(&settings.database).await?)
+}

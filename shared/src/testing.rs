@@ -1,0 +1,140 @@
+//! Test support shared by every crate's tests: a fresh database per test.
+//!
+//! `TEST_DATABASE_URL` unset: a new SQLite file in a temporary directory.
+//! `TEST_DATABASE_URL=postgres://...`: a new PostgreSQL database per test, cloned from a
+//! template that is migrated once per migration set (under an advisory lock, so parallel
+//! test binaries agree).
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement};
+use sea_orm_migration::MigratorTrait;
+use secrecy::SecretString;
+use sha2::{Digest, Sha256};
+
+use crate::config::{DatabaseSettings, Settings};
+use crate::migration::Migrator;
+
+pub const TEST_DATABASE_URL: &str = "TEST_DATABASE_URL";
+
+/// A migrated, empty database that no other test uses.
+pub struct TestDatabase {
+    pub url: String,
+    pub backend: DbBackend,
+}
+
+impl TestDatabase {
+    pub async fn create() -> Result<Self, DbErr> {
+        match std::env::var(TEST_DATABASE_URL)
+            .ok()
+            .filter(|u| u.starts_with("postgres"))
+        {
+            Some(admin) => postgres(&admin).await,
+            None => sqlite().await,
+        }
+    }
+
+    /// Settings with this database and local defaults everything else.
+    pub fn settings(&self) -> Settings {
+        let mut settings = Settings::load_from(None, &Default::default())
+            .unwrap_or_else(|e| panic!("default settings: {e}"));
+        settings.database = self.database_settings();
+        settings.server.host = "127.0.0.1".into();
+        settings.server.port = 0;
+        settings.server.workers = 1;
+        settings
+    }
+
+    pub fn database_settings(&self) -> DatabaseSettings {
+        DatabaseSettings {
+            url: SecretString::from(self.url.clone()),
+            max_connections: 5,
+            min_connections: 0,
+            connect_timeout_secs: 5,
+            acquire_timeout_secs: 10,
+            migrate_on_start: false,
+        }
+    }
+
+    pub async fn connect(&self) -> Result<DatabaseConnection, DbErr> {
+        crate::db::connect(&self.database_settings()).await
+    }
+}
+
+async fn sqlite() -> Result<TestDatabase, DbErr> {
+    let dir = std::env::temp_dir().join("unilife-tests");
+    std::fs::create_dir_all(&dir).map_err(|e| DbErr::Custom(e.to_string()))?;
+    let path = dir.join(format!("{}.db", uuid::Uuid::new_v4()));
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let db = TestDatabase {
+        url,
+        backend: DbBackend::Sqlite,
+    };
+    let conn = db.connect().await?;
+    Migrator::up(&conn, None).await?;
+    conn.close().await?;
+    Ok(db)
+}
+
+fn migration_fingerprint() -> String {
+    let names: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    hex::encode(&Sha256::digest(names.join(",").as_bytes())[..6])
+}
+
+fn with_database(admin: &str, name: &str) -> String {
+    let (base, query) = admin
+        .split_once('?')
+        .map_or((admin, None), |(b, q)| (b, Some(q)));
+    let root = base.rsplit_once('/').map_or(base, |(r, _)| r);
+    match query {
+        Some(q) => format!("{root}/{name}?{q}"),
+        None => format!("{root}/{name}"),
+    }
+}
+
+async fn postgres(admin_url: &str) -> Result<TestDatabase, DbErr> {
+    let template = format!("unilife_tpl_{}", migration_fingerprint());
+    let admin = Database::connect(admin_url).await?;
+    let exec = |sql: String| Statement::from_string(DbBackend::Postgres, sql);
+    admin
+        .execute_raw(exec("SELECT pg_advisory_lock(4242)".into()))
+        .await?;
+    let exists = admin
+        .query_one_raw(exec(format!(
+            "SELECT 1 AS one FROM pg_database WHERE datname = '{template}'"
+        )))
+        .await?
+        .is_some();
+    let prepared = async {
+        if !exists {
+            admin
+                .execute_raw(exec(format!("CREATE DATABASE {template}")))
+                .await?;
+            let tpl = Database::connect(with_database(admin_url, &template)).await?;
+            let migrated = Migrator::up(&tpl, None).await;
+            tpl.close().await?;
+            if let Err(e) = migrated {
+                admin
+                    .execute_raw(exec(format!("DROP DATABASE {template}")))
+                    .await?;
+                return Err(e);
+            }
+        }
+        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        admin
+            .execute_raw(exec(format!("CREATE DATABASE {name} TEMPLATE {template}")))
+            .await?;
+        Ok::<_, DbErr>(name)
+    }
+    .await;
+    admin
+        .execute_raw(exec("SELECT pg_advisory_unlock(4242)".into()))
+        .await?;
+    admin.close().await?;
+    let name = prepared?;
+    Ok(TestDatabase {
+        url: with_database(admin_url, &name),
+        backend: DbBackend::Postgres,
+    })
+}

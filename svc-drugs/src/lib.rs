@@ -1,0 +1,7 @@
+//! svc-drugs: the medicine cabinet: recognition, drugs, medication plans and doses.
+
+pub mod routes;
+pub mod startup;
+
+/// The audience internal tokens for this service carry.
+pub const SERVICE_NAME: &str = "drugs";

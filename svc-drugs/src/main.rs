@@ -1,0 +1,13 @@
+use shared::config::Settings;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    shared::install_crypto_provider();
+    let settings = Settings::load()?;
+    let _telemetry = shared::telemetry::init(&settings, "svc-drugs");
+    let app = svc_drugs::startup::build(&settings).await?;
+    tracing::info!(port = app.port(), "svc-drugs listening");
+    app.run_until_stopped(shared::server::shutdown_signal())
+        .await?;
+    Ok(())
+}
