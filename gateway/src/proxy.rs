@@ -82,7 +82,7 @@ impl RouteTable {
         });
         // Longest prefix first, so `/api/v1/drugs/recognize` beats `/api/v1/drugs`.
         self.routes
-            .sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()));
+            .sort_by_key(|r| std::cmp::Reverse(r.prefix.len()));
     }
 
     pub fn find(&self, path: &str) -> Option<&Route> {

@@ -1,6 +1,8 @@
 //! The 10 MiB upload relay, alone in its own test binary so that the memory it measures is
 //! not disturbed by other tests running in parallel.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
 #[path = "api/helpers.rs"]
 #[allow(dead_code)]
 mod helpers;

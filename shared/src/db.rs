@@ -13,7 +13,7 @@ use crate::config::DatabaseSettings;
 use crate::migration::Migrator;
 
 /// Any number chosen once: the advisory lock that serialises migrations across instances.
-const MIGRATION_LOCK_KEY: i64 = 0x756e_696c_6966_65;
+const MIGRATION_LOCK_KEY: i64 = 0x0075_6e69_6c69_6665;
 
 /// A pool sized for serverless instances: small, connections checked before use after idling.
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {

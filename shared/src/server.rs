@@ -33,8 +33,9 @@ pub async fn run_until(server: Server, shutdown: impl Future<Output = ()>) -> st
     tokio::select! {
         result = &mut server => result,
         () = shutdown => {
-            handle.stop(true).await;
-            server.await
+            // The server future processes the stop command, so keep polling it meanwhile.
+            let ((), result) = tokio::join!(handle.stop(true), &mut server);
+            result
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Gateway end-to-end tests: real sockets, a real database (SQLite, or PostgreSQL with
 //! `TEST_DATABASE_URL`), real services or a small fake upstream behind the proxy.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
 mod auth;
 mod errors;
 mod health;
