@@ -179,3 +179,41 @@ impl HttpClient for TokioReqwest {
         task.await?
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry::trace::Tracer as _;
+    use wiremock::matchers::{header, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn spans_reach_an_otlp_http_collector_when_an_endpoint_is_configured() {
+        crate::install_crypto_provider();
+        let collector = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/v1/traces"))
+            .and(header("content-type", "application/x-protobuf"))
+            .respond_with(ResponseTemplate::new(200))
+            .expect(1..)
+            .mount(&collector)
+            .await;
+        let exporter = otlp_exporter(&collector.uri()).unwrap();
+        let provider = SdkTracerProvider::builder()
+            .with_batch_exporter(exporter)
+            .build();
+        provider
+            .tracer("test")
+            .in_span("exported-operation", |_| {});
+        let flushed = tokio::task::spawn_blocking(move || provider.force_flush())
+            .await
+            .unwrap();
+        assert!(flushed.is_ok(), "{flushed:?}");
+        collector.verify().await;
+        let body = &collector.received_requests().await.unwrap()[0].body;
+        assert!(
+            body.windows(b"exported-operation".len())
+                .any(|w| w == b"exported-operation")
+        );
+    }
+}

@@ -13,7 +13,9 @@ async fn migrations_create_the_tables_and_a_second_run_is_a_no_op() {
     let database = TestDatabase::create().await.unwrap();
     let db = database.connect().await.unwrap();
     Migrator::up(&db, None).await.unwrap();
-    shared::db::migrate(&database.database_settings()).await.unwrap();
+    shared::db::migrate(&database.database_settings())
+        .await
+        .unwrap();
     let applied = Migrator::get_applied_migrations(&db).await.unwrap();
     assert_eq!(applied.len(), Migrator::migrations().len());
     assert!(user::Entity::find().all(&db).await.unwrap().is_empty());
@@ -24,7 +26,10 @@ async fn migrations_roll_down_and_up_again() {
     let database = TestDatabase::create().await.unwrap();
     let db = database.connect().await.unwrap();
     Migrator::down(&db, None).await.unwrap();
-    assert!(user::Entity::find().all(&db).await.is_err(), "users table is gone");
+    assert!(
+        user::Entity::find().all(&db).await.is_err(),
+        "users table is gone"
+    );
     Migrator::up(&db, None).await.unwrap();
     assert!(user::Entity::find().all(&db).await.unwrap().is_empty());
 }
@@ -54,8 +59,15 @@ async fn concurrent_cold_starts_migrate_once_on_postgres() {
     }
     let db = database.connect().await.unwrap();
     let rows = db
-        .query_all_raw(Statement::from_string(DbBackend::Postgres, "SELECT version FROM seaql_migrations"))
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT version FROM seaql_migrations",
+        ))
         .await
         .unwrap();
-    assert_eq!(rows.len(), Migrator::migrations().len(), "each migration recorded once");
+    assert_eq!(
+        rows.len(),
+        Migrator::migrations().len(),
+        "each migration recorded once"
+    );
 }

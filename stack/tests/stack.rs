@@ -34,7 +34,9 @@ async fn the_stack_starts_every_service_and_stops_cleanly_on_ctrl_c() {
     let started = Instant::now();
     let mut base = None;
     while base.is_none() {
-        let line = rx.recv_timeout(Duration::from_secs(60)).expect("the stack prints its URL");
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the stack prints its URL");
         if let Some(url) = line.trim().strip_prefix("open").map(str::trim) {
             base = Some(url.trim_end_matches("/docs").to_owned());
         }
@@ -43,7 +45,11 @@ async fn the_stack_starts_every_service_and_stops_cleanly_on_ctrl_c() {
     println!("stack up in {:?} at {base}", started.elapsed());
 
     let client = reqwest::Client::new();
-    let health = client.get(format!("{base}/api/v1/health")).send().await.unwrap();
+    let health = client
+        .get(format!("{base}/api/v1/health"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
     let body: serde_json::Value = health.json().await.unwrap();
     assert_eq!(body["status"], "healthy", "{body}");
@@ -57,16 +63,25 @@ async fn the_stack_starts_every_service_and_stops_cleanly_on_ctrl_c() {
         .await
         .unwrap();
     assert_eq!(register.status(), 201);
-    assert!(dir.join("data/unilife.db").exists(), "SQLite database under ./data");
+    assert!(
+        dir.join("data/unilife.db").exists(),
+        "SQLite database under ./data"
+    );
 
-    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(20);
     let exit = loop {
         if let Some(exit) = child.try_wait().unwrap() {
             break exit;
         }
-        assert!(Instant::now() < deadline, "the stack did not stop within 20 s of Ctrl-C");
+        assert!(
+            Instant::now() < deadline,
+            "the stack did not stop within 20 s of Ctrl-C"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(exit.success(), "{exit:?}");

@@ -10,6 +10,7 @@ mod helpers;
 mod openapi;
 mod proxy;
 mod rate_limits;
+mod startup;
 mod trace_propagation;
 mod upstream;
 mod users;

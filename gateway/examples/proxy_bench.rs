@@ -1,0 +1,259 @@
+//! Gateway overhead: the same load against an upstream directly and through the gateway,
+//! in one run. Prints throughput ratio, p50/p99 added latency, and the gateway's RSS idle
+//! and under load.
+//!
+//! ```text
+//! cargo build --release -p gateway && cargo run --release -p gateway --example proxy_bench
+//! ```
+//! Options (environment): `BENCH_CONNECTIONS` (64), `BENCH_SECONDS` (5).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark fails loudly"
+)]
+
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+struct Run {
+    requests: usize,
+    elapsed: Duration,
+    latencies_us: Vec<u32>,
+}
+
+impl Run {
+    fn rps(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn percentile(&self, p: f64) -> f64 {
+        let idx = ((self.latencies_us.len() as f64 - 1.0) * p).round() as usize;
+        f64::from(self.latencies_us[idx]) / 1000.0
+    }
+}
+
+async fn load(url: String, token: Option<String>, connections: u64, seconds: u64) -> Run {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(connections as usize)
+        .tcp_nodelay(true)
+        .build()
+        .unwrap();
+    // Warm the connection pool.
+    for _ in 0..connections {
+        let mut r = client.get(&url);
+        if let Some(t) = &token {
+            r = r.bearer_auth(t);
+        }
+        assert!(r.send().await.unwrap().status().is_success());
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..connections)
+        .map(|_| {
+            let client = client.clone();
+            let url = url.clone();
+            let token = token.clone();
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(100_000);
+                while !stop.load(Ordering::Relaxed) {
+                    let t = Instant::now();
+                    let mut r = client.get(&url);
+                    if let Some(tok) = &token {
+                        r = r.bearer_auth(tok);
+                    }
+                    let res = r.send().await.unwrap();
+                    assert!(res.status().is_success(), "{}", res.status());
+                    let _ = res.bytes().await.unwrap();
+                    latencies.push(t.elapsed().as_micros() as u32);
+                }
+                latencies
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies_us = Vec::new();
+    for t in tasks {
+        latencies_us.extend(t.await.unwrap());
+    }
+    let elapsed = started.elapsed();
+    latencies_us.sort_unstable();
+    Run {
+        requests: latencies_us.len(),
+        elapsed,
+        latencies_us,
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    shared::install_crypto_provider();
+    let connections = env_or("BENCH_CONNECTIONS", 64);
+    let seconds = env_or("BENCH_SECONDS", 5);
+
+    // The upstream: a small JSON GET, one worker, in this process for both runs.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream_port = listener.local_addr().unwrap().port();
+    let upstream = HttpServer::new(|| {
+        App::new()
+            .route(
+                "/healthz",
+                web::get()
+                    .to(|| async { HttpResponse::Ok().json(serde_json::json!({"status": "up"})) }),
+            )
+            .route(
+                "/api/v1/drugs/ping",
+                web::get().to(|| async {
+                    HttpResponse::Ok()
+                        .json(serde_json::json!({"id": 1, "name": "碳酸钙D3颗粒", "status": "ok"}))
+                }),
+            )
+    })
+    .listen(listener)
+    .unwrap()
+    .workers(1)
+    .disable_signals()
+    .run();
+    tokio::spawn(upstream);
+
+    let binary = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/gateway");
+    assert!(
+        binary.exists(),
+        "build it first: cargo build --release -p gateway"
+    );
+    let dir = std::env::temp_dir().join(format!("proxy-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let gateway_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut child = Command::new(&binary)
+        .current_dir(&dir)
+        .env("PORT", gateway_port.to_string())
+        .env("APP__SERVER__HOST", "127.0.0.1")
+        .env(
+            "APP__SERVICES__DRUGS",
+            format!("http://127.0.0.1:{upstream_port}"),
+        )
+        .env("APP__RATE_LIMIT__USER_PER_MINUTE", "100000000")
+        .env(
+            "LOG_LEVEL",
+            std::env::var("BENCH_LOG_LEVEL").unwrap_or_else(|_| "warn".into()),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{gateway_port}");
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while client.get(format!("{base}/health")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "gateway did not start");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let session: serde_json::Value = client
+        .post(format!("{base}/api/v1/auth/register"))
+        .json(&serde_json::json!({"user_id": "bench-user", "password": "bench-passw0rd"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = session["access_token"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle_rss = rss_kib(child.id());
+
+    let direct = load(
+        format!("http://127.0.0.1:{upstream_port}/api/v1/drugs/ping"),
+        None,
+        connections,
+        seconds,
+    )
+    .await;
+    let pid = child.id();
+    let peak = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let sampling = Arc::new(AtomicBool::new(true));
+    let sampler = {
+        let peak = peak.clone();
+        let sampling = sampling.clone();
+        tokio::spawn(async move {
+            while sampling.load(Ordering::Relaxed) {
+                peak.fetch_max(rss_kib(pid), Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+    };
+    let through = load(
+        format!("{base}/api/v1/drugs/ping"),
+        Some(token),
+        connections,
+        seconds,
+    )
+    .await;
+    sampling.store(false, Ordering::Relaxed);
+    sampler.await.unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    println!("gateway overhead: {connections} connections, {seconds} s per run, small JSON GET");
+    println!("                    direct      through gateway");
+    println!(
+        "requests/s        {:>9.0}    {:>9.0}",
+        direct.rps(),
+        through.rps()
+    );
+    println!(
+        "p50 latency ms    {:>9.3}    {:>9.3}",
+        direct.percentile(0.50),
+        through.percentile(0.50)
+    );
+    println!(
+        "p99 latency ms    {:>9.3}    {:>9.3}",
+        direct.percentile(0.99),
+        through.percentile(0.99)
+    );
+    println!(
+        "throughput ratio  {:.1}% of direct (target >= 80%)",
+        100.0 * through.rps() / direct.rps()
+    );
+    println!(
+        "p50 added         {:.3} ms",
+        through.percentile(0.50) - direct.percentile(0.50)
+    );
+    println!(
+        "p99 added         {:.3} ms (target <= 1 ms)",
+        through.percentile(0.99) - direct.percentile(0.99)
+    );
+    println!(
+        "gateway RSS       idle {:.1} MB, under load {:.1} MB (target idle <= 20 MB)",
+        idle_rss as f64 / 1024.0,
+        peak.load(Ordering::Relaxed) as f64 / 1024.0
+    );
+}
