@@ -39,6 +39,20 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// User + system CPU seconds of a process so far.
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    ticks / 100.0
+}
+
 struct Run {
     requests: usize,
     elapsed: Duration,
@@ -141,7 +155,10 @@ async fn main() {
     .run();
     tokio::spawn(upstream);
 
-    let binary = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/gateway");
+    let binary = std::env::var("BENCH_GATEWAY_BIN").map_or_else(
+        |_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/gateway"),
+        std::path::PathBuf::from,
+    );
     assert!(
         binary.exists(),
         "build it first: cargo build --release -p gateway"
@@ -189,6 +206,8 @@ async fn main() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let idle_rss = rss_kib(child.id());
 
+    let own = std::process::id();
+    let bench_cpu_0 = cpu_secs(own);
     let direct = load(
         format!("http://127.0.0.1:{upstream_port}/api/v1/drugs/ping"),
         None,
@@ -196,6 +215,7 @@ async fn main() {
         seconds,
     )
     .await;
+    let bench_cpu_1 = cpu_secs(own);
     let pid = child.id();
     let peak = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let sampling = Arc::new(AtomicBool::new(true));
@@ -209,6 +229,7 @@ async fn main() {
             }
         })
     };
+    let gateway_cpu_0 = cpu_secs(pid);
     let through = load(
         format!("{base}/api/v1/drugs/ping"),
         Some(token),
@@ -216,6 +237,8 @@ async fn main() {
         seconds,
     )
     .await;
+    let gateway_cpu = cpu_secs(pid) - gateway_cpu_0;
+    let bench_cpu_2 = cpu_secs(own);
     sampling.store(false, Ordering::Relaxed);
     sampler.await.unwrap();
     let _ = child.kill();
@@ -250,6 +273,12 @@ async fn main() {
     println!(
         "p99 added         {:.3} ms (target <= 1 ms)",
         through.percentile(0.99) - direct.percentile(0.99)
+    );
+    println!(
+        "CPU per request   client+upstream {:.1} us direct, {:.1} us through; gateway {:.1} us",
+        1e6 * (bench_cpu_1 - bench_cpu_0) / direct.requests as f64,
+        1e6 * (bench_cpu_2 - bench_cpu_1) / through.requests as f64,
+        1e6 * gateway_cpu / through.requests as f64
     );
     println!(
         "gateway RSS       idle {:.1} MB, under load {:.1} MB (target idle <= 20 MB)",

@@ -16,7 +16,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
 use shared::ApiError;
-use shared::internal_client::Peer;
+use shared::internal_client::{InternalClient, Peer};
 use tokio_stream::wrappers::ReceiverStream;
 
 use crate::auth::AuthUser;
@@ -102,6 +102,7 @@ pub async fn forward(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
+    internal: web::Data<InternalClient>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(route) = state.routes.find(req.path()) else {
         return Err(ApiError::not_found(
@@ -141,14 +142,11 @@ pub async fn forward(
     if let Ok(v) = reqwest::header::HeaderValue::from_str(&state.client_ip(&req).to_string()) {
         headers.insert("x-forwarded-for", v);
     }
-    state
-        .internal
-        .decorate(&mut headers, route.peer.name, Some(user));
+    internal.decorate(&mut headers, route.peer.name, Some(user));
 
     let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(ApiError::internal)?;
-    let mut upstream = state
-        .internal
+    let mut upstream = internal
         .http()
         .request(method, url)
         .headers(headers)

@@ -83,16 +83,18 @@ fn cors(origins: &[String]) -> Cors {
     cors
 }
 
-pub fn state(settings: &Settings, db: DatabaseConnection) -> Result<AppState, StartupError> {
-    let tokens = Arc::new(InternalTokens::new(
-        &settings.auth.internal_secret,
-        settings.auth.internal_token_ttl_secs,
-    ));
+/// The internal client of one worker. Each actix worker runs its own single-threaded runtime,
+/// and a pooled connection is driven by the runtime that opened it: sharing one client across
+/// workers would bounce every proxied request between threads.
+fn internal_client(tokens: Arc<InternalTokens>) -> Result<InternalClient, StartupError> {
     // No client-wide timeout: each route sets its own.
-    let internal = InternalClient::new(tokens, SERVICE_NAME, Duration::from_secs(3600))
-        .map_err(|e| StartupError::Other(format!("http client: {e}")))?;
+    InternalClient::new(tokens, SERVICE_NAME, Duration::from_secs(3600))
+        .map_err(|e| StartupError::Other(format!("http client: {e}")))
+}
+
+pub fn state(settings: &Settings, db: DatabaseConnection) -> AppState {
     let s = &settings.services;
-    Ok(AppState {
+    AppState {
         db,
         jwt: JwtKeys::new(
             &settings.auth.jwt_secret,
@@ -101,7 +103,6 @@ pub fn state(settings: &Settings, db: DatabaseConnection) -> Result<AppState, St
             settings.auth.refresh_expire_days,
         ),
         limits: Arc::new(Limits::new(&settings.rate_limit)),
-        internal,
         routes: route_table(settings),
         peers: vec![
             ("drugs", Peer::new("drugs", &s.drugs)),
@@ -114,19 +115,31 @@ pub fn state(settings: &Settings, db: DatabaseConnection) -> Result<AppState, St
             .enabled
             .then(|| LegacyAccount::new(settings.legacy.account.clone())),
         max_body_bytes: (settings.storage.max_file_size as u64) * 5 + 1024 * 1024,
-    })
+    }
 }
 
 pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
     let db = shared::server::database(settings).await?;
-    let state = web::Data::new(state(settings, db)?);
+    let state = web::Data::new(state(settings, db));
     spawn_pruner(state.limits.clone());
     let listener = bind(&settings.server.host, settings.server.port)?;
     let port = local_port(&listener);
     let (json, path, query) = shared::error::extractor_configs(settings.server.json_limit);
     let origins = settings.cors.allowed_origins.clone();
+    let tokens = Arc::new(InternalTokens::new(
+        &settings.auth.internal_secret,
+        settings.auth.internal_token_ttl_secs,
+    ));
+    // Fails here, before serving, if the client cannot be built at all.
+    internal_client(tokens.clone())?;
     let server = HttpServer::new(move || {
+        #[expect(
+            clippy::expect_used,
+            reason = "the same construction succeeded just above"
+        )]
+        let internal = web::Data::new(internal_client(tokens.clone()).expect("internal client"));
         App::new()
+            .app_data(internal)
             .wrap(cors(&origins))
             .wrap(from_fn(shared::middleware::request_context))
             .app_data(state.clone())

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix_web::HttpRequest;
 use sea_orm::DatabaseConnection;
 use shared::ApiError;
-use shared::internal_client::{InternalClient, Peer};
+use shared::internal_client::Peer;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
@@ -18,7 +18,6 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub jwt: JwtKeys,
     pub limits: Arc<Limits>,
-    pub internal: InternalClient,
     pub routes: RouteTable,
     /// The services `GET /api/v1/health` asks, by public name.
     pub peers: Vec<(&'static str, Peer)>,

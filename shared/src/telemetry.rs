@@ -115,13 +115,22 @@ fn install<E: SpanExporter + 'static>(
             .with_target(false)
             .boxed()
     };
-    // Log verbosity is the log level; spans reach OpenTelemetry from `info` up regardless.
+    // Log verbosity is the log level; spans reach OpenTelemetry from `info` up regardless, and
+    // only warnings and errors are attached to them as span events.
+    let otel_filter = tracing_subscriber::filter::filter_fn(|meta| {
+        let floor = if meta.is_span() {
+            tracing::Level::INFO
+        } else {
+            tracing::Level::WARN
+        };
+        *meta.level() <= floor
+    });
     let _ = tracing_subscriber::registry()
         .with(fmt.with_filter(filter))
         .with(
             tracing_opentelemetry::layer()
                 .with_tracer(tracer)
-                .with_filter(tracing_subscriber::filter::LevelFilter::INFO),
+                .with_filter(otel_filter),
         )
         .try_init();
 }

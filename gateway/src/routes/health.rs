@@ -6,6 +6,8 @@ use futures_util::future::join_all;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use shared::internal_client::InternalClient;
+
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -19,10 +21,12 @@ pub struct Health {
 
 #[utoipa::path(get, path = "/api/v1/health", tag = "health",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
-pub async fn get_health(state: web::Data<AppState>) -> HttpResponse {
+pub async fn get_health(
+    state: web::Data<AppState>,
+    internal: web::Data<InternalClient>,
+) -> HttpResponse {
     let checks = state.peers.iter().map(|(name, peer)| {
-        let request = state
-            .internal
+        let request = internal
             .http()
             .get(format!("{}/healthz", peer.base_url))
             .timeout(Duration::from_secs(2));
