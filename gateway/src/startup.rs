@@ -120,6 +120,7 @@ pub fn state(settings: &Settings, db: DatabaseConnection) -> AppState {
 
 pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
     let db = shared::server::database(settings).await?;
+    let db_probe = web::Data::new(db.clone());
     let state = web::Data::new(state(settings, db));
     spawn_pruner(state.limits.clone());
     let listener = bind(&settings.server.host, settings.server.port)?;
@@ -140,6 +141,7 @@ pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
         let internal = web::Data::new(internal_client(tokens.clone()).expect("internal client"));
         App::new()
             .app_data(internal)
+            .app_data(db_probe.clone())
             .wrap(cors(&origins))
             .wrap(from_fn(shared::middleware::request_context))
             .app_data(state.clone())

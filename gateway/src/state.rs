@@ -42,15 +42,16 @@ impl LegacyAccount {
 }
 
 impl AppState {
-    /// The client's address: the first `X-Forwarded-For` hop behind a trusted proxy, else
-    /// the socket peer.
+    /// The client's address: behind a trusted proxy, the last `X-Forwarded-For` entry (the
+    /// one that proxy appended; earlier entries are whatever the client sent), else the
+    /// socket peer.
     pub fn client_ip(&self, req: &HttpRequest) -> IpAddr {
         if self.trust_forwarded_for
             && let Some(ip) = req
                 .headers()
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
+                .and_then(|v| v.rsplit(',').next())
                 .and_then(|v| v.trim().parse().ok())
         {
             return ip;

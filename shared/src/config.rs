@@ -349,6 +349,14 @@ impl Settings {
                 "JWT_SECRET_KEY (or APP__AUTH__JWT_SECRET)",
             )?;
             check_secret(&self.auth.internal_secret, "APP__AUTH__INTERNAL_SECRET")?;
+            if self.app.serverless && self.database.url.expose_secret().starts_with("sqlite") {
+                return Err(ConfigError::BadValue {
+                    key: "database.url",
+                    reason: "SQLite on a serverless instance's disk is read-only or lost with the instance; \
+                             set DATABASE_URL to a PostgreSQL URL"
+                        .into(),
+                });
+            }
             if self.auth.jwt_secret.expose_secret() == self.auth.internal_secret.expose_secret() {
                 return Err(ConfigError::WeakSecret {
                     variable: "APP__AUTH__INTERNAL_SECRET",
@@ -545,6 +553,24 @@ mod tests {
         )
         .unwrap();
         assert!(s.is_production());
+    }
+
+    #[test]
+    fn serverless_production_refuses_sqlite() {
+        let strong = [
+            ("APP__APP__MODE", "production"),
+            ("SERVERLESS", "true"),
+            ("JWT_SECRET_KEY", "0123456789abcdef0123456789abcdef-jwt"),
+            (
+                "APP__AUTH__INTERNAL_SECRET",
+                "0123456789abcdef0123456789abcdef-int",
+            ),
+        ];
+        let err = Settings::load_from(None, &env(&strong)).unwrap_err();
+        assert!(err.to_string().contains("DATABASE_URL"), "{err}");
+        let mut with_pg = strong.to_vec();
+        with_pg.push(("DATABASE_URL", "postgres://u:p@db/unilife"));
+        assert!(Settings::load_from(None, &env(&with_pg)).is_ok());
     }
 
     #[test]

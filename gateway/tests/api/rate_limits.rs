@@ -98,3 +98,28 @@ async fn a_user_over_the_global_budget_gets_429() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn a_client_cannot_escape_the_address_limit_by_rotating_x_forwarded_for() {
+    let app = spawn_app_with(|s| {
+        s.rate_limit.auth_per_ip_per_minute = 2;
+        s.rate_limit.trust_forwarded_for = true;
+    })
+    .await;
+    let attempt = |fake: &'static str| {
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", format!("{fake}, 203.0.113.7"))
+            .json(&json!({"user_id": "someone", "password": "guess1234"}))
+            .send()
+    };
+    assert_eq!(
+        attempt("1.1.1.1").await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        attempt("2.2.2.2").await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_429(attempt("3.3.3.3").await.unwrap()).await;
+}
