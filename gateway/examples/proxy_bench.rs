@@ -5,7 +5,9 @@
 //! ```text
 //! cargo build --release -p gateway && cargo run --release -p gateway --example proxy_bench
 //! ```
-//! Options (environment): `BENCH_CONNECTIONS` (64), `BENCH_SECONDS` (5).
+//! Options (environment): `BENCH_CONNECTIONS` (64), `BENCH_SECONDS` (5), `BENCH_PIN` (1: the
+//! gateway runs on CPU 1 and this process — load generator and upstream — on CPU 0, in both
+//! runs, as when the gateway has its own instance; 0: everything shares every core).
 
 #![allow(
     clippy::unwrap_used,
@@ -169,7 +171,27 @@ async fn main() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let mut child = Command::new(&binary)
+    let pin = env_or("BENCH_PIN", 1) == 1
+        && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+    if pin {
+        let own = std::process::id().to_string();
+        let ok = Command::new("taskset")
+            .args(["-a", "-p", "-c", "0", &own])
+            .stdout(Stdio::null())
+            .status();
+        assert!(
+            ok.is_ok_and(|s| s.success()),
+            "taskset is needed for BENCH_PIN=1"
+        );
+    }
+    let mut command = if pin {
+        let mut c = Command::new("taskset");
+        c.args(["-c", "1"]).arg(&binary);
+        c
+    } else {
+        Command::new(&binary)
+    };
+    let mut child = command
         .current_dir(&dir)
         .env("PORT", gateway_port.to_string())
         .env("APP__SERVER__HOST", "127.0.0.1")
@@ -245,7 +267,14 @@ async fn main() {
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
 
-    println!("gateway overhead: {connections} connections, {seconds} s per run, small JSON GET");
+    println!(
+        "gateway overhead: {connections} connections, {seconds} s per run, small JSON GET, {}",
+        if pin {
+            "gateway on CPU 1, load generator + upstream on CPU 0"
+        } else {
+            "all processes share all cores"
+        }
+    );
     println!("                    direct      through gateway");
     println!(
         "requests/s        {:>9.0}    {:>9.0}",
