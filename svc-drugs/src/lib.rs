@@ -1,5 +1,6 @@
 //! svc-drugs: the medicine cabinet: recognition, drugs, medication plans and doses.
 
+pub mod pipeline;
 pub mod routes;
 pub mod startup;
 

@@ -1,0 +1,112 @@
+//! Normalise an uploaded photo before it is stored or sent anywhere: type decided by content,
+//! a pixel cap and an allocation cap checked before decoding (decompression bombs), EXIF
+//! orientation applied, every piece of metadata dropped (the encoder writes none: no EXIF, no
+//! GPS), the long edge bounded, and the result re-encoded as JPEG. The original bytes go
+//! nowhere.
+
+use std::io::Cursor;
+
+use image::codecs::jpeg::JpegEncoder;
+use image::imageops::FilterType;
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+
+#[derive(Debug, Clone, Copy)]
+pub struct NormalizeLimits {
+    /// Largest accepted width × height of the decoded image.
+    pub max_pixels: u64,
+    /// Largest allocation the decoder may make, in bytes.
+    pub max_alloc: u64,
+    /// The long edge of the output, in pixels.
+    pub max_long_edge: u32,
+    /// JPEG quality of the output (1–100).
+    pub jpeg_quality: u8,
+}
+
+impl Default for NormalizeLimits {
+    fn default() -> Self {
+        Self {
+            max_pixels: 50_000_000,
+            max_alloc: 256 * 1024 * 1024,
+            max_long_edge: 1536,
+            jpeg_quality: 85,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Normalized {
+    pub jpeg: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+    pub source_format: &'static str,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NormalizeError {
+    /// Not JPEG, PNG or WebP, whatever the file is called (→ 415).
+    #[error("unsupported image type: only JPEG, PNG and WebP are accepted")]
+    Unsupported,
+    /// Declares more pixels than allowed (→ 422).
+    #[error("image is {width}×{height} pixels, over the limit of {limit} pixels")]
+    TooManyPixels { width: u32, height: u32, limit: u64 },
+    /// Recognised but could not be decoded, or would need too much memory (→ 422).
+    #[error("image could not be decoded: {0}")]
+    Undecodable(String),
+    #[error("image could not be encoded: {0}")]
+    Encode(String),
+}
+
+fn format_name(format: ImageFormat) -> Option<&'static str> {
+    match format {
+        ImageFormat::Jpeg => Some("jpeg"),
+        ImageFormat::Png => Some("png"),
+        ImageFormat::WebP => Some("webp"),
+        _ => None,
+    }
+}
+
+pub fn normalize(bytes: &[u8], limits: NormalizeLimits) -> Result<Normalized, NormalizeError> {
+    let format = image::guess_format(bytes).map_err(|_| NormalizeError::Unsupported)?;
+    let source_format = format_name(format).ok_or(NormalizeError::Unsupported)?;
+
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut decoder_limits = Limits::default();
+    decoder_limits.max_alloc = Some(limits.max_alloc);
+    reader.limits(decoder_limits);
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|e| NormalizeError::Undecodable(e.to_string()))?;
+    let (width, height) = decoder.dimensions();
+    if u64::from(width) * u64::from(height) > limits.max_pixels {
+        return Err(NormalizeError::TooManyPixels {
+            width,
+            height,
+            limit: limits.max_pixels,
+        });
+    }
+    let orientation = decoder
+        .orientation()
+        .map_err(|e| NormalizeError::Undecodable(e.to_string()))?;
+    let mut img = DynamicImage::from_decoder(decoder)
+        .map_err(|e| NormalizeError::Undecodable(e.to_string()))?;
+    img.apply_orientation(orientation);
+
+    let long_edge = img.width().max(img.height());
+    if long_edge > limits.max_long_edge {
+        let scale = f64::from(limits.max_long_edge) / f64::from(long_edge);
+        let w = ((f64::from(img.width()) * scale).round() as u32).max(1);
+        let h = ((f64::from(img.height()) * scale).round() as u32).max(1);
+        img = img.resize_exact(w, h, FilterType::Triangle);
+    }
+    let rgb = img.into_rgb8();
+    let mut jpeg = Vec::with_capacity(256 * 1024);
+    JpegEncoder::new_with_quality(&mut jpeg, limits.jpeg_quality)
+        .encode_image(&rgb)
+        .map_err(|e| NormalizeError::Encode(e.to_string()))?;
+    Ok(Normalized {
+        width: rgb.width(),
+        height: rgb.height(),
+        jpeg,
+        source_format,
+    })
+}
