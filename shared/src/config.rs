@@ -79,6 +79,7 @@ pub struct Settings {
     pub cors: CorsSettings,
     pub rate_limit: RateLimitSettings,
     pub legacy: LegacySettings,
+    pub drugs: DrugsSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -148,10 +149,38 @@ pub struct LlmSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StorageSettings {
-    /// `fs` or `s3`.
+    /// `fs` (a directory; local runs) or `s3` (any S3-compatible store: Alibaba OSS, Tencent
+    /// COS, MinIO).
     pub backend: String,
     pub upload_dir: PathBuf,
+    /// Largest accepted upload per file, in bytes.
     pub max_file_size: usize,
+    /// S3 endpoint, e.g. `https://oss-cn-hangzhou.aliyuncs.com` or
+    /// `https://cos.ap-guangzhou.myqcloud.com`.
+    pub s3_endpoint: Option<String>,
+    pub s3_bucket: Option<String>,
+    pub s3_region: String,
+    pub s3_access_key_id: Option<SecretString>,
+    pub s3_secret_access_key: Option<SecretString>,
+    /// Path-style URLs (MinIO); OSS and COS want virtual-hosted style (false).
+    pub s3_path_style: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrugsSettings {
+    /// Most photos in one recognition.
+    pub max_files: usize,
+    /// Largest decoded image accepted, width × height (decompression bombs).
+    pub max_pixels: u64,
+    /// Largest allocation the image decoder may make, in bytes.
+    pub max_decode_bytes: u64,
+    /// Long edge of stored and forwarded images.
+    pub max_long_edge: u32,
+    pub jpeg_quality: u8,
+    /// Days before expiry a drug counts as `expiring`, unless the user's preferences say
+    /// otherwise (`expiry_warning_days`).
+    pub expiry_warning_days: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -245,6 +274,16 @@ max_concurrency = 16
 backend = "fs"
 upload_dir = "data/uploads"
 max_file_size = 10485760
+s3_region = "us-east-1"
+s3_path_style = false
+
+[drugs]
+max_files = 5
+max_pixels = 50000000
+max_decode_bytes = 268435456
+max_long_edge = 1536
+jpeg_quality = 85
+expiry_warning_days = 30
 
 [telemetry]
 
@@ -343,6 +382,29 @@ impl Settings {
                 reason: "token lifetimes must be positive".into(),
             });
         }
+        match self.storage.backend.as_str() {
+            "fs" => {}
+            "s3" => {
+                if self.storage.s3_bucket.as_deref().is_none_or(str::is_empty) {
+                    return Err(ConfigError::BadValue {
+                        key: "storage.s3_bucket",
+                        reason: "the s3 backend needs APP__STORAGE__S3_BUCKET".into(),
+                    });
+                }
+            }
+            other => {
+                return Err(ConfigError::BadValue {
+                    key: "storage.backend",
+                    reason: format!("{other:?} is not a storage backend (fs or s3)"),
+                });
+            }
+        }
+        if self.drugs.max_files == 0 || self.drugs.max_long_edge < 64 {
+            return Err(ConfigError::BadValue {
+                key: "drugs.max_files",
+                reason: "max_files must be at least 1 and max_long_edge at least 64".into(),
+            });
+        }
         if self.is_production() {
             check_secret(
                 &self.auth.jwt_secret,
@@ -354,6 +416,14 @@ impl Settings {
                     key: "database.url",
                     reason: "SQLite on a serverless instance's disk is read-only or lost with the instance; \
                              set DATABASE_URL to a PostgreSQL URL"
+                        .into(),
+                });
+            }
+            if self.app.serverless && self.storage.backend == "fs" {
+                return Err(ConfigError::BadValue {
+                    key: "storage.backend",
+                    reason: "files on a serverless instance's disk are lost with the instance; \
+                             set APP__STORAGE__BACKEND=s3 and the bucket settings"
                         .into(),
                 });
             }
@@ -570,6 +640,13 @@ mod tests {
         assert!(err.to_string().contains("DATABASE_URL"), "{err}");
         let mut with_pg = strong.to_vec();
         with_pg.push(("DATABASE_URL", "postgres://u:p@db/unilife"));
+        // Uploads on the instance's disk are refused too.
+        let err = Settings::load_from(None, &env(&with_pg)).unwrap_err();
+        assert!(err.to_string().contains("APP__STORAGE__BACKEND"), "{err}");
+        with_pg.push(("APP__STORAGE__BACKEND", "s3"));
+        let err = Settings::load_from(None, &env(&with_pg)).unwrap_err();
+        assert!(err.to_string().contains("S3_BUCKET"), "{err}");
+        with_pg.push(("APP__STORAGE__S3_BUCKET", "cabinet-photos"));
         assert!(Settings::load_from(None, &env(&with_pg)).is_ok());
     }
 

@@ -7,6 +7,7 @@ pub mod error;
 pub mod internal_auth;
 pub mod internal_client;
 pub mod lifecycle;
+pub mod llm;
 pub mod middleware;
 pub mod migration;
 pub mod request_id;

@@ -170,3 +170,24 @@ fn a_jpeg_cut_before_its_image_data_is_undecodable() {
         "{result:?}"
     );
 }
+
+#[test]
+fn the_small_rotated_barcode_on_the_side_photo_is_read_after_normalisation() {
+    use svc_drugs::pipeline::barcode::detect;
+    use svc_drugs::pipeline::normalize::normalize_with_grey;
+    let side = normalize_with_grey(
+        &photo("cotton-swab-side-barcode.jpg"),
+        NormalizeLimits::default(),
+    )
+    .unwrap();
+    let found = detect(side.grey.as_ref().unwrap()).expect("a barcode");
+    assert_eq!(
+        (found.format.as_str(), found.text.as_str()),
+        ("ean_13", "6950715599358")
+    );
+    // Photos without a barcode give none (no false positive).
+    for name in ["cotton-swab-front.jpg", "calcium-d3-front.jpg"] {
+        let n = normalize_with_grey(&photo(name), NormalizeLimits::default()).unwrap();
+        assert_eq!(detect(n.grey.as_ref().unwrap()), None, "{name}");
+    }
+}

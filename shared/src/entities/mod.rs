@@ -2,7 +2,14 @@
 //!
 //! | table | owner |
 //! |---|---|
-//! | users, refresh_tokens | gateway |
+//! | users, refresh_tokens | gateway (others read `users.timezone` and `users.preferences`) |
+//! | drugs, drug_images, recognitions, products, medication_plans, dose_logs | svc-drugs |
 
+pub mod dose_log;
+pub mod drug;
+pub mod drug_image;
+pub mod medication_plan;
+pub mod product;
+pub mod recognition;
 pub mod refresh_token;
 pub mod user;

@@ -4,11 +4,15 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_users;
+mod m20261122_000002_drugs;
 
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_users::Migration)]
+        vec![
+            Box::new(m20261122_000001_users::Migration),
+            Box::new(m20261122_000002_drugs::Migration),
+        ]
     }
 }

@@ -5,7 +5,7 @@
 //! columns, so a barcode turned 90° is read as well) is thresholded against its local
 //! minimum and maximum and the edges are placed with sub-pixel precision by interpolation;
 //! digits are matched against the EAN tables by normalised run widths, the check digit is
-//! verified, and a code must be read on several scanlines, more often than any other, to count.
+//! verified, and a code must be read on several scanlines and fit the tables best to count.
 
 use std::collections::HashMap;
 
@@ -35,45 +35,65 @@ const FIRST_DIGIT_PARITY: [u8; 10] = [
 const RUNS: usize = 3 + 24 + 5 + 24 + 3;
 const MIN_CONTRAST: f32 = 6.0;
 const STEP: usize = 2;
+const AVERAGE: usize = 8;
 const MIN_VOTES: u32 = 3;
 
 /// Decode one EAN-13 code from the image, or `None`.
 pub fn detect(grey: &GrayImage) -> Option<String> {
     let (w, h) = (grey.width() as usize, grey.height() as usize);
     let px = grey.as_raw();
-    let mut votes: HashMap<String, u32> = HashMap::new();
+    let mut votes: HashMap<String, (u32, f32)> = HashMap::new();
     let mut line = Vec::with_capacity(w.max(h));
-    let tally = |code: String, votes: &mut HashMap<String, u32>| {
-        *votes.entry(code).or_insert(0) += 1;
+    let tally = |(code, cost): (String, f32), votes: &mut HashMap<String, (u32, f32)>| {
+        let e = votes.entry(code).or_insert((0, 0.0));
+        e.0 += 1;
+        e.1 += cost;
     };
-    for y in (0..h).step_by(STEP) {
+    // Each scanline is the mean of a few neighbouring rows (or columns): bars run across
+    // them, noise does not.
+    for y in (0..h.saturating_sub(AVERAGE)).step_by(STEP) {
         line.clear();
-        line.extend(px[y * w..(y + 1) * w].iter().map(|&v| f32::from(v)));
+        line.extend((0..w).map(|x| {
+            (0..AVERAGE)
+                .map(|k| f32::from(px[(y + k) * w + x]))
+                .sum::<f32>()
+                / AVERAGE as f32
+        }));
         for code in scan_line(&line) {
             tally(code, &mut votes);
         }
     }
-    for x in (0..w).step_by(STEP) {
+    for x in (0..w.saturating_sub(AVERAGE)).step_by(STEP) {
         line.clear();
-        line.extend((0..h).map(|y| f32::from(px[y * w + x])));
+        line.extend((0..h).map(|y| {
+            let row = &px[y * w + x..y * w + x + AVERAGE];
+            row.iter().map(|&v| f32::from(v)).sum::<f32>() / AVERAGE as f32
+        }));
         for code in scan_line(&line) {
             tally(code, &mut votes);
         }
     }
-    // The most-read code wins if it was read on enough scanlines and more often than any
-    // other (a misread line gives a checksum-valid code now and then, never consistently).
-    let mut ranked: Vec<(String, u32)> = votes.into_iter().collect();
-    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let runner_up = ranked.get(1).map_or(0, |r| r.1);
-    ranked
-        .into_iter()
-        .next()
-        .filter(|(_, n)| *n >= MIN_VOTES && *n > runner_up)
-        .map(|(code, _)| code)
+    // Misread scanlines give checksum-valid codes now and then, and a soft barcode read
+    // backwards can give the same wrong code on many lines; but the true code is read on
+    // many lines *and* fits the EAN tables best. So: among the codes read on at least half as
+    // many lines as the most-read one (and on `MIN_VOTES` at least), the one whose reads cost
+    // least on average.
+    let most = votes.values().map(|v| v.0).max().unwrap_or(0);
+    let mut best: Option<(&String, f32)> = None;
+    for (code, &(n, cost)) in &votes {
+        if n < MIN_VOTES || 2 * n < most {
+            continue;
+        }
+        let mean = cost / n as f32;
+        if best.is_none_or(|(b, c)| mean < c || (mean == c && code < b)) {
+            best = Some((code, mean));
+        }
+    }
+    best.map(|(code, _)| code.clone())
 }
 
 /// Codes read on one scanline, in both directions.
-fn scan_line(line: &[f32]) -> Vec<String> {
+fn scan_line(line: &[f32]) -> Vec<(String, f32)> {
     let mut found = Vec::new();
     let runs = runs(line);
     found.extend(decode_runs(&runs));
@@ -88,22 +108,17 @@ struct Run {
     width: f32,
 }
 
-/// Runs of dark and light with sub-pixel widths. The line is lightly smoothed and walked for
+/// Runs of dark and light with sub-pixel widths. The line (already the mean of a few
+/// neighbouring scanlines) is walked for
 /// alternating local extremes (a bar's darkest point, a space's lightest) that differ by at
 /// least `MIN_CONTRAST`; each edge lies where the signal crosses the middle of its two
 /// neighbouring extremes. So a thin, blurred bar that never gets as dark as a thick one still
 /// counts, which a single threshold would miss.
-fn runs(raw: &[f32]) -> Vec<Run> {
-    let n = raw.len();
+fn runs(line: &[f32]) -> Vec<Run> {
+    let n = line.len();
     if n < 3 {
         return Vec::new();
     }
-    let mut line = Vec::with_capacity(n);
-    line.push(raw[0]);
-    for i in 1..n - 1 {
-        line.push(raw[i]);
-    }
-    line.push(raw[n - 1]);
 
     // Alternating extremes with hysteresis: (index, value, is_minimum).
     let mut extremes: Vec<(usize, f32, bool)> = Vec::new();
@@ -162,7 +177,11 @@ fn runs(raw: &[f32]) -> Vec<Run> {
         for i in a_idx..b_idx {
             let (x, y) = (line[i] - level, line[i + 1] - level);
             if x == 0.0 || (x < 0.0) != (y < 0.0) {
-                let frac = if (x - y).abs() > f32::EPSILON { x / (x - y) } else { 0.0 };
+                let frac = if (x - y).abs() > f32::EPSILON {
+                    x / (x - y)
+                } else {
+                    0.0
+                };
                 edge = i as f32 + frac.clamp(0.0, 1.0);
                 break;
             }
@@ -182,7 +201,7 @@ fn runs(raw: &[f32]) -> Vec<Run> {
     out
 }
 
-fn decode_runs(runs: &[Run]) -> Vec<String> {
+fn decode_runs(runs: &[Run]) -> Vec<(String, f32)> {
     let mut found = Vec::new();
     if runs.len() < RUNS {
         return found;
@@ -213,7 +232,7 @@ fn guard_ok(runs: &[Run], module: f32) -> bool {
         .all(|r| r.width > 0.3 * module && r.width < 2.0 * module)
 }
 
-fn decode_window(w: &[Run], module: f32) -> Option<String> {
+fn decode_window(w: &[Run], module: f32) -> Option<(String, f32)> {
     if !guard_ok(&w[0..3], module) || !guard_ok(&w[27..32], module) || !guard_ok(&w[56..59], module)
     {
         return None;
@@ -239,22 +258,21 @@ fn decode_window(w: &[Run], module: f32) -> Option<String> {
         let weight = if pos % 2 == 0 { 3 } else { 1 };
         let mut next = vec![f32::INFINITY; STATES];
         let mut from = vec![(usize::MAX, 0u8); STATES];
-        for state in 0..STATES {
-            if !best[state].is_finite() {
+        for (state, &so_far) in best.iter().enumerate() {
+            if !so_far.is_finite() {
                 continue;
             }
             let (sum, mask) = (state % 10, state / 10);
-            for digit in 0..10u8 {
-                for g in 0..2usize {
-                    let c = cost[usize::from(digit)][g];
+            for (digit, by_parity) in (0..10u8).zip(cost.iter()) {
+                for (g, &c) in by_parity.iter().enumerate() {
                     if !c.is_finite() {
                         continue;
                     }
                     let new_mask = if pos < 6 { (mask << 1) | g } else { mask };
                     let new_sum = (sum + weight * usize::from(digit)) % 10;
                     let to = new_sum + 10 * new_mask;
-                    if best[state] + c < next[to] {
-                        next[to] = best[state] + c;
+                    if so_far + c < next[to] {
+                        next[to] = so_far + c;
                         from[to] = (state, digit);
                     }
                 }
@@ -286,7 +304,7 @@ fn decode_window(w: &[Run], module: f32) -> Option<String> {
         digits[pos + 1] = digit;
         state = prev;
     }
-    Some(digits.iter().map(|d| char::from(b'0' + d)).collect())
+    Some((digits.iter().map(|d| char::from(b'0' + d)).collect(), total))
 }
 
 /// Average cost per digit above which a window is not a barcode.
@@ -319,4 +337,3 @@ fn digit_costs(runs: &[Run], left: bool, out: &mut [[f32; 2]; 10]) {
         }
     }
 }
-

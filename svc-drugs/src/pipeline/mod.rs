@@ -3,4 +3,5 @@
 
 pub mod barcode;
 pub mod ean;
+pub mod fields;
 pub mod normalize;

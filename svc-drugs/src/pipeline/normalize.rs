@@ -39,6 +39,8 @@ pub struct Normalized {
     pub width: u32,
     pub height: u32,
     pub source_format: &'static str,
+    /// The normalised image in grey, for barcode reading (only with [`normalize_with_grey`]).
+    pub grey: Option<image::GrayImage>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +68,22 @@ fn format_name(format: ImageFormat) -> Option<&'static str> {
 }
 
 pub fn normalize(bytes: &[u8], limits: NormalizeLimits) -> Result<Normalized, NormalizeError> {
+    normalize_inner(bytes, limits, false)
+}
+
+/// [`normalize`], keeping a grey copy of the result for the barcode reader.
+pub fn normalize_with_grey(
+    bytes: &[u8],
+    limits: NormalizeLimits,
+) -> Result<Normalized, NormalizeError> {
+    normalize_inner(bytes, limits, true)
+}
+
+fn normalize_inner(
+    bytes: &[u8],
+    limits: NormalizeLimits,
+    keep_grey: bool,
+) -> Result<Normalized, NormalizeError> {
     let format = image::guess_format(bytes).map_err(|_| NormalizeError::Unsupported)?;
     let source_format = format_name(format).ok_or(NormalizeError::Unsupported)?;
 
@@ -103,10 +121,12 @@ pub fn normalize(bytes: &[u8], limits: NormalizeLimits) -> Result<Normalized, No
     JpegEncoder::new_with_quality(&mut jpeg, limits.jpeg_quality)
         .encode_image(&rgb)
         .map_err(|e| NormalizeError::Encode(e.to_string()))?;
+    let grey = keep_grey.then(|| image::imageops::grayscale(&rgb));
     Ok(Normalized {
         width: rgb.width(),
         height: rgb.height(),
         jpeg,
         source_format,
+        grey,
     })
 }

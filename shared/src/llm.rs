@@ -1,0 +1,285 @@
+//! An OpenAI-compatible chat-completions client for both model configurations (vision for
+//! recognition, chat for the assistant): base URL with or without `/chat/completions`, a
+//! timeout per attempt, retries with backoff on 429 and 5xx (honouring `Retry-After`), a
+//! concurrency cap, and the token usage of every call.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use tokio::sync::Semaphore;
+
+use crate::ApiError;
+use crate::config::LlmSettings;
+
+/// Retries after the first attempt, on 429 and 5xx only.
+const MAX_RETRIES: u32 = 2;
+/// The longest `Retry-After` we wait for; a longer one fails the call.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum LlmError {
+    #[error("no API key is configured for the model")]
+    NotConfigured,
+    #[error("the model did not answer in time")]
+    Timeout,
+    #[error("the model answered {status}: {body}")]
+    Status { status: u16, body: String },
+    #[error("the model could not be reached: {0}")]
+    Transport(String),
+    #[error("the model's answer is unusable: {0}")]
+    BadAnswer(String),
+}
+
+impl LlmError {
+    /// The envelope a client sees: 503 when no key is set, 504 on timeout, 502 otherwise.
+    pub fn to_api_error(&self) -> ApiError {
+        match self {
+            Self::NotConfigured => ApiError::service_unavailable(
+                "llm_not_configured",
+                "the model is not configured on this server",
+            ),
+            Self::Timeout => ApiError::gateway_timeout("llm_timeout", self),
+            _ => ApiError::bad_gateway("llm_failed", self),
+        }
+    }
+}
+
+/// One finished completion.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    pub content: String,
+    pub model: String,
+    pub prompt_tokens: Option<u32>,
+    pub completion_tokens: Option<u32>,
+    pub duration: Duration,
+}
+
+#[derive(Clone)]
+pub struct LlmClient {
+    http: reqwest::Client,
+    endpoint: String,
+    api_key: Option<SecretString>,
+    model: String,
+    timeout: Duration,
+    permits: Arc<Semaphore>,
+}
+
+impl std::fmt::Debug for LlmClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmClient")
+            .field("endpoint", &self.endpoint)
+            .field("model", &self.model)
+            .field("configured", &self.is_configured())
+            .finish_non_exhaustive()
+    }
+}
+
+/// `…/v3` and `…/v3/chat/completions` both name the same endpoint.
+pub fn completions_endpoint(base_url: &str) -> String {
+    let base = base_url.trim_end_matches('/');
+    if base.ends_with("/chat/completions") {
+        base.to_owned()
+    } else {
+        format!("{base}/chat/completions")
+    }
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    model: Option<String>,
+    choices: Vec<Choice>,
+    usage: Option<Usage>,
+}
+
+#[derive(Deserialize)]
+struct Choice {
+    message: AnswerMessage,
+}
+
+#[derive(Deserialize)]
+struct AnswerMessage {
+    content: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Usage {
+    prompt_tokens: Option<u32>,
+    completion_tokens: Option<u32>,
+}
+
+impl LlmClient {
+    pub fn new(settings: &LlmSettings, http: reqwest::Client) -> Self {
+        Self {
+            http,
+            endpoint: completions_endpoint(&settings.base_url),
+            api_key: settings
+                .api_key
+                .clone()
+                .filter(|k| !k.expose_secret().trim().is_empty()),
+            model: settings.model.clone(),
+            timeout: Duration::from_secs(settings.timeout_secs.max(1)),
+            permits: Arc::new(Semaphore::new(settings.max_concurrency.max(1))),
+        }
+    }
+
+    pub fn is_configured(&self) -> bool {
+        self.api_key.is_some()
+    }
+
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
+    /// Send `messages` (and any extra request fields) and return the first choice's text.
+    pub async fn complete(
+        &self,
+        messages: serde_json::Value,
+        extra: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Completion, LlmError> {
+        let key = self.api_key.as_ref().ok_or(LlmError::NotConfigured)?;
+        let mut body = serde_json::Map::new();
+        body.insert("model".into(), self.model.clone().into());
+        body.insert("messages".into(), messages);
+        body.insert("stream".into(), false.into());
+        body.extend(extra);
+        let body = serde_json::Value::Object(body);
+
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| LlmError::Transport(e.to_string()))?;
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            let sent = self
+                .http
+                .post(&self.endpoint)
+                .bearer_auth(key.expose_secret())
+                .timeout(self.timeout)
+                .json(&body)
+                .send()
+                .await;
+            let response = match sent {
+                Ok(r) => r,
+                Err(e) if e.is_timeout() => return Err(LlmError::Timeout),
+                Err(e) if attempt < MAX_RETRIES && e.is_connect() => {
+                    attempt += 1;
+                    tokio::time::sleep(backoff(attempt)).await;
+                    continue;
+                }
+                Err(e) => return Err(LlmError::Transport(e.to_string())),
+            };
+            let status = response.status();
+            if status.is_success() {
+                let text = response.text().await.map_err(|e| {
+                    if e.is_timeout() {
+                        LlmError::Timeout
+                    } else {
+                        LlmError::Transport(e.to_string())
+                    }
+                })?;
+                let answer: Answer = serde_json::from_str(&text)
+                    .map_err(|e| LlmError::BadAnswer(format!("not a completion: {e}")))?;
+                let content = answer
+                    .choices
+                    .into_iter()
+                    .next()
+                    .and_then(|c| c.message.content)
+                    .ok_or_else(|| LlmError::BadAnswer("no choice with content".into()))?;
+                return Ok(Completion {
+                    content,
+                    model: answer.model.unwrap_or_else(|| self.model.clone()),
+                    prompt_tokens: answer.usage.as_ref().and_then(|u| u.prompt_tokens),
+                    completion_tokens: answer.usage.as_ref().and_then(|u| u.completion_tokens),
+                    duration: started.elapsed(),
+                });
+            }
+            let retryable =
+                status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            if retryable && attempt < MAX_RETRIES {
+                let wait = retry_after.unwrap_or_else(|| backoff(attempt + 1));
+                if wait <= MAX_RETRY_AFTER {
+                    attempt += 1;
+                    tracing::warn!(status = status.as_u16(), attempt, "model busy, retrying");
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+            }
+            let mut text = response.text().await.unwrap_or_default();
+            text.truncate(500);
+            return Err(LlmError::Status {
+                status: status.as_u16(),
+                body: text,
+            });
+        }
+    }
+}
+
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(250 * 2u64.pow(attempt.min(6)))
+}
+
+/// The JSON object in a model's text: the whole text, a fenced block, or the outermost
+/// braces within surrounding prose.
+pub fn extract_json_object(text: &str) -> Option<serde_json::Value> {
+    let trimmed = text.trim();
+    if let Ok(v @ serde_json::Value::Object(_)) = serde_json::from_str(trimmed) {
+        return Some(v);
+    }
+    let mut rest = trimmed;
+    while let Some(start) = rest.find("```") {
+        let after = &rest[start + 3..];
+        let body_start = after.find('\n').map_or(0, |i| i + 1);
+        let Some(end) = after[body_start..].find("```") else {
+            break;
+        };
+        let block = &after[body_start..body_start + end];
+        if let Ok(v @ serde_json::Value::Object(_)) = serde_json::from_str(block.trim()) {
+            return Some(v);
+        }
+        rest = &after[body_start + end + 3..];
+    }
+    let (start, end) = (trimmed.find('{')?, trimmed.rfind('}')?);
+    (start < end)
+        .then(|| serde_json::from_str(&trimmed[start..=end]).ok())
+        .flatten()
+        .filter(serde_json::Value::is_object)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_with_or_without_path() {
+        assert_eq!(
+            completions_endpoint("https://ark.example/api/v3"),
+            "https://ark.example/api/v3/chat/completions"
+        );
+        assert_eq!(
+            completions_endpoint("https://ark.example/api/v3/chat/completions/"),
+            "https://ark.example/api/v3/chat/completions"
+        );
+    }
+
+    #[test]
+    fn json_is_found_in_fences_and_prose() {
+        let plain = r#"{"name":"a"}"#;
+        let fenced = "Here you go:\n```json\n{\"name\": \"b\"}\n```\nThanks";
+        let prose = "The box says {\"name\": \"c\", \"x\": {\"y\": 1}} as read.";
+        assert_eq!(extract_json_object(plain).unwrap()["name"], "a");
+        assert_eq!(extract_json_object(fenced).unwrap()["name"], "b");
+        assert_eq!(extract_json_object(prose).unwrap()["name"], "c");
+        assert!(extract_json_object("no json here").is_none());
+        assert!(extract_json_object("[1, 2]").is_none());
+    }
+}

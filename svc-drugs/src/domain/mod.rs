@@ -1,0 +1,4 @@
+//! The cabinet's rules, free of HTTP.
+
+pub mod drug;
+pub mod schedule;

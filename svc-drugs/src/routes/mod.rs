@@ -1,0 +1,45 @@
+//! Routes of svc-drugs: the public cabinet API (reached through the gateway), the legacy
+//! drug-serve routes, and internal routes for svc-scheduler and svc-chat.
+
+use actix_web::web;
+
+pub mod drugs;
+pub mod internal;
+pub mod legacy;
+pub mod medications;
+pub mod recognize;
+mod upload;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .route("/drugs/recognize", web::post().to(recognize::recognize))
+            .route(
+                "/drugs/recognitions/{id}/retry",
+                web::post().to(recognize::retry),
+            )
+            .route("/drugs/expiring", web::get().to(drugs::expiring))
+            .route("/drugs", web::get().to(drugs::list))
+            .route("/drugs", web::post().to(drugs::create))
+            .route("/drugs/{id}", web::get().to(drugs::get))
+            .route("/drugs/{id}", web::put().to(drugs::update))
+            .route("/drugs/{id}", web::delete().to(drugs::delete))
+            .route("/drugs/{id}/images/{image_id}", web::get().to(drugs::image))
+            .route(
+                "/medications/adherence",
+                web::get().to(medications::adherence),
+            )
+            .route("/medications", web::get().to(medications::list))
+            .route("/medications", web::post().to(medications::create))
+            .route("/medications/{id}", web::get().to(medications::get))
+            .route("/medications/{id}", web::put().to(medications::update))
+            .route("/medications/{id}", web::delete().to(medications::delete))
+            .route("/doses", web::get().to(medications::doses))
+            .route(
+                "/doses/{dose_id}/{action}",
+                web::post().to(medications::act),
+            ),
+    )
+    .configure(legacy::configure)
+    .configure(internal::configure);
+}

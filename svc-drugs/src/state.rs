@@ -1,0 +1,86 @@
+//! What every handler of svc-drugs shares.
+
+use std::sync::Arc;
+
+use chrono_tz::Tz;
+use sea_orm::{DatabaseConnection, EntityTrait};
+use shared::ApiError;
+use shared::config::{DrugsSettings, Settings};
+use shared::entities::user;
+use shared::llm::LlmClient;
+use tokio::sync::Semaphore;
+use uuid::Uuid;
+
+use crate::pipeline::normalize::NormalizeLimits;
+use crate::storage::Store;
+
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub store: Store,
+    pub vision: LlmClient,
+    pub drugs: DrugsSettings,
+    pub max_file_size: usize,
+    /// Bounds how many photos are decoded at once, and so the memory they take.
+    pub image_permits: Arc<Semaphore>,
+}
+
+/// A user's own settings that svc-drugs needs (read from the gateway's `users` table).
+#[derive(Debug, Clone, Copy)]
+pub struct UserPrefs {
+    pub timezone: Tz,
+    pub expiry_warning_days: i64,
+}
+
+impl AppState {
+    pub fn new(settings: &Settings, db: DatabaseConnection, store: Store) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .build()
+            .unwrap_or_default();
+        let cpus = std::thread::available_parallelism().map_or(2, usize::from);
+        Self {
+            db,
+            store,
+            vision: LlmClient::new(&settings.llm_vision, http),
+            drugs: settings.drugs.clone(),
+            max_file_size: settings.storage.max_file_size,
+            image_permits: Arc::new(Semaphore::new(cpus.max(2))),
+        }
+    }
+
+    pub fn normalize_limits(&self) -> NormalizeLimits {
+        NormalizeLimits {
+            max_pixels: self.drugs.max_pixels,
+            max_alloc: self.drugs.max_decode_bytes,
+            max_long_edge: self.drugs.max_long_edge,
+            jpeg_quality: self.drugs.jpeg_quality,
+        }
+    }
+
+    /// The user's time zone and expiry warning window (defaults when the user has set none).
+    pub async fn user_prefs(&self, user_id: Uuid) -> Result<UserPrefs, ApiError> {
+        let found = user::Entity::find_by_id(user_id).one(&self.db).await?;
+        let timezone = found
+            .as_ref()
+            .and_then(|u| u.timezone.parse::<Tz>().ok())
+            .unwrap_or(chrono_tz::Asia::Shanghai);
+        let expiry_warning_days = found
+            .as_ref()
+            .and_then(|u| u.preferences.get("expiry_warning_days"))
+            .and_then(serde_json::Value::as_i64)
+            .filter(|d| (0..=3650).contains(d))
+            .unwrap_or(self.drugs.expiry_warning_days);
+        Ok(UserPrefs {
+            timezone,
+            expiry_warning_days,
+        })
+    }
+}
+
+impl UserPrefs {
+    pub fn today(&self) -> chrono::NaiveDate {
+        chrono::Utc::now()
+            .with_timezone(&self.timezone)
+            .date_naive()
+    }
+}

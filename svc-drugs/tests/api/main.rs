@@ -1,0 +1,10 @@
+//! svc-drugs over real HTTP, against a real database (SQLite, or PostgreSQL with
+//! `TEST_DATABASE_URL`), the real photos, and a fake vision model (wiremock).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+mod cabinet;
+mod helpers;
+mod legacy;
+mod medications;
+mod recognize;
