@@ -41,6 +41,13 @@ pub const SERVICE_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
         "Recognise a medicine box from one to five photos (multipart field `files`)",
         true,
     ),
+    (
+        "post",
+        "/api/v1/drugs/recognitions/{id}/retry",
+        "drugs",
+        "Retry a recognition that failed at the model, with its kept photos",
+        true,
+    ),
     ("post", "/api/v1/drugs", "drugs", "Add a drug by hand", true),
     (
         "get",

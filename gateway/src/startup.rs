@@ -41,7 +41,9 @@ pub fn route_table(settings: &Settings) -> RouteTable {
     for p in DRUGS_PREFIXES {
         table.add(p, &drugs, default, Access::User);
     }
+    // Recognition waits for the vision model.
     table.add("/api/v1/drugs/recognize", &drugs, upload, Access::User);
+    table.add("/api/v1/drugs/recognitions", &drugs, upload, Access::User);
     for p in CHAT_PREFIXES {
         table.add(p, &chat, default, Access::User);
     }

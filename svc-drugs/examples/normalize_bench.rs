@@ -1,10 +1,13 @@
 //! Time the normalisation of `calcium-d3-front.jpg` (4000×3000, 3.2 MB): decode, orient,
-//! strip, resize to a 1536 px long edge, encode. Prints the median of 20 runs and the bytes
-//! that would go to the model, against the original product's untouched base64 photo.
+//! strip, resize to a 1536 px long edge, encode. Prints the median of 20 runs, Pillow's
+//! fastest form doing the same work in the same invocation (when `python3` with Pillow is
+//! there), the bytes that would go to the model against the original product's untouched
+//! base64 photo, and the peak RSS of 8 recognitions' image work (normalise + barcode scan)
+//! at once.
 //!
 //! ```text
+//! pip install pillow   # once, for the baseline
 //! cargo run --release -p svc-drugs --example normalize_bench
-//! python3 svc-drugs/benches/pillow_baseline.py   # the same work in Pillow's fastest form
 //! ```
 
 #![allow(
@@ -15,12 +18,24 @@
 
 use std::time::Instant;
 
-use svc_drugs::pipeline::normalize::{NormalizeLimits, normalize};
+use svc_drugs::pipeline::barcode;
+use svc_drugs::pipeline::normalize::{NormalizeLimits, normalize, normalize_with_grey};
+
+fn rss_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .unwrap_or(0)
+}
 
 fn main() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/drug-photos/calcium-d3-front.jpg");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = dir.join("../../shared/fixtures/drug-photos/calcium-d3-front.jpg");
     let original = std::fs::read(&path).unwrap();
+    let idle = rss_kib("VmRSS:");
+
     let mut times = Vec::new();
     let mut out = None;
     for _ in 0..20 {
@@ -30,19 +45,82 @@ fn main() {
     }
     times.sort_by(f64::total_cmp);
     let out = out.unwrap();
-    let b64 = |n: usize| n.div_ceil(3) * 4;
+    let ours = times[10];
     println!(
         "normalize calcium-d3-front.jpg -> {}x{}",
         out.width, out.height
     );
     println!(
-        "median {:.1} ms (min {:.1}, max {:.1}) over 20 runs",
-        times[10], times[0], times[19]
+        "ours: median {ours:.1} ms (min {:.1}, max {:.1}) over 20 runs",
+        times[0], times[19]
     );
+
+    let baseline = std::process::Command::new("python3")
+        .arg(dir.join("benches/pillow_baseline.py"))
+        .output();
+    match baseline {
+        Ok(o) if o.status.success() => {
+            let text = String::from_utf8_lossy(&o.stdout);
+            print!("{text}");
+            let pillow: Option<f64> = text
+                .split("median ")
+                .nth(1)
+                .and_then(|r| r.split(' ').next())
+                .and_then(|v| v.parse().ok());
+            if let Some(p) = pillow {
+                println!(
+                    "ratio: ours / pillow = {:.2} ({:.1}x faster)",
+                    ours / p,
+                    p / ours
+                );
+            }
+        }
+        _ => println!("pillow baseline not run (python3 with Pillow not found)"),
+    }
+
+    let b64 = |n: usize| n.div_ceil(3) * 4;
     println!(
         "bytes to the model (base64): {} vs {} for the untouched photo = {:.1} %",
         b64(out.jpeg.len()),
         b64(original.len()),
         100.0 * b64(out.jpeg.len()) as f64 / b64(original.len()) as f64
+    );
+
+    // 8 recognitions' image work at once (normalise + barcode scan, the memory-heavy part),
+    // first with the service's own bound on concurrent decodes (the CPU count, at least 2;
+    // the other requests hold only their upload), then unbounded, the worst case.
+    let bound = std::thread::available_parallelism()
+        .map_or(2, usize::from)
+        .max(2);
+    let run = |permits: usize| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<()>(permits);
+        let rx = std::sync::Mutex::new(rx);
+        for _ in 0..permits {
+            tx.send(()).unwrap();
+        }
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    let upload = original.clone();
+                    rx.lock().unwrap().recv().unwrap();
+                    let n = normalize_with_grey(&upload, NormalizeLimits::default()).unwrap();
+                    let _ = barcode::detect(n.grey.as_ref().unwrap());
+                    drop(n);
+                    tx.send(()).unwrap();
+                });
+            }
+        });
+        rss_kib("VmHWM:")
+    };
+    let bounded = run(bound);
+    println!(
+        "peak RSS, 8 recognitions at once, {bound} decoding at a time (as the service runs them): {:.1} MiB (idle {:.1} MiB)",
+        bounded as f64 / 1024.0,
+        idle as f64 / 1024.0
+    );
+    let unbounded = run(8);
+    println!(
+        "peak RSS, 8 decoding at once (no bound, worst case): {:.1} MiB",
+        unbounded as f64 / 1024.0
     );
 }
