@@ -97,7 +97,7 @@ fn fast_jpeg(
         .map_err(|e| undecodable(&e))?;
     let orientation = decoder
         .exif_data()
-        .and_then(|exif| image::metadata::Orientation::from_exif_chunk(exif))
+        .and_then(image::metadata::Orientation::from_exif_chunk)
         .unwrap_or(image::metadata::Orientation::NoTransforms);
     let pixels = decoder.decode().map_err(|e| undecodable(&e))?;
     let (w, h) = (u32::from(w), u32::from(h));
