@@ -8,3 +8,4 @@ mod helpers;
 mod legacy;
 mod medications;
 mod recognize;
+mod s3;
