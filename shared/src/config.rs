@@ -80,6 +80,7 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     pub legacy: LegacySettings,
     pub drugs: DrugsSettings,
+    pub scheduler: SchedulerSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -164,6 +165,28 @@ pub struct StorageSettings {
     pub s3_secret_access_key: Option<SecretString>,
     /// Path-style URLs (MinIO); OSS and COS want virtual-hosted style (false).
     pub s3_path_style: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulerSettings {
+    /// Run the jobs from an in-process clock every minute (long-running mode). Off on
+    /// serverless platforms, where timer triggers call `/invoke` or `/event-invoke`.
+    pub clock: bool,
+    /// Stop claiming new work this many seconds after a run starts (keep it under the
+    /// function's timeout); the next trigger carries on.
+    pub run_budget_secs: u64,
+    /// Work items processed at once.
+    pub concurrency: usize,
+    /// Items claimed per round.
+    pub batch_size: u64,
+    /// Attempts before an item or a delivery is given up (`dead`).
+    pub max_attempts: i32,
+    /// First retry delay; it doubles per attempt.
+    pub retry_base_secs: u64,
+    /// How long a claim holds before a crashed claimant's item may be taken again.
+    pub lease_secs: u64,
+    pub webhook_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -276,6 +299,16 @@ upload_dir = "data/uploads"
 max_file_size = 10485760
 s3_region = "us-east-1"
 s3_path_style = false
+
+[scheduler]
+clock = true
+run_budget_secs = 240
+concurrency = 8
+batch_size = 50
+max_attempts = 5
+retry_base_secs = 30
+lease_secs = 300
+webhook_timeout_secs = 10
 
 [drugs]
 max_files = 5

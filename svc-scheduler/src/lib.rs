@@ -1,7 +1,12 @@
-//! svc-scheduler: jobs driven by platform timers, reminders and notifications.
+//! svc-scheduler: jobs driven by platform timers (or an in-process clock), reminders and
+//! notifications with webhook delivery.
 
+pub mod cli;
+pub mod jobs;
+pub mod notify;
 pub mod routes;
 pub mod startup;
+pub mod state;
 
 /// The audience internal tokens for this service carry.
 pub const SERVICE_NAME: &str = "scheduler";

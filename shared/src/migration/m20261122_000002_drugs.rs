@@ -3,27 +3,14 @@
 //! This migration is frozen once released: a later change to an entity gets its own migration
 //! with explicit `ALTER`s, never an edit here.
 
-use sea_orm::{EntityTrait, Schema};
 use sea_orm_migration::prelude::*;
+
+use super::create_from_entity as create;
 
 use crate::entities::{dose_log, drug, drug_image, medication_plan, product, recognition};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-async fn create<E: EntityTrait>(manager: &SchemaManager<'_>, entity: E) -> Result<(), DbErr> {
-    let schema = Schema::new(manager.get_database_backend());
-    let mut table = schema.create_table_from_entity(entity);
-    manager
-        .create_table(table.if_not_exists().to_owned())
-        .await?;
-    for mut index in schema.create_index_from_entity(entity) {
-        manager
-            .create_index(index.if_not_exists().to_owned())
-            .await?;
-    }
-    Ok(())
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -5,14 +5,35 @@ use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_users;
 mod m20261122_000002_drugs;
+mod m20261122_000003_scheduler;
 
 pub struct Migrator;
+
+/// Create a table and its indexes from an entity definition (used by migrations written
+/// entity-first; each such migration is frozen once released).
+async fn create_from_entity<E: sea_orm::EntityTrait>(
+    manager: &SchemaManager<'_>,
+    entity: E,
+) -> Result<(), DbErr> {
+    let schema = sea_orm::Schema::new(manager.get_database_backend());
+    let mut table = schema.create_table_from_entity(entity);
+    manager
+        .create_table(table.if_not_exists().to_owned())
+        .await?;
+    for mut index in schema.create_index_from_entity(entity) {
+        manager
+            .create_index(index.if_not_exists().to_owned())
+            .await?;
+    }
+    Ok(())
+}
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(m20261122_000001_users::Migration),
             Box::new(m20261122_000002_drugs::Migration),
+            Box::new(m20261122_000003_scheduler::Migration),
         ]
     }
 }

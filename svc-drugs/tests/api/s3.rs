@@ -25,9 +25,17 @@ impl Drop for S3Server {
     }
 }
 
+#[allow(
+    clippy::zombie_processes,
+    reason = "the S3Server guard kills and waits for the child in Drop"
+)]
 async fn s3_server() -> S3Server {
     shared::install_crypto_provider();
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let child = Command::new("moto_server")
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdout(Stdio::null())
@@ -39,8 +47,16 @@ async fn s3_server() -> S3Server {
     for _ in 0..100 {
         if client.get(&endpoint).send().await.is_ok() {
             // A bucket to write to (moto accepts the unsigned call).
-            let res = client.put(format!("{endpoint}/cabinet")).send().await.unwrap();
-            assert!(res.status().is_success(), "bucket creation: {}", res.status());
+            let res = client
+                .put(format!("{endpoint}/cabinet"))
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                res.status().is_success(),
+                "bucket creation: {}",
+                res.status()
+            );
             return S3Server { child, endpoint };
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -76,7 +92,11 @@ async fn photos_go_to_s3_and_come_back_to_their_owner() {
     let mut settings = shared::config::Settings::load_from(None, &Default::default()).unwrap();
     s3_settings(&mut settings, &server.endpoint);
     let store = Store::from_settings(&settings.storage).unwrap();
-    let image_id: uuid::Uuid = body["drug"]["images"][0]["id"].as_str().unwrap().parse().unwrap();
+    let image_id: uuid::Uuid = body["drug"]["images"][0]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let stored = store.get(&Store::image_key(user, image_id)).await.unwrap();
     assert!(!contains(&stored, b"Exif") && !contains(&stored, b"GPS"));
     assert_eq!(image::load_from_memory(&stored).unwrap().width(), 1536);
@@ -89,7 +109,11 @@ async fn photos_go_to_s3_and_come_back_to_their_owner() {
 
     // Deleting the drug deletes the object.
     let id = body["drug"]["id"].as_str().unwrap();
-    let res = app.delete(user, &format!("/api/v1/drugs/{id}")).send().await.unwrap();
+    let res = app
+        .delete(user, &format!("/api/v1/drugs/{id}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert!(matches!(
         store.get(&Store::image_key(user, image_id)).await,

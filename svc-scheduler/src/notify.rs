@@ -1,0 +1,242 @@
+//! Notifications (the in-app inbox) and their delivery to a user's devices.
+//!
+//! Webhook deliveries are JSON POSTs signed with HMAC-SHA256: header
+//! `X-UniLife-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, plus
+//! `X-UniLife-Delivery: <delivery id>` (the same on every retry of one delivery) and
+//! `X-UniLife-Event: <kind>`. A receiver recomputes the HMAC over the timestamp, a dot and
+//! the raw body with the device's secret, compares in constant time, and refuses timestamps
+//! more than five minutes old. Failed deliveries are retried with backoff, then `dead`.
+
+use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, Mac};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
+use sha2::Sha256;
+use shared::entities::{delivery, device, notification};
+use uuid::Uuid;
+
+use crate::state::Ctx;
+
+pub struct NewNotification<'a> {
+    pub user: Uuid,
+    pub kind: &'a str,
+    pub title: String,
+    pub body: String,
+    pub data: serde_json::Value,
+    pub dedupe_key: String,
+}
+
+/// Create the notification unless one with the same key exists; queue a delivery to each of
+/// the user's devices. True when it was new.
+pub async fn create(ctx: &Ctx, n: NewNotification<'_>) -> Result<bool, sea_orm::DbErr> {
+    let now = Utc::now();
+    let id = Uuid::now_v7();
+    let inserted = notification::Entity::insert(notification::ActiveModel {
+        id: Set(id),
+        user_id: Set(n.user),
+        kind: Set(n.kind.to_owned()),
+        title: Set(n.title),
+        body: Set(n.body),
+        data: Set(n.data),
+        dedupe_key: Set(n.dedupe_key),
+        read_at: Set(None),
+        created_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(notification::Column::DedupeKey)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(&ctx.db)
+    .await?;
+    if inserted == 0 {
+        return Ok(false);
+    }
+    let devices = device::Entity::find()
+        .filter(device::Column::UserId.eq(n.user))
+        .all(&ctx.db)
+        .await?;
+    if !devices.is_empty() {
+        let rows = devices.iter().map(|d| delivery::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            notification_id: Set(id),
+            device_id: Set(d.id),
+            status: Set("pending".into()),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            claimed_until: Set(None),
+            last_error: Set(None),
+            sent_at: Set(None),
+            created_at: Set(now),
+        });
+        delivery::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([delivery::Column::NotificationId, delivery::Column::DeviceId])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&ctx.db)
+            .await?;
+    }
+    Ok(true)
+}
+
+/// `t=<ts>,v1=<hex>` for this body.
+pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut mac = match Hmac::<Sha256>::new_from_slice(secret.as_bytes()) {
+        Ok(m) => m,
+        Err(_) => return String::new(),
+    };
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac.finalize().into_bytes())
+    )
+}
+
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct DeliveryCounts {
+    pub sent: u32,
+    pub retried: u32,
+    pub dead: u32,
+}
+
+/// Send the deliveries that are due, until none is left or the deadline passes.
+pub async fn deliver_due(
+    ctx: &Ctx,
+    deadline: DateTime<Utc>,
+) -> Result<DeliveryCounts, sea_orm::DbErr> {
+    let mut counts = DeliveryCounts::default();
+    while Utc::now() < deadline {
+        let batch = claim(ctx).await?;
+        if batch.is_empty() {
+            break;
+        }
+        for d in batch {
+            match send(ctx, &d).await {
+                Ok(()) => {
+                    delivery::Entity::update_many()
+                        .col_expr(delivery::Column::Status, Expr::value("sent"))
+                        .col_expr(delivery::Column::SentAt, Expr::value(Utc::now()))
+                        .col_expr(
+                            delivery::Column::LastError,
+                            Expr::value(Option::<String>::None),
+                        )
+                        .filter(delivery::Column::Id.eq(d.id))
+                        .exec(&ctx.db)
+                        .await?;
+                    counts.sent += 1;
+                }
+                Err(e) => {
+                    let dead = d.attempts >= ctx.settings.max_attempts;
+                    let base = i64::try_from(ctx.settings.retry_base_secs).unwrap_or(30);
+                    let next = Utc::now()
+                        + Duration::seconds(base * (1i64 << (d.attempts - 1).clamp(0, 16)));
+                    delivery::Entity::update_many()
+                        .col_expr(
+                            delivery::Column::Status,
+                            Expr::value(if dead { "dead" } else { "pending" }),
+                        )
+                        .col_expr(delivery::Column::NextAttemptAt, Expr::value(next))
+                        .col_expr(delivery::Column::LastError, Expr::value(Some(e)))
+                        .filter(delivery::Column::Id.eq(d.id))
+                        .exec(&ctx.db)
+                        .await?;
+                    if dead {
+                        counts.dead += 1;
+                    } else {
+                        counts.retried += 1;
+                    }
+                }
+            }
+        }
+    }
+    Ok(counts)
+}
+
+async fn claim(ctx: &Ctx) -> Result<Vec<delivery::Model>, sea_orm::DbErr> {
+    let now = Utc::now();
+    let mut pick = Query::select();
+    pick.column(delivery::Column::Id)
+        .from(delivery::Entity)
+        .cond_where(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(delivery::Column::Status.eq("pending"))
+                        .add(delivery::Column::NextAttemptAt.lte(now)),
+                )
+                .add(
+                    Condition::all()
+                        .add(delivery::Column::Status.eq("sending"))
+                        .add(delivery::Column::ClaimedUntil.lt(now)),
+                ),
+        )
+        .limit(ctx.settings.batch_size);
+    if ctx.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    let lease = now + Duration::seconds(i64::try_from(ctx.settings.lease_secs).unwrap_or(300));
+    delivery::Entity::update_many()
+        .col_expr(delivery::Column::Status, Expr::value("sending"))
+        .col_expr(delivery::Column::ClaimedUntil, Expr::value(lease))
+        .col_expr(
+            delivery::Column::Attempts,
+            Expr::col(delivery::Column::Attempts).add(1),
+        )
+        .filter(delivery::Column::Id.in_subquery(pick))
+        .exec_with_returning(&ctx.db)
+        .await
+}
+
+async fn send(ctx: &Ctx, d: &delivery::Model) -> Result<(), String> {
+    let n = notification::Entity::find_by_id(d.notification_id)
+        .one(&ctx.db)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("notification deleted")?;
+    let dev = device::Entity::find_by_id(d.device_id)
+        .one(&ctx.db)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("device deleted")?;
+    let body = serde_json::to_vec(&serde_json::json!({
+        "id": n.id, "kind": n.kind, "title": n.title, "body": n.body,
+        "data": n.data, "created_at": n.created_at, "delivery_id": d.id,
+    }))
+    .map_err(|e| e.to_string())?;
+    let ts = Utc::now().timestamp();
+    let res = ctx
+        .webhooks
+        .post(&dev.url)
+        .header("content-type", "application/json")
+        .header("x-unilife-signature", signature(&dev.secret, ts, &body))
+        .header("x-unilife-delivery", d.id.to_string())
+        .header("x-unilife-event", n.kind.clone())
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| format!("webhook unreachable: {e}"))?;
+    if res.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("webhook answered {}", res.status().as_u16()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_is_hmac_sha256_over_timestamp_dot_body() {
+        // Reference computed independently, as a receiver would:
+        // python3 -c "import hmac,hashlib;print(hmac.new(b'k',b'1700000000.{}',hashlib.sha256).hexdigest())"
+        assert_eq!(
+            signature("k", 1_700_000_000, b"{}"),
+            "t=1700000000,v1=c6ef4734033cee2367414a0939385eca0397754aa7a59716da7463a9298b5146"
+        );
+    }
+}

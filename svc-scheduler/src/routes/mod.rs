@@ -1,0 +1,35 @@
+//! Routes of svc-scheduler: the inbox, devices and job runs (public, through the gateway);
+//! the platforms' timer entry points; an internal route to run a job.
+
+use actix_web::web;
+
+pub mod devices;
+pub mod notifications;
+pub mod runs;
+pub mod triggers;
+
+/// Served without an internal token: the platforms call them directly. They only run a tick,
+/// which is idempotent; they are reachable only where the platform routes timer events.
+pub const OPEN_PATHS: &[&str] = &["/invoke", "/event-invoke"];
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .route("/notifications", web::get().to(notifications::list))
+            .route(
+                "/notifications/{id}/read",
+                web::post().to(notifications::read),
+            )
+            .route("/devices", web::post().to(devices::create))
+            .route("/devices", web::get().to(devices::list))
+            .route("/devices/{id}", web::delete().to(devices::delete))
+            .route("/jobs/runs", web::get().to(runs::list)),
+    )
+    .route("/invoke", web::post().to(triggers::fc_invoke))
+    .route("/event-invoke", web::post().to(triggers::scf_event))
+    .route(
+        "/internal/jobs/{job}/run",
+        web::post().to(triggers::run_one),
+    )
+    .route("/internal/tick", web::post().to(triggers::internal_tick));
+}

@@ -1,0 +1,43 @@
+//! What the jobs and handlers share.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+use shared::config::{SchedulerSettings, Settings};
+use shared::internal_auth::InternalTokens;
+use shared::internal_client::{InternalClient, Peer};
+
+#[derive(Clone)]
+pub struct Ctx {
+    pub db: DatabaseConnection,
+    pub internal: InternalClient,
+    pub drugs: Peer,
+    pub chat: Peer,
+    pub settings: SchedulerSettings,
+    /// Plain client for webhooks (no internal headers), with its own timeout.
+    pub webhooks: reqwest::Client,
+    /// Names this instance in claims, so a log can tell instances apart.
+    pub instance: String,
+}
+
+impl Ctx {
+    pub fn new(settings: &Settings, db: DatabaseConnection) -> Result<Self, reqwest::Error> {
+        let tokens = Arc::new(InternalTokens::new(
+            &settings.auth.internal_secret,
+            settings.auth.internal_token_ttl_secs,
+        ));
+        let timeout = Duration::from_secs(settings.services.upload_timeout_secs);
+        Ok(Self {
+            db,
+            internal: InternalClient::new(tokens, crate::SERVICE_NAME, timeout)?,
+            drugs: Peer::new("drugs", &settings.services.drugs),
+            chat: Peer::new("chat", &settings.services.chat),
+            settings: settings.scheduler.clone(),
+            webhooks: shared::internal_client::http_client(Some(Duration::from_secs(
+                settings.scheduler.webhook_timeout_secs,
+            )))?,
+            instance: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
+        })
+    }
+}

@@ -1,0 +1,190 @@
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, Set};
+use serde_json::{Value, json};
+use shared::config::Settings;
+use shared::entities::user;
+use shared::internal_auth::{INTERNAL_TOKEN_HEADER, InternalTokens};
+use shared::testing::TestDatabase;
+use uuid::Uuid;
+use wiremock::MockServer;
+
+pub struct TestApp {
+    pub scheduler: String,
+    pub drugs: String,
+    pub db: sea_orm::DatabaseConnection,
+    pub settings: Settings,
+    pub client: reqwest::Client,
+    pub tokens: InternalTokens,
+    pub chat: MockServer,
+}
+
+pub async fn spawn() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+pub async fn spawn_with(customize: impl Fn(&mut Settings)) -> TestApp {
+    shared::install_crypto_provider();
+    let database = TestDatabase::create().await.expect("test database");
+    let chat = MockServer::start().await;
+    let mut settings = database.settings();
+    settings.storage.upload_dir =
+        std::env::temp_dir().join(format!("sched-test-{}", Uuid::new_v4()));
+    settings.scheduler.clock = false;
+    settings.scheduler.retry_base_secs = 0;
+    settings.services.chat = chat.uri();
+    customize(&mut settings);
+    let drugs = svc_drugs::startup::build(&settings)
+        .await
+        .expect("svc-drugs");
+    settings.services.drugs = format!("http://127.0.0.1:{}", drugs.port());
+    tokio::spawn(drugs.run_until_stopped(std::future::pending()));
+    let scheduler = svc_scheduler::startup::build(&settings)
+        .await
+        .expect("svc-scheduler");
+    let scheduler_url = format!("http://127.0.0.1:{}", scheduler.port());
+    tokio::spawn(scheduler.run_until_stopped(std::future::pending()));
+    TestApp {
+        scheduler: scheduler_url,
+        drugs: settings.services.drugs.clone(),
+        db: database.connect().await.expect("connect"),
+        tokens: InternalTokens::new(
+            &settings.auth.internal_secret,
+            settings.auth.internal_token_ttl_secs,
+        ),
+        settings,
+        client: reqwest::Client::new(),
+        chat,
+    }
+}
+
+impl TestApp {
+    pub async fn user(&self, timezone: &str) -> Uuid {
+        let id = Uuid::now_v7();
+        let now = Utc::now();
+        user::ActiveModel {
+            id: Set(id),
+            login: Set(format!("u{}", &id.simple().to_string()[16..])),
+            email: Set(None),
+            password_hash: Set("!".into()),
+            nickname: Set(None),
+            timezone: Set(timezone.into()),
+            avatar_url: Set(None),
+            preferences: Set(json!({})),
+            is_admin: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            last_active_at: Set(None),
+        }
+        .insert(&self.db)
+        .await
+        .expect("user");
+        id
+    }
+
+    fn token(&self, audience: &str, user: Option<Uuid>) -> String {
+        self.tokens.mint("gateway", audience, user)
+    }
+
+    /// A request to svc-drugs as `user`.
+    pub fn drugs(
+        &self,
+        method: reqwest::Method,
+        user: Uuid,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.drugs))
+            .header(INTERNAL_TOKEN_HEADER, self.token("drugs", Some(user)))
+    }
+
+    /// A request to svc-scheduler as `user`.
+    pub fn sched(
+        &self,
+        method: reqwest::Method,
+        user: Option<Uuid>,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.scheduler))
+            .header(INTERNAL_TOKEN_HEADER, self.token("scheduler", user))
+    }
+
+    /// A drug with a plan whose one daily dose is at the current minute in the user's zone.
+    pub async fn dose_due_now(&self, user: Uuid, tz: chrono_tz::Tz) -> Value {
+        let drug: Value = self
+            .drugs(reqwest::Method::POST, user, "/api/v1/drugs")
+            .json(&json!({"name": "阿司匹林肠溶片"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let local = Utc::now().with_timezone(&tz);
+        let plan: Value = self
+            .drugs(reqwest::Method::POST, user, "/api/v1/medications")
+            .json(&json!({
+                "drug_id": drug["id"], "dose": {"amount": 1, "unit": "片"},
+                "schedule": {"times": [local.format("%H:%M").to_string()], "start_date": local.date_naive().to_string(), "timezone": tz.name()}
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(plan["id"].is_string(), "{plan}");
+        plan
+    }
+
+    pub async fn notifications(&self, user: Uuid) -> Vec<Value> {
+        let v: Value = self
+            .sched(reqwest::Method::GET, Some(user), "/api/v1/notifications")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v.as_array().cloned().unwrap_or_else(|| panic!("{v}"))
+    }
+
+    pub async fn webhook(&self, user: Uuid, url: &str) -> Value {
+        let res = self
+            .sched(reqwest::Method::POST, Some(user), "/api/v1/devices")
+            .json(&json!({"channel": "webhook", "url": url, "name": "phone"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+        res.json().await.unwrap()
+    }
+}
+
+pub fn fc_timer() -> Value {
+    json!({"triggerTime": Utc::now().to_rfc3339(), "triggerName": "every-minute", "payload": ""})
+}
+
+pub fn scf_timer() -> Value {
+    json!({"Type": "Timer", "TriggerName": "EveryMinute", "Time": Utc::now().to_rfc3339(), "Message": ""})
+}
+
+/// Check a webhook signature the way a receiver would.
+pub fn verify(secret: &str, header: &str, body: &[u8]) -> bool {
+    use hmac::{Hmac, Mac};
+    let mut parts = header.split(',');
+    let (Some(t), Some(v1)) = (
+        parts.next().and_then(|p| p.strip_prefix("t=")),
+        parts.next().and_then(|p| p.strip_prefix("v1=")),
+    ) else {
+        return false;
+    };
+    let Ok(expected) = hex::decode(v1) else {
+        return false;
+    };
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(t.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    mac.verify_slice(&expected).is_ok()
+}

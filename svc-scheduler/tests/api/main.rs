@@ -1,0 +1,8 @@
+//! svc-scheduler over real HTTP with a real svc-drugs beside it, a real database (SQLite, or
+//! PostgreSQL with `TEST_DATABASE_URL`), a fake svc-chat and webhook receivers (wiremock).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+mod helpers;
+mod jobs;
+mod notifications;

@@ -1,0 +1,220 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::helpers::*;
+
+/// Fails the first `failures` calls with 500, then answers 200.
+struct Flaky {
+    calls: Arc<AtomicUsize>,
+    failures: usize,
+}
+
+impl Respond for Flaky {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst);
+        if n < self.failures {
+            ResponseTemplate::new(500)
+        } else {
+            ResponseTemplate::new(200)
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_fc_timer_turns_a_due_dose_into_one_reminder_delivered_once_despite_two_failures() {
+    let app = spawn().await;
+    let tz = chrono_tz::Asia::Shanghai;
+    let user = app.user(tz.name()).await;
+    app.dose_due_now(user, tz).await;
+    let receiver = MockServer::start().await;
+    let calls = Arc::new(AtomicUsize::new(0));
+    Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(Flaky {
+            calls: calls.clone(),
+            failures: 2,
+        })
+        .mount(&receiver)
+        .await;
+    let device = app.webhook(user, &format!("{}/hook", receiver.uri())).await;
+    let secret = device["secret"].as_str().unwrap().to_owned();
+    // The secret is shown once.
+    let devices: Value = app
+        .sched(Method::GET, Some(user), "/api/v1/devices")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(devices[0].get("secret").is_none());
+
+    // FC delivers the timer to /invoke, without an internal token, as octet-stream.
+    for _ in 0..2 {
+        let res = app
+            .client
+            .post(format!("{}/invoke", app.scheduler))
+            .header("x-fc-control-path", "/invoke")
+            .header("content-type", "application/octet-stream")
+            .body(fc_timer().to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let tick: Value = res.json().await.unwrap();
+        assert_eq!(tick["trigger"], "fc");
+    }
+    let inbox = app.notifications(user).await;
+    assert_eq!(
+        inbox.len(),
+        1,
+        "the timer fired twice, the reminder exists once: {inbox:?}"
+    );
+    assert_eq!(inbox[0]["kind"], "dose_reminder");
+    assert_eq!(inbox[0]["read"], false);
+
+    // The receiver failed twice and then took it: three attempts, one delivery, each signed.
+    let received = receiver.received_requests().await.unwrap();
+    assert_eq!(received.len(), 3);
+    let ids: Vec<&str> = received
+        .iter()
+        .map(|r| r.headers["x-unilife-delivery"].to_str().unwrap())
+        .collect();
+    assert!(
+        ids.iter().all(|id| *id == ids[0]),
+        "one delivery retried: {ids:?}"
+    );
+    for r in &received {
+        let sig = r.headers["x-unilife-signature"].to_str().unwrap();
+        assert!(verify(&secret, sig, &r.body), "signature verifies");
+        assert!(!verify("wrong-secret", sig, &r.body));
+        let body: Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(body["kind"], "dose_reminder");
+    }
+    // Another tick sends nothing more.
+    app.sched(Method::POST, None, "/internal/tick")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(receiver.received_requests().await.unwrap().len(), 3);
+
+    // Mark read; the unread inbox is empty; someone else cannot touch it.
+    let id = inbox[0]["id"].as_str().unwrap();
+    let other = app.user("UTC").await;
+    let res = app
+        .sched(
+            Method::POST,
+            Some(other),
+            &format!("/api/v1/notifications/{id}/read"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app
+        .sched(
+            Method::POST,
+            Some(user),
+            &format!("/api/v1/notifications/{id}/read"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let unread: Value = app
+        .sched(Method::GET, Some(user), "/api/v1/notifications?unread=true")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unread, serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn a_receiver_that_never_answers_ends_dead_after_the_limit() {
+    let app = spawn_with(|s| s.scheduler.max_attempts = 3).await;
+    let tz = chrono_tz::Europe::Berlin;
+    let user = app.user(tz.name()).await;
+    app.dose_due_now(user, tz).await;
+    let receiver = MockServer::start().await;
+    Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&receiver)
+        .await;
+    app.webhook(user, &receiver.uri()).await;
+    let res = app
+        .client
+        .post(format!("{}/event-invoke", app.scheduler))
+        .json(&scf_timer())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let tick: Value = res.json().await.unwrap();
+    assert_eq!(tick["deliveries"]["dead"], 1);
+    assert_eq!(receiver.received_requests().await.unwrap().len(), 3);
+    app.sched(Method::POST, None, "/internal/tick")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        receiver.received_requests().await.unwrap().len(),
+        3,
+        "dead stays dead"
+    );
+}
+
+#[tokio::test]
+async fn devices_are_validated_and_owned() {
+    let app = spawn().await;
+    let user = app.user("UTC").await;
+    for body in [
+        serde_json::json!({"channel": "sms", "url": "https://x.example/h"}),
+        serde_json::json!({"channel": "webhook", "url": "not a url"}),
+        serde_json::json!({"channel": "webhook", "url": "ftp://x.example/h"}),
+    ] {
+        let res = app
+            .sched(Method::POST, Some(user), "/api/v1/devices")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{body}");
+    }
+    let d = app.webhook(user, "https://hooks.example/u1").await;
+    let other = app.user("UTC").await;
+    let path = format!("/api/v1/devices/{}", d["id"].as_str().unwrap());
+    let res = app
+        .sched(Method::DELETE, Some(other), &path)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app
+        .sched(Method::DELETE, Some(user), &path)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    // Without a token the public routes are refused; an SCF event that is not a timer is 400.
+    let res = app
+        .client
+        .get(format!("{}/api/v1/devices", app.scheduler))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = app
+        .client
+        .post(format!("{}/event-invoke", app.scheduler))
+        .json(&serde_json::json!({"Type": "Cos"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}
