@@ -41,6 +41,9 @@ pub enum Command {
     },
     /// List the jobs with their schedules and recent runs.
     Jobs,
+    /// Serve a Tencent SCF custom-runtime event function (the runtime API loop at
+    /// `$SCF_RUNTIME_API:$SCF_RUNTIME_API_PORT`).
+    ScfRuntime,
 }
 
 fn progress(finished: i32, claimed: i32) {
@@ -63,6 +66,12 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
     let ctx = Ctx::new(settings, db)?;
     match command {
         Command::Serve => anyhow::bail!("serve is handled by main"),
+        Command::ScfRuntime => {
+            let api = crate::scf_runtime::runtime_api_from_env().ok_or_else(|| {
+                anyhow::anyhow!("SCF_RUNTIME_API and SCF_RUNTIME_API_PORT must be set")
+            })?;
+            crate::scf_runtime::run(&ctx, &api).await?;
+        }
         Command::Run { job, date, user } => {
             let job = Job::parse(&job)
                 .ok_or_else(|| anyhow::anyhow!("no job named {job:?}; see `svc-scheduler jobs`"))?;

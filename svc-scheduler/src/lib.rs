@@ -5,6 +5,7 @@ pub mod cli;
 pub mod jobs;
 pub mod notify;
 pub mod routes;
+pub mod scf_runtime;
 pub mod startup;
 pub mod state;
 

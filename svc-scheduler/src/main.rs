@@ -8,7 +8,14 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = Settings::load()?;
     let _telemetry = shared::telemetry::init(&settings, "svc-scheduler");
-    match cli.command {
+    // In an SCF custom-runtime event function the platform gives the runtime API address.
+    let command = match cli.command {
+        None if svc_scheduler::scf_runtime::runtime_api_from_env().is_some() => {
+            Some(Command::ScfRuntime)
+        }
+        other => other,
+    };
+    match command {
         None | Some(Command::Serve) => {
             let app = svc_scheduler::startup::build(&settings).await?;
             tracing::info!(port = app.port(), "svc-scheduler listening");

@@ -218,3 +218,60 @@ async fn devices_are_validated_and_owned() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn the_scf_runtime_api_loop_serves_a_timer_event() {
+    use wiremock::matchers::{method, path};
+    let app = spawn().await;
+    let tz = chrono_tz::Asia::Tokyo;
+    let user = app.user(tz.name()).await;
+    app.dose_due_now(user, tz).await;
+    let runtime = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/runtime/init/ready"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&runtime)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/runtime/invocation/next"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(scf_timer()))
+        .up_to_n_times(1)
+        .mount(&runtime)
+        .await;
+    // After the one event the next poll hangs, as the platform's long poll does.
+    Mock::given(method("GET"))
+        .and(path("/runtime/invocation/next"))
+        .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(300)))
+        .mount(&runtime)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/runtime/invocation/response"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&runtime)
+        .await;
+
+    let db = shared::db::connect(&app.settings.database).await.unwrap();
+    let ctx = svc_scheduler::state::Ctx::new(&app.settings, db).unwrap();
+    let api = runtime.uri();
+    let task = tokio::spawn(async move { svc_scheduler::scf_runtime::run(&ctx, &api).await });
+    let mut answered = None;
+    for _ in 0..100 {
+        let reqs = runtime.received_requests().await.unwrap();
+        if let Some(r) = reqs
+            .iter()
+            .find(|r| r.url.path() == "/runtime/invocation/response")
+        {
+            answered = Some(serde_json::from_slice::<Value>(&r.body).unwrap());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    task.abort();
+    let summary = answered.expect("the runtime answered the invocation");
+    assert_eq!(summary["trigger"], "scf");
+    let reqs = runtime.received_requests().await.unwrap();
+    assert_eq!(reqs[0].url.path(), "/runtime/init/ready", "ready first");
+    let inbox = app.notifications(user).await;
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0]["kind"], "dose_reminder");
+}

@@ -1,0 +1,148 @@
+//! daily-diaries over many users against a diary writer answering in 200 ms: wall time
+//! against the ideal (users × 200 ms ÷ concurrency) and the scheduler's RSS along the way.
+//!
+//! ```text
+//! cargo run --release -p svc-scheduler --example diaries_bench            # 10 000 users, concurrency 50
+//! BENCH_USERS=2000 BENCH_CONCURRENCY=20 cargo run --release -p svc-scheduler --example diaries_bench
+//! ```
+//!
+//! The writer is a local HTTP server standing in for svc-chat + its model (200 ms per diary);
+//! the database is a fresh SQLite file (or PostgreSQL with `TEST_DATABASE_URL`).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark fails loudly"
+)]
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use sea_orm::{EntityTrait, Set};
+use shared::entities::user;
+use svc_scheduler::jobs::Job;
+use svc_scheduler::jobs::runner::{RunOptions, run_job};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .unwrap_or(0)
+}
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() {
+    shared::install_crypto_provider();
+    let users = env_or("BENCH_USERS", 10_000);
+    let concurrency = env_or("BENCH_CONCURRENCY", 50);
+    let latency = Duration::from_millis(200);
+
+    let writer = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/internal/diaries/generate"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"status": "written"}))
+                .set_delay(latency),
+        )
+        .mount(&writer)
+        .await;
+
+    let database = shared::testing::TestDatabase::create().await.unwrap();
+    let mut settings = database.settings();
+    settings.services.chat = writer.uri();
+    settings.scheduler.concurrency = concurrency;
+    settings.scheduler.batch_size = (concurrency * 4) as u64;
+    settings.scheduler.run_budget_secs = 3600;
+    settings.database.max_connections = 10;
+    let db = shared::db::connect(&settings.database).await.unwrap();
+    let now = Utc::now();
+    for chunk in (0..users).collect::<Vec<_>>().chunks(500) {
+        let rows = chunk.iter().map(|i| user::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            login: Set(format!("bench{i}")),
+            email: Set(None),
+            password_hash: Set("!".into()),
+            nickname: Set(None),
+            timezone: Set("Asia/Shanghai".into()),
+            avatar_url: Set(None),
+            preferences: Set(serde_json::json!({})),
+            is_admin: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            last_active_at: Set(None),
+        });
+        user::Entity::insert_many(rows)
+            .exec_without_returning(&db)
+            .await
+            .unwrap();
+    }
+    let ctx = svc_scheduler::state::Ctx::new(&settings, db).unwrap();
+
+    let idle = rss_kib();
+    // RSS sampled every 250 ms: the peak in each tenth of the run shows whether it stays flat.
+    let samples = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u64>::new()));
+    let sink = samples.clone();
+    let sampler = tokio::spawn(async move {
+        loop {
+            sink.lock().unwrap().push(rss_kib());
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    });
+    let started = Instant::now();
+    let options = RunOptions {
+        period: Some("2026-11-21".parse().unwrap()),
+        ..RunOptions::default()
+    };
+    let summary = run_job(
+        &ctx,
+        Job::DailyDiaries,
+        "bench",
+        Utc::now(),
+        Utc::now() + chrono::Duration::hours(1),
+        &options,
+    )
+    .await
+    .unwrap();
+    let wall = started.elapsed();
+    sampler.abort();
+    let after = rss_kib();
+    let ideal = latency.as_secs_f64() * users as f64 / concurrency as f64;
+    println!(
+        "daily-diaries over {users} users, writer latency {} ms, concurrency {concurrency}",
+        latency.as_millis()
+    );
+    println!(
+        "run: {} done {} skipped {} failed {}",
+        summary.status, summary.done, summary.skipped, summary.failed
+    );
+    println!(
+        "wall {:.2} s vs ideal {:.2} s: ratio {:.3} (target <= 1.25)",
+        wall.as_secs_f64(),
+        ideal,
+        wall.as_secs_f64() / ideal
+    );
+    let samples = samples.lock().unwrap().clone();
+    let tenth = samples.len().div_ceil(10).max(1);
+    let peaks: Vec<String> = samples
+        .chunks(tenth)
+        .map(|c| format!("{:.1}", *c.iter().max().unwrap_or(&0) as f64 / 1024.0))
+        .collect();
+    println!(
+        "RSS idle {:.1} MiB, after the run {:.1} MiB; peak per tenth of the run (MiB): {}",
+        idle as f64 / 1024.0,
+        after as f64 / 1024.0,
+        peaks.join(" ")
+    );
+}
