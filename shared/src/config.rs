@@ -81,6 +81,7 @@ pub struct Settings {
     pub legacy: LegacySettings,
     pub drugs: DrugsSettings,
     pub scheduler: SchedulerSettings,
+    pub chat: ChatSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -165,6 +166,18 @@ pub struct StorageSettings {
     pub s3_secret_access_key: Option<SecretString>,
     /// Path-style URLs (MinIO); OSS and COS want virtual-hosted style (false).
     pub s3_path_style: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatSettings {
+    /// Model requests one user may make per day (chat turns and tool rounds; diaries and
+    /// profiles written by the scheduler do not count).
+    pub daily_quota: i32,
+    /// Model calls per chat turn when the model keeps calling tools.
+    pub max_tool_rounds: usize,
+    /// Characters of recent conversation sent with each turn; older turns are summarised.
+    pub history_chars: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -299,6 +312,11 @@ upload_dir = "data/uploads"
 max_file_size = 10485760
 s3_region = "us-east-1"
 s3_path_style = false
+
+[chat]
+daily_quota = 200
+max_tool_rounds = 5
+history_chars = 6000
 
 [scheduler]
 clock = true

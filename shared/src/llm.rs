@@ -224,6 +224,155 @@ impl LlmClient {
     }
 }
 
+/// One piece of a streamed completion.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamEvent {
+    /// Text for the user.
+    Content(String),
+    /// A fragment of a tool call; fragments with the same index belong together.
+    ToolCall {
+        index: usize,
+        id: Option<String>,
+        name: Option<String>,
+        arguments: String,
+    },
+    Usage {
+        prompt_tokens: Option<u32>,
+        completion_tokens: Option<u32>,
+    },
+}
+
+impl LlmClient {
+    /// Start a streamed completion (`stream: true`): the response once its headers are in,
+    /// with the same retries as [`LlmClient::complete`] before the first byte. Read it with
+    /// [`SseDecoder`]. Dropping the response cancels the upstream request.
+    pub async fn start_stream(
+        &self,
+        messages: serde_json::Value,
+        extra: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(reqwest::Response, tokio::sync::OwnedSemaphorePermit), LlmError> {
+        let key = self.api_key.as_ref().ok_or(LlmError::NotConfigured)?;
+        let mut body = serde_json::Map::new();
+        body.insert("model".into(), self.model.clone().into());
+        body.insert("messages".into(), messages);
+        body.insert("stream".into(), true.into());
+        body.insert(
+            "stream_options".into(),
+            serde_json::json!({"include_usage": true}),
+        );
+        body.extend(extra);
+        let body = serde_json::Value::Object(body);
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| LlmError::Transport(e.to_string()))?;
+        let mut attempt = 0;
+        loop {
+            let sent = self
+                .http
+                .post(&self.endpoint)
+                .bearer_auth(key.expose_secret())
+                .timeout(self.timeout)
+                .json(&body)
+                .send()
+                .await;
+            let response = match sent {
+                Ok(r) => r,
+                Err(e) if e.is_timeout() => return Err(LlmError::Timeout),
+                Err(e) => return Err(LlmError::Transport(e.to_string())),
+            };
+            let status = response.status();
+            if status.is_success() {
+                return Ok((response, permit));
+            }
+            let retryable =
+                status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            if retryable && attempt < MAX_RETRIES {
+                let wait = retry_after.unwrap_or_else(|| backoff(attempt + 1));
+                if wait <= MAX_RETRY_AFTER {
+                    attempt += 1;
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+            }
+            let mut text = response.text().await.unwrap_or_default();
+            text.truncate(500);
+            return Err(LlmError::Status {
+                status: status.as_u16(),
+                body: text,
+            });
+        }
+    }
+}
+
+/// Decodes an OpenAI-style SSE body (`data: {...}` lines, `data: [DONE]`) chunk by chunk.
+/// `reasoning_content` (reasoning models) is dropped: it is never shown, and it must not be
+/// sent back to the provider in later turns.
+#[derive(Debug, Default)]
+pub struct SseDecoder {
+    /// Bytes not yet ending in a newline (a chunk may end inside a UTF-8 character).
+    buffer: Vec<u8>,
+    pub done: bool,
+}
+
+impl SseDecoder {
+    pub fn push(&mut self, chunk: &[u8]) -> Result<Vec<StreamEvent>, LlmError> {
+        self.buffer.extend_from_slice(chunk);
+        let mut out = Vec::new();
+        while let Some(end) = self.buffer.iter().position(|&b| b == b'\n') {
+            let raw: Vec<u8> = self.buffer.drain(..=end).collect();
+            let line = String::from_utf8_lossy(&raw);
+            let line = line.trim();
+            let Some(data) = line.strip_prefix("data:") else {
+                continue;
+            };
+            let data = data.trim();
+            if data == "[DONE]" {
+                self.done = true;
+                continue;
+            }
+            let value: serde_json::Value = serde_json::from_str(data)
+                .map_err(|e| LlmError::BadAnswer(format!("bad stream chunk: {e}")))?;
+            if let Some(usage) = value.get("usage").filter(|u| u.is_object()) {
+                out.push(StreamEvent::Usage {
+                    prompt_tokens: usage["prompt_tokens"]
+                        .as_u64()
+                        .and_then(|v| u32::try_from(v).ok()),
+                    completion_tokens: usage["completion_tokens"]
+                        .as_u64()
+                        .and_then(|v| u32::try_from(v).ok()),
+                });
+            }
+            let Some(delta) = value["choices"].get(0).map(|c| &c["delta"]) else {
+                continue;
+            };
+            if let Some(text) = delta["content"].as_str().filter(|t| !t.is_empty()) {
+                out.push(StreamEvent::Content(text.to_owned()));
+            }
+            for call in delta["tool_calls"].as_array().into_iter().flatten() {
+                out.push(StreamEvent::ToolCall {
+                    index: call["index"].as_u64().unwrap_or(0) as usize,
+                    id: call["id"].as_str().map(str::to_owned),
+                    name: call["function"]["name"].as_str().map(str::to_owned),
+                    arguments: call["function"]["arguments"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_owned(),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
 fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(250 * 2u64.pow(attempt.min(6)))
 }
@@ -258,6 +407,39 @@ pub fn extract_json_object(text: &str) -> Option<serde_json::Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sse_chunks_split_anywhere_decode_to_text_and_tool_calls() {
+        let body = concat!(
+            "data: {\"choices\":[{\"delta\":{\"reasoning_content\":\"thinking\"}}]}\n\n",
+            "data: {\"choices\":[{\"delta\":{\"content\":\"你好\"}}]}\n\n",
+            "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"c1\",\"function\":{\"name\":\"create_event\",\"arguments\":\"{\\\"ti\"}}]}}]}\n\n",
+            "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}\n\n",
+            "data: [DONE]\n\n"
+        );
+        let mut decoder = SseDecoder::default();
+        let mut events = Vec::new();
+        for piece in body.as_bytes().chunks(7) {
+            events.extend(decoder.push(piece).unwrap());
+        }
+        assert!(decoder.done);
+        assert_eq!(
+            events,
+            vec![
+                StreamEvent::Content("你好".into()),
+                StreamEvent::ToolCall {
+                    index: 0,
+                    id: Some("c1".into()),
+                    name: Some("create_event".into()),
+                    arguments: "{\"ti".into()
+                },
+                StreamEvent::Usage {
+                    prompt_tokens: Some(5),
+                    completion_tokens: Some(2)
+                },
+            ]
+        );
+    }
 
     #[test]
     fn endpoint_with_or_without_path() {

@@ -1,7 +1,12 @@
-//! svc-chat: the assistant: chat, conversations, events, diaries and profiles.
+//! svc-chat: the assistant — chat with tools (plain and streamed), conversations, events,
+//! snapshots, diaries and profiles.
 
+pub mod diary;
+pub mod engine;
+pub mod events;
 pub mod routes;
 pub mod startup;
+pub mod state;
 
 /// The audience internal tokens for this service carry.
 pub const SERVICE_NAME: &str = "chat";

@@ -9,23 +9,21 @@ async fn one_trace_id_spans_the_gateway_and_the_service_behind_it() {
     shared::install_crypto_provider();
     spans();
     let database = TestDatabase::create().await.unwrap();
-    let drugs = svc_drugs::startup::build(&database.settings())
-        .await
-        .unwrap();
+    let mut settings = database.settings();
+    settings.storage.upload_dir =
+        std::env::temp_dir().join(format!("trace-{}", uuid::Uuid::new_v4()));
+    let drugs = svc_drugs::startup::build(&settings).await.unwrap();
     let base = format!("http://127.0.0.1:{}", drugs.port());
     tokio::spawn(drugs.run_until_stopped(std::future::pending()));
     let app = spawn_app_with(|s| s.services.drugs = base).await;
     let session = app.register("trent").await;
 
-    let path = format!(
-        "/api/v1/drugs/trace-probe-{}",
-        uuid::Uuid::new_v4().simple()
-    );
+    let path = format!("/api/v1/drugs/{}", uuid::Uuid::new_v4());
     let res = app.get_authed(&path, &session.access).await;
     assert_eq!(
         res.status(),
         StatusCode::NOT_FOUND,
-        "svc-drugs answers (no such drug route yet)"
+        "svc-drugs answers: no such drug"
     );
     let trace_header = res.headers()["x-trace-id"].to_str().unwrap().to_owned();
 

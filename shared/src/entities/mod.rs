@@ -5,17 +5,26 @@
 //! | users, refresh_tokens | gateway (others read `users.timezone` and `users.preferences`) |
 //! | drugs, drug_images, recognitions, products, medication_plans, dose_logs | svc-drugs |
 //! | job_runs, job_items, notifications, devices, deliveries | svc-scheduler |
+//! | conversations, messages, events, snapshots, diaries, profiles, profile_logs, chat_usage | svc-chat |
 
+pub mod chat_usage;
+pub mod conversation;
 pub mod delivery;
 pub mod device;
+pub mod diary;
 pub mod dose_log;
 pub mod drug;
 pub mod drug_image;
+pub mod event;
 pub mod job_item;
 pub mod job_run;
 pub mod medication_plan;
+pub mod message;
 pub mod notification;
 pub mod product;
+pub mod profile;
+pub mod profile_log;
 pub mod recognition;
 pub mod refresh_token;
+pub mod snapshot;
 pub mod user;

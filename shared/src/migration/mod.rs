@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 mod m20261122_000001_users;
 mod m20261122_000002_drugs;
 mod m20261122_000003_scheduler;
+mod m20261122_000004_chat;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_users::Migration),
             Box::new(m20261122_000002_drugs::Migration),
             Box::new(m20261122_000003_scheduler::Migration),
+            Box::new(m20261122_000004_chat::Migration),
         ]
     }
 }

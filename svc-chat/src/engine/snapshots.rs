@@ -1,0 +1,99 @@
+//! Snapshots: the events a turn changed, as they were before it; reverting restores them.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+use shared::ApiError;
+use shared::entities::{event, snapshot};
+use uuid::Uuid;
+
+use super::tools::Change;
+use crate::state::AppState;
+
+pub async fn record(
+    state: &AppState,
+    user: Uuid,
+    conv: Uuid,
+    message: &str,
+    changes: &[Change],
+) -> Result<(), ApiError> {
+    snapshot::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user),
+        conversation_id: Set(Some(conv)),
+        summary: Set(message.chars().take(100).collect()),
+        changes: Set(serde_json::to_value(changes).map_err(ApiError::internal)?),
+        reverted_at: Set(None),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&state.db)
+    .await?;
+    Ok(())
+}
+
+/// Revert this snapshot and every later one not yet reverted, newest first, so the events are
+/// exactly as they were before the snapshot's turn. Returns the reverted snapshots.
+pub async fn revert(
+    state: &AppState,
+    user: Uuid,
+    id: Option<Uuid>,
+) -> Result<Vec<snapshot::Model>, ApiError> {
+    let txn = state.db.begin().await?;
+    let live = snapshot::Entity::find()
+        .filter(snapshot::Column::UserId.eq(user))
+        .filter(snapshot::Column::RevertedAt.is_null())
+        .order_by_desc(snapshot::Column::CreatedAt)
+        .order_by_desc(snapshot::Column::Id)
+        .all(&txn)
+        .await?;
+    let target = match id {
+        Some(id) => {
+            let Some(found) = snapshot::Entity::find_by_id(id)
+                .filter(snapshot::Column::UserId.eq(user))
+                .one(&txn)
+                .await?
+            else {
+                return Err(ApiError::not_found(
+                    "snapshot_not_found",
+                    "no such snapshot",
+                ));
+            };
+            if found.reverted_at.is_some() {
+                return Err(ApiError::conflict(
+                    "snapshot_reverted",
+                    "this snapshot was already reverted",
+                ));
+            }
+            found
+        }
+        None => live
+            .first()
+            .cloned()
+            .ok_or_else(|| ApiError::not_found("nothing_to_undo", "no change to undo"))?,
+    };
+    let mut reverted = Vec::new();
+    for s in live
+        .into_iter()
+        .filter(|s| (s.created_at, s.id) >= (target.created_at, target.id))
+    {
+        let changes: Vec<Change> =
+            serde_json::from_value(s.changes.clone()).map_err(ApiError::internal)?;
+        for c in changes.iter().rev() {
+            event::Entity::delete_by_id(c.event_id).exec(&txn).await?;
+            if let Some(before) = &c.before {
+                // Every column set, so the row comes back exactly.
+                let active = before.clone().into_active_model().reset_all();
+                event::Entity::insert(active)
+                    .exec_without_returning(&txn)
+                    .await?;
+            }
+        }
+        let mut active: snapshot::ActiveModel = s.clone().into();
+        active.reverted_at = Set(Some(Utc::now()));
+        reverted.push(active.update(&txn).await?);
+    }
+    txn.commit().await?;
+    Ok(reverted)
+}

@@ -1,0 +1,112 @@
+//! `POST /api/v1/chat`: plain JSON, or SSE with `stream: true` / `Accept: text/event-stream`
+//! (`delta` events as the model's text arrives, then one `done` event with the full body).
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use bytes::Bytes;
+use chrono::{DateTime, FixedOffset};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use shared::ApiError;
+use shared::internal_auth::UserId;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use uuid::Uuid;
+
+use crate::engine::{self, TurnError, TurnRequest};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct ChatBody {
+    message: String,
+    conversation_id: Option<Uuid>,
+    /// Ignored: the token decides whose chat this is (compat field).
+    #[serde(rename = "user_id")]
+    _user_id: Option<serde_json::Value>,
+    current_time: Option<DateTime<FixedOffset>>,
+    stream: Option<bool>,
+}
+
+fn sse(event: &str, data: &serde_json::Value) -> Bytes {
+    Bytes::from(format!("event: {event}\ndata: {data}\n\n"))
+}
+
+pub async fn post_chat(
+    state: web::Data<AppState>,
+    UserId(user): UserId,
+    req: HttpRequest,
+    body: web::Json<ChatBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let message = body.message.trim().to_owned();
+    if message.is_empty() || message.chars().count() > 4000 {
+        return Err(ApiError::validation("message must be 1 to 4000 characters"));
+    }
+    let wants_stream = body.stream == Some(true)
+        || req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/event-stream"));
+    let turn = TurnRequest {
+        user,
+        conversation_id: body.conversation_id,
+        message,
+        current_time: body.current_time,
+    };
+    if !wants_stream {
+        return match engine::run(&state, turn, None).await {
+            Ok(result) => Ok(HttpResponse::Ok().json(result)),
+            Err(TurnError::Api(e)) => Err(e),
+            Err(TurnError::Cancelled) => Err(ApiError::internal("a plain turn was cancelled")),
+        };
+    }
+    // Check what can fail before the stream starts, so it fails as a plain envelope.
+    if !state.llm.is_configured() {
+        return Err(shared::llm::LlmError::NotConfigured.to_api_error());
+    }
+    let (text_tx, mut text_rx) = mpsc::channel::<String>(64);
+    let (out_tx, out_rx) = mpsc::channel::<Bytes>(64);
+    let state = state.into_inner();
+    actix_web::rt::spawn(async move {
+        let forward_tx = out_tx.clone();
+        let forward = async move {
+            while let Some(text) = text_rx.recv().await {
+                if forward_tx
+                    .send(sse("delta", &serde_json::json!({"text": text})))
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        };
+        let turn = engine::run(&state, turn, Some(text_tx));
+        let (result, ()) = futures_util::join!(turn, forward);
+        let last = match result {
+            Ok(done) => sse("done", &serde_json::to_value(&done).unwrap_or_default()),
+            Err(TurnError::Cancelled) => {
+                tracing::info!("client went away; upstream cancelled");
+                return;
+            }
+            Err(TurnError::Api(e)) => {
+                use actix_web::ResponseError;
+                let status = e.status_code();
+                sse(
+                    "error",
+                    &serde_json::json!({
+                        "code": e.code, "message": e.message, "detail": e.message, "status": status.as_u16(),
+                        "request_id": shared::request_id::current().unwrap_or_default(),
+                    }),
+                )
+            }
+        };
+        let _ = out_tx.send(last).await;
+    });
+    let stream = ReceiverStream::new(out_rx).map(Ok::<_, actix_web::Error>);
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("x-accel-buffering", "no"))
+        .streaming(stream))
+}

@@ -1,0 +1,181 @@
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use serde::Deserialize;
+use serde_json::json;
+use shared::ApiError;
+use shared::entities::{conversation, message};
+use shared::internal_auth::UserId;
+use uuid::Uuid;
+
+use crate::state::AppState;
+
+fn view(c: &conversation::Model, count: u64) -> serde_json::Value {
+    json!({"id": c.id, "user_id": c.user_id, "title": c.title, "created_at": c.created_at,
+        "updated_at": c.updated_at, "message_count": count})
+}
+
+async fn owned(state: &AppState, user: Uuid, id: Uuid) -> Result<conversation::Model, ApiError> {
+    conversation::Entity::find_by_id(id)
+        .filter(conversation::Column::UserId.eq(user))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("conversation_not_found", "no such conversation"))
+}
+
+fn check_title(t: &str) -> Result<String, ApiError> {
+    let t = t.trim();
+    if t.is_empty() || t.chars().count() > 100 {
+        return Err(ApiError::validation("title must be 1 to 100 characters"));
+    }
+    Ok(t.to_owned())
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NewConversation {
+    title: Option<String>,
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    UserId(user): UserId,
+    body: Option<web::Json<NewConversation>>,
+) -> Result<HttpResponse, ApiError> {
+    let title = match body.and_then(|b| b.into_inner().title) {
+        Some(t) => check_title(&t)?,
+        None => "新对话".to_owned(),
+    };
+    let now = Utc::now();
+    let c = conversation::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user),
+        title: Set(title),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&state.db)
+    .await?;
+    Ok(HttpResponse::Created().json(view(&c, 0)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    limit: Option<u64>,
+    offset: Option<u64>,
+}
+
+impl Page {
+    fn get(&self) -> Result<(u64, u64), ApiError> {
+        let limit = self.limit.unwrap_or(20);
+        if !(1..=100).contains(&limit) {
+            return Err(ApiError::validation("limit must be between 1 and 100"));
+        }
+        Ok((limit, self.offset.unwrap_or(0)))
+    }
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    UserId(user): UserId,
+    page: web::Query<Page>,
+) -> Result<HttpResponse, ApiError> {
+    let (limit, offset) = page.get()?;
+    let rows = conversation::Entity::find()
+        .filter(conversation::Column::UserId.eq(user))
+        .order_by_desc(conversation::Column::UpdatedAt)
+        .offset(offset)
+        .limit(limit)
+        .all(&state.db)
+        .await?;
+    let mut out = Vec::new();
+    for c in rows {
+        let n = message::Entity::find()
+            .filter(message::Column::ConversationId.eq(c.id))
+            .count(&state.db)
+            .await?;
+        out.push(view(&c, n));
+    }
+    Ok(HttpResponse::Ok().json(out))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    UserId(user): UserId,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let c = owned(&state, user, path.into_inner()).await?;
+    let n = message::Entity::find()
+        .filter(message::Column::ConversationId.eq(c.id))
+        .count(&state.db)
+        .await?;
+    Ok(HttpResponse::Ok().json(view(&c, n)))
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    UserId(user): UserId,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let c = owned(&state, user, path.into_inner()).await?;
+    message::Entity::delete_many()
+        .filter(message::Column::ConversationId.eq(c.id))
+        .exec(&state.db)
+        .await?;
+    conversation::Entity::delete_by_id(c.id)
+        .exec(&state.db)
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"message": "deleted", "id": c.id})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TitleQuery {
+    title: String,
+}
+
+pub async fn rename(
+    state: web::Data<AppState>,
+    UserId(user): UserId,
+    path: web::Path<Uuid>,
+    q: web::Query<TitleQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let c = owned(&state, user, path.into_inner()).await?;
+    let title = check_title(&q.title)?;
+    conversation::Entity::update_many()
+        .col_expr(conversation::Column::Title, Expr::value(title))
+        .col_expr(conversation::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(conversation::Column::Id.eq(c.id))
+        .exec(&state.db)
+        .await?;
+    let c = owned(&state, user, c.id).await?;
+    Ok(HttpResponse::Ok().json(view(&c, 0)))
+}
+
+pub async fn messages(
+    state: web::Data<AppState>,
+    UserId(user): UserId,
+    path: web::Path<Uuid>,
+    page: web::Query<Page>,
+) -> Result<HttpResponse, ApiError> {
+    let c = owned(&state, user, path.into_inner()).await?;
+    let (limit, offset) = page.get()?;
+    let rows = message::Entity::find()
+        .filter(message::Column::ConversationId.eq(c.id))
+        .order_by_asc(message::Column::CreatedAt)
+        .order_by_asc(message::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(&state.db)
+        .await?;
+    let out: Vec<_> = rows
+        .iter()
+        .map(|m| json!({"id": m.id, "conversation_id": m.conversation_id, "role": m.role, "content": m.content, "created_at": m.created_at}))
+        .collect();
+    Ok(HttpResponse::Ok().json(out))
+}

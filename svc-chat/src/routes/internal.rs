@@ -1,0 +1,71 @@
+//! Internal routes for svc-scheduler: write a diary, update a profile (idempotent per
+//! (user, date) for diaries).
+
+use actix_web::{HttpResponse, web};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::json;
+use shared::ApiError;
+use uuid::Uuid;
+
+use crate::diary::{self as d, DiaryOutcome};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/internal/diaries/generate", web::post().to(diary))
+        .route("/internal/profiles/daily", web::post().to(daily))
+        .route("/internal/profiles/weekly", web::post().to(weekly));
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    user_id: Uuid,
+    date: NaiveDate,
+}
+
+pub async fn diary(
+    state: web::Data<AppState>,
+    body: web::Json<Target>,
+) -> Result<HttpResponse, ApiError> {
+    let (status, id) = match d::generate(&state, body.user_id, body.date).await? {
+        DiaryOutcome::Written(x) => ("written", Some(x.id)),
+        DiaryOutcome::Existing(x) => ("exists", Some(x.id)),
+        DiaryOutcome::Skipped => ("skipped", None),
+    };
+    Ok(HttpResponse::Ok().json(json!({"status": status, "diary_id": id})))
+}
+
+fn log_status(l: &shared::entities::profile_log::Model) -> &'static str {
+    if l.status == "applied" {
+        "done"
+    } else if l.status == "failed" {
+        "failed"
+    } else {
+        "skipped"
+    }
+}
+
+pub async fn daily(
+    state: web::Data<AppState>,
+    body: web::Json<Target>,
+) -> Result<HttpResponse, ApiError> {
+    let log = d::daily_profile(&state, body.user_id, body.date).await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({"status": log_status(&log), "log": super::diaries::log_view(&log)})))
+}
+
+pub async fn weekly(
+    state: web::Data<AppState>,
+    body: web::Json<Target>,
+) -> Result<HttpResponse, ApiError> {
+    let log = d::weekly_profile(&state, body.user_id, body.date).await?;
+    if log.status == "failed" {
+        return Err(ApiError::bad_gateway(
+            "llm_failed",
+            log.error.unwrap_or_default(),
+        ));
+    }
+    Ok(HttpResponse::Ok()
+        .json(json!({"status": log_status(&log), "log": super::diaries::log_view(&log)})))
+}

@@ -1,0 +1,54 @@
+//! Routes of svc-chat (public through the gateway, plus internal routes for svc-scheduler).
+
+use actix_web::web;
+
+pub mod chat;
+pub mod conversations;
+pub mod diaries;
+pub mod events;
+pub mod internal;
+pub mod snapshots;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .route("/chat", web::post().to(chat::post_chat))
+            .route("/conversations", web::post().to(conversations::create))
+            .route("/conversations", web::get().to(conversations::list))
+            .route("/conversations/{id}", web::get().to(conversations::get))
+            .route(
+                "/conversations/{id}",
+                web::delete().to(conversations::delete),
+            )
+            .route(
+                "/conversations/{id}/title",
+                web::put().to(conversations::rename),
+            )
+            .route(
+                "/conversations/{id}/messages",
+                web::get().to(conversations::messages),
+            )
+            // Fixed paths before `{id}`: the original could not reach `conflicts` for this.
+            .route("/events/today", web::get().to(events::today))
+            .route("/events/conflicts", web::get().to(events::conflicts))
+            .route("/events", web::get().to(events::list))
+            .route("/events", web::post().to(events::create))
+            .route("/events/{id}", web::get().to(events::get))
+            .route("/events/{id}", web::put().to(events::update))
+            .route("/events/{id}", web::delete().to(events::delete))
+            .route("/events/{id}/complete", web::post().to(events::complete))
+            .route("/snapshots", web::get().to(snapshots::list))
+            .route("/snapshots/undo", web::post().to(snapshots::undo))
+            .route("/snapshots/{id}/revert", web::post().to(snapshots::revert))
+            .route("/diaries", web::get().to(diaries::list))
+            .route("/diaries/generate", web::post().to(diaries::generate))
+            .route("/diaries/profile/analyze", web::post().to(diaries::analyze))
+            .route(
+                "/diaries/profile/evolution",
+                web::get().to(diaries::evolution),
+            )
+            .route("/diaries/{date}", web::get().to(diaries::get))
+            .route("/users/me/profile", web::get().to(diaries::profile)),
+    )
+    .configure(internal::configure);
+}

@@ -1,0 +1,54 @@
+//! What the handlers share.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use sea_orm::{DatabaseConnection, EntityTrait};
+use shared::ApiError;
+use shared::config::{ChatSettings, Settings};
+use shared::entities::user;
+use shared::internal_auth::InternalTokens;
+use shared::internal_client::{InternalClient, Peer};
+use shared::llm::LlmClient;
+use uuid::Uuid;
+
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub llm: LlmClient,
+    pub internal: InternalClient,
+    pub drugs: Peer,
+    pub chat: ChatSettings,
+}
+
+impl AppState {
+    pub fn new(settings: &Settings, db: DatabaseConnection) -> Result<Self, reqwest::Error> {
+        let tokens = Arc::new(InternalTokens::new(
+            &settings.auth.internal_secret,
+            settings.auth.internal_token_ttl_secs,
+        ));
+        Ok(Self {
+            db,
+            llm: LlmClient::new(
+                &settings.llm_chat,
+                shared::internal_client::http_client(None)?,
+            ),
+            internal: InternalClient::new(
+                tokens,
+                crate::SERVICE_NAME,
+                Duration::from_secs(settings.services.default_timeout_secs),
+            )?,
+            drugs: Peer::new("drugs", &settings.services.drugs),
+            chat: settings.chat.clone(),
+        })
+    }
+
+    /// The user's time zone (from the gateway's `users` table; Shanghai when unknown).
+    pub async fn timezone(&self, user_id: Uuid) -> Result<Tz, ApiError> {
+        Ok(user::Entity::find_by_id(user_id)
+            .one(&self.db)
+            .await?
+            .and_then(|u| u.timezone.parse().ok())
+            .unwrap_or(chrono_tz::Asia::Shanghai))
+    }
+}

@@ -1,0 +1,326 @@
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::{Value, json};
+use shared::entities::{event, message};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn the_tool_loop_creates_a_real_event_and_undo_removes_it() {
+    let app = spawn().await;
+    let user = app.user("Asia/Shanghai").await;
+    let args = json!({"title": "牙医复诊", "start_time": "2026-11-25T15:00:00+08:00", "duration": 60, "category": "health", "event_type": "appointment"});
+    Mock::given(method("POST"))
+        .and(path("/chat/completions"))
+        .respond_with(sse_response(sse_tool_call("create_event", &args)))
+        .up_to_n_times(1)
+        .mount(&app.model)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/chat/completions"))
+        .respond_with(sse_response(sse_text(&["好的，", "已经帮你记下了。"])))
+        .mount(&app.model)
+        .await;
+
+    let res = app
+        .chat(
+            user,
+            json!({"message": "周三下午三点去看牙医", "user_id": "ignored"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["reply"], "好的，已经帮你记下了。");
+    let actions = body["actions"].as_array().unwrap();
+    assert_eq!(actions.len(), 1);
+    assert_eq!(actions[0]["type"], "create_event");
+    let event_id: uuid::Uuid = actions[0]["event_id"].as_str().unwrap().parse().unwrap();
+    let row = event::Entity::find_by_id(event_id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.user_id, user);
+    assert_eq!(row.title, "牙医复诊");
+    assert_eq!(row.start_time.to_rfc3339(), "2026-11-25T07:00:00+00:00");
+    assert_eq!(
+        row.end_time.unwrap().to_rfc3339(),
+        "2026-11-25T08:00:00+00:00"
+    );
+
+    // What the model got: plain string contents, the tool result, no reasoning echoed back.
+    let calls = app.model.received_requests().await.unwrap();
+    assert_eq!(calls.len(), 2);
+    let second: Value = serde_json::from_slice(&calls[1].body).unwrap();
+    let msgs = second["messages"].as_array().unwrap();
+    assert!(
+        msgs.iter().all(|m| m["content"].is_string()),
+        "content is always a string"
+    );
+    assert!(msgs.iter().all(|m| m.get("reasoning_content").is_none()));
+    let tool = msgs.iter().find(|m| m["role"] == "tool").unwrap();
+    assert_eq!(tool["tool_call_id"], "call_1");
+    assert!(tool["content"].as_str().unwrap().contains("牙医复诊"));
+    let system = msgs[0]["content"].as_str().unwrap();
+    assert!(system.contains("Asia/Shanghai"), "{system}");
+
+    // A snapshot; undo restores the events exactly (the new one is gone).
+    let snaps: Value = app
+        .req(Method::GET, Some(user), "/api/v1/snapshots")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(snaps.as_array().unwrap().len(), 1);
+    let res = app
+        .req(Method::POST, Some(user), "/api/v1/snapshots/undo")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        event::Entity::find_by_id(event_id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let res = app
+        .req(Method::POST, Some(user), "/api/v1/snapshots/undo")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // The conversation holds the user's message and the reply.
+    let conv = body["conversation_id"].as_str().unwrap();
+    let msgs: Value = app
+        .req(
+            Method::GET,
+            Some(user),
+            &format!("/api/v1/conversations/{conv}/messages"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let roles: Vec<&str> = msgs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["user", "assistant"]);
+}
+
+#[tokio::test]
+async fn revert_restores_an_updated_event_exactly() {
+    let app = spawn().await;
+    let user = app.user("UTC").await;
+    let created: Value = app.req(Method::POST, Some(user), "/api/v1/events")
+        .json(&json!({"title": "Gym", "start_time": "2026-11-25T18:00:00Z", "category": "exercise", "tags": ["a"]}))
+        .send().await.unwrap().json().await.unwrap();
+    let id = created["id"].as_str().unwrap();
+    let before = event::Entity::find_by_id(id.parse::<uuid::Uuid>().unwrap())
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    Mock::given(method("POST"))
+        .respond_with(sse_response(sse_tool_call(
+            "update_event",
+            &json!({"event_id": id, "title": "Swim", "location": "Pool"}),
+        )))
+        .up_to_n_times(1)
+        .mount(&app.model)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(sse_response(sse_text(&["Done."])))
+        .mount(&app.model)
+        .await;
+    let body: Value = app
+        .chat(user, json!({"message": "make it swimming at the pool"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["actions"][0]["type"], "update_event");
+    let snaps: Value = app
+        .req(Method::GET, Some(user), "/api/v1/snapshots")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let snap = snaps[0]["id"].as_str().unwrap();
+    let res = app
+        .req(
+            Method::POST,
+            Some(user),
+            &format!("/api/v1/snapshots/{snap}/revert"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let after = event::Entity::find_by_id(before.id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after, before, "every column as it was");
+}
+
+#[tokio::test]
+async fn streaming_sends_deltas_in_order_then_the_full_body() {
+    let app = spawn().await;
+    let user = app.user("Asia/Shanghai").await;
+    Mock::given(method("POST"))
+        .respond_with(sse_response(sse_text(&["你", "好", "！"])))
+        .mount(&app.model)
+        .await;
+    let res = app
+        .req(Method::POST, Some(user), "/api/v1/chat")
+        .header("accept", "text/event-stream")
+        .json(&json!({"message": "hi"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let events = parse_sse(&res.text().await.unwrap());
+    let deltas: Vec<&str> = events
+        .iter()
+        .filter(|(e, _)| e == "delta")
+        .map(|(_, d)| d["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(deltas, ["你", "好", "！"]);
+    let (last, done) = events.last().unwrap();
+    assert_eq!(last, "done");
+    assert_eq!(done["reply"], "你好！");
+    assert!(done["conversation_id"].is_string());
+    assert_eq!(done["actions"], json!([]));
+}
+
+#[tokio::test]
+async fn a_client_that_goes_away_cancels_the_model_and_nothing_half_done_is_stored() {
+    let slow = slow_model(50, Duration::from_millis(20)).await;
+    let url = slow.url.clone();
+    let app = spawn_with(move |s| s.llm_chat.base_url = url).await;
+    let user = app.user("UTC").await;
+    let mut res = app
+        .req(Method::POST, Some(user), "/api/v1/chat")
+        .json(&json!({"message": "tell me a long story", "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    let first = res.chunk().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("event: delta"));
+    drop(res);
+    for _ in 0..100 {
+        if slow.aborted.load(Ordering::SeqCst) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        slow.aborted.load(Ordering::SeqCst),
+        "the upstream stream was cut"
+    );
+    assert!(!slow.completed.load(Ordering::SeqCst));
+    assert!(slow.sent.load(Ordering::SeqCst) < 50);
+    let assistant = message::Entity::find()
+        .filter(message::Column::Role.eq("assistant"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(assistant, 0);
+    let users = message::Entity::find()
+        .filter(message::Column::Role.eq("user"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(users, 1, "the user's message is kept");
+}
+
+#[tokio::test]
+async fn quota_failures_and_a_missing_key_answer_in_the_envelope() {
+    let app = spawn_with(|s| s.chat.daily_quota = 1).await;
+    let user = app.user("UTC").await;
+    Mock::given(method("POST"))
+        .respond_with(sse_response(sse_text(&["ok"])))
+        .mount(&app.model)
+        .await;
+    assert_eq!(
+        app.chat(user, json!({"message": "one"})).await.status(),
+        StatusCode::OK
+    );
+    let res = app.chat(user, json!({"message": "two"})).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "quota_exceeded");
+    assert_eq!(app.model.received_requests().await.unwrap().len(), 1);
+    // Another user has their own quota.
+    let other = app.user("UTC").await;
+    assert_eq!(
+        app.chat(other, json!({"message": "hi"})).await.status(),
+        StatusCode::OK
+    );
+
+    // The model fails: 502, the message kept. Too slow: 504.
+    let app = spawn().await;
+    let user = app.user("UTC").await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&app.model)
+        .await;
+    let res = app.chat(user, json!({"message": "are you there?"})).await;
+    assert_eq!(res.status(), StatusCode::BAD_GATEWAY);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "llm_failed");
+    let kept = message::Entity::find()
+        .filter(message::Column::Content.eq("are you there?"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(kept, 1);
+    app.model.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(sse_response(sse_text(&["late"])).set_delay(Duration::from_secs(4)))
+        .mount(&app.model)
+        .await;
+    let res = app.chat(user, json!({"message": "hello?"})).await;
+    assert_eq!(res.status(), StatusCode::GATEWAY_TIMEOUT);
+
+    let app = spawn_with(|s| s.llm_chat.api_key = None).await;
+    let user = app.user("UTC").await;
+    let res = app.chat(user, json!({"message": "hi"})).await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "llm_not_configured");
+    // Everything else works without a key.
+    let res = app
+        .req(Method::POST, Some(user), "/api/v1/conversations")
+        .json(&json!({"title": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = app.chat(user, json!({"message": ""})).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}

@@ -1,0 +1,10 @@
+//! svc-chat over real HTTP against a real database (SQLite, or PostgreSQL with
+//! `TEST_DATABASE_URL`) and a fake model: wiremock for scripted answers, and a small raw TCP
+//! server that streams tokens slowly and notices when its client goes away.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
+
+mod chat;
+mod diaries;
+mod events;
+mod helpers;
