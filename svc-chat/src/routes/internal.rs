@@ -14,7 +14,42 @@ use crate::state::AppState;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/internal/diaries/generate", web::post().to(diary))
         .route("/internal/profiles/daily", web::post().to(daily))
-        .route("/internal/profiles/weekly", web::post().to(weekly));
+        .route("/internal/profiles/weekly", web::post().to(weekly))
+        .route("/internal/events/upcoming", web::get().to(upcoming));
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+}
+
+/// Pending events of every user starting in `[from, to)` (at most a day), for reminders.
+pub async fn upcoming(
+    state: web::Data<AppState>,
+    q: web::Query<Window>,
+) -> Result<HttpResponse, ApiError> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    use shared::entities::event;
+    if q.to <= q.from || q.to - q.from > chrono::Duration::days(1) {
+        return Err(ApiError::validation(
+            "the window must be positive and at most a day",
+        ));
+    }
+    let rows = event::Entity::find()
+        .filter(event::Column::Status.eq("pending"))
+        .filter(event::Column::StartTime.gte(q.from))
+        .filter(event::Column::StartTime.lt(q.to))
+        .order_by_asc(event::Column::StartTime)
+        .limit(10_000)
+        .all(&state.db)
+        .await?;
+    let out: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|e| json!({"user_id": e.user_id, "id": e.id, "title": e.title, "start_time": e.start_time, "location": e.location}))
+        .collect();
+    Ok(HttpResponse::Ok().json(out))
 }
 
 #[derive(Debug, Deserialize)]

@@ -130,6 +130,54 @@ pub async fn dose_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, Str
     Ok(counts)
 }
 
+/// How far ahead an event reminder goes out.
+pub const EVENT_LEAD: Duration = Duration::minutes(15);
+
+/// Events starting within the next 15 minutes, each reminded once (per start time: a moved
+/// event is reminded again).
+pub async fn event_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, String> {
+    let mut counts = Counts::default();
+    let from = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let to = (now + EVENT_LEAD).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let events = call(
+        ctx,
+        Method::GET,
+        &ctx.chat,
+        &format!("/internal/events/upcoming?from={from}&to={to}"),
+        None,
+    )
+    .await?;
+    for e in events.as_array().into_iter().flatten() {
+        counts.total += 1;
+        let Some(user) = e["user_id"].as_str().and_then(|u| u.parse().ok()) else {
+            continue;
+        };
+        let created = notify::create(
+            ctx,
+            NewNotification {
+                user,
+                kind: "event_reminder",
+                title: format!("Soon: {}", e["title"].as_str().unwrap_or("an event")),
+                body: format!("starts at {}", e["start_time"].as_str().unwrap_or("")),
+                data: json!({"event_id": e["id"], "start_time": e["start_time"]}),
+                dedupe_key: format!(
+                    "event:{}:{}",
+                    e["id"].as_str().unwrap_or(""),
+                    e["start_time"].as_str().unwrap_or("")
+                ),
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        if created {
+            counts.done += 1
+        } else {
+            counts.skipped += 1
+        }
+    }
+    Ok(counts)
+}
+
 /// Low stock, once a day per plan.
 pub async fn low_stock(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, String> {
     let mut counts = Counts::default();

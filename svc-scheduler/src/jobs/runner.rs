@@ -67,10 +67,10 @@ pub async fn run_job(
             Ok(c) => counts = c,
             Err(e) => error = Some(e),
         },
-        Job::EventReminders => {
-            // Events belong to svc-chat; until it serves upcoming events there is nothing to do.
-            status = "done";
-        }
+        Job::EventReminders => match reminders::event_reminders(ctx, now).await {
+            Ok(c) => counts = c,
+            Err(e) => error = Some(e),
+        },
         _ => {
             if job == Job::ExpiryAlerts {
                 match reminders::low_stock(ctx, now).await {

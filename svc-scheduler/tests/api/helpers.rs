@@ -15,7 +15,8 @@ pub struct TestApp {
     pub settings: Settings,
     pub client: reqwest::Client,
     pub tokens: InternalTokens,
-    pub chat: MockServer,
+    /// The chat model behind svc-chat.
+    pub model: MockServer,
 }
 
 pub async fn spawn() -> TestApp {
@@ -25,19 +26,23 @@ pub async fn spawn() -> TestApp {
 pub async fn spawn_with(customize: impl Fn(&mut Settings)) -> TestApp {
     shared::install_crypto_provider();
     let database = TestDatabase::create().await.expect("test database");
-    let chat = MockServer::start().await;
+    let model = MockServer::start().await;
     let mut settings = database.settings();
     settings.storage.upload_dir =
         std::env::temp_dir().join(format!("sched-test-{}", Uuid::new_v4()));
     settings.scheduler.clock = false;
     settings.scheduler.retry_base_secs = 0;
-    settings.services.chat = chat.uri();
+    settings.llm_chat.base_url = model.uri();
+    settings.llm_chat.api_key = Some(secrecy::SecretString::from("k".to_owned()));
     customize(&mut settings);
     let drugs = svc_drugs::startup::build(&settings)
         .await
         .expect("svc-drugs");
     settings.services.drugs = format!("http://127.0.0.1:{}", drugs.port());
     tokio::spawn(drugs.run_until_stopped(std::future::pending()));
+    let chat = svc_chat::startup::build(&settings).await.expect("svc-chat");
+    settings.services.chat = format!("http://127.0.0.1:{}", chat.port());
+    tokio::spawn(chat.run_until_stopped(std::future::pending()));
     let scheduler = svc_scheduler::startup::build(&settings)
         .await
         .expect("svc-scheduler");
@@ -53,7 +58,7 @@ pub async fn spawn_with(customize: impl Fn(&mut Settings)) -> TestApp {
         ),
         settings,
         client: reqwest::Client::new(),
-        chat,
+        model,
     }
 }
 
@@ -159,6 +164,42 @@ impl TestApp {
         assert_eq!(res.status(), reqwest::StatusCode::CREATED);
         res.json().await.unwrap()
     }
+}
+
+/// A user message in svc-chat's tables at `at`.
+pub async fn say(app: &TestApp, user: Uuid, at: &str, text: &str) {
+    use shared::entities::{conversation, message};
+    let at: chrono::DateTime<Utc> = at.parse().unwrap();
+    let conv = Uuid::now_v7();
+    conversation::ActiveModel {
+        id: Set(conv),
+        user_id: Set(user),
+        title: Set("t".into()),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    message::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        conversation_id: Set(conv),
+        user_id: Set(user),
+        role: Set("user".into()),
+        content: Set(text.into()),
+        created_at: Set(at),
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+}
+
+/// A diary as the fake model writes it.
+pub fn diary_completion() -> wiremock::ResponseTemplate {
+    wiremock::ResponseTemplate::new(200).set_body_json(json!({
+        "model": "m",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "{\"summary\": \"A calm day.\", \"key_insights\": [], \"extracted_signals\": []}"}}]
+    }))
 }
 
 pub fn fc_timer() -> Value {

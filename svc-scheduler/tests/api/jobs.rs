@@ -2,8 +2,8 @@ use chrono::{Duration, Utc};
 use reqwest::Method;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Value, json};
-use shared::entities::{job_item, notification};
-use wiremock::matchers::{method, path};
+use shared::entities::{diary, job_item, notification};
+use wiremock::matchers::method;
 use wiremock::{Mock, ResponseTemplate};
 
 use crate::helpers::*;
@@ -23,12 +23,14 @@ async fn run(app: &TestApp, job: &str, body: Value) -> Value {
 async fn diaries_are_due_at_each_users_own_three_oclock_and_written_once() {
     let app = spawn().await;
     Mock::given(method("POST"))
-        .and(path("/internal/diaries/generate"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "written"})))
-        .mount(&app.chat)
+        .respond_with(diary_completion())
+        .mount(&app.model)
         .await;
     let ny = app.user("America/New_York").await;
     let sh = app.user("Asia/Shanghai").await;
+    // Both chatted on their own 22 November.
+    say(&app, ny, "2026-11-22T15:00:00Z", "lunch with Ann").await;
+    say(&app, sh, "2026-11-22T02:00:00Z", "早上跑步").await;
     // 07:59Z on 23 Nov: 02:59 in New York (not yet), 15:59 in Shanghai (due).
     let first = run(
         &app,
@@ -53,37 +55,166 @@ async fn diaries_are_due_at_each_users_own_three_oclock_and_written_once() {
     )
     .await;
     assert_eq!(third["total"], 0, "{third}");
-    let calls = app.chat.received_requests().await.unwrap();
-    let bodies: Vec<Value> = calls
-        .iter()
-        .map(|r| serde_json::from_slice(&r.body).unwrap())
-        .collect();
-    assert_eq!(bodies.len(), 2);
-    assert_eq!(bodies[0], json!({"user_id": sh, "date": "2026-11-22"}));
-    assert_eq!(bodies[1], json!({"user_id": ny, "date": "2026-11-22"}));
-    // Every call carried an internal token for svc-chat.
+    let diaries = diary::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(diaries.len(), 2);
     assert!(
-        calls
+        diaries
             .iter()
-            .all(|r| r.headers.contains_key("x-internal-token"))
+            .all(|d| d.diary_date.to_string() == "2026-11-22")
     );
+    assert_eq!(
+        app.model.received_requests().await.unwrap().len(),
+        2,
+        "one model call per diary"
+    );
+}
+
+#[tokio::test]
+async fn an_fc_timer_delivered_twice_writes_one_diary_through_svc_chat() {
+    let app = spawn().await;
+    Mock::given(method("POST"))
+        .respond_with(diary_completion())
+        .mount(&app.model)
+        .await;
+    // A user whose local time is past 03:00 now (whichever zone that is at test time), who
+    // chatted yesterday, their time.
+    let zone = [
+        "Pacific/Kiritimati",
+        "Asia/Shanghai",
+        "Europe/London",
+        "America/New_York",
+        "Pacific/Pago_Pago",
+    ]
+    .into_iter()
+    .find(|z| {
+        let t: chrono_tz::Tz = z.parse().unwrap();
+        let h = chrono::Timelike::hour(&Utc::now().with_timezone(&t));
+        (4..23).contains(&h)
+    })
+    .unwrap();
+    let tz: chrono_tz::Tz = zone.parse().unwrap();
+    let user = app.user(zone).await;
+    let yesterday = Utc::now().with_timezone(&tz).date_naive() - Duration::days(1);
+    let noon =
+        chrono::TimeZone::from_local_datetime(&tz, &yesterday.and_hms_opt(12, 0, 0).unwrap())
+            .unwrap();
+    say(
+        &app,
+        user,
+        &noon.with_timezone(&Utc).to_rfc3339(),
+        "a good day",
+    )
+    .await;
+    for _ in 0..2 {
+        let res = app
+            .client
+            .post(format!("{}/invoke", app.scheduler))
+            .header("x-fc-control-path", "/invoke")
+            .body(fc_timer().to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), reqwest::StatusCode::OK);
+    }
+    let diaries = diary::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(diaries.len(), 1);
+    assert_eq!(diaries[0].user_id, user);
+    assert_eq!(diaries[0].diary_date, yesterday);
+}
+
+#[tokio::test]
+async fn expiry_alerts_at_nine_local_once_per_day() {
+    let app = spawn().await;
+    let user = app.user("America/New_York").await;
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::America::New_York)
+        .date_naive();
+    app.drugs(Method::POST, user, "/api/v1/drugs")
+        .json(&json!({"name": "布洛芬", "expiry_date": (today + Duration::days(3)).to_string()}))
+        .send()
+        .await
+        .unwrap();
+    let quiet = app.user("America/New_York").await;
+    for _ in 0..2 {
+        let r = run(&app, "expiry-alerts", json!({"date": today})).await;
+        assert_eq!(r["failed"], 0, "{r}");
+    }
+    let alerts = notification::Entity::find()
+        .filter(notification::Column::Kind.eq("expiry_alert"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].user_id, user);
+    assert!(alerts[0].body.contains("布洛芬"));
+    assert!(app.notifications(quiet).await.is_empty());
+}
+
+#[tokio::test]
+async fn two_instances_share_one_run_and_every_user_is_done_once() {
+    let app = spawn_with(|s| s.scheduler.batch_size = 20).await;
+    let n = 500;
+    for _ in 0..n {
+        app.user("Asia/Shanghai").await;
+    }
+    // A second instance on the same database.
+    let mut second = app.settings.clone();
+    second.server.port = 0;
+    let other = svc_scheduler::startup::build(&second).await.unwrap();
+    let other_url = format!("http://127.0.0.1:{}", other.port());
+    tokio::spawn(other.run_until_stopped(std::future::pending()));
+    let body = json!({"date": "2026-11-21"});
+    let token = app.tokens.mint("gateway", "scheduler", None);
+    let call = |base: String| {
+        let client = app.client.clone();
+        let token = token.clone();
+        let body = body.clone();
+        async move {
+            client
+                .post(format!("{base}/internal/jobs/daily-diaries/run"))
+                .header("x-internal-token", token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let (a, b) = tokio::join!(call(app.scheduler.clone()), call(other_url));
+    // Nobody chatted that day: every item ends skipped, each claimed exactly once, the work
+    // shared between the two instances.
+    let handled = a["skipped"].as_i64().unwrap() + b["skipped"].as_i64().unwrap();
+    assert_eq!(handled, n, "{a} {b}");
+    assert_eq!(
+        a["failed"].as_i64().unwrap() + b["failed"].as_i64().unwrap(),
+        0
+    );
+    let once = job_item::Entity::find()
+        .filter(job_item::Column::Attempts.eq(1))
+        .filter(job_item::Column::Status.eq("skipped"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(once, n as u64);
 }
 
 #[tokio::test]
 async fn failed_items_keep_their_error_retry_and_a_crashed_claim_is_taken_over() {
     let app = spawn_with(|s| s.scheduler.max_attempts = 2).await;
+    // The model fails (three times: svc-chat's own retries), then writes.
     Mock::given(method("POST"))
-        .and(path("/internal/diaries/generate"))
-        .respond_with(ResponseTemplate::new(502))
-        .up_to_n_times(1)
-        .mount(&app.chat)
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(3)
+        .mount(&app.model)
         .await;
     Mock::given(method("POST"))
-        .and(path("/internal/diaries/generate"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "skipped"})))
-        .mount(&app.chat)
+        .respond_with(diary_completion())
+        .mount(&app.model)
         .await;
     let user = app.user("UTC").await;
+    say(&app, user, "2026-11-21T10:00:00Z", "hi").await;
     let first = run(
         &app,
         "daily-diaries",
@@ -92,7 +223,7 @@ async fn failed_items_keep_their_error_retry_and_a_crashed_claim_is_taken_over()
     .await;
     // The first attempt failed and was retried at once (retry base 0 in tests).
     assert_eq!(
-        (first["failed"].as_i64(), first["skipped"].as_i64()),
+        (first["failed"].as_i64(), first["done"].as_i64()),
         (Some(1), Some(1)),
         "{first}"
     );
@@ -101,8 +232,9 @@ async fn failed_items_keep_their_error_retry_and_a_crashed_claim_is_taken_over()
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(item.status, "skipped");
+    assert_eq!(item.status, "done");
     assert_eq!(item.attempts, 2);
+    assert_eq!(diary::Entity::find().count(&app.db).await.unwrap(), 1);
 
     // A run that died holding a claim: its lease lapses and the next run finishes the item.
     let now = Utc::now();
@@ -138,7 +270,7 @@ async fn failed_items_keep_their_error_retry_and_a_crashed_claim_is_taken_over()
         .unwrap();
     assert_eq!(left, 0);
 
-    // Runs are listed with their counts; the user sees their own items.
+    // Runs are listed with their counts; the user sees their own items, a stranger none.
     let runs: Value = app
         .sched(
             Method::GET,
@@ -163,90 +295,4 @@ async fn failed_items_keep_their_error_retry_and_a_crashed_claim_is_taken_over()
         .await
         .unwrap();
     assert_eq!(theirs["items"], json!([]));
-}
-
-#[tokio::test]
-async fn expiry_alerts_at_nine_local_once_per_day() {
-    let app = spawn().await;
-    let user = app.user("America/New_York").await;
-    let today = Utc::now()
-        .with_timezone(&chrono_tz::America::New_York)
-        .date_naive();
-    app.drugs(Method::POST, user, "/api/v1/drugs")
-        .json(&json!({"name": "布洛芬", "expiry_date": (today + Duration::days(3)).to_string()}))
-        .send()
-        .await
-        .unwrap();
-    let quiet = app.user("America/New_York").await;
-    for _ in 0..2 {
-        let r = run(&app, "expiry-alerts", json!({"date": today})).await;
-        assert_eq!(r["failed"], 0, "{r}");
-    }
-    let alerts = notification::Entity::find()
-        .filter(notification::Column::Kind.eq("expiry_alert"))
-        .all(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(alerts.len(), 1);
-    assert_eq!(alerts[0].user_id, user);
-    assert!(alerts[0].body.contains("布洛芬"));
-    assert!(app.notifications(quiet).await.is_empty());
-}
-
-#[tokio::test]
-async fn two_instances_share_one_run_and_every_user_is_done_once() {
-    let app = spawn_with(|s| s.scheduler.batch_size = 20).await;
-    Mock::given(method("POST"))
-        .and(path("/internal/diaries/generate"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"status": "written"}))
-                .set_delay(std::time::Duration::from_millis(5)),
-        )
-        .mount(&app.chat)
-        .await;
-    let n = 500;
-    for _ in 0..n {
-        app.user("Asia/Shanghai").await;
-    }
-    // A second instance on the same database.
-    let mut second = app.settings.clone();
-    second.server.port = 0;
-    let other = svc_scheduler::startup::build(&second).await.unwrap();
-    let other_url = format!("http://127.0.0.1:{}", other.port());
-    tokio::spawn(other.run_until_stopped(std::future::pending()));
-    let body = json!({"date": "2026-11-21"});
-    let token = app.tokens.mint("gateway", "scheduler", None);
-    let call = |base: String| {
-        let client = app.client.clone();
-        let token = token.clone();
-        let body = body.clone();
-        async move {
-            client
-                .post(format!("{base}/internal/jobs/daily-diaries/run"))
-                .header("x-internal-token", token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
-    };
-    let (a, b) = tokio::join!(call(app.scheduler.clone()), call(other_url));
-    let done = a["done"].as_i64().unwrap() + b["done"].as_i64().unwrap();
-    assert_eq!(done, n, "{a} {b}");
-    assert_eq!(
-        app.chat.received_requests().await.unwrap().len(),
-        n as usize,
-        "each user's diary asked for once"
-    );
-    let once = job_item::Entity::find()
-        .filter(job_item::Column::Attempts.eq(1))
-        .filter(job_item::Column::Status.eq("done"))
-        .count(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(once, n as u64);
 }

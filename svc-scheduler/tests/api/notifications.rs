@@ -275,3 +275,42 @@ async fn the_scf_runtime_api_loop_serves_a_timer_event() {
     assert_eq!(inbox.len(), 1);
     assert_eq!(inbox[0]["kind"], "dose_reminder");
 }
+
+#[tokio::test]
+async fn an_event_starting_soon_is_reminded_once() {
+    let app = spawn().await;
+    let user = app.user("Europe/Paris").await;
+    let start = chrono::Utc::now() + chrono::Duration::minutes(10);
+    let token = app.tokens.mint("gateway", "chat", Some(user));
+    let res = app
+        .client
+        .post(format!("{}/api/v1/events", app.settings.services.chat))
+        .header("x-internal-token", token)
+        .json(&serde_json::json!({"title": "Dentist", "start_time": start}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    for _ in 0..2 {
+        let tick: Value = app
+            .sched(Method::POST, None, "/internal/tick")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let run = tick["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["job"] == "event-reminders")
+            .unwrap()
+            .clone();
+        assert_eq!(run["status"], "done", "{run}");
+    }
+    let inbox = app.notifications(user).await;
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0]["kind"], "event_reminder");
+    assert!(inbox[0]["title"].as_str().unwrap().contains("Dentist"));
+}
