@@ -41,6 +41,53 @@ pub const FLAT_ALIASES: &[(&str, &str)] = &[
     ("DEBUG", "app.debug"),
 ];
 
+/// Settings with no default (absent unless configured), beside those in the defaults.
+pub const OPTIONAL_KEYS: &[&str] = &[
+    "llm_vision.api_key",
+    "llm_chat.api_key",
+    "storage.s3_endpoint",
+    "storage.s3_bucket",
+    "storage.s3_access_key_id",
+    "storage.s3_secret_access_key",
+    "telemetry.otlp_endpoint",
+    "telemetry.json_logs",
+];
+
+/// Every setting's dotted key (`database.max_connections`, ...): what an `APP__SECTION__KEY`
+/// variable may name. Deploy files are checked against it so they cannot drift from the code.
+pub fn known_keys() -> Vec<String> {
+    let mut keys: Vec<String> = OPTIONAL_KEYS.iter().map(|k| (*k).to_owned()).collect();
+    // The defaults are flat TOML: `[section]` headers and `key = value` lines.
+    let mut section = String::new();
+    for line in DEFAULTS.lines().map(str::trim) {
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name.to_owned();
+        } else if let Some((key, _)) = line.split_once('=')
+            && !section.is_empty()
+        {
+            keys.push(format!("{section}.{}", key.trim()));
+        }
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// The environment variable a flat alias or `APP__` name sets, if this configuration reads
+/// it: the dotted key, or `None` for a variable the configuration does not know.
+pub fn key_for_variable(name: &str) -> Option<String> {
+    if let Some((_, key)) = FLAT_ALIASES.iter().find(|(v, _)| *v == name) {
+        return Some((*key).to_owned());
+    }
+    if PORT_VARIABLES.contains(&name) {
+        return Some("server.port".to_owned());
+    }
+    let rest = name.strip_prefix("APP__")?;
+    let (section, key) = rest.split_once("__")?;
+    let dotted = format!("{}.{}", section.to_lowercase(), key.to_lowercase());
+    known_keys().contains(&dotted).then_some(dotted)
+}
+
 /// Port variables in order of precedence: the platform's first.
 pub const PORT_VARIABLES: &[&str] = &["FC_SERVER_PORT", "FC_CUSTOM_LISTEN_PORT", "PORT"];
 
@@ -413,6 +460,20 @@ impl Settings {
         Ok(settings)
     }
 
+    /// Where uploads may live: refuses the `fs` backend on a serverless production instance,
+    /// whose disk is thrown away with it (svc-drugs calls this at start).
+    pub fn check_storage_for_uploads(&self) -> Result<(), ConfigError> {
+        if self.is_production() && self.app.serverless && self.storage.backend == "fs" {
+            return Err(ConfigError::BadValue {
+                key: "storage.backend",
+                reason: "files on a serverless instance's disk are lost with the instance; \
+                         set APP__STORAGE__BACKEND=s3 and the bucket settings"
+                    .into(),
+            });
+        }
+        Ok(())
+    }
+
     pub fn is_production(&self) -> bool {
         self.app.mode == RunMode::Production
     }
@@ -467,14 +528,6 @@ impl Settings {
                     key: "database.url",
                     reason: "SQLite on a serverless instance's disk is read-only or lost with the instance; \
                              set DATABASE_URL to a PostgreSQL URL"
-                        .into(),
-                });
-            }
-            if self.app.serverless && self.storage.backend == "fs" {
-                return Err(ConfigError::BadValue {
-                    key: "storage.backend",
-                    reason: "files on a serverless instance's disk are lost with the instance; \
-                             set APP__STORAGE__BACKEND=s3 and the bucket settings"
                         .into(),
                 });
             }
@@ -691,14 +744,71 @@ mod tests {
         assert!(err.to_string().contains("DATABASE_URL"), "{err}");
         let mut with_pg = strong.to_vec();
         with_pg.push(("DATABASE_URL", "postgres://u:p@db/unilife"));
-        // Uploads on the instance's disk are refused too.
-        let err = Settings::load_from(None, &env(&with_pg)).unwrap_err();
+        // Loads, but uploads on the instance's disk are refused where they are kept.
+        let loaded = Settings::load_from(None, &env(&with_pg)).unwrap();
+        let err = loaded.check_storage_for_uploads().unwrap_err();
         assert!(err.to_string().contains("APP__STORAGE__BACKEND"), "{err}");
+        // The s3 backend needs its bucket.
         with_pg.push(("APP__STORAGE__BACKEND", "s3"));
         let err = Settings::load_from(None, &env(&with_pg)).unwrap_err();
         assert!(err.to_string().contains("S3_BUCKET"), "{err}");
         with_pg.push(("APP__STORAGE__S3_BUCKET", "cabinet-photos"));
         assert!(Settings::load_from(None, &env(&with_pg)).is_ok());
+    }
+
+    #[test]
+    fn every_known_key_is_a_real_setting() {
+        // Setting each key through its APP__ variable loads (unknown keys would be refused).
+        for key in known_keys() {
+            let var = format!("APP__{}", key.replace('.', "__").to_uppercase());
+            let value = match key.as_str() {
+                k if k.ends_with("mode") => "local",
+                k if k.ends_with("level") => "info",
+                k if k.ends_with("algorithm") => "HS256",
+                k if k.ends_with("backend") => "fs",
+                k if k.ends_with("json_logs")
+                    || k.contains("enabled")
+                    || k.ends_with("serverless")
+                    || k.ends_with("debug")
+                    || k.ends_with("clock")
+                    || k.ends_with("path_style")
+                    || k.ends_with("trust_forwarded_for")
+                    || k.ends_with("migrate_on_start") =>
+                {
+                    "true"
+                }
+                k if k.contains("url")
+                    || k.contains("endpoint")
+                    || k.starts_with("services.") && !k.ends_with("secs") =>
+                {
+                    "http://x.example"
+                }
+                k if k.ends_with("origins") => "http://a.example",
+                k if k.contains("secret")
+                    || k.contains("key")
+                    || k.ends_with("bucket")
+                    || k.ends_with("model")
+                    || k.ends_with("region")
+                    || k.ends_with("account")
+                    || k.ends_with("host")
+                    || k.ends_with("upload_dir") =>
+                {
+                    "0123456789abcdef0123456789abcdef-x"
+                }
+                _ => "77",
+            };
+            let loaded = Settings::load_from(None, &env(&[(&var, value)]));
+            assert!(loaded.is_ok(), "{var}={value}: {:?}", loaded.err());
+            assert_eq!(key_for_variable(&var), Some(key.clone()));
+        }
+        assert_eq!(key_for_variable("APP__DATABASE__MAX_CONNEXIONS"), None);
+        assert_eq!(
+            key_for_variable("DATABASE_URL").as_deref(),
+            Some("database.url")
+        );
+        assert!(
+            Settings::load_from(None, &env(&[("APP__DATABASE__MAX_CONNEXIONS", "5")])).is_err()
+        );
     }
 
     #[test]

@@ -150,3 +150,28 @@ pub async fn database(
     }
     Ok(crate::db::connect(&settings.database).await?)
 }
+
+/// `<binary> healthcheck`: GET `/healthz` on this instance's port and exit 0 on a 200, 1
+/// otherwise. Container images are `FROM scratch` (no shell, no curl), so the compose health
+/// check runs the binary itself. Returns normally when the first argument is not
+/// `healthcheck`.
+pub fn healthcheck_if_asked() {
+    if std::env::args().nth(1).as_deref() != Some("healthcheck") {
+        return;
+    }
+    let port = crate::config::Settings::load().map_or(8080, |s| s.server.port);
+    let healthy = (|| -> std::io::Result<bool> {
+        use std::io::{Read, Write};
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let mut stream =
+            std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(2))?;
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(3)))?;
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head)?;
+        Ok(head.starts_with(b"HTTP/1.1 200"))
+    })()
+    .unwrap_or(false);
+    std::process::exit(if healthy { 0 } else { 1 });
+}

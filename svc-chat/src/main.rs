@@ -2,6 +2,7 @@ use shared::config::Settings;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    shared::server::healthcheck_if_asked();
     shared::install_crypto_provider();
     let settings = Settings::load()?;
     let _telemetry = shared::telemetry::init(&settings, "svc-chat");

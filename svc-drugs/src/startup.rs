@@ -8,6 +8,9 @@ use crate::storage::Store;
 
 /// Connect, migrate if configured, bind and build the server; `run_until_stopped` runs it.
 pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
+    settings
+        .check_storage_for_uploads()
+        .map_err(|e| StartupError::Other(e.to_string()))?;
     let db = shared::server::database(settings).await?;
     let store =
         Store::from_settings(&settings.storage).map_err(|e| StartupError::Other(e.to_string()))?;

@@ -4,6 +4,7 @@ use svc_scheduler::cli::{Cli, Command};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    shared::server::healthcheck_if_asked();
     shared::install_crypto_provider();
     let cli = Cli::parse();
     let settings = Settings::load()?;
