@@ -6,8 +6,9 @@
 #   deploy/package.sh --no-build # package + check the binaries already built
 #
 # dist/fc/<service>.zip   bootstrap (the binary, mode 0755) — FC runs /code/bootstrap
-# dist/scf/<service>.zip  scf_bootstrap (web functions) or bootstrap (the scheduler's
-#                         custom-runtime event function), both mode 0755, plus the binary
+# dist/scf/<service>.zip  scf_bootstrap (web functions, port 9000) and, for the scheduler,
+#                         bootstrap too (its custom-runtime event function), mode 0755, plus
+#                         the binary
 #
 # Checks: every binary is statically linked (no ELF interpreter, no NEEDED libraries), the
 # start file has mode 0755 inside the archive itself, and each zip is at most 15 MB.
@@ -46,12 +47,14 @@ for s in "${SERVICES[@]}"; do
   # loop when SCF_RUNTIME_API is set).
   mkdir -p "$stage/scf/$s"
   install -m 0755 "$bin" "$stage/scf/$s/$s"
+  serve=""
+  [[ "$s" == "svc-scheduler" ]] && serve=" serve" # never the runtime loop in a web function
+  printf '#!/bin/sh\nexport PORT=9000\nexec "$(dirname "$0")/%s"%s\n' "$s" "$serve" > "$stage/scf/$s/scf_bootstrap"
+  chmod 0755 "$stage/scf/$s/scf_bootstrap"
   if [[ "$s" == "svc-scheduler" ]]; then
+    # The same zip is also the event function (timers): bootstrap runs the runtime API loop.
     printf '#!/bin/sh\nexec "$(dirname "$0")/%s" scf-runtime\n' "$s" > "$stage/scf/$s/bootstrap"
     chmod 0755 "$stage/scf/$s/bootstrap"
-  else
-    printf '#!/bin/sh\nexport PORT=9000\nexec "$(dirname "$0")/%s"\n' "$s" > "$stage/scf/$s/scf_bootstrap"
-    chmod 0755 "$stage/scf/$s/scf_bootstrap"
   fi
 done
 
@@ -105,13 +108,15 @@ for platform in ("fc", "scf"):
         size = os.path.getsize(dest)
         with zipfile.ZipFile(dest) as z:
             names = {i.filename: i for i in z.infolist()}
-            start = "bootstrap" if (platform == "fc" or s == "svc-scheduler") else "scf_bootstrap"
-            if start not in names:
-                failures.append(f"{dest}: no {start}")
-                continue
-            mode = (names[start].external_attr >> 16) & 0o777
-            if mode != 0o755:
-                failures.append(f"{dest}: {start} has mode {oct(mode)}, not 0755")
+            starts = ["bootstrap"] if platform == "fc" else ["scf_bootstrap"] + (["bootstrap"] if s == "svc-scheduler" else [])
+            for start in starts:
+                if start not in names:
+                    failures.append(f"{dest}: no {start}")
+                    continue
+                mode = (names[start].external_attr >> 16) & 0o777
+                if mode != 0o755:
+                    failures.append(f"{dest}: {start} has mode {oct(mode)}, not 0755")
+            start = "+".join(starts)
         binary = os.path.join(src, "bootstrap" if platform == "fc" else s)
         ok, why = is_static(binary)
         if not ok:

@@ -137,7 +137,7 @@ fn fc_s_yaml_names_only_real_settings_and_each_function_starts_in_production() {
 
 #[test]
 fn scf_serverless_files_name_only_real_settings() {
-    for name in ["gateway", "drugs", "chat", "scheduler"] {
+    for name in ["gateway", "drugs", "chat", "scheduler", "scheduler-web"] {
         let path = root().join(format!("deploy/scf/{name}/serverless.yml"));
         let doc = load(&path);
         assert_eq!(doc["component"].as_str(), Some("scf"));
