@@ -154,6 +154,8 @@ pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
             .configure(crate::routes::configure)
             .default_service(web::to(crate::proxy::forward))
     })
+    // Relayed chunks (SSE deltas) go out as they come: no Nagle delay.
+    .tcp_nodelay(true)
     .listen(listener)?
     .workers(workers(settings.server.workers))
     .disable_signals()

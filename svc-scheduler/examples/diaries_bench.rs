@@ -6,7 +6,8 @@
 //! BENCH_USERS=2000 BENCH_CONCURRENCY=20 cargo run --release -p svc-scheduler --example diaries_bench
 //! ```
 //!
-//! The writer is a local HTTP server standing in for svc-chat + its model (200 ms per diary);
+//! The writer is a minimal local HTTP server standing in for svc-chat + its model (200 ms per
+//! diary, no state kept);
 //! the database is a fresh SQLite file (or PostgreSQL with `TEST_DATABASE_URL`).
 
 #![allow(
@@ -22,8 +23,7 @@ use sea_orm::{EntityTrait, Set};
 use shared::entities::user;
 use svc_scheduler::jobs::Job;
 use svc_scheduler::jobs::runner::{RunOptions, run_job};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -32,6 +32,61 @@ fn rss_kib() -> u64 {
         .find(|l| l.starts_with("VmRSS:"))
         .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         .unwrap_or(0)
+}
+
+/// A minimal HTTP/1.1 keep-alive server answering every request `{"status":"written"}` after
+/// `latency`: the diary writer's stand-in, keeping no state, so RSS figures are the
+/// scheduler's own.
+async fn writer(latency: Duration) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let _ = sock.set_nodelay(true);
+            tokio::spawn(async move {
+                let mut buf = Vec::with_capacity(4096);
+                let mut chunk = [0u8; 4096];
+                loop {
+                    // One request: head, then Content-Length bytes of body.
+                    let (head_end, len) = loop {
+                        let text = String::from_utf8_lossy(&buf);
+                        if let Some(end) = text.find("\r\n\r\n") {
+                            let len = text[..end]
+                                .lines()
+                                .find_map(|l| {
+                                    l.to_ascii_lowercase()
+                                        .strip_prefix("content-length:")
+                                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                                })
+                                .unwrap_or(0);
+                            break (end + 4, len);
+                        }
+                        match sock.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    };
+                    while buf.len() < head_end + len {
+                        match sock.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    buf.drain(..head_end + len);
+                    tokio::time::sleep(latency).await;
+                    let body = r#"{"status":"written"}"#;
+                    let res = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if sock.write_all(res.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    url
 }
 
 fn env_or(name: &str, default: usize) -> usize {
@@ -48,20 +103,11 @@ async fn main() {
     let concurrency = env_or("BENCH_CONCURRENCY", 50);
     let latency = Duration::from_millis(200);
 
-    let writer = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/internal/diaries/generate"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(serde_json::json!({"status": "written"}))
-                .set_delay(latency),
-        )
-        .mount(&writer)
-        .await;
+    let writer = writer(latency).await;
 
     let database = shared::testing::TestDatabase::create().await.unwrap();
     let mut settings = database.settings();
-    settings.services.chat = writer.uri();
+    settings.services.chat = writer;
     settings.scheduler.concurrency = concurrency;
     settings.scheduler.batch_size = (concurrency * 4) as u64;
     settings.scheduler.run_budget_secs = 3600;
