@@ -152,6 +152,38 @@ impl LlmClient {
             .await
             .map_err(|e| LlmError::Transport(e.to_string()))?;
         let started = Instant::now();
+        let response = self.send(key, &body).await?;
+        let text = response.text().await.map_err(|e| {
+            if e.is_timeout() {
+                LlmError::Timeout
+            } else {
+                LlmError::Transport(e.to_string())
+            }
+        })?;
+        let answer: Answer = serde_json::from_str(&text)
+            .map_err(|e| LlmError::BadAnswer(format!("not a completion: {e}")))?;
+        let content = answer
+            .choices
+            .into_iter()
+            .next()
+            .and_then(|c| c.message.content)
+            .ok_or_else(|| LlmError::BadAnswer("no choice with content".into()))?;
+        Ok(Completion {
+            content,
+            model: answer.model.unwrap_or_else(|| self.model.clone()),
+            prompt_tokens: answer.usage.as_ref().and_then(|u| u.prompt_tokens),
+            completion_tokens: answer.usage.as_ref().and_then(|u| u.completion_tokens),
+            duration: started.elapsed(),
+        })
+    }
+
+    /// POST the body; retry on connection failures, 429 and 5xx (honouring `Retry-After` up
+    /// to [`MAX_RETRY_AFTER`]); the response once its status is a success.
+    async fn send(
+        &self,
+        key: &SecretString,
+        body: &serde_json::Value,
+    ) -> Result<reqwest::Response, LlmError> {
         let mut attempt = 0;
         loop {
             let sent = self
@@ -159,7 +191,7 @@ impl LlmClient {
                 .post(&self.endpoint)
                 .bearer_auth(key.expose_secret())
                 .timeout(self.timeout)
-                .json(&body)
+                .json(body)
                 .send()
                 .await;
             let response = match sent {
@@ -174,28 +206,7 @@ impl LlmClient {
             };
             let status = response.status();
             if status.is_success() {
-                let text = response.text().await.map_err(|e| {
-                    if e.is_timeout() {
-                        LlmError::Timeout
-                    } else {
-                        LlmError::Transport(e.to_string())
-                    }
-                })?;
-                let answer: Answer = serde_json::from_str(&text)
-                    .map_err(|e| LlmError::BadAnswer(format!("not a completion: {e}")))?;
-                let content = answer
-                    .choices
-                    .into_iter()
-                    .next()
-                    .and_then(|c| c.message.content)
-                    .ok_or_else(|| LlmError::BadAnswer("no choice with content".into()))?;
-                return Ok(Completion {
-                    content,
-                    model: answer.model.unwrap_or_else(|| self.model.clone()),
-                    prompt_tokens: answer.usage.as_ref().and_then(|u| u.prompt_tokens),
-                    completion_tokens: answer.usage.as_ref().and_then(|u| u.completion_tokens),
-                    duration: started.elapsed(),
-                });
+                return Ok(response);
             }
             let retryable =
                 status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
@@ -268,48 +279,8 @@ impl LlmClient {
             .acquire_owned()
             .await
             .map_err(|e| LlmError::Transport(e.to_string()))?;
-        let mut attempt = 0;
-        loop {
-            let sent = self
-                .http
-                .post(&self.endpoint)
-                .bearer_auth(key.expose_secret())
-                .timeout(self.timeout)
-                .json(&body)
-                .send()
-                .await;
-            let response = match sent {
-                Ok(r) => r,
-                Err(e) if e.is_timeout() => return Err(LlmError::Timeout),
-                Err(e) => return Err(LlmError::Transport(e.to_string())),
-            };
-            let status = response.status();
-            if status.is_success() {
-                return Ok((response, permit));
-            }
-            let retryable =
-                status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            if retryable && attempt < MAX_RETRIES {
-                let wait = retry_after.unwrap_or_else(|| backoff(attempt + 1));
-                if wait <= MAX_RETRY_AFTER {
-                    attempt += 1;
-                    tokio::time::sleep(wait).await;
-                    continue;
-                }
-            }
-            let mut text = response.text().await.unwrap_or_default();
-            text.truncate(500);
-            return Err(LlmError::Status {
-                status: status.as_u16(),
-                body: text,
-            });
-        }
+        let response = self.send(key, &body).await?;
+        Ok((response, permit))
     }
 }
 
