@@ -138,3 +138,60 @@ async fn postgres(admin_url: &str) -> Result<TestDatabase, DbErr> {
         backend: DbBackend::Postgres,
     })
 }
+
+/// A user row as the gateway would write it (the gateway owns `users`; the other services'
+/// tests write it directly). Returns the account id.
+pub async fn insert_user(db: &DatabaseConnection, timezone: &str) -> Result<uuid::Uuid, DbErr> {
+    use sea_orm::{ActiveModelTrait, Set};
+    let id = uuid::Uuid::now_v7();
+    let now = chrono::Utc::now();
+    crate::entities::user::ActiveModel {
+        id: Set(id),
+        login: Set(format!("u{}", id.simple())),
+        email: Set(None),
+        password_hash: Set("!".into()),
+        nickname: Set(None),
+        timezone: Set(timezone.into()),
+        avatar_url: Set(None),
+        preferences: Set(serde_json::json!({})),
+        is_admin: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        last_active_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(id)
+}
+
+/// A user's chat message at `at`, in a conversation of its own (svc-chat's tables).
+pub async fn insert_user_message(
+    db: &DatabaseConnection,
+    user: uuid::Uuid,
+    at: chrono::DateTime<chrono::Utc>,
+    text: &str,
+) -> Result<(), DbErr> {
+    use crate::entities::{conversation, message};
+    use sea_orm::{ActiveModelTrait, Set};
+    let conv = uuid::Uuid::now_v7();
+    conversation::ActiveModel {
+        id: Set(conv),
+        user_id: Set(user),
+        title: Set("t".into()),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(db)
+    .await?;
+    message::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        conversation_id: Set(conv),
+        user_id: Set(user),
+        role: Set("user".into()),
+        content: Set(text.into()),
+        created_at: Set(at),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}

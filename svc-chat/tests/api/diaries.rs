@@ -1,8 +1,8 @@
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use reqwest::{Method, StatusCode};
 use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
 use serde_json::{Value, json};
-use shared::entities::{conversation, diary, message};
+use shared::entities::diary;
 use uuid::Uuid;
 use wiremock::matchers::method;
 use wiremock::{Mock, ResponseTemplate};
@@ -10,29 +10,9 @@ use wiremock::{Mock, ResponseTemplate};
 use crate::helpers::*;
 
 async fn say(app: &TestApp, user: Uuid, at: &str, text: &str) {
-    let at: DateTime<Utc> = at.parse().unwrap();
-    let conv = Uuid::now_v7();
-    conversation::ActiveModel {
-        id: Set(conv),
-        user_id: Set(user),
-        title: Set("t".into()),
-        created_at: Set(at),
-        updated_at: Set(at),
-    }
-    .insert(&app.db)
-    .await
-    .unwrap();
-    message::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        conversation_id: Set(conv),
-        user_id: Set(user),
-        role: Set("user".into()),
-        content: Set(text.into()),
-        created_at: Set(at),
-    }
-    .insert(&app.db)
-    .await
-    .unwrap();
+    shared::testing::insert_user_message(&app.db, user, at.parse().unwrap(), text)
+        .await
+        .unwrap();
 }
 
 fn completion(content: &str) -> Value {

@@ -2,12 +2,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use chrono::Utc;
-use sea_orm::{ActiveModelTrait, Set};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use shared::config::Settings;
-use shared::entities::user;
 use shared::internal_auth::{INTERNAL_TOKEN_HEADER, InternalTokens};
 use shared::testing::TestDatabase;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -60,26 +57,9 @@ pub async fn spawn_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
 
 impl TestApp {
     pub async fn user(&self, timezone: &str) -> Uuid {
-        let id = Uuid::now_v7();
-        let now = Utc::now();
-        user::ActiveModel {
-            id: Set(id),
-            login: Set(format!("u{}", &id.simple().to_string()[16..])),
-            email: Set(None),
-            password_hash: Set("!".into()),
-            nickname: Set(None),
-            timezone: Set(timezone.into()),
-            avatar_url: Set(None),
-            preferences: Set(json!({})),
-            is_admin: Set(false),
-            created_at: Set(now),
-            updated_at: Set(now),
-            last_active_at: Set(None),
-        }
-        .insert(&self.db)
-        .await
-        .expect("user");
-        id
+        shared::testing::insert_user(&self.db, timezone)
+            .await
+            .expect("user")
     }
 
     pub fn req(

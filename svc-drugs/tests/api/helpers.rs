@@ -1,13 +1,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::Utc;
 use reqwest::StatusCode;
-use sea_orm::{ActiveModelTrait, Set};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use shared::config::Settings;
-use shared::entities::user;
 use shared::internal_auth::{INTERNAL_TOKEN_HEADER, InternalTokens};
 use shared::testing::TestDatabase;
 use uuid::Uuid;
@@ -95,26 +92,9 @@ impl TestApp {
 
     /// A user row (the gateway owns the table; tests write it directly).
     pub async fn user(&self, timezone: &str) -> Uuid {
-        let id = Uuid::now_v7();
-        let now = Utc::now();
-        user::ActiveModel {
-            id: Set(id),
-            login: Set(format!("u{}", &id.simple().to_string()[20..])),
-            email: Set(None),
-            password_hash: Set("!".into()),
-            nickname: Set(None),
-            timezone: Set(timezone.into()),
-            avatar_url: Set(None),
-            preferences: Set(json!({})),
-            is_admin: Set(false),
-            created_at: Set(now),
-            updated_at: Set(now),
-            last_active_at: Set(None),
-        }
-        .insert(&self.db)
-        .await
-        .expect("user");
-        id
+        shared::testing::insert_user(&self.db, timezone)
+            .await
+            .expect("user")
     }
 
     pub fn get(&self, user: Uuid, p: &str) -> reqwest::RequestBuilder {

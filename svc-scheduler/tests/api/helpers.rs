@@ -1,8 +1,6 @@
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, Set};
 use serde_json::{Value, json};
 use shared::config::Settings;
-use shared::entities::user;
 use shared::internal_auth::{INTERNAL_TOKEN_HEADER, InternalTokens};
 use shared::testing::TestDatabase;
 use uuid::Uuid;
@@ -64,26 +62,9 @@ pub async fn spawn_with(customize: impl Fn(&mut Settings)) -> TestApp {
 
 impl TestApp {
     pub async fn user(&self, timezone: &str) -> Uuid {
-        let id = Uuid::now_v7();
-        let now = Utc::now();
-        user::ActiveModel {
-            id: Set(id),
-            login: Set(format!("u{}", &id.simple().to_string()[16..])),
-            email: Set(None),
-            password_hash: Set("!".into()),
-            nickname: Set(None),
-            timezone: Set(timezone.into()),
-            avatar_url: Set(None),
-            preferences: Set(json!({})),
-            is_admin: Set(false),
-            created_at: Set(now),
-            updated_at: Set(now),
-            last_active_at: Set(None),
-        }
-        .insert(&self.db)
-        .await
-        .expect("user");
-        id
+        shared::testing::insert_user(&self.db, timezone)
+            .await
+            .expect("user")
     }
 
     fn token(&self, audience: &str, user: Option<Uuid>) -> String {
@@ -168,30 +149,9 @@ impl TestApp {
 
 /// A user message in svc-chat's tables at `at`.
 pub async fn say(app: &TestApp, user: Uuid, at: &str, text: &str) {
-    use shared::entities::{conversation, message};
-    let at: chrono::DateTime<Utc> = at.parse().unwrap();
-    let conv = Uuid::now_v7();
-    conversation::ActiveModel {
-        id: Set(conv),
-        user_id: Set(user),
-        title: Set("t".into()),
-        created_at: Set(at),
-        updated_at: Set(at),
-    }
-    .insert(&app.db)
-    .await
-    .unwrap();
-    message::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        conversation_id: Set(conv),
-        user_id: Set(user),
-        role: Set("user".into()),
-        content: Set(text.into()),
-        created_at: Set(at),
-    }
-    .insert(&app.db)
-    .await
-    .unwrap();
+    shared::testing::insert_user_message(&app.db, user, at.parse().unwrap(), text)
+        .await
+        .unwrap();
 }
 
 /// A diary as the fake model writes it.
