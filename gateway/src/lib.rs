@@ -9,3 +9,4 @@ pub mod repo;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod upstream;

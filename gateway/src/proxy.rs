@@ -1,7 +1,7 @@
 //! Routing by path prefix and the streaming reverse proxy.
 //!
 //! Bodies stream both ways through bounded buffers: an upload is pumped from actix's payload
-//! into a small channel that reqwest reads, and the upstream answer is relayed chunk by chunk
+//! into a small channel that the upstream connection reads, and the upstream answer is relayed chunk by chunk
 //! (an SSE reply reaches the client as the model writes it). Hop-by-hop headers are dropped,
 //! only an allowlist of client headers is forwarded, and the internal token, trace context
 //! and request id are added.
@@ -15,12 +15,15 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
+use http_body_util::{BodyExt, Empty, StreamBody};
+use hyper::body::{Frame, Incoming};
 use shared::ApiError;
 use shared::internal_client::{InternalClient, Peer};
 use tokio_stream::wrappers::ReceiverStream;
 
 use crate::auth::AuthUser;
 use crate::state::AppState;
+use crate::upstream::{Body, BodyStream, UpstreamClient, UpstreamError};
 
 /// Client headers that reach a service. Everything else (cookies, authorization, any
 /// `x-internal-*`, `x-fc-*`, forwarded or trace headers a client made up) is dropped.
@@ -73,7 +76,10 @@ pub struct RouteTable {
 }
 
 impl RouteTable {
+    /// Route `prefix` to `peer`; a prefix added again replaces the earlier entry (the chat
+    /// prefix gets the long streaming timeout this way).
     pub fn add(&mut self, prefix: &str, peer: &Peer, timeout: Duration, access: Access) {
+        self.routes.retain(|r| r.prefix != prefix);
         self.routes.push(Route {
             prefix: prefix.to_owned(),
             peer: peer.clone(),
@@ -103,6 +109,7 @@ pub async fn forward(
     payload: web::Payload,
     state: web::Data<AppState>,
     internal: web::Data<InternalClient>,
+    upstream: web::Data<UpstreamClient>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(route) = state.routes.find(req.path()) else {
         return Err(ApiError::not_found(
@@ -122,52 +129,50 @@ pub async fn forward(
     if declared_len.is_some_and(|n| n > state.max_body_bytes) {
         return Err(too_large());
     }
+    let deadline = tokio::time::Instant::now() + route.timeout;
 
-    let mut url = format!("{}{}", route.peer.base_url, req.path());
-    if let Some(query) = req.uri().query() {
-        url.push('?');
-        url.push_str(query);
-    }
-    let mut headers = reqwest::header::HeaderMap::new();
+    let path_and_query = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let uri = http::Uri::try_from(format!("{}{path_and_query}", route.peer.base_url))
+        .map_err(|e| ApiError::bad_request("invalid_path", format!("unusable path: {e}")))?;
+    let method =
+        http::Method::from_bytes(req.method().as_str().as_bytes()).map_err(ApiError::internal)?;
+    let overflow = Arc::new(AtomicBool::new(false));
+    let body: Body = if has_body(&req) {
+        BodyExt::boxed(StreamBody::new(
+            pump(payload, state.max_body_bytes, overflow.clone()).map(|r| r.map(Frame::data)),
+        ))
+    } else {
+        BodyExt::boxed(Empty::new().map_err(|never| match never {}))
+    };
+    let mut request = http::Request::new(body);
+    // Room for the forwarded headers and ours without growing the map on the hot path.
+    *request.headers_mut() = http::HeaderMap::with_capacity(16);
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    let headers = request.headers_mut();
     for (name, value) in req.headers() {
         if FORWARDED_REQUEST_HEADERS.contains(&name.as_str())
             && let (Ok(n), Ok(v)) = (
-                reqwest::header::HeaderName::from_bytes(name.as_str().as_bytes()),
-                reqwest::header::HeaderValue::from_bytes(value.as_bytes()),
+                http::HeaderName::from_bytes(name.as_str().as_bytes()),
+                http::HeaderValue::from_bytes(value.as_bytes()),
             )
         {
             headers.append(n, v);
         }
     }
-    if let Ok(v) = reqwest::header::HeaderValue::from_str(&state.client_ip(&req).to_string()) {
+    if let Ok(v) = http::HeaderValue::from_str(&state.client_ip(&req).to_string()) {
         headers.insert("x-forwarded-for", v);
     }
-    internal.decorate(&mut headers, route.peer.name, Some(user));
+    internal.decorate(headers, route.peer.name, Some(user));
 
-    let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
-        .map_err(ApiError::internal)?;
-    let mut upstream = internal
-        .http()
-        .request(method, url)
-        .headers(headers)
-        .timeout(route.timeout);
-    let overflow = Arc::new(AtomicBool::new(false));
-    if has_body(&req) {
-        upstream = upstream.body(reqwest::Body::wrap_stream(pump(
-            payload,
-            state.max_body_bytes,
-            overflow.clone(),
-        )));
-    }
-
-    let response = upstream.send().await.map_err(|e| {
+    let response = upstream.send(request, deadline).await.map_err(|e| {
         if overflow.load(Ordering::Relaxed) {
             too_large()
         } else {
             classify(&route.peer, &e)
         }
     })?;
-    Ok(relay(response))
+    Ok(relay(response, deadline))
 }
 
 fn too_large() -> ApiError {
@@ -193,8 +198,8 @@ fn has_body(req: &HttpRequest) -> bool {
     chunked || length > 0
 }
 
-/// Move the client's body into a bounded channel that reqwest can read from another task.
-/// At most a few chunks are ever held, whatever the body's size.
+/// Move the client's body into a bounded channel that the upstream connection reads from
+/// another task. At most a few chunks are ever held, whatever the body's size.
 fn pump(
     mut payload: web::Payload,
     limit: u64,
@@ -227,45 +232,41 @@ fn pump(
     ReceiverStream::new(rx)
 }
 
-fn classify(peer: &Peer, err: &reqwest::Error) -> ApiError {
+fn classify(peer: &Peer, err: &UpstreamError) -> ApiError {
     let cause = format_args!("{} ({}): {err}", peer.name, peer.base_url);
-    if err.is_timeout() {
-        ApiError::gateway_timeout("upstream_timeout", cause)
-    } else if err.is_connect() {
-        ApiError::bad_gateway("upstream_unavailable", cause)
-    } else {
-        ApiError::bad_gateway("upstream_error", cause)
+    match err {
+        UpstreamError::Timeout => ApiError::gateway_timeout("upstream_timeout", cause),
+        UpstreamError::Connect(_) => ApiError::bad_gateway("upstream_unavailable", cause),
+        UpstreamError::Other(_) => ApiError::bad_gateway("upstream_error", cause),
     }
 }
 
-fn relay(response: reqwest::Response) -> HttpResponse {
-    let status =
-        StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+fn relay(response: http::Response<Incoming>, deadline: tokio::time::Instant) -> HttpResponse {
+    let (parts, body) = response.into_parts();
+    let status = StatusCode::from_u16(parts.status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let mut out = HttpResponse::build(status);
-    let connection_listed: Vec<String> = response
-        .headers()
-        .get_all("connection")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(',').map(|s| s.trim().to_ascii_lowercase()))
-        .collect();
-    for (name, value) in response.headers() {
+    // Headers the service named in `Connection` are hop-by-hop too.
+    let connection_listed = |n: &str| {
+        parts
+            .headers
+            .get_all("connection")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|c| c.trim().eq_ignore_ascii_case(n))
+    };
+    for (name, value) in &parts.headers {
         let n = name.as_str();
-        if HOP_BY_HOP.contains(&n)
-            || n == "content-length"
-            || connection_listed.iter().any(|c| c == n)
-        {
+        if HOP_BY_HOP.contains(&n) || n == "content-length" || connection_listed(n) {
             continue;
         }
         out.append_header((n, value.as_bytes()));
     }
-    let length = response.content_length();
-    let body = response.bytes_stream().map_err(|e| {
-        tracing::warn!(error = %e, "upstream body interrupted");
-        actix_web::error::ErrorBadGateway("upstream body interrupted")
-    });
+    let body = BodyStream::new(body, deadline);
+    let length = body.exact_len();
+    let body = body.inspect_err(|e| tracing::warn!(error = %e, "upstream body interrupted"));
     match length {
-        Some(n) => out.body(SizedStream::new(n, body.boxed_local())),
+        Some(n) => out.body(SizedStream::new(n, body)),
         None => out.streaming(body),
     }
 }
@@ -292,6 +293,18 @@ mod tests {
             Access::User,
         );
         table.add("/api/v1/chat", &chat, Duration::from_secs(5), Access::User);
+        table.add(
+            "/api/v1/chat",
+            &chat,
+            Duration::from_secs(600),
+            Access::User,
+        );
+        assert_eq!(
+            table.find("/api/v1/chat").unwrap().timeout,
+            Duration::from_secs(600),
+            "a prefix added again replaces the first entry"
+        );
+        assert_eq!(table.routes().len(), 3);
         assert_eq!(
             table.find("/api/v1/drugs/recognize").unwrap().timeout,
             Duration::from_secs(9)

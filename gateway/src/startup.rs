@@ -14,6 +14,7 @@ use crate::auth::JwtKeys;
 use crate::proxy::{Access, RouteTable};
 use crate::rate_limit::{Limits, spawn_pruner};
 use crate::state::{AppState, LegacyAccount};
+use crate::upstream::UpstreamClient;
 
 pub const SERVICE_NAME: &str = "gateway";
 
@@ -94,6 +95,11 @@ fn internal_client(tokens: Arc<InternalTokens>) -> Result<InternalClient, Startu
         .map_err(|e| StartupError::Other(format!("http client: {e}")))
 }
 
+/// The proxy hop's client of one worker, for the same reason as `internal_client`.
+fn upstream_client() -> Result<UpstreamClient, StartupError> {
+    UpstreamClient::new().map_err(|e| StartupError::Other(format!("upstream client: {e}")))
+}
+
 pub fn state(settings: &Settings, db: DatabaseConnection) -> AppState {
     let s = &settings.services;
     AppState {
@@ -133,16 +139,23 @@ pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
         &settings.auth.internal_secret,
         settings.auth.internal_token_ttl_secs,
     ));
-    // Fails here, before serving, if the client cannot be built at all.
+    // Fail here, before serving, if a client cannot be built at all.
     internal_client(tokens.clone())?;
+    upstream_client()?;
     let server = HttpServer::new(move || {
         #[expect(
             clippy::expect_used,
             reason = "the same construction succeeded just above"
         )]
         let internal = web::Data::new(internal_client(tokens.clone()).expect("internal client"));
+        #[expect(
+            clippy::expect_used,
+            reason = "the same construction succeeded just above"
+        )]
+        let upstream = web::Data::new(upstream_client().expect("upstream client"));
         App::new()
             .app_data(internal)
+            .app_data(upstream)
             .app_data(db_probe.clone())
             .wrap(cors(&origins))
             .wrap(from_fn(shared::middleware::request_context))

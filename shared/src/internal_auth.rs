@@ -68,6 +68,10 @@ impl InternalTokens {
         }
     }
 
+    pub fn ttl_secs(&self) -> i64 {
+        self.ttl_secs
+    }
+
     pub fn mint(&self, caller: &str, audience: &str, user: Option<Uuid>) -> String {
         let now = chrono::Utc::now().timestamp();
         let claims = InternalClaims {

@@ -31,23 +31,22 @@ pub async fn request_context(
     let started = Instant::now();
     let id = request_id::from_headers(req.headers());
     req.extensions_mut().insert(RequestId(id.clone()));
+    let pattern = req.match_pattern();
+    let route = pattern.as_deref().unwrap_or("unmatched");
     let span = tracing::info_span!(
         "http.request",
         otel.kind = "server",
-        otel.name = tracing::field::Empty,
+        otel.name = %format_args!("{} {route}", req.method()),
         http.request.method = %req.method(),
-        url.path = %req.path(),
-        http.route = tracing::field::Empty,
+        url.path = req.path(),
+        http.route = route,
         http.response.status_code = tracing::field::Empty,
-        request_id = %id,
+        request_id = id.as_str(),
         trace_id = tracing::field::Empty,
     );
     let _ = span.set_parent(trace_context::extract(req.headers()));
     let trace_id = span.context().span().span_context().trace_id().to_string();
     span.record("trace_id", trace_id.as_str());
-    let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
-    span.record("http.route", route.as_str());
-    span.record("otel.name", format!("{} {route}", req.method()).as_str());
     let result = request_id::scope(id.clone(), async {
         match next.call(req).await {
             Ok(res) => {

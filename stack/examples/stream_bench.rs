@@ -2,15 +2,17 @@
 //! memory per open stream.
 //!
 //! ```text
-//! cargo build --release -p stack
+//! cargo build --release -p stack -p gateway -p svc-chat
 //! cargo run --release -p stack --example stream_bench
 //! ```
 //!
 //! A fake model streams 50 tokens 20 ms apart (the first after 20 ms). Time to first byte is
 //! measured at the client, directly against the model (its own first-token time) and through
-//! the stack (gateway → svc-chat → model); the difference is what we add. Then 200 streams
-//! are held open at once (tokens 100 ms apart) and the stack process's RSS is compared with
-//! its idle RSS.
+//! gateway → svc-chat → model; the difference is what we add. Then 200 streams are held open
+//! at once (tokens 200 ms apart) and each process's RSS is compared with its idle RSS and with
+//! its RSS at 100 open streams (the marginal cost of a stream). Both
+//! are measured twice: with the whole stack in one process (`cargo run -p stack`), and with
+//! the gateway and svc-chat in processes of their own, as they are deployed.
 
 #![allow(
     clippy::unwrap_used,
@@ -124,30 +126,103 @@ async fn main() {
         json!({"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": true});
 
     // The model's own first-token time, from the client.
-    let mut direct = Vec::new();
+    let mut direct: Vec<f64> = Vec::new();
     for _ in 0..20 {
         let (t, _) = ttfb(client.post(format!("{model}/chat/completions")).json(&body)).await;
         direct.push(t.as_secs_f64() * 1000.0);
     }
 
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let bin = std::env::var("BENCH_STACK_BIN")
-        .unwrap_or_else(|_| root.join("target/release/stack").display().to_string());
+    let release = |name: &str| {
+        std::env::var(format!(
+            "BENCH_{}_BIN",
+            name.replace('-', "_").to_uppercase()
+        ))
+        .unwrap_or_else(|_| root.join("target/release").join(name).display().to_string())
+    };
     let dir = std::env::temp_dir().join(format!("stream-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
+    let direct = median(direct);
+
+    // 1. The whole stack in one process (`cargo run -p stack`).
+    let port = free_port();
+    let stack = spawn(
+        Command::new(release("stack")).args(["--port", &port.to_string()]),
+        &dir,
+        &model,
+        "stack.db",
+    );
+    let gw = format!("http://127.0.0.1:{port}");
+    wait_healthy(&client, &format!("{gw}/health")).await;
+    let token = register(&client, &gw).await;
+    let figures = measure(&client, &gw, &token, &[("stack", stack.id())]).await;
+    println!(
+        "one process (gateway + svc-chat + the others): time to first byte, median of 20: model alone {direct:.2} ms, through the stack {:.2} ms: added {:.2} ms (target <= 5 ms)",
+        figures.ttfb_ms,
+        figures.ttfb_ms - direct
+    );
+    figures.print();
+    stop(stack);
+
+    // 2. As deployed: the gateway and svc-chat in processes of their own.
+    let chat_port = free_port();
+    let chat = spawn(
+        Command::new(release("svc-chat")).env("PORT", chat_port.to_string()),
+        &dir,
+        &model,
+        "split.db",
+    );
+    wait_healthy(&client, &format!("http://127.0.0.1:{chat_port}/healthz")).await;
+    let gw_port = free_port();
+    let gateway = spawn(
+        Command::new(release("gateway"))
+            .env("PORT", gw_port.to_string())
+            .env(
+                "APP__SERVICES__CHAT",
+                format!("http://127.0.0.1:{chat_port}"),
+            ),
+        &dir,
+        &model,
+        "split.db",
+    );
+    let gw = format!("http://127.0.0.1:{gw_port}");
+    wait_healthy(&client, &format!("{gw}/health")).await;
+    let token = register(&client, &gw).await;
+    let figures = measure(
+        &client,
+        &gw,
+        &token,
+        &[("gateway", gateway.id()), ("svc-chat", chat.id())],
+    )
+    .await;
+    println!(
+        "separate processes: time to first byte through gateway + svc-chat {:.2} ms: added {:.2} ms (target <= 5 ms)",
+        figures.ttfb_ms,
+        figures.ttfb_ms - direct
+    );
+    figures.print();
+    stop(gateway);
+    stop(chat);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
-    let mut stack = Command::new(&bin)
-        .args(["--port", &port.to_string()])
-        .current_dir(&dir)
+        .port()
+}
+
+fn spawn(command: &mut Command, dir: &Path, model: &str, db: &str) -> std::process::Child {
+    command
+        .current_dir(dir)
+        .env("APP__SERVER__HOST", "127.0.0.1")
         .env(
             "DATABASE_URL",
-            format!("sqlite://{}/bench.db?mode=rwc", dir.display()),
+            format!("sqlite://{}/{db}?mode=rwc", dir.display()),
         )
-        .env("DEEPSEEK_BASE_URL", &model)
+        .env("DEEPSEEK_BASE_URL", model)
         .env("DEEPSEEK_API_KEY", "k")
         .env("APP__CHAT__DAILY_QUOTA", "1000000")
         .env("APP__RATE_LIMIT__ENABLED", "false")
@@ -156,14 +231,32 @@ async fn main() {
         .env("LOG_LEVEL", "warn")
         .stdout(Stdio::null())
         .spawn()
-        .unwrap_or_else(|e| panic!("{bin}: {e} (cargo build --release -p stack)"));
-    let gw = format!("http://127.0.0.1:{port}");
+        .unwrap_or_else(|e| {
+            panic!("{command:?}: {e} (cargo build --release -p stack -p gateway -p svc-chat)")
+        })
+}
+
+fn stop(mut child: std::process::Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+async fn wait_healthy(client: &reqwest::Client, url: &str) {
     for _ in 0..200 {
-        if client.get(format!("{gw}/health")).send().await.is_ok() {
-            break;
+        if client
+            .get(url)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    panic!("{url} did not come up");
+}
+
+async fn register(client: &reqwest::Client, gw: &str) -> String {
     let session: serde_json::Value = client
         .post(format!("{gw}/api/v1/auth/register"))
         .json(&json!({"user_id": "bench", "password": "bench-passw0rd!"}))
@@ -173,39 +266,89 @@ async fn main() {
         .json()
         .await
         .unwrap();
-    let token = session["access_token"].as_str().unwrap().to_owned();
+    session["access_token"].as_str().unwrap().to_owned()
+}
+
+struct Figures {
+    ttfb_ms: f64,
+    /// (process, KiB idle, with half the streams open, with all open)
+    rss: Vec<(&'static str, u64, u64, u64)>,
+    streams: u64,
+}
+
+impl Figures {
+    fn print(&self) {
+        let (mut total, mut total_marginal) = (0, 0);
+        let n = self.streams;
+        for (name, idle, half, busy) in &self.rss {
+            let per = busy.saturating_sub(*idle) as f64 / n as f64;
+            let marginal = busy.saturating_sub(*half) as f64 / (n - n / 2) as f64;
+            total += busy.saturating_sub(*idle);
+            total_marginal += busy.saturating_sub(*half);
+            println!(
+                "  {name:<9} RSS idle {:.1} MiB, {} open {:.1} MiB, {n} open {:.1} MiB: {per:.1} KiB per open stream over idle; {marginal:.1} KiB per stream from {} to {n} (target <= 64 KiB)",
+                *idle as f64 / 1024.0,
+                n / 2,
+                *half as f64 / 1024.0,
+                *busy as f64 / 1024.0,
+                n / 2,
+            );
+        }
+        if self.rss.len() > 1 {
+            println!(
+                "  together: {:.1} KiB per open stream over idle; {:.1} KiB per stream from {} to {n}",
+                total as f64 / n as f64,
+                total_marginal as f64 / (n - n / 2) as f64,
+                n / 2
+            );
+        }
+    }
+}
+
+/// Time to first byte (median of 20 after 5 warm-ups, tokens 20 ms apart), then RSS of each
+/// process idle, with 100 streams open and with 200 open at once. Over idle, the figure also
+/// carries what grows once to a bound (the database pool opening its connections, allocator
+/// arenas of threads that wake up); from 100 to 200 it is what one more stream costs.
+async fn measure(
+    client: &reqwest::Client,
+    gw: &str,
+    token: &str,
+    processes: &[(&'static str, u32)],
+) -> Figures {
+    GAP_MS.store(20, Ordering::Relaxed);
     let chat = |c: &reqwest::Client| {
         c.post(format!("{gw}/api/v1/chat"))
-            .bearer_auth(&token)
+            .bearer_auth(token)
             .json(&json!({"message": "hi", "stream": true}))
     };
-
-    // Warm up, then time through the stack.
     for _ in 0..5 {
-        let (_, res) = ttfb(chat(&client)).await;
+        let (_, res) = ttfb(chat(client)).await;
         let _ = res.bytes().await;
     }
     let mut through = Vec::new();
     for _ in 0..20 {
-        let (t, res) = ttfb(chat(&client)).await;
+        let (t, res) = ttfb(chat(client)).await;
         through.push(t.as_secs_f64() * 1000.0);
         let _ = res.bytes().await;
     }
-    let (d, s) = (median(direct), median(through));
-    println!(
-        "time to first byte, median of 20: model alone {d:.2} ms, through gateway + svc-chat {s:.2} ms"
-    );
-    println!("added: {:.2} ms (target <= 5 ms)", s - d);
 
-    // Memory per open stream.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let idle = rss_kib(stack.id());
-    GAP_MS.store(100, Ordering::Relaxed);
+    let idle: Vec<u64> = processes.iter().map(|(_, pid)| rss_kib(*pid)).collect();
+    // Streams last 10 s (50 tokens 200 ms apart): the first half stays open while the second
+    // half opens.
+    GAP_MS.store(200, Ordering::Relaxed);
+    let streams = 200;
     let opened = Arc::new(AtomicU64::new(0));
     let mut open = Vec::new();
-    for _ in 0..200 {
-        let c = client.clone();
-        let req = chat(&c);
+    let mut half = Vec::new();
+    for i in 0..streams {
+        if i == streams / 2 {
+            while opened.load(Ordering::SeqCst) < streams / 2 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            half = processes.iter().map(|(_, pid)| rss_kib(*pid)).collect();
+        }
+        let req = chat(client);
         let opened = opened.clone();
         open.push(tokio::spawn(async move {
             let (_, res) = ttfb(req).await;
@@ -213,20 +356,20 @@ async fn main() {
             let _ = res.bytes().await;
         }));
     }
-    while opened.load(Ordering::SeqCst) < 200 {
+    while opened.load(Ordering::SeqCst) < streams {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let busy = rss_kib(stack.id());
-    println!(
-        "RSS of the stack: idle {:.1} MiB, 200 streams open {:.1} MiB: {:.1} KiB per open stream (target <= 64 KiB)",
-        idle as f64 / 1024.0,
-        busy as f64 / 1024.0,
-        (busy.saturating_sub(idle)) as f64 / 200.0
-    );
+    let busy: Vec<u64> = processes.iter().map(|(_, pid)| rss_kib(*pid)).collect();
     for t in open {
         let _ = t.await;
     }
-    let _ = stack.kill();
-    let _ = stack.wait();
-    let _ = std::fs::remove_dir_all(&dir);
+    Figures {
+        ttfb_ms: median(through),
+        rss: processes
+            .iter()
+            .enumerate()
+            .map(|(k, (name, _))| (*name, idle[k], half[k], busy[k]))
+            .collect(),
+        streams,
+    }
 }

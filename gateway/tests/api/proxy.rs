@@ -130,6 +130,49 @@ async fn a_refused_upstream_is_502_and_a_slow_one_504() {
 }
 
 #[tokio::test]
+async fn an_https_service_address_is_dialled_with_tls_and_a_refusal_is_502() {
+    let app = spawn_app_with(|s| s.services.chat = CLOSED.replace("http://", "https://")).await;
+    let session = app.register("tlsuser").await;
+    let res = app
+        .get_authed("/api/v1/conversations", &session.access)
+        .await;
+    assert_eq!(
+        assert_envelope(res, StatusCode::BAD_GATEWAY).await,
+        "upstream_unavailable"
+    );
+}
+
+#[tokio::test]
+async fn a_stream_still_open_at_the_route_deadline_is_cut_after_what_arrived() {
+    let upstream = spawn_upstream().await;
+    let base = upstream.base_url.clone();
+    let app = spawn_app_with(|s| {
+        s.services.chat = base;
+        s.services.stream_timeout_secs = 1;
+    })
+    .await;
+    let session = app.register("olga").await;
+    let res = app
+        .client
+        .get(app.url("/api/v1/chat/sse"))
+        .bearer_auth(&session.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut body = res.bytes_stream();
+    let first = body.next().await.unwrap().unwrap();
+    assert_eq!(&first[..], b"event: delta\ndata: first\n\n");
+    // The upstream never sends its second event: the deadline ends the relay with an error
+    // (an unterminated chunked body), not a clean end the client could take for complete.
+    let rest = tokio::time::timeout(Duration::from_secs(10), body.next())
+        .await
+        .expect("the gateway ends the stream at the route's deadline");
+    assert!(matches!(rest, Some(Err(_))), "{rest:?}");
+    assert_eq!(upstream.state.sse_finished.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
 async fn sse_reaches_the_client_chunk_by_chunk_before_the_upstream_finishes() {
     let upstream = spawn_upstream().await;
     let base = upstream.base_url.clone();
