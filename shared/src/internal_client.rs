@@ -41,8 +41,11 @@ pub struct InternalClient {
 /// a measurable share of a proxied request's cost.
 #[derive(Debug, Default)]
 struct TokenCache {
-    entries: Mutex<HashMap<(&'static str, Option<Uuid>), (HeaderValue, i64)>>,
+    entries: Mutex<HashMap<TokenKey, (HeaderValue, i64)>>,
 }
+
+/// (audience, user): what one cached token is good for.
+type TokenKey = (&'static str, Option<Uuid>);
 
 /// Enough for every active user of an instance; past it the cache starts over.
 const TOKEN_CACHE_CAPACITY: usize = 4096;
