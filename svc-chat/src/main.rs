@@ -1,5 +1,9 @@
 use shared::config::Settings;
 
+/// See `gateway/src/main.rs`: jemalloc for speed under musl and prompt return of large blocks.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     shared::server::healthcheck_if_asked();
