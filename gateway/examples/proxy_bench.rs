@@ -311,8 +311,18 @@ async fn main() {
         );
     }
     let ratio = median(rounds.iter().map(Round::ratio).collect());
-    let p99 = median(rounds.iter().map(|r| r.through_p99 - r.direct_p99).collect());
-    let p50 = median(rounds.iter().map(|r| r.through_p50 - r.direct_p50).collect());
+    let p99 = median(
+        rounds
+            .iter()
+            .map(|r| r.through_p99 - r.direct_p99)
+            .collect(),
+    );
+    let p50 = median(
+        rounds
+            .iter()
+            .map(|r| r.through_p50 - r.direct_p50)
+            .collect(),
+    );
     let gateway_us = median(rounds.iter().map(|r| r.gateway_us).collect());
     println!(
         "throughput ratio  {:.1}% of direct, median of the rounds (target >= 80%)",
