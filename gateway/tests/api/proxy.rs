@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use shared::internal_auth::InternalTokens;
 
-use crate::helpers::{CLOSED, assert_envelope, spawn_app_with};
+use crate::helpers::{CLOSED, TestApp, assert_envelope, spawn_app_with};
 use crate::upstream::spawn_upstream;
 
 #[tokio::test]
@@ -129,6 +129,20 @@ async fn a_refused_upstream_is_502_and_a_slow_one_504() {
     );
 }
 
+/// `GET /api/v1/chat/sse` through the gateway (the fake service's SSE route), answered 200.
+async fn open_sse(app: &TestApp, token: &str) -> reqwest::Response {
+    let res = app
+        .client
+        .get(app.url("/api/v1/chat/sse"))
+        .bearer_auth(token)
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    res
+}
+
 #[tokio::test]
 async fn an_https_service_address_is_dialled_with_tls_and_a_refusal_is_502() {
     let app = spawn_app_with(|s| s.services.chat = CLOSED.replace("http://", "https://")).await;
@@ -152,15 +166,7 @@ async fn a_stream_still_open_at_the_route_deadline_is_cut_after_what_arrived() {
     })
     .await;
     let session = app.register("olga").await;
-    let res = app
-        .client
-        .get(app.url("/api/v1/chat/sse"))
-        .bearer_auth(&session.access)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let mut body = res.bytes_stream();
+    let mut body = open_sse(&app, &session.access).await.bytes_stream();
     let first = body.next().await.unwrap().unwrap();
     assert_eq!(&first[..], b"event: delta\ndata: first\n\n");
     // The upstream never sends its second event: the deadline ends the relay with an error
@@ -178,15 +184,7 @@ async fn sse_reaches_the_client_chunk_by_chunk_before_the_upstream_finishes() {
     let base = upstream.base_url.clone();
     let app = spawn_app_with(|s| s.services.chat = base).await;
     let session = app.register("nina").await;
-    let res = app
-        .client
-        .get(app.url("/api/v1/chat/sse"))
-        .bearer_auth(&session.access)
-        .header("accept", "text/event-stream")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    let res = open_sse(&app, &session.access).await;
     assert_eq!(res.headers()["content-type"], "text/event-stream");
     let mut body = res.bytes_stream();
     let first = tokio::time::timeout(Duration::from_secs(5), body.next())
