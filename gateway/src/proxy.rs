@@ -1,10 +1,10 @@
 //! Routing by path prefix and the streaming reverse proxy.
 //!
 //! Bodies stream both ways through bounded buffers: an upload is pumped from actix's payload
-//! into a small channel that the upstream connection reads, and the upstream answer is relayed chunk by chunk
-//! (an SSE reply reaches the client as the model writes it). Hop-by-hop headers are dropped,
-//! only an allowlist of client headers is forwarded, and the internal token, trace context
-//! and request id are added.
+//! into a small channel that the upstream connection reads, and the upstream answer is
+//! relayed chunk by chunk (an SSE reply reaches the client as the model writes it).
+//! Hop-by-hop headers are dropped, only an allowlist of client headers is forwarded, and the
+//! internal token, trace context and request id are added.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

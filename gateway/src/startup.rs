@@ -86,11 +86,12 @@ fn cors(origins: &[String]) -> Cors {
     cors
 }
 
-/// The internal client of one worker. Each actix worker runs its own single-threaded runtime,
-/// and a pooled connection is driven by the runtime that opened it: sharing one client across
-/// workers would bounce every proxied request between threads.
+/// The internal client of one worker: the internal token, trace and request-id headers of
+/// every proxied request, and the health probes. Each actix worker runs its own
+/// single-threaded runtime, and a pooled connection is driven by the runtime that opened it.
 fn internal_client(tokens: Arc<InternalTokens>) -> Result<InternalClient, StartupError> {
-    // No client-wide timeout: each route sets its own.
+    // No client-wide timeout: the health probes set their own (proxied requests go through
+    // `upstream_client`, with the route's deadline).
     InternalClient::new(tokens, SERVICE_NAME, Duration::from_secs(3600))
         .map_err(|e| StartupError::Other(format!("http client: {e}")))
 }
