@@ -1,6 +1,7 @@
 //! svc-chat: the assistant — chat with tools (plain and streamed), conversations, events,
 //! snapshots, diaries and profiles.
 
+pub mod alloc;
 pub mod diary;
 pub mod engine;
 pub mod events;

@@ -1,11 +1,13 @@
 use shared::config::Settings;
 
-/// See `gateway/src/main.rs`: jemalloc for speed under musl and prompt return of large blocks.
+/// See `gateway/src/main.rs`: jemalloc for speed under musl and prompt return of large blocks;
+/// here freed pages also go back at once (`svc_chat::alloc`).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    svc_chat::alloc::return_freed_pages_promptly();
     shared::server::healthcheck_if_asked();
     shared::install_crypto_provider();
     let settings = Settings::load()?;

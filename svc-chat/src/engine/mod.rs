@@ -2,6 +2,7 @@
 //! budget with older turns summarised), a bounded tool loop over a streamed completion, the
 //! reply stored, and a snapshot of the events the turn changed.
 
+use bytes::Bytes;
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
@@ -37,8 +38,28 @@ pub struct TurnResult {
     pub suggestions: Option<Vec<String>>,
 }
 
-/// Streamed text goes here; a closed receiver means the client went away.
-pub type Sink = mpsc::Sender<String>;
+/// One server-sent event: `event: <name>` and one line of JSON data.
+pub fn sse_event(event: &str, data: &Value) -> Bytes {
+    Bytes::from(format!("event: {event}\ndata: {data}\n\n"))
+}
+
+/// Where a streamed turn's text goes, already framed as SSE `delta` events: the one channel
+/// between the turn and the response body. A closed receiver means the client went away.
+pub struct Sink(mpsc::Sender<Bytes>);
+
+impl Sink {
+    pub fn new(events: mpsc::Sender<Bytes>) -> Self {
+        Self(events)
+    }
+
+    /// Send a piece of the reply; `false` once the client has gone.
+    async fn text(&self, text: &str) -> bool {
+        self.0
+            .send(sse_event("delta", &json!({ "text": text })))
+            .await
+            .is_ok()
+    }
+}
 
 /// Count one model request against the user's daily quota (429 when used up).
 async fn take_quota(state: &AppState, user: Uuid) -> Result<(), ApiError> {
@@ -300,7 +321,7 @@ pub async fn run(
                     StreamEvent::Content(t) => {
                         text.push_str(&t);
                         if let Some(s) = &sink
-                            && s.send(t).await.is_err()
+                            && !s.text(&t).await
                             && !decoder.done
                         {
                             // Dropping the response here cancels the upstream request.

@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use uuid::Uuid;
 
-use crate::engine::{self, TurnError, TurnRequest};
+use crate::engine::{self, Sink, TurnError, TurnRequest, sse_event};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -25,10 +25,6 @@ pub struct ChatBody {
     _user_id: Option<serde_json::Value>,
     current_time: Option<DateTime<FixedOffset>>,
     stream: Option<bool>,
-}
-
-fn sse(event: &str, data: &serde_json::Value) -> Bytes {
-    Bytes::from(format!("event: {event}\ndata: {data}\n\n"))
 }
 
 pub async fn post_chat(
@@ -65,26 +61,14 @@ pub async fn post_chat(
     if !state.llm.is_configured() {
         return Err(shared::llm::LlmError::NotConfigured.to_api_error());
     }
-    let (text_tx, mut text_rx) = mpsc::channel::<String>(64);
-    let (out_tx, out_rx) = mpsc::channel::<Bytes>(64);
+    // One channel carries the SSE frames from the turn to the response body; when the client
+    // goes away the body (the receiver) is dropped and the turn stops at its next send.
+    let (events_tx, events_rx) = mpsc::channel::<Bytes>(64);
     let state = state.into_inner();
     actix_web::rt::spawn(async move {
-        let forward_tx = out_tx.clone();
-        let forward = async move {
-            while let Some(text) = text_rx.recv().await {
-                if forward_tx
-                    .send(sse("delta", &serde_json::json!({"text": text})))
-                    .await
-                    .is_err()
-                {
-                    break;
-                }
-            }
-        };
-        let turn = engine::run(&state, turn, Some(text_tx));
-        let (result, ()) = futures_util::join!(turn, forward);
-        let last = match result {
-            Ok(done) => sse("done", &serde_json::to_value(&done).unwrap_or_default()),
+        let sink = Sink::new(events_tx.clone());
+        let last = match engine::run(&state, turn, Some(sink)).await {
+            Ok(done) => sse_event("done", &serde_json::to_value(&done).unwrap_or_default()),
             Err(TurnError::Cancelled) => {
                 tracing::info!("client went away; upstream cancelled");
                 return;
@@ -92,7 +76,7 @@ pub async fn post_chat(
             Err(TurnError::Api(e)) => {
                 use actix_web::ResponseError;
                 let status = e.status_code();
-                sse(
+                sse_event(
                     "error",
                     &serde_json::json!({
                         "code": e.code, "message": e.message, "detail": e.message, "status": status.as_u16(),
@@ -101,9 +85,9 @@ pub async fn post_chat(
                 )
             }
         };
-        let _ = out_tx.send(last).await;
+        let _ = events_tx.send(last).await;
     });
-    let stream = ReceiverStream::new(out_rx).map(Ok::<_, actix_web::Error>);
+    let stream = ReceiverStream::new(events_rx).map(Ok::<_, actix_web::Error>);
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
