@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build the four services as fully static x86_64-unknown-linux-musl binaries and package
+# Build the four services as fully static x86_64-unknown-linux-musl binaries (the `dist`
+# profile: release with whole-program LTO) and package
 # each for Alibaba FC and Tencent SCF, then check what was made.
 #
 #   deploy/package.sh            # build + package + check, into dist/
@@ -26,10 +27,10 @@ if [[ "${1:-}" != "--no-build" ]]; then
   fi
   args=()
   for s in "${SERVICES[@]}"; do args+=(-p "$s"); done
-  cargo build --release --locked --target "$TARGET" "${args[@]}"
+  cargo build --profile dist --locked --target "$TARGET" "${args[@]}"
 fi
 
-BIN_DIR="${CARGO_TARGET_DIR:-target}/$TARGET/release"
+BIN_DIR="${CARGO_TARGET_DIR:-target}/$TARGET/dist"
 rm -rf "$OUT" && mkdir -p "$OUT/fc" "$OUT/scf"
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
