@@ -1,14 +1,14 @@
 //! The one way services call each other: reqwest with timeouts, the internal token for the
 //! target service, the current trace context and the request id.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, RequestBuilder};
 use uuid::Uuid;
 
+use crate::expiring::ExpiringMap;
 use crate::internal_auth::{INTERNAL_TOKEN_HEADER, InternalTokens};
 use crate::{request_id, trace_context};
 
@@ -39,16 +39,20 @@ pub struct InternalClient {
 /// Internal tokens reused per (audience, user) until half their lifetime has passed, so every
 /// token sent still has at least half its lifetime left. Minting one (JSON, base64, HMAC) was
 /// a measurable share of a proxied request's cost.
-#[derive(Debug, Default)]
-struct TokenCache {
-    entries: Mutex<HashMap<TokenKey, (HeaderValue, i64)>>,
-}
+#[derive(Debug)]
+struct TokenCache(ExpiringMap<TokenKey, HeaderValue>);
 
 /// (audience, user): what one cached token is good for.
 type TokenKey = (&'static str, Option<Uuid>);
 
-/// Enough for every active user of an instance; past it the cache starts over.
+/// Enough for every active user of an instance.
 const TOKEN_CACHE_CAPACITY: usize = 4096;
+
+impl Default for TokenCache {
+    fn default() -> Self {
+        Self(ExpiringMap::new(TOKEN_CACHE_CAPACITY))
+    }
+}
 
 impl TokenCache {
     fn get_or_mint(
@@ -59,19 +63,15 @@ impl TokenCache {
         user: Option<Uuid>,
     ) -> Option<HeaderValue> {
         let now = chrono::Utc::now().timestamp();
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((value, reuse_until)) = entries.get(&(audience, user))
-            && now < *reuse_until
-        {
-            return Some(value.clone());
+        if let Some(value) = self.0.get(&(audience, user), now) {
+            return Some(value);
         }
         let value = HeaderValue::from_str(&tokens.mint(caller, audience, user)).ok()?;
-        if entries.len() >= TOKEN_CACHE_CAPACITY {
-            entries.clear();
-        }
-        entries.insert(
+        self.0.insert(
             (audience, user),
-            (value.clone(), now + tokens.ttl_secs() / 2),
+            value.clone(),
+            now + tokens.ttl_secs() / 2,
+            now,
         );
         Some(value)
     }

@@ -4,6 +4,7 @@ pub mod config;
 pub mod db;
 pub mod entities;
 pub mod error;
+pub mod expiring;
 pub mod internal_auth;
 pub mod internal_client;
 pub mod lifecycle;

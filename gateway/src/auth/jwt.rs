@@ -1,13 +1,13 @@
 //! User tokens. The configured algorithm is pinned: a token with `alg: none`, another
 //! algorithm, a wrong signature, an expired `exp` or the wrong `token_type` is refused.
 
-use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use shared::expiring::ExpiringMap;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,7 +36,7 @@ pub struct JwtKeys {
     decoding: DecodingKey,
     access_ttl_secs: i64,
     refresh_ttl_secs: i64,
-    verified: Arc<Mutex<HashMap<Box<str>, Claims>>>,
+    verified: Arc<ExpiringMap<Box<str>, Claims>>,
 }
 
 /// Access tokens remembered once verified (the exact token text is the key, so a token that
@@ -67,7 +67,7 @@ impl JwtKeys {
             decoding: DecodingKey::from_secret(bytes),
             access_ttl_secs: access_minutes * 60,
             refresh_ttl_secs: refresh_days * 86_400,
-            verified: Arc::default(),
+            verified: Arc::new(ExpiringMap::new(VERIFIED_CAPACITY)),
         }
     }
 
@@ -107,23 +107,12 @@ impl JwtKeys {
             return self.verify_signed(token, expected);
         }
         let now = chrono::Utc::now().timestamp();
-        {
-            let verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some(claims) = verified.get(token)
-                && now < claims.exp
-            {
-                return Ok(claims.clone());
-            }
+        if let Some(claims) = self.verified.get(token, now) {
+            return Ok(claims);
         }
         let claims = self.verify_signed(token, expected)?;
-        let mut verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
-        if verified.len() >= VERIFIED_CAPACITY {
-            verified.retain(|_, c| now < c.exp);
-            if verified.len() >= VERIFIED_CAPACITY {
-                verified.clear();
-            }
-        }
-        verified.insert(token.into(), claims.clone());
+        self.verified
+            .insert(token.into(), claims.clone(), claims.exp, now);
         Ok(claims)
     }
 
@@ -186,10 +175,13 @@ mod tests {
         // As if it had been verified while still valid; its signature says a later exp, so
         // plant a text that no key signed to show the cache alone decides nothing after exp.
         let planted = format!("{token}x");
-        keys.verified
-            .lock()
-            .unwrap()
-            .insert(planted.as_str().into(), claims);
+        let now = chrono::Utc::now().timestamp();
+        keys.verified.insert(
+            planted.as_str().into(),
+            claims.clone(),
+            claims.exp,
+            now - 10,
+        );
         assert!(keys.verify(&planted, TokenType::Access).is_err());
     }
 
