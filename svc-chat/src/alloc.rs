@@ -10,31 +10,18 @@
 use tikv_jemalloc_ctl::{Access, AsName};
 
 /// Set dirty and muzzy page decay to 0 for the arenas that exist and for those created later.
-/// Call first thing in `main`. Returns how many settings jemalloc accepted (for the log); when
-/// jemalloc is not the global allocator the settings apply to an unused heap and do nothing.
+/// Call first thing in `main`. Returns how many settings jemalloc accepted (the unit test reads
+/// it); when jemalloc is not the global allocator the settings apply to an unused heap.
 pub fn return_freed_pages_promptly() -> usize {
+    let set_zero = |key: String| key.as_str().name().write(0isize).is_ok();
+    let arenas: u32 = tikv_jemalloc_ctl::arenas::narenas::read().unwrap_or(0);
     let mut accepted = 0;
     for key in ["dirty_decay_ms", "muzzy_decay_ms"] {
-        if format!("arenas.{key}\0")
-            .as_str()
-            .name()
-            .write(0isize)
-            .is_ok()
-        {
-            accepted += 1;
-        }
-        let arenas: u32 = tikv_jemalloc_ctl::arenas::narenas::read().unwrap_or(0);
-        for i in 0..arenas {
-            // Arenas not yet in use refuse; they start with the default set above.
-            if format!("arena.{i}.{key}\0")
-                .as_str()
-                .name()
-                .write(0isize)
-                .is_ok()
-            {
-                accepted += 1;
-            }
-        }
+        accepted += usize::from(set_zero(format!("arenas.{key}\0")));
+        // Arenas not yet in use refuse; they start with the default set just above.
+        accepted += (0..arenas)
+            .filter(|i| set_zero(format!("arena.{i}.{key}\0")))
+            .count();
     }
     accepted
 }
