@@ -97,8 +97,8 @@ fn internal_client(tokens: Arc<InternalTokens>) -> Result<InternalClient, Startu
 }
 
 /// The proxy hop's client of one worker, for the same reason as `internal_client`.
-fn upstream_client() -> Result<UpstreamClient, StartupError> {
-    UpstreamClient::new().map_err(|e| StartupError::Other(format!("upstream client: {e}")))
+fn upstream_client(h2c: bool) -> Result<UpstreamClient, StartupError> {
+    UpstreamClient::new(h2c).map_err(|e| StartupError::Other(format!("upstream client: {e}")))
 }
 
 pub fn state(settings: &Settings, db: DatabaseConnection) -> AppState {
@@ -142,7 +142,8 @@ pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
     ));
     // Fail here, before serving, if a client cannot be built at all.
     internal_client(tokens.clone())?;
-    upstream_client()?;
+    let h2c = settings.services.h2c;
+    upstream_client(h2c)?;
     let server = HttpServer::new(move || {
         #[expect(
             clippy::expect_used,
@@ -153,7 +154,7 @@ pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
             clippy::expect_used,
             reason = "the same construction succeeded just above"
         )]
-        let upstream = web::Data::new(upstream_client().expect("upstream client"));
+        let upstream = web::Data::new(upstream_client(h2c).expect("upstream client"));
         App::new()
             .app_data(internal)
             .app_data(upstream)

@@ -28,7 +28,12 @@ pub type Body = BoxBody<Bytes, std::io::Error>;
 
 /// One per actix worker: a pooled connection is driven by the runtime that opened it.
 pub struct UpstreamClient {
+    /// HTTP/1.1, plain or over TLS: a connection per request in flight.
     client: Client<HttpsConnector<HttpConnector>, Body>,
+    /// HTTP/2 with prior knowledge on plain `http://` service URLs when configured: every
+    /// request in flight shares one connection (an open chat stream costs an HTTP/2 stream,
+    /// not a socket with its buffers at both ends).
+    h2c: Option<Client<HttpsConnector<HttpConnector>, Body>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,8 +48,9 @@ pub enum UpstreamError {
 
 impl UpstreamClient {
     /// Plain HTTP for local and compose stacks; HTTPS (platform roots) for the platforms'
-    /// intranet URLs.
-    pub fn new() -> Result<Self, rustls::Error> {
+    /// intranet URLs. With `h2c`, plain-HTTP services are spoken to in HTTP/2 with prior
+    /// knowledge (ours accept it; a service that only speaks HTTP/1.1 would not).
+    pub fn new(h2c: bool) -> Result<Self, rustls::Error> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()?
@@ -62,8 +68,20 @@ impl UpstreamClient {
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(60))
             .pool_timer(TokioTimer::new())
-            .build(connector);
-        Ok(Self { client })
+            .build(connector.clone());
+        let h2c = h2c.then(|| {
+            Client::builder(TokioExecutor::new())
+                .pool_idle_timeout(Duration::from_secs(60))
+                .pool_timer(TokioTimer::new())
+                .timer(TokioTimer::new())
+                .http2_only(true)
+                // A dead connection is noticed while streams idle (a chat stream can wait
+                // on the model for long stretches).
+                .http2_keep_alive_interval(Duration::from_secs(30))
+                .http2_keep_alive_timeout(Duration::from_secs(10))
+                .build(connector)
+        });
+        Ok(Self { client, h2c })
     }
 
     /// Send `request` and wait for the answer's head until `deadline`.
@@ -72,7 +90,11 @@ impl UpstreamClient {
         request: http::Request<Body>,
         deadline: Instant,
     ) -> Result<http::Response<Incoming>, UpstreamError> {
-        match tokio::time::timeout_at(deadline, self.client.request(request)).await {
+        let client = match &self.h2c {
+            Some(h2c) if request.uri().scheme() == Some(&http::uri::Scheme::HTTP) => h2c,
+            _ => &self.client,
+        };
+        match tokio::time::timeout_at(deadline, client.request(request)).await {
             Err(_) => Err(UpstreamError::Timeout),
             Ok(Err(e)) if e.is_connect() => Err(UpstreamError::Connect(e)),
             Ok(Err(e)) => Err(UpstreamError::Other(e)),

@@ -179,6 +179,11 @@ pub struct ServiceUrls {
     pub drugs: String,
     pub chat: String,
     pub scheduler: String,
+    /// Speak HTTP/2 with prior knowledge (h2c) to plain `http://` service URLs: every proxied
+    /// request shares one connection per gateway worker. Our services accept it; leave it off
+    /// when a service URL points at something that only speaks HTTP/1.1. HTTPS URLs always
+    /// use HTTP/1.1.
+    pub h2c: bool,
     /// Per-route upstream timeouts, in seconds.
     pub default_timeout_secs: u64,
     pub stream_timeout_secs: u64,
@@ -337,6 +342,7 @@ internal_token_ttl_secs = 120
 drugs = "http://127.0.0.1:8081"
 chat = "http://127.0.0.1:8082"
 scheduler = "http://127.0.0.1:8083"
+h2c = false
 default_timeout_secs = 30
 stream_timeout_secs = 600
 upload_timeout_secs = 180
@@ -773,7 +779,8 @@ mod tests {
                     || k.ends_with("clock")
                     || k.ends_with("path_style")
                     || k.ends_with("trust_forwarded_for")
-                    || k.ends_with("migrate_on_start") =>
+                    || k.ends_with("migrate_on_start")
+                    || k.ends_with("h2c") =>
                 {
                     "true"
                 }

@@ -102,7 +102,9 @@ where
     })
     // Replies are often small chunks (SSE deltas, JSON): no Nagle delay on them.
     .tcp_nodelay(true)
-    .listen(listener)?
+    // HTTP/1.1, or HTTP/2 with prior knowledge when the gateway is set to use it
+    // (`services.h2c`); the connection's first bytes tell which.
+    .listen_auto_h2c(listener)?
     .workers(workers(settings.server.workers))
     .disable_signals()
     .shutdown_timeout(10)

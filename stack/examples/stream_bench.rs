@@ -11,8 +11,9 @@
 //! gateway → svc-chat → model; the difference is what we add. Then 200 streams are held open
 //! at once (tokens 200 ms apart) and each process's RSS is compared with its idle RSS and with
 //! its RSS at 100 open streams (the marginal cost of a stream). Both
-//! are measured twice: with the whole stack in one process (`cargo run -p stack`), and with
-//! the gateway and svc-chat in processes of their own, as they are deployed.
+//! are measured with the whole stack in one process (`cargo run -p stack`, h2c inside), and
+//! with the gateway and svc-chat in processes of their own, as they are deployed, once with
+//! HTTP/1.1 between them and once with h2c (`services.h2c`).
 
 #![allow(
     clippy::unwrap_used,
@@ -164,45 +165,51 @@ async fn main() {
     figures.print();
     stop(stack);
 
-    // 2. As deployed: the gateway and svc-chat in processes of their own.
-    let chat_port = free_port();
-    let chat = spawn(
-        Command::new(release("svc-chat")).env("PORT", chat_port.to_string()),
-        &dir,
-        &model,
-        "split.db",
-    );
-    wait_healthy(&client, &format!("http://127.0.0.1:{chat_port}/healthz")).await;
-    let gw_port = free_port();
-    let gateway = spawn(
-        Command::new(release("gateway"))
-            .env("PORT", gw_port.to_string())
-            .env(
-                "APP__SERVICES__CHAT",
-                format!("http://127.0.0.1:{chat_port}"),
-            ),
-        &dir,
-        &model,
-        "split.db",
-    );
-    let gw = format!("http://127.0.0.1:{gw_port}");
-    wait_healthy(&client, &format!("{gw}/health")).await;
-    let token = register(&client, &gw).await;
-    let figures = measure(
-        &client,
-        &gw,
-        &token,
-        &[("gateway", gateway.id()), ("svc-chat", chat.id())],
-    )
-    .await;
-    println!(
-        "separate processes: time to first byte through gateway + svc-chat {:.2} ms: added {:.2} ms (target <= 5 ms)",
-        figures.ttfb_ms,
-        figures.ttfb_ms - direct
-    );
-    figures.print();
-    stop(gateway);
-    stop(chat);
+    // 2. As deployed: the gateway and svc-chat in processes of their own, the hop between
+    //    them in HTTP/1.1 (a connection per open stream) and in h2c (`services.h2c`: one
+    //    connection per gateway worker).
+    for (protocol, h2c) in [("HTTP/1.1", "false"), ("h2c", "true")] {
+        let db = format!("split-{h2c}.db");
+        let chat_port = free_port();
+        let chat = spawn(
+            Command::new(release("svc-chat")).env("PORT", chat_port.to_string()),
+            &dir,
+            &model,
+            &db,
+        );
+        wait_healthy(&client, &format!("http://127.0.0.1:{chat_port}/healthz")).await;
+        let gw_port = free_port();
+        let gateway = spawn(
+            Command::new(release("gateway"))
+                .env("PORT", gw_port.to_string())
+                .env("APP__SERVICES__H2C", h2c)
+                .env(
+                    "APP__SERVICES__CHAT",
+                    format!("http://127.0.0.1:{chat_port}"),
+                ),
+            &dir,
+            &model,
+            &db,
+        );
+        let gw = format!("http://127.0.0.1:{gw_port}");
+        wait_healthy(&client, &format!("{gw}/health")).await;
+        let token = register(&client, &gw).await;
+        let figures = measure(
+            &client,
+            &gw,
+            &token,
+            &[("gateway", gateway.id()), ("svc-chat", chat.id())],
+        )
+        .await;
+        println!(
+            "separate processes, gateway -> svc-chat in {protocol}: time to first byte through gateway + svc-chat {:.2} ms: added {:.2} ms (target <= 5 ms)",
+            figures.ttfb_ms,
+            figures.ttfb_ms - direct
+        );
+        figures.print();
+        stop(gateway);
+        stop(chat);
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -48,6 +48,9 @@ async fn main() -> anyhow::Result<()> {
     public.services.drugs = format!("http://127.0.0.1:{}", drugs.port());
     public.services.chat = format!("http://127.0.0.1:{}", chat.port());
     public.services.scheduler = format!("http://127.0.0.1:{}", scheduler.port());
+    // The services here are ours, so they speak HTTP/2 with prior knowledge: one connection
+    // per gateway worker carries every request, open chat streams included.
+    public.services.h2c = true;
     let gateway = gateway::startup::build(&public).await?;
 
     let shown_host = if cli.host == "0.0.0.0" {

@@ -12,12 +12,30 @@ async fn the_stack_starts_every_service_and_stops_cleanly_on_ctrl_c() {
     shared::install_crypto_provider();
     let dir = std::env::temp_dir().join(format!("stack-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    // The chat model, streaming a three-token reply.
+    let model = wiremock::MockServer::start().await;
+    let mut sse = String::new();
+    for token in ["Hello", ", ", "stack"] {
+        let chunk = serde_json::json!({"choices": [{"index": 0, "delta": {"content": token}}]});
+        sse.push_str(&format!("data: {chunk}\n\n"));
+    }
+    sse.push_str("data: [DONE]\n\n");
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200)
+                .insert_header("content-type", "text/event-stream")
+                .set_body_string(sse),
+        )
+        .mount(&model)
+        .await;
     let child = Command::new(env!("CARGO_BIN_EXE_stack"))
         .args(["--port", "0"])
         .current_dir(&dir)
         .env_remove("DATABASE_URL")
         .env_remove("POSTGRESQL_URL")
         .env("LOG_LEVEL", "warn")
+        .env("DEEPSEEK_BASE_URL", model.uri())
+        .env("DEEPSEEK_API_KEY", "test-key")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -63,6 +81,46 @@ async fn the_stack_starts_every_service_and_stops_cleanly_on_ctrl_c() {
         .await
         .unwrap();
     assert_eq!(register.status(), 201);
+    let session: serde_json::Value = register.json().await.unwrap();
+    let access = session["access_token"].as_str().unwrap();
+    // Each service answers through the gateway (h2c between them inside the stack).
+    for path in [
+        "/api/v1/drugs",
+        "/api/v1/conversations",
+        "/api/v1/notifications",
+    ] {
+        let res = client
+            .get(format!("{base}{path}"))
+            .bearer_auth(access)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+    }
+    let streamed = client
+        .post(format!("{base}/api/v1/chat"))
+        .bearer_auth(access)
+        .json(&serde_json::json!({"message": "hi", "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(streamed.status(), 200);
+    assert!(
+        streamed.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let text = streamed.text().await.unwrap();
+    let deltas = text.matches("event: delta").count();
+    assert_eq!(deltas, 3, "{text}");
+    let done = text
+        .split("\n\n")
+        .find(|block| block.starts_with("event: done"))
+        .and_then(|block| block.lines().find_map(|l| l.strip_prefix("data: ")))
+        .expect("a done event");
+    let done: serde_json::Value = serde_json::from_str(done).unwrap();
+    assert_eq!(done["reply"], "Hello, stack", "{text}");
     assert!(
         dir.join("data/unilife.db").exists(),
         "SQLite database under ./data"

@@ -320,3 +320,129 @@ async fn cors_allows_configured_origins_only() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn with_h2c_services_are_spoken_to_in_http2_and_see_the_same_request() {
+    let upstream = spawn_upstream().await;
+    for (h2c, version) in [(false, "HTTP/1.1"), (true, "HTTP/2.0")] {
+        let base = upstream.base_url.clone();
+        let app = spawn_app_with(|s| {
+            s.services.drugs = base;
+            s.services.h2c = h2c;
+        })
+        .await;
+        let session = app.register(&format!("h2c{h2c}")).await;
+        let res = app
+            .client
+            .put(app.url("/api/v1/drugs/echo?q=%E8%8D%AF"))
+            .bearer_auth(&session.access)
+            .header("accept-language", "zh-CN")
+            .header("x-user-id", "someone-else")
+            .header("content-type", "application/json")
+            .body("{\"a\":1}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let echo: Value = res.json().await.unwrap();
+        assert_eq!(echo["version"], version, "h2c = {h2c}");
+        assert_eq!(echo["method"], "PUT");
+        assert_eq!(echo["query"], "q=%E8%8D%AF");
+        assert_eq!(echo["body_len"], 7);
+        let headers = echo["headers"].as_object().unwrap();
+        assert_eq!(headers["accept-language"], "zh-CN");
+        assert!(!headers.contains_key("x-user-id"));
+        let token = headers["x-internal-token"].as_str().unwrap();
+        let claims = InternalTokens::new(&app.settings.auth.internal_secret, 60)
+            .verify(token, "drugs")
+            .unwrap();
+        assert_eq!(claims.sub.unwrap().to_string(), session.user_id);
+    }
+}
+
+#[tokio::test]
+async fn a_client_leaving_a_stream_ends_the_service_stream_in_either_protocol() {
+    for h2c in [false, true] {
+        let upstream = spawn_upstream().await;
+        let base = upstream.base_url.clone();
+        let app = spawn_app_with(|s| {
+            s.services.chat = base;
+            s.services.h2c = h2c;
+        })
+        .await;
+        let session = app.register(&format!("leaver{h2c}")).await;
+        let res = app
+            .client
+            .get(app.url("/api/v1/chat/ticks"))
+            .bearer_auth(&session.access)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let mut body = res.bytes_stream();
+        for _ in 0..2 {
+            let tick = tokio::time::timeout(Duration::from_secs(5), body.next())
+                .await
+                .expect("ticks arrive while the service streams")
+                .unwrap()
+                .unwrap();
+            assert!(
+                tick.starts_with(b"event: delta\ndata: tick "),
+                "h2c = {h2c}"
+            );
+        }
+        assert_eq!(upstream.state.sse_dropped.load(Ordering::SeqCst), 0);
+        drop(body);
+        // The service's next write after the client left ends its stream.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while upstream.state.sse_dropped.load(Ordering::SeqCst) == 0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "h2c = {h2c}: the service still streams to a client that left"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn over_h2c_sse_is_relayed_chunk_by_chunk_and_refused_or_slow_services_are_502_504() {
+    let upstream = spawn_upstream().await;
+    let base = upstream.base_url.clone();
+    let app = spawn_app_with(|s| {
+        s.services.chat = base.clone();
+        s.services.drugs = base;
+        s.services.scheduler = CLOSED.into();
+        s.services.h2c = true;
+        s.services.default_timeout_secs = 1;
+    })
+    .await;
+    let session = app.register("h2sse").await;
+    let mut body = open_sse(&app, &session.access).await.bytes_stream();
+    let first = tokio::time::timeout(Duration::from_secs(5), body.next())
+        .await
+        .expect("first event arrives while the upstream is still open")
+        .unwrap()
+        .unwrap();
+    assert_eq!(&first[..], b"event: delta\ndata: first\n\n");
+    assert_eq!(upstream.state.sse_finished.load(Ordering::SeqCst), 0);
+    upstream.state.release_sse.notify_one();
+    let mut rest = Vec::new();
+    while let Some(chunk) = body.next().await {
+        rest.extend_from_slice(&chunk.unwrap());
+    }
+    assert_eq!(&rest[..], b"event: done\ndata: second\n\n");
+
+    let res = app
+        .get_authed("/api/v1/notifications", &session.access)
+        .await;
+    assert_eq!(
+        assert_envelope(res, StatusCode::BAD_GATEWAY).await,
+        "upstream_unavailable"
+    );
+    let res = app.get_authed("/api/v1/drugs/slow", &session.access).await;
+    assert_eq!(
+        assert_envelope(res, StatusCode::GATEWAY_TIMEOUT).await,
+        "upstream_timeout"
+    );
+}

@@ -16,6 +16,17 @@ pub struct UpstreamState {
     pub received: AtomicU64,
     pub release_sse: Notify,
     pub sse_finished: AtomicU64,
+    /// Set when an SSE response stream is dropped, finished or not (a client that left).
+    pub sse_dropped: AtomicU64,
+}
+
+/// Marks the SSE stream's end of life in the state, however it ends.
+struct DropFlag(Arc<UpstreamState>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.sse_dropped.store(1, Ordering::SeqCst);
+    }
 }
 
 pub struct Upstream {
@@ -36,6 +47,7 @@ async fn echo(req: HttpRequest, body: Bytes) -> HttpResponse {
         .collect();
     HttpResponse::Ok().json(json!({
         "method": req.method().as_str(),
+        "version": format!("{:?}", req.version()),
         "path": req.path(),
         "query": req.query_string(),
         "headers": headers,
@@ -69,7 +81,9 @@ async fn sse(state: web::Data<Arc<UpstreamState>>) -> HttpResponse {
 fn async_stream(
     state: Arc<UpstreamState>,
 ) -> impl futures_util::Stream<Item = Result<Bytes, actix_web::Error>> {
+    let flag = DropFlag(state.clone());
     futures_util::stream::unfold(0u8, move |step| {
+        let _alive = &flag;
         let state = state.clone();
         async move {
             match step {
@@ -85,6 +99,24 @@ fn async_stream(
             }
         }
     })
+}
+
+/// An endless SSE stream, a tick every 50 ms, like a model that keeps writing.
+async fn ticks(state: web::Data<Arc<UpstreamState>>) -> HttpResponse {
+    let flag = DropFlag(state.get_ref().clone());
+    let stream = futures_util::stream::unfold(0u64, move |n| {
+        let _alive = &flag;
+        async move {
+            if n > 0 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let event = format!("event: delta\ndata: tick {n}\n\n");
+            Some((Ok::<_, actix_web::Error>(Bytes::from(event)), n + 1))
+        }
+    });
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .streaming(stream)
 }
 
 async fn slow() -> HttpResponse {
@@ -120,9 +152,11 @@ pub async fn spawn_upstream() -> Upstream {
             .route("/api/v1/drugs/slow", web::get().to(slow))
             .route("/api/v1/drugs/hop", web::get().to(hop_by_hop))
             .route("/api/v1/chat/sse", web::get().to(sse))
+            .route("/api/v1/chat/ticks", web::get().to(ticks))
             .route("/api/drugs/echo", web::to(echo))
     })
-    .listen(listener)
+    // HTTP/1.1 or h2c, as our services (`shared::server::internal_service`).
+    .listen_auto_h2c(listener)
     .expect("listen")
     .workers(1)
     .disable_signals()
