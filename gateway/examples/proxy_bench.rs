@@ -8,7 +8,8 @@
 //! Options (environment): `BENCH_CONNECTIONS` (64), `BENCH_SECONDS` (5), `BENCH_ROUNDS` (3:
 //! direct then through, repeated; medians reported), `BENCH_PIN` (1: the
 //! gateway runs on CPU 1 and this process — load generator and upstream — on CPU 0, in both
-//! runs, as when the gateway has its own instance; 0: everything shares every core).
+//! runs, as when the gateway has its own instance; 0: everything shares every core),
+//! `BENCH_H2C` (0: the gateway speaks HTTP/1.1 to the upstream; 1: h2c, `services.h2c`).
 
 #![allow(
     clippy::unwrap_used,
@@ -151,7 +152,7 @@ async fn main() {
                 }),
             )
     })
-    .listen(listener)
+    .listen_auto_h2c(listener)
     .unwrap()
     .workers(1)
     .disable_signals()
@@ -201,6 +202,14 @@ async fn main() {
             format!("http://127.0.0.1:{upstream_port}"),
         )
         .env("APP__RATE_LIMIT__USER_PER_MINUTE", "100000000")
+        .env(
+            "APP__SERVICES__H2C",
+            if env_or("BENCH_H2C", 0) == 1 {
+                "true"
+            } else {
+                "false"
+            },
+        )
         .env(
             "LOG_LEVEL",
             std::env::var("BENCH_LOG_LEVEL").unwrap_or_else(|_| "warn".into()),
