@@ -5,6 +5,7 @@
 use bytes::Bytes;
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
+use futures_util::StreamExt;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::{Value, json};
@@ -292,22 +293,26 @@ pub async fn run(
         if rounds <= state.chat.max_tool_rounds {
             extra.insert("tools".into(), tools::definitions());
         }
-        let (mut response, _permit) = state
+        let (response, _permit) = state
             .llm
             .start_stream(Value::Array(messages.clone()), extra)
             .await
             .map_err(|e| TurnError::Api(e.to_api_error()))?;
+        // The body alone from here on: the response head goes now. Its header values share
+        // the connection's first read buffer, which hyper can then reuse for the body
+        // instead of allocating a second one for as long as the stream lasts.
+        let mut body = response.bytes_stream();
         let mut decoder = SseDecoder::default();
         let mut calls: Vec<ToolCall> = Vec::new();
         let mut text = String::new();
         loop {
-            let chunk = match response.chunk().await {
-                Ok(Some(c)) => c,
-                Ok(None) => break,
-                Err(e) if e.is_timeout() => {
+            let chunk = match body.next().await {
+                Some(Ok(c)) => c,
+                None => break,
+                Some(Err(e)) if e.is_timeout() => {
                     return Err(TurnError::Api(LlmError::Timeout.to_api_error()));
                 }
-                Err(e) => {
+                Some(Err(e)) => {
                     return Err(TurnError::Api(
                         LlmError::Transport(e.to_string()).to_api_error(),
                     ));
@@ -353,7 +358,7 @@ pub async fn run(
                 break;
             }
         }
-        drop(response);
+        drop(body);
         if calls.is_empty() || rounds > state.chat.max_tool_rounds {
             reply.push_str(&text);
             break;
