@@ -65,14 +65,13 @@ impl UpstreamClient {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new())
+        let mut pooled = Client::builder(TokioExecutor::new());
+        pooled
             .pool_idle_timeout(Duration::from_secs(60))
-            .pool_timer(TokioTimer::new())
-            .build(connector.clone());
+            .pool_timer(TokioTimer::new());
+        let client = pooled.build(connector.clone());
         let h2c = h2c.then(|| {
-            Client::builder(TokioExecutor::new())
-                .pool_idle_timeout(Duration::from_secs(60))
-                .pool_timer(TokioTimer::new())
+            pooled
                 .timer(TokioTimer::new())
                 .http2_only(true)
                 // A dead connection is noticed while streams idle (a chat stream can wait
