@@ -198,6 +198,9 @@ pub struct LlmSettings {
     pub model: String,
     pub timeout_secs: u64,
     pub max_concurrency: usize,
+    /// A PEM file of extra certificate authorities to trust for `base_url`, beside the
+    /// platform's roots: for a self-hosted or proxied model endpoint behind a private CA.
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

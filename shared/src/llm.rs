@@ -11,7 +11,7 @@ use serde::Deserialize;
 use tokio::sync::Semaphore;
 
 use crate::ApiError;
-use crate::config::LlmSettings;
+use crate::config::{ConfigError, LlmSettings};
 
 /// Retries after the first attempt, on 429 and 5xx only.
 const MAX_RETRIES: u32 = 2;
@@ -76,6 +76,45 @@ impl std::fmt::Debug for LlmClient {
     }
 }
 
+/// The HTTP client for a model endpoint: HTTP/1.1 or HTTP/2 as the endpoint's TLS
+/// negotiation (ALPN) offers (over HTTP/2, every open stream of this process shares one
+/// connection), the platform's certificate roots plus those of `ca_file`, no redirects.
+pub fn http_client(
+    settings: &LlmSettings,
+    key: &'static str,
+) -> Result<reqwest::Client, ConfigError> {
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .pool_idle_timeout(Duration::from_secs(90))
+        .tcp_nodelay(true)
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(path) = &settings.ca_file {
+        let bad = |reason: String| ConfigError::BadValue {
+            key: ca_file_key(key),
+            reason,
+        };
+        let pem =
+            std::fs::read(path).map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| bad(format!("{} is not a PEM bundle: {e}", path.display())))?;
+        if certs.is_empty() {
+            return Err(bad(format!("{} holds no certificate", path.display())));
+        }
+        builder = builder.tls_certs_merge(certs);
+    }
+    builder.build().map_err(|e| ConfigError::BadValue {
+        key: ca_file_key(key),
+        reason: format!("the HTTP client cannot be built: {e}"),
+    })
+}
+
+fn ca_file_key(key: &'static str) -> &'static str {
+    match key {
+        "llm_vision" => "llm_vision.ca_file",
+        _ => "llm_chat.ca_file",
+    }
+}
+
 /// `…/v3` and `…/v3/chat/completions` both name the same endpoint.
 pub fn completions_endpoint(base_url: &str) -> String {
     let base = base_url.trim_end_matches('/');
@@ -110,7 +149,14 @@ struct Usage {
 }
 
 impl LlmClient {
-    pub fn new(settings: &LlmSettings, http: reqwest::Client) -> Self {
+    /// A client for one model configuration; `key` names it in errors (`llm_chat`,
+    /// `llm_vision`). Fails when `ca_file` is set but cannot be read or holds no certificate.
+    pub fn new(settings: &LlmSettings, key: &'static str) -> Result<Self, ConfigError> {
+        Ok(Self::with_http(settings, http_client(settings, key)?))
+    }
+
+    /// A client over a given HTTP client (tests that need their own).
+    pub fn with_http(settings: &LlmSettings, http: reqwest::Client) -> Self {
         Self {
             http,
             endpoint: completions_endpoint(&settings.base_url),

@@ -195,3 +195,161 @@ pub async fn insert_user_message(
     .await?;
     Ok(())
 }
+
+/// A throwaway certificate authority and a server certificate it signed for `127.0.0.1` and
+/// `localhost`: for tests that speak TLS to a fake peer, such as a model endpoint behind a
+/// private CA (`llm_chat.ca_file`).
+pub struct TestTls {
+    /// The authority's certificate, PEM: what the client is told to trust.
+    pub ca_pem: String,
+    /// A server configuration that presents the signed certificate (ALPN is left to the
+    /// server that uses it; actix offers `h2` and `http/1.1`).
+    pub server: rustls::ServerConfig,
+}
+
+impl TestTls {
+    pub fn new() -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        use rcgen::{
+            BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair,
+            KeyUsagePurpose,
+        };
+        let mut ca = CertificateParams::new(Vec::<String>::new())?;
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.distinguished_name
+            .push(DnType::CommonName, "medicine-cabinet test CA");
+        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate()?)?;
+        let leaf_key = KeyPair::generate()?;
+        let mut leaf =
+            CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])?;
+        leaf.distinguished_name
+            .push(DnType::CommonName, "fake model");
+        let leaf = leaf.signed_by(&leaf_key, &ca)?;
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
+        let server = rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(vec![leaf.der().clone()], key)?;
+        Ok(Self {
+            ca_pem: ca.pem(),
+            server,
+        })
+    }
+
+    /// Write the authority's certificate to a new file in the temporary directory.
+    pub fn write_ca_file(&self) -> std::io::Result<std::path::PathBuf> {
+        let path = std::env::temp_dir().join(format!("test-ca-{}.pem", uuid::Uuid::new_v4()));
+        std::fs::write(&path, &self.ca_pem)?;
+        Ok(path)
+    }
+}
+
+/// A fake OpenAI-compatible model over HTTPS with a certificate from a throwaway CA (HTTP/2
+/// or HTTP/1.1, as the client's ALPN offers): every POST is answered with `tokens` streamed
+/// deltas (`t0 `, `t1 `, …) `gap_ms` apart, then `[DONE]`.
+pub struct TlsModel {
+    /// `https://127.0.0.1:<port>`
+    pub url: String,
+    /// The CA's certificate, to give the client as `llm_chat.ca_file`.
+    pub ca_file: std::path::PathBuf,
+    /// The gap between tokens, changeable while the model runs.
+    pub gap_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// (HTTP version, client address) of every request, in arrival order.
+    pub requests:
+        std::sync::Arc<std::sync::Mutex<Vec<(actix_web::http::Version, std::net::SocketAddr)>>>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl TlsModel {
+    /// Start it on a free port (in a Tokio runtime).
+    pub fn start(
+        tokens: usize,
+        gap_ms: u64,
+    ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        use std::sync::{Arc, Mutex};
+
+        use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+
+        let tls = TestTls::new()?;
+        let ca_file = tls.write_ca_file()?;
+        let gap = Arc::new(AtomicU64::new(gap_ms));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let url = format!("https://{}", listener.local_addr()?);
+        let (g, r) = (gap.clone(), requests.clone());
+        let server = HttpServer::new(move || {
+            let (gap, requests) = (g.clone(), r.clone());
+            App::new().default_service(web::to(move |req: HttpRequest| {
+                let gap = gap.clone();
+                if let Some(peer) = req.peer_addr() {
+                    requests
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push((req.version(), peer));
+                }
+                async move {
+                    let body = futures_util::stream::unfold(0, move |i| {
+                        let gap = gap.clone();
+                        async move {
+                            if i > tokens {
+                                return None;
+                            }
+                            tokio::time::sleep(std::time::Duration::from_millis(
+                                gap.load(Ordering::Relaxed),
+                            ))
+                            .await;
+                            let event = if i == tokens {
+                                "data: [DONE]\n\n".to_owned()
+                            } else {
+                                format!(
+                                    "data: {}\n\n",
+                                    serde_json::json!({"choices": [{"index": 0, "delta": {"content": format!("t{i} ")}}]})
+                                )
+                            };
+                            Some((Ok::<_, std::io::Error>(bytes::Bytes::from(event)), i + 1))
+                        }
+                    });
+                    HttpResponse::Ok()
+                        .content_type("text/event-stream")
+                        .streaming(body)
+                }
+            }))
+        })
+        .workers(1)
+        // Without it, the first token waits for the client's delayed ACK of the head.
+        .tcp_nodelay(true)
+        .disable_signals()
+        .listen_rustls_0_23(listener, tls.server)?
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Ok(Self {
+            url,
+            ca_file,
+            gap_ms: gap,
+            requests,
+            handle,
+        })
+    }
+
+    /// How many requests came, over how many distinct connections, and whether all spoke
+    /// HTTP/2.
+    pub fn seen(&self) -> (usize, usize, bool) {
+        let requests = self
+            .requests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let peers: std::collections::HashSet<_> = requests.iter().map(|(_, p)| *p).collect();
+        let all_h2 = requests
+            .iter()
+            .all(|(v, _)| *v == actix_web::http::Version::HTTP_2);
+        (requests.len(), peers.len(), all_h2)
+    }
+}
+
+impl Drop for TlsModel {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.ca_file);
+        drop(self.handle.stop(false));
+    }
+}

@@ -8,7 +8,11 @@
 //!
 //! A fake model streams 50 tokens 20 ms apart (the first after 20 ms). Time to first byte is
 //! measured at the client, directly against the model (its own first-token time) and through
-//! gateway → svc-chat → model; the difference is what we add. Then 200 streams are held open
+//! gateway → svc-chat → model; the difference is what we add. The model is served twice: over
+//! HTTPS with a private CA (`llm_chat.ca_file`), where ALPN picks HTTP/2 and every open stream
+//! of svc-chat shares one connection, as with a provider's HTTPS endpoint that speaks HTTP/2;
+//! and over plain HTTP/1.1, a connection per open stream (`BENCH_MODELS=https`, `http1` or
+//! `https,http1`, the default). Then 200 streams are held open
 //! at once (tokens 200 ms apart) and each process's RSS is compared with its idle RSS and with
 //! its RSS at 100 open streams (the marginal cost of a stream). Both
 //! are measured with the whole stack in one process (`cargo run -p stack`, h2c inside), and
@@ -30,15 +34,23 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// Token gap in ms, changeable while the server runs.
-static GAP_MS: AtomicU64 = AtomicU64::new(20);
+/// A fake model: where it is, the CA to trust if it speaks TLS, its token gap in ms
+/// (changeable while it runs).
+struct Model {
+    name: &'static str,
+    url: String,
+    ca_file: Option<std::path::PathBuf>,
+    gap_ms: Arc<AtomicU64>,
+}
 
-async fn fake_model() -> String {
+/// The fake model over raw HTTP/1.1: 50 tokens, `gap_ms` apart.
+async fn fake_model_http1(gap_ms: Arc<AtomicU64>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
         while let Ok((mut sock, _)) = listener.accept().await {
             let _ = sock.set_nodelay(true);
+            let gap_ms = gap_ms.clone();
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 65536];
                 let mut got = Vec::new();
@@ -68,7 +80,7 @@ async fn fake_model() -> String {
                     return;
                 }
                 for i in 0..50 {
-                    tokio::time::sleep(Duration::from_millis(GAP_MS.load(Ordering::Relaxed))).await;
+                    tokio::time::sleep(Duration::from_millis(gap_ms.load(Ordering::Relaxed))).await;
                     let event = format!(
                         "data: {}\n\n",
                         json!({"choices": [{"index": 0, "delta": {"content": format!("t{i} ")}}]})
@@ -121,18 +133,34 @@ fn rss_kib(pid: u32) -> u64 {
 #[tokio::main]
 async fn main() {
     shared::install_crypto_provider();
-    let model = fake_model().await;
-    let client = reqwest::Client::new();
-    let body =
-        json!({"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": true});
-
-    // The model's own first-token time, from the client.
-    let mut direct: Vec<f64> = Vec::new();
-    for _ in 0..20 {
-        let (t, _) = ttfb(client.post(format!("{model}/chat/completions")).json(&body)).await;
-        direct.push(t.as_secs_f64() * 1000.0);
+    let which = std::env::var("BENCH_MODELS").unwrap_or_else(|_| "https,http1".into());
+    let mut models = Vec::new();
+    // Kept alive for the whole run (dropping it stops the server).
+    let mut tls_model = None;
+    for kind in which.split(',').map(str::trim) {
+        match kind {
+            "https" => {
+                let tls = shared::testing::TlsModel::start(50, 20).unwrap();
+                models.push(Model {
+                    name: "model over HTTPS, HTTP/2 by ALPN",
+                    url: tls.url.clone(),
+                    ca_file: Some(tls.ca_file.clone()),
+                    gap_ms: tls.gap_ms.clone(),
+                });
+                tls_model = Some(tls);
+            }
+            "http1" => {
+                let gap_ms = Arc::new(AtomicU64::new(20));
+                models.push(Model {
+                    name: "model over plain HTTP/1.1",
+                    url: fake_model_http1(gap_ms.clone()).await,
+                    ca_file: None,
+                    gap_ms,
+                });
+            }
+            other => panic!("BENCH_MODELS: {other:?} is neither https nor http1"),
+        }
     }
-
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let release = |name: &str| {
         std::env::var(format!(
@@ -143,72 +171,109 @@ async fn main() {
     };
     let dir = std::env::temp_dir().join(format!("stream-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let direct = median(direct);
+    let client = reqwest::Client::new();
 
-    // 1. The whole stack in one process (`cargo run -p stack`).
-    let port = free_port();
-    let stack = spawn(
-        Command::new(release("stack")).args(["--port", &port.to_string()]),
-        &dir,
-        &model,
-        "stack.db",
-    );
-    let gw = format!("http://127.0.0.1:{port}");
-    wait_healthy(&client, &format!("{gw}/health")).await;
-    let token = register(&client, &gw).await;
-    let figures = measure(&client, &gw, &token, &[("stack", stack.id())]).await;
-    println!(
-        "one process (gateway + svc-chat + the others): time to first byte, median of 20: model alone {direct:.2} ms, through the stack {:.2} ms: added {:.2} ms (target <= 5 ms)",
-        figures.ttfb_ms,
-        figures.ttfb_ms - direct
-    );
-    figures.print();
-    stop(stack);
+    for model in &models {
+        println!("== {} ==", model.name);
+        // The model's own first-token time, from a client that trusts its CA.
+        let mut direct_client = reqwest::Client::builder();
+        if let Some(ca) = &model.ca_file {
+            direct_client = direct_client.tls_certs_merge(
+                reqwest::Certificate::from_pem_bundle(&std::fs::read(ca).unwrap()).unwrap(),
+            );
+        }
+        let direct_client = direct_client.build().unwrap();
+        let body =
+            json!({"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": true});
+        let mut direct: Vec<f64> = Vec::new();
+        for _ in 0..20 {
+            let (t, _) = ttfb(
+                direct_client
+                    .post(format!("{}/chat/completions", model.url))
+                    .json(&body),
+            )
+            .await;
+            direct.push(t.as_secs_f64() * 1000.0);
+        }
+        let direct = median(direct);
 
-    // 2. As deployed: the gateway and svc-chat in processes of their own, the hop between
-    //    them in HTTP/1.1 (a connection per open stream) and in h2c (`services.h2c`: one
-    //    connection per gateway worker).
-    for (protocol, h2c) in [("HTTP/1.1", "false"), ("h2c", "true")] {
-        let db = format!("split-{h2c}.db");
-        let chat_port = free_port();
-        let chat = spawn(
-            Command::new(release("svc-chat")).env("PORT", chat_port.to_string()),
+        // 1. The whole stack in one process (`cargo run -p stack`).
+        let port = free_port();
+        let stack = spawn(
+            Command::new(release("stack")).args(["--port", &port.to_string()]),
             &dir,
-            &model,
-            &db,
+            model,
+            &format!("stack-{}.db", model.ca_file.is_some()),
         );
-        wait_healthy(&client, &format!("http://127.0.0.1:{chat_port}/healthz")).await;
-        let gw_port = free_port();
-        let gateway = spawn(
-            Command::new(release("gateway"))
-                .env("PORT", gw_port.to_string())
-                .env("APP__SERVICES__H2C", h2c)
-                .env(
-                    "APP__SERVICES__CHAT",
-                    format!("http://127.0.0.1:{chat_port}"),
-                ),
-            &dir,
-            &model,
-            &db,
-        );
-        let gw = format!("http://127.0.0.1:{gw_port}");
+        let gw = format!("http://127.0.0.1:{port}");
         wait_healthy(&client, &format!("{gw}/health")).await;
         let token = register(&client, &gw).await;
-        let figures = measure(
-            &client,
-            &gw,
-            &token,
-            &[("gateway", gateway.id()), ("svc-chat", chat.id())],
-        )
-        .await;
+        let figures = measure(&client, &gw, &token, model, &[("stack", stack.id())]).await;
         println!(
-            "separate processes, gateway -> svc-chat in {protocol}: time to first byte through gateway + svc-chat {:.2} ms: added {:.2} ms (target <= 5 ms)",
+            "one process (gateway + svc-chat + the others): time to first byte, median of 20: model alone {direct:.2} ms, through the stack {:.2} ms: added {:.2} ms (target <= 5 ms)",
             figures.ttfb_ms,
             figures.ttfb_ms - direct
         );
         figures.print();
-        stop(gateway);
-        stop(chat);
+        stop(stack);
+
+        // 2. As deployed: the gateway and svc-chat in processes of their own, the hop between
+        //    them in HTTP/1.1 (a connection per open stream) and in h2c (`services.h2c`: one
+        //    connection per gateway worker).
+        for (protocol, h2c) in [("HTTP/1.1", "false"), ("h2c", "true")] {
+            let db = format!("split-{h2c}-{}.db", model.ca_file.is_some());
+            let chat_port = free_port();
+            let chat = spawn(
+                Command::new(release("svc-chat")).env("PORT", chat_port.to_string()),
+                &dir,
+                model,
+                &db,
+            );
+            wait_healthy(&client, &format!("http://127.0.0.1:{chat_port}/healthz")).await;
+            let gw_port = free_port();
+            let gateway = spawn(
+                Command::new(release("gateway"))
+                    .env("PORT", gw_port.to_string())
+                    .env("APP__SERVICES__H2C", h2c)
+                    .env(
+                        "APP__SERVICES__CHAT",
+                        format!("http://127.0.0.1:{chat_port}"),
+                    ),
+                &dir,
+                model,
+                &db,
+            );
+            let gw = format!("http://127.0.0.1:{gw_port}");
+            wait_healthy(&client, &format!("{gw}/health")).await;
+            let token = register(&client, &gw).await;
+            let figures = measure(
+                &client,
+                &gw,
+                &token,
+                model,
+                &[("gateway", gateway.id()), ("svc-chat", chat.id())],
+            )
+            .await;
+            println!(
+                "separate processes, gateway -> svc-chat in {protocol}: time to first byte through gateway + svc-chat {:.2} ms: added {:.2} ms (target <= 5 ms)",
+                figures.ttfb_ms,
+                figures.ttfb_ms - direct
+            );
+            figures.print();
+            stop(gateway);
+            stop(chat);
+        }
+    }
+    if let Some(tls) = &tls_model {
+        let (requests, connections, all_h2) = tls.seen();
+        println!(
+            "the HTTPS model saw {requests} requests over {connections} connections ({})",
+            if all_h2 {
+                "all HTTP/2"
+            } else {
+                "not all HTTP/2"
+            }
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -221,7 +286,10 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn spawn(command: &mut Command, dir: &Path, model: &str, db: &str) -> std::process::Child {
+fn spawn(command: &mut Command, dir: &Path, model: &Model, db: &str) -> std::process::Child {
+    if let Some(ca) = &model.ca_file {
+        command.env("APP__LLM_CHAT__CA_FILE", ca);
+    }
     command
         .current_dir(dir)
         .env("APP__SERVER__HOST", "127.0.0.1")
@@ -229,7 +297,7 @@ fn spawn(command: &mut Command, dir: &Path, model: &str, db: &str) -> std::proce
             "DATABASE_URL",
             format!("sqlite://{}/{db}?mode=rwc", dir.display()),
         )
-        .env("DEEPSEEK_BASE_URL", model)
+        .env("DEEPSEEK_BASE_URL", &model.url)
         .env("DEEPSEEK_API_KEY", "k")
         .env("APP__CHAT__DAILY_QUOTA", "1000000")
         .env("APP__RATE_LIMIT__ENABLED", "false")
@@ -320,9 +388,10 @@ async fn measure(
     client: &reqwest::Client,
     gw: &str,
     token: &str,
+    model: &Model,
     processes: &[(&'static str, u32)],
 ) -> Figures {
-    GAP_MS.store(20, Ordering::Relaxed);
+    model.gap_ms.store(20, Ordering::Relaxed);
     let chat = |c: &reqwest::Client| {
         c.post(format!("{gw}/api/v1/chat"))
             .bearer_auth(token)
@@ -343,7 +412,7 @@ async fn measure(
     let idle: Vec<u64> = processes.iter().map(|(_, pid)| rss_kib(*pid)).collect();
     // Streams last 10 s (50 tokens 200 ms apart): the first half stays open while the second
     // half opens.
-    GAP_MS.store(200, Ordering::Relaxed);
+    model.gap_ms.store(200, Ordering::Relaxed);
     let streams = 200;
     let opened = Arc::new(AtomicU64::new(0));
     let mut open = Vec::new();

@@ -22,17 +22,14 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(settings: &Settings, db: DatabaseConnection) -> Result<Self, reqwest::Error> {
+    pub fn new(settings: &Settings, db: DatabaseConnection) -> anyhow::Result<Self> {
         let tokens = Arc::new(InternalTokens::new(
             &settings.auth.internal_secret,
             settings.auth.internal_token_ttl_secs,
         ));
         Ok(Self {
             db,
-            llm: LlmClient::new(
-                &settings.llm_chat,
-                shared::internal_client::http_client(None)?,
-            ),
+            llm: LlmClient::new(&settings.llm_chat, "llm_chat")?,
             internal: InternalClient::new(
                 tokens,
                 crate::SERVICE_NAME,

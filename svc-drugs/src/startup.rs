@@ -16,7 +16,10 @@ pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
         Store::from_settings(&settings.storage).map_err(|e| StartupError::Other(e.to_string()))?;
     let listener = bind(&settings.server.host, settings.server.port)?;
     let port = local_port(&listener);
-    let state = web::Data::new(AppState::new(settings, db.clone(), store));
+    let state = web::Data::new(
+        AppState::new(settings, db.clone(), store)
+            .map_err(|e| StartupError::Other(e.to_string()))?,
+    );
     let db = web::Data::new(db);
     let server = internal_service(SERVICE_NAME, settings, listener, &[], move |cfg| {
         cfg.app_data(db.clone())

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono_tz::Tz;
 use sea_orm::{DatabaseConnection, EntityTrait};
 use shared::ApiError;
-use shared::config::{DrugsSettings, Settings};
+use shared::config::{ConfigError, DrugsSettings, Settings};
 use shared::entities::user;
 use shared::llm::LlmClient;
 use tokio::sync::Semaphore;
@@ -32,20 +32,20 @@ pub struct UserPrefs {
 }
 
 impl AppState {
-    pub fn new(settings: &Settings, db: DatabaseConnection, store: Store) -> Self {
-        let http = reqwest::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .build()
-            .unwrap_or_default();
+    pub fn new(
+        settings: &Settings,
+        db: DatabaseConnection,
+        store: Store,
+    ) -> Result<Self, ConfigError> {
         let cpus = std::thread::available_parallelism().map_or(2, usize::from);
-        Self {
+        Ok(Self {
             db,
             store,
-            vision: LlmClient::new(&settings.llm_vision, http),
+            vision: LlmClient::new(&settings.llm_vision, "llm_vision")?,
             drugs: settings.drugs.clone(),
             max_file_size: settings.storage.max_file_size,
             image_permits: Arc::new(Semaphore::new(cpus.max(2))),
-        }
+        })
     }
 
     pub fn normalize_limits(&self) -> NormalizeLimits {

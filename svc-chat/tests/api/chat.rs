@@ -324,3 +324,88 @@ async fn quota_failures_and_a_missing_key_answer_in_the_envelope() {
     let res = app.chat(user, json!({"message": ""})).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn a_model_behind_a_private_ca_is_reached_with_ca_file_and_streams_share_one_http2_connection()
+ {
+    // Tokens 100 ms apart: three answers at once overlap for a while.
+    let model = shared::testing::TlsModel::start(3, 100).unwrap();
+    let (url, ca) = (model.url.clone(), model.ca_file.clone());
+    let app = spawn_with(move |s| {
+        s.llm_chat.base_url = url;
+        s.llm_chat.ca_file = Some(ca);
+    })
+    .await;
+    let user = app.user("UTC").await;
+    let res = app.chat(user, json!({"message": "hi"})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["reply"].as_str().unwrap().trim(), "t0 t1 t2");
+
+    // Three streamed chats at once, over the connection the first one opened.
+    let started = std::time::Instant::now();
+    let replies = futures_util::future::join_all((0..3).map(|i| {
+        app.req(Method::POST, Some(user), "/api/v1/chat")
+            .json(&json!({"message": format!("again {i}"), "stream": true}))
+            .send()
+    }))
+    .await;
+    for res in replies {
+        let res = res.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let events = parse_sse(&res.text().await.unwrap());
+        let (last, done) = events.last().unwrap();
+        assert_eq!(last, "done");
+        assert_eq!(done["reply"].as_str().unwrap().trim(), "t0 t1 t2");
+    }
+    assert!(
+        started.elapsed() < Duration::from_millis(4 * 400),
+        "the three answers streamed side by side, not one after another"
+    );
+    let (requests, connections, all_h2) = model.seen();
+    assert_eq!(requests, 4);
+    assert!(all_h2, "ALPN chose HTTP/2");
+    assert_eq!(connections, 1, "one connection carried every stream");
+
+    // Without the CA, the certificate is not trusted: 502 in the envelope, the message kept.
+    let url = model.url.clone();
+    let untrusting = spawn_with(move |s| s.llm_chat.base_url = url).await;
+    let user = untrusting.user("UTC").await;
+    let res = untrusting
+        .chat(user, json!({"message": "who signed this?"}))
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_GATEWAY);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "llm_failed");
+    assert_eq!(model.seen().0, 4, "no request got through the handshake");
+    let kept = message::Entity::find()
+        .filter(message::Column::Content.eq("who signed this?"))
+        .count(&untrusting.db)
+        .await
+        .unwrap();
+    assert_eq!(kept, 1);
+}
+
+#[tokio::test]
+async fn a_ca_file_that_cannot_be_used_stops_the_service_from_starting_and_names_the_setting() {
+    let database = shared::testing::TestDatabase::create().await.unwrap();
+    let not_pem = std::env::temp_dir().join(format!("not-a-ca-{}.pem", uuid::Uuid::new_v4()));
+    std::fs::write(&not_pem, "hello, I am not a certificate\n").unwrap();
+    for (path, expected) in [
+        (
+            std::path::PathBuf::from("/nonexistent/ca.pem"),
+            "cannot read /nonexistent/ca.pem",
+        ),
+        (not_pem.clone(), "holds no certificate"),
+    ] {
+        let mut settings = database.settings();
+        settings.llm_chat.ca_file = Some(path);
+        let Err(error) = svc_chat::startup::build(&settings).await else {
+            panic!("started with an unusable CA file");
+        };
+        let error = error.to_string();
+        assert!(error.contains("llm_chat.ca_file"), "{error}");
+        assert!(error.contains(expected), "{error}");
+    }
+    let _ = std::fs::remove_file(not_pem);
+}
