@@ -1,6 +1,7 @@
 //! Gateway overhead: the same load against an upstream directly and through the gateway,
-//! in one run. Prints throughput ratio, p50/p99 added latency, and the gateway's RSS idle
-//! and under load.
+//! in one run. Prints throughput ratio and p50/p99 added latency at saturation (closed loop:
+//! every connection sends again as soon as it has an answer), p50/p99 added latency at a
+//! fixed rate below saturation (open loop), and the gateway's RSS idle and under load.
 //!
 //! ```text
 //! cargo build --release -p gateway && cargo run --release -p gateway --example proxy_bench
@@ -9,7 +10,8 @@
 //! direct then through, repeated; medians reported), `BENCH_PIN` (1: the
 //! gateway runs on CPU 1 and this process — load generator and upstream — on CPU 0, in both
 //! runs, as when the gateway has its own instance; 0: everything shares every core),
-//! `BENCH_H2C` (0: the gateway speaks HTTP/1.1 to the upstream; 1: h2c, `services.h2c`).
+//! `BENCH_H2C` (0: the gateway speaks HTTP/1.1 to the upstream; 1: h2c, `services.h2c`),
+//! `BENCH_RATE` (req/s of the fixed-rate runs; default half the direct throughput).
 
 #![allow(
     clippy::unwrap_used,
@@ -124,6 +126,67 @@ async fn load(url: String, token: Option<String>, connections: u64, seconds: u64
     Run {
         requests: latencies_us.len(),
         elapsed,
+        latencies_us,
+    }
+}
+
+/// The same requests at a fixed rate (open loop): each connection sends on a schedule, and a
+/// latency counts from when its request was due, so a stall delays the ones behind it too
+/// (no coordinated omission). Below saturation this is the latency a hop adds, not queueing.
+async fn paced(
+    url: String,
+    token: Option<String>,
+    connections: u64,
+    seconds: u64,
+    rate: f64,
+) -> Run {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(connections as usize)
+        .tcp_nodelay(true)
+        .build()
+        .unwrap();
+    for _ in 0..connections {
+        let mut r = client.get(&url);
+        if let Some(t) = &token {
+            r = r.bearer_auth(t);
+        }
+        assert!(r.send().await.unwrap().status().is_success());
+    }
+    let interval = Duration::from_secs_f64(connections as f64 / rate);
+    let started = Instant::now() + Duration::from_millis(10);
+    let end = started + Duration::from_secs(seconds);
+    let tasks: Vec<_> = (0..connections)
+        .map(|i| {
+            let client = client.clone();
+            let url = url.clone();
+            let token = token.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut due = started + interval.mul_f64(i as f64 / connections as f64);
+                while due < end {
+                    tokio::time::sleep_until(due.into()).await;
+                    let mut r = client.get(&url);
+                    if let Some(tok) = &token {
+                        r = r.bearer_auth(tok);
+                    }
+                    let res = r.send().await.unwrap();
+                    assert!(res.status().is_success(), "{}", res.status());
+                    let _ = res.bytes().await.unwrap();
+                    latencies.push(due.elapsed().as_micros() as u32);
+                    due += interval;
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies_us = Vec::new();
+    for t in tasks {
+        latencies_us.extend(t.await.unwrap());
+    }
+    latencies_us.sort_unstable();
+    Run {
+        requests: latencies_us.len(),
+        elapsed: started.elapsed(),
         latencies_us,
     }
 }
@@ -287,6 +350,39 @@ async fn main() {
             gateway_us: 1e6 * gateway_cpu / through.requests as f64,
         });
     }
+    // The same load at a fixed rate, half of what the upstream serves directly (or
+    // BENCH_RATE): the latency the hop adds when nothing queues.
+    let rate = std::env::var("BENCH_RATE")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or_else(|| (median(rounds.iter().map(|r| r.direct_rps).collect()) / 2.0).round());
+    let mut paced_rounds = Vec::new();
+    for _ in 0..env_or("BENCH_ROUNDS", 3) {
+        let direct = paced(
+            format!("http://127.0.0.1:{upstream_port}/api/v1/drugs/ping"),
+            None,
+            connections,
+            seconds,
+            rate,
+        )
+        .await;
+        let through = paced(
+            format!("{base}/api/v1/drugs/ping"),
+            Some(token.clone()),
+            connections,
+            seconds,
+            rate,
+        )
+        .await;
+        paced_rounds.push((
+            direct.rps(),
+            through.rps(),
+            direct.percentile(0.50),
+            through.percentile(0.50),
+            direct.percentile(0.99),
+            through.percentile(0.99),
+        ));
+    }
     sampling.store(false, Ordering::Relaxed);
     sampler.await.unwrap();
     let _ = child.kill();
@@ -337,9 +433,31 @@ async fn main() {
         "throughput ratio  {:.1}% of direct, median of the rounds (target >= 80%)",
         100.0 * ratio
     );
-    println!("p50 added         {p50:.3} ms, median");
-    println!("p99 added         {p99:.3} ms, median (target <= 1 ms)");
+    println!("p50 added         {p50:.3} ms at saturation, median");
+    println!("p99 added         {p99:.3} ms at saturation, median (target <= 1 ms)");
     println!("gateway CPU       {gateway_us:.1} us per request, median");
+    println!(
+        "at a fixed rate of {rate:.0} req/s ({connections} connections, open loop, latency from when each request was due):"
+    );
+    println!(
+        "round  direct req/s  through req/s  direct p50/p99     through p50/p99    p50 added  p99 added"
+    );
+    for (i, (dr, tr, d50, t50, d99, t99)) in paced_rounds.iter().enumerate() {
+        println!(
+            "{:>5}  {dr:>12.0}  {tr:>13.0}  {d50:.3}/{d99:.3} ms  {t50:.3}/{t99:.3} ms  {:>6.3} ms  {:>6.3} ms",
+            i + 1,
+            t50 - d50,
+            t99 - d99
+        );
+    }
+    println!(
+        "p50 added         {:.3} ms at {rate:.0} req/s, median",
+        median(paced_rounds.iter().map(|r| r.3 - r.2).collect())
+    );
+    println!(
+        "p99 added         {:.3} ms at {rate:.0} req/s, median (target <= 1 ms)",
+        median(paced_rounds.iter().map(|r| r.5 - r.4).collect())
+    );
     println!(
         "gateway RSS       idle {:.1} MB, under load {:.1} MB (target idle <= 20 MB)",
         idle_rss as f64 / 1024.0,

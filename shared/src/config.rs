@@ -598,9 +598,15 @@ mod tests {
                 ("JWT_EXPIRE_MINUTES", "15"),
                 ("SERVERLESS", "true"),
                 ("LOG_LEVEL", "debug"),
+                ("APP__LLM_CHAT__CA_FILE", "/etc/model-ca.pem"),
             ]),
         )
         .unwrap();
+        assert_eq!(
+            s.llm_chat.ca_file.as_deref(),
+            Some(std::path::Path::new("/etc/model-ca.pem"))
+        );
+        assert_eq!(s.llm_vision.ca_file, None);
         assert_eq!(s.database.url.expose_secret(), "postgres://a@b/c");
         assert_eq!(s.llm_chat.api_key.as_ref().unwrap().expose_secret(), "sk-1");
         assert_eq!(s.llm_chat.model, "deepseek-reasoner");

@@ -426,6 +426,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_unusable_ca_file_is_refused_and_the_error_names_the_setting() {
+        let settings = |ca_file: &str| LlmSettings {
+            base_url: "https://model.example".into(),
+            api_key: None,
+            model: "m".into(),
+            timeout_secs: 5,
+            max_concurrency: 1,
+            ca_file: Some(ca_file.into()),
+        };
+        let error = http_client(&settings("/nonexistent/ca.pem"), "llm_vision").unwrap_err();
+        assert!(
+            error.to_string().starts_with(
+                "invalid value for llm_vision.ca_file: cannot read /nonexistent/ca.pem"
+            ),
+            "{error}"
+        );
+        let not_pem = std::env::temp_dir().join(format!("not-pem-{}", uuid::Uuid::new_v4()));
+        std::fs::write(
+            &not_pem,
+            "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let error = http_client(&settings(not_pem.to_str().unwrap()), "llm_chat").unwrap_err();
+        let _ = std::fs::remove_file(&not_pem);
+        assert!(error.to_string().contains("llm_chat.ca_file"), "{error}");
+        let mut none = settings("");
+        none.ca_file = None;
+        assert!(http_client(&none, "llm_chat").is_ok());
+    }
+
+    #[test]
     fn sse_chunks_split_anywhere_decode_to_text_and_tool_calls() {
         let body = concat!(
             "data: {\"choices\":[{\"delta\":{\"reasoning_content\":\"thinking\"}}]}\n\n",
