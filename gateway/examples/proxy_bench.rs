@@ -11,7 +11,7 @@
 //! gateway runs on CPU 1 and this process — load generator and upstream — on CPU 0, in both
 //! runs, as when the gateway has its own instance; 0: everything shares every core),
 //! `BENCH_H2C` (0: the gateway speaks HTTP/1.1 to the upstream; 1: h2c, `services.h2c`),
-//! `BENCH_RATE` (req/s of the fixed-rate runs; default half the direct throughput).
+//! `BENCH_RATE` (req/s of the fixed-rate runs; default a tenth of the direct throughput).
 
 #![allow(
     clippy::unwrap_used,
@@ -76,20 +76,32 @@ impl Run {
     }
 }
 
-async fn load(url: String, token: Option<String>, connections: u64, seconds: u64) -> Run {
+fn get(client: &reqwest::Client, url: &str, token: Option<&str>) -> reqwest::RequestBuilder {
+    let r = client.get(url);
+    match token {
+        Some(t) => r.bearer_auth(t),
+        None => r,
+    }
+}
+
+/// A client with `connections` connections open to `url`.
+async fn warm_client(url: &str, token: Option<&str>, connections: u64) -> reqwest::Client {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(connections as usize)
         .tcp_nodelay(true)
         .build()
         .unwrap();
-    // Warm the connection pool.
-    for _ in 0..connections {
-        let mut r = client.get(&url);
-        if let Some(t) = &token {
-            r = r.bearer_auth(t);
-        }
-        assert!(r.send().await.unwrap().status().is_success());
+    let warm: Vec<_> = (0..connections)
+        .map(|_| get(&client, url, token).send())
+        .collect();
+    for res in futures_util::future::join_all(warm).await {
+        assert!(res.unwrap().status().is_success());
     }
+    client
+}
+
+async fn load(url: String, token: Option<String>, connections: u64, seconds: u64) -> Run {
+    let client = warm_client(&url, token.as_deref(), connections).await;
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let tasks: Vec<_> = (0..connections)
@@ -102,11 +114,7 @@ async fn load(url: String, token: Option<String>, connections: u64, seconds: u64
                 let mut latencies = Vec::with_capacity(100_000);
                 while !stop.load(Ordering::Relaxed) {
                     let t = Instant::now();
-                    let mut r = client.get(&url);
-                    if let Some(tok) = &token {
-                        r = r.bearer_auth(tok);
-                    }
-                    let res = r.send().await.unwrap();
+                    let res = get(&client, &url, token.as_deref()).send().await.unwrap();
                     assert!(res.status().is_success(), "{}", res.status());
                     let _ = res.bytes().await.unwrap();
                     latencies.push(t.elapsed().as_micros() as u32);
@@ -140,18 +148,7 @@ async fn paced(
     seconds: u64,
     rate: f64,
 ) -> Run {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(connections as usize)
-        .tcp_nodelay(true)
-        .build()
-        .unwrap();
-    for _ in 0..connections {
-        let mut r = client.get(&url);
-        if let Some(t) = &token {
-            r = r.bearer_auth(t);
-        }
-        assert!(r.send().await.unwrap().status().is_success());
-    }
+    let client = warm_client(&url, token.as_deref(), connections).await;
     let interval = Duration::from_secs_f64(connections as f64 / rate);
     let started = Instant::now() + Duration::from_millis(10);
     let end = started + Duration::from_secs(seconds);
@@ -165,11 +162,7 @@ async fn paced(
                 let mut due = started + interval.mul_f64(i as f64 / connections as f64);
                 while due < end {
                     tokio::time::sleep_until(due.into()).await;
-                    let mut r = client.get(&url);
-                    if let Some(tok) = &token {
-                        r = r.bearer_auth(tok);
-                    }
-                    let res = r.send().await.unwrap();
+                    let res = get(&client, &url, token.as_deref()).send().await.unwrap();
                     assert!(res.status().is_success(), "{}", res.status());
                     let _ = res.bytes().await.unwrap();
                     latencies.push(due.elapsed().as_micros() as u32);
@@ -215,6 +208,8 @@ async fn main() {
                 }),
             )
     })
+    // As every service does (`shared::server`).
+    .tcp_nodelay(true)
     .listen_auto_h2c(listener)
     .unwrap()
     .workers(1)
@@ -350,12 +345,12 @@ async fn main() {
             gateway_us: 1e6 * gateway_cpu / through.requests as f64,
         });
     }
-    // The same load at a fixed rate, half of what the upstream serves directly (or
+    // The same load at a fixed rate, a tenth of what the upstream serves directly (or
     // BENCH_RATE): the latency the hop adds when nothing queues.
     let rate = std::env::var("BENCH_RATE")
         .ok()
         .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or_else(|| (median(rounds.iter().map(|r| r.direct_rps).collect()) / 2.0).round());
+        .unwrap_or_else(|| (median(rounds.iter().map(|r| r.direct_rps).collect()) / 10.0).round());
     let mut paced_rounds = Vec::new();
     for _ in 0..env_or("BENCH_ROUNDS", 3) {
         let direct = paced(
