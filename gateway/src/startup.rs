@@ -97,8 +97,33 @@ fn internal_client(tokens: Arc<InternalTokens>) -> Result<InternalClient, Startu
 }
 
 /// The proxy hop's client of one worker, for the same reason as `internal_client`.
-fn upstream_client(h2c: bool) -> Result<UpstreamClient, StartupError> {
-    UpstreamClient::new(h2c).map_err(|e| StartupError::Other(format!("upstream client: {e}")))
+fn upstream_client(
+    h2c: bool,
+    roots: &[rustls::pki_types::CertificateDer<'static>],
+) -> Result<UpstreamClient, StartupError> {
+    UpstreamClient::new(h2c, roots.to_vec())
+        .map_err(|e| StartupError::Other(format!("upstream client: {e}")))
+}
+
+/// The certificates of `services.ca_file`, if set.
+fn service_roots(
+    settings: &Settings,
+) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, StartupError> {
+    use rustls::pki_types::pem::PemObject;
+    let Some(path) = &settings.services.ca_file else {
+        return Ok(Vec::new());
+    };
+    let bad = |reason: String| {
+        StartupError::Other(format!("invalid value for services.ca_file: {reason}"))
+    };
+    let roots = rustls::pki_types::CertificateDer::pem_file_iter(path)
+        .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad(format!("{} is not a PEM bundle: {e}", path.display())))?;
+    if roots.is_empty() {
+        return Err(bad(format!("{} holds no certificate", path.display())));
+    }
+    Ok(roots)
 }
 
 pub fn state(settings: &Settings, db: DatabaseConnection) -> AppState {
@@ -143,7 +168,8 @@ pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
     // Fail here, before serving, if a client cannot be built at all.
     internal_client(tokens.clone())?;
     let h2c = settings.services.h2c;
-    upstream_client(h2c)?;
+    let roots = service_roots(settings)?;
+    upstream_client(h2c, &roots)?;
     let server = HttpServer::new(move || {
         #[expect(
             clippy::expect_used,
@@ -154,7 +180,7 @@ pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
             clippy::expect_used,
             reason = "the same construction succeeded just above"
         )]
-        let upstream = web::Data::new(upstream_client(h2c).expect("upstream client"));
+        let upstream = web::Data::new(upstream_client(h2c, &roots).expect("upstream client"));
         App::new()
             .app_data(internal)
             .app_data(upstream)

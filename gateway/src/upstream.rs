@@ -28,7 +28,8 @@ pub type Body = BoxBody<Bytes, std::io::Error>;
 
 /// One per actix worker: a pooled connection is driven by the runtime that opened it.
 pub struct UpstreamClient {
-    /// HTTP/1.1, plain or over TLS: a connection per request in flight.
+    /// HTTP/1.1 on plain HTTP (a connection per request in flight); over TLS, HTTP/2 when the
+    /// service's ALPN accepts it, else HTTP/1.1.
     client: Client<HttpsConnector<HttpConnector>, Body>,
     /// HTTP/2 with prior knowledge on plain `http://` service URLs when configured: every
     /// request in flight shares one connection (an open chat stream costs an HTTP/2 stream,
@@ -50,12 +51,23 @@ impl UpstreamClient {
     /// Plain HTTP for local and compose stacks; HTTPS (platform roots) for the platforms'
     /// intranet URLs. With `h2c`, plain-HTTP services are spoken to in HTTP/2 with prior
     /// knowledge (ours accept it; a service that only speaks HTTP/1.1 would not).
-    pub fn new(h2c: bool) -> Result<Self, rustls::Error> {
+    pub fn new(
+        h2c: bool,
+        extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+    ) -> Result<Self, rustls::Error> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()?
-            .with_platform_verifier()?
-            .with_no_client_auth();
+        let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()?;
+        let tls = if extra_roots.is_empty() {
+            builder.with_platform_verifier()?
+        } else {
+            let verifier =
+                rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots, provider)?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(verifier))
+        }
+        .with_no_client_auth();
         let mut http = HttpConnector::new();
         http.set_nodelay(true);
         http.set_connect_timeout(Some(Duration::from_secs(3)));
@@ -63,23 +75,21 @@ impl UpstreamClient {
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()
-            .enable_http1()
+            // Over TLS, ALPN offers h2 first: a service that accepts it carries every request
+            // in flight on one connection, as h2c does on plain HTTP.
+            .enable_all_versions()
             .wrap_connector(http);
         let mut pooled = Client::builder(TokioExecutor::new());
         pooled
             .pool_idle_timeout(Duration::from_secs(60))
-            .pool_timer(TokioTimer::new());
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            // A dead HTTP/2 connection is noticed while streams idle (a chat stream can wait
+            // on the model for long stretches).
+            .http2_keep_alive_interval(Duration::from_secs(30))
+            .http2_keep_alive_timeout(Duration::from_secs(10));
         let client = pooled.build(connector.clone());
-        let h2c = h2c.then(|| {
-            pooled
-                .timer(TokioTimer::new())
-                .http2_only(true)
-                // A dead connection is noticed while streams idle (a chat stream can wait
-                // on the model for long stretches).
-                .http2_keep_alive_interval(Duration::from_secs(30))
-                .http2_keep_alive_timeout(Duration::from_secs(10))
-                .build(connector)
-        });
+        let h2c = h2c.then(|| pooled.http2_only(true).build(connector));
         Ok(Self { client, h2c })
     }
 

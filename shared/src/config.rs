@@ -181,9 +181,12 @@ pub struct ServiceUrls {
     pub scheduler: String,
     /// Speak HTTP/2 with prior knowledge (h2c) to plain `http://` service URLs: every proxied
     /// request shares one connection per gateway worker. Our services accept it; leave it off
-    /// when a service URL points at something that only speaks HTTP/1.1. HTTPS URLs always
-    /// use HTTP/1.1.
+    /// when a service URL points at something that only speaks HTTP/1.1. HTTPS URLs use
+    /// HTTP/2 when the service's TLS negotiation (ALPN) accepts it, else HTTP/1.1.
     pub h2c: bool,
+    /// A PEM file of extra certificate authorities the gateway's proxy hop trusts for HTTPS
+    /// service URLs, beside the platform's roots.
+    pub ca_file: Option<PathBuf>,
     /// Per-route upstream timeouts, in seconds.
     pub default_timeout_secs: u64,
     pub stream_timeout_secs: u64,

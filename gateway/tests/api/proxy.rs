@@ -8,7 +8,7 @@ use serde_json::Value;
 use shared::internal_auth::InternalTokens;
 
 use crate::helpers::{CLOSED, TestApp, assert_envelope, spawn_app_with};
-use crate::upstream::spawn_upstream;
+use crate::upstream::{spawn_upstream, spawn_upstream_tls};
 
 #[tokio::test]
 async fn the_proxy_forwards_an_allowlist_adds_an_internal_token_and_drops_spoofed_headers() {
@@ -337,6 +337,50 @@ async fn cors_allows_configured_origins_only() {
             .get("access-control-allow-origin")
             .is_none()
     );
+}
+
+#[tokio::test]
+async fn https_services_are_spoken_to_in_http2_when_their_alpn_accepts_it() {
+    let (upstream, ca_file) = spawn_upstream_tls().await;
+    for h2c in [false, true] {
+        let (base, ca) = (upstream.base_url.clone(), ca_file.clone());
+        let app = spawn_app_with(|s| {
+            s.services.drugs = base;
+            s.services.h2c = h2c;
+            s.services.ca_file = Some(ca);
+        })
+        .await;
+        let session = app.register(&format!("tls{h2c}")).await;
+        let res = app
+            .client
+            .put(app.url("/api/v1/drugs/echo"))
+            .bearer_auth(&session.access)
+            .header("content-type", "application/json")
+            .body("{\"a\":1}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let echo: Value = res.json().await.unwrap();
+        assert_eq!(echo["version"], "HTTP/2.0", "h2c = {h2c}");
+        assert_eq!(echo["body_len"], 7);
+        assert!(echo["headers"]["x-internal-token"].is_string());
+    }
+    // A service certificate nobody vouches for: 502.
+    let base = upstream.base_url.clone();
+    let app = spawn_app_with(|s| s.services.drugs = base).await;
+    let session = app.register("untrusting").await;
+    let res = app
+        .client
+        .get(app.url("/api/v1/drugs/echo"))
+        .bearer_auth(&session.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_GATEWAY);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "upstream_unavailable");
+    let _ = std::fs::remove_file(ca_file);
 }
 
 #[tokio::test]

@@ -138,6 +138,20 @@ async fn healthz() -> HttpResponse {
 }
 
 pub async fn spawn_upstream() -> Upstream {
+    spawn_upstream_on(None).await
+}
+
+/// The same upstream over HTTPS (a certificate from a throwaway CA; ALPN offers h2 and
+/// http/1.1), with the CA's file.
+pub async fn spawn_upstream_tls() -> (Upstream, std::path::PathBuf) {
+    let tls = shared::testing::TestTls::new().expect("test CA");
+    let ca_file = tls.write_ca_file().expect("CA file");
+    let mut upstream = spawn_upstream_on(Some(tls.server)).await;
+    upstream.base_url = upstream.base_url.replace("http://", "https://");
+    (upstream, ca_file)
+}
+
+async fn spawn_upstream_on(tls: Option<rustls::ServerConfig>) -> Upstream {
     let state = Arc::new(UpstreamState::default());
     let data = web::Data::new(state.clone());
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -154,9 +168,12 @@ pub async fn spawn_upstream() -> Upstream {
             .route("/api/v1/chat/sse", web::get().to(sse))
             .route("/api/v1/chat/ticks", web::get().to(ticks))
             .route("/api/drugs/echo", web::to(echo))
-    })
-    // HTTP/1.1 or h2c, as our services (`shared::server::internal_service`).
-    .listen_auto_h2c(listener)
+    });
+    let server = match tls {
+        // HTTP/1.1 or h2c, as our services (`shared::server::internal_service`).
+        None => server.listen_auto_h2c(listener),
+        Some(tls) => server.listen_rustls_0_23(listener, tls),
+    }
     .expect("listen")
     .workers(1)
     .disable_signals()
