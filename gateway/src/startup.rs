@@ -89,10 +89,13 @@ fn cors(origins: &[String]) -> Cors {
 /// The internal client of one worker: the internal token, trace and request-id headers of
 /// every proxied request, and the health probes. Each actix worker runs its own
 /// single-threaded runtime, and a pooled connection is driven by the runtime that opened it.
-fn internal_client(tokens: Arc<InternalTokens>) -> Result<InternalClient, StartupError> {
+fn internal_client(
+    tokens: Arc<InternalTokens>,
+    roots: &[reqwest::Certificate],
+) -> Result<InternalClient, StartupError> {
     // No client-wide timeout: the health probes set their own (proxied requests go through
     // `upstream_client`, with the route's deadline).
-    InternalClient::new(tokens, SERVICE_NAME, Duration::from_secs(3600))
+    InternalClient::new(tokens, SERVICE_NAME, Duration::from_secs(3600), roots)
         .map_err(|e| StartupError::Other(format!("http client: {e}")))
 }
 
@@ -103,27 +106,6 @@ fn upstream_client(
 ) -> Result<UpstreamClient, StartupError> {
     UpstreamClient::new(h2c, roots.to_vec())
         .map_err(|e| StartupError::Other(format!("upstream client: {e}")))
-}
-
-/// The certificates of `services.ca_file`, if set.
-fn service_roots(
-    settings: &Settings,
-) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, StartupError> {
-    use rustls::pki_types::pem::PemObject;
-    let Some(path) = &settings.services.ca_file else {
-        return Ok(Vec::new());
-    };
-    let bad = |reason: String| {
-        StartupError::Other(format!("invalid value for services.ca_file: {reason}"))
-    };
-    let roots = rustls::pki_types::CertificateDer::pem_file_iter(path)
-        .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| bad(format!("{} is not a PEM bundle: {e}", path.display())))?;
-    if roots.is_empty() {
-        return Err(bad(format!("{} holds no certificate", path.display())));
-    }
-    Ok(roots)
 }
 
 pub fn state(settings: &Settings, db: DatabaseConnection) -> AppState {
@@ -165,17 +147,22 @@ pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
         &settings.auth.internal_secret,
         settings.auth.internal_token_ttl_secs,
     ));
+    // `services.ca_file`, read once: trusted by the proxy hop and the health probes alike.
+    let bad = |e: shared::config::ConfigError| StartupError::Other(e.to_string());
+    let roots = shared::certs::services_ca(&settings.services).map_err(bad)?;
+    let reqwest_roots = shared::certs::for_reqwest(&roots, "services.ca_file").map_err(bad)?;
     // Fail here, before serving, if a client cannot be built at all.
-    internal_client(tokens.clone())?;
+    internal_client(tokens.clone(), &reqwest_roots)?;
     let h2c = settings.services.h2c;
-    let roots = service_roots(settings)?;
     upstream_client(h2c, &roots)?;
     let server = HttpServer::new(move || {
         #[expect(
             clippy::expect_used,
             reason = "the same construction succeeded just above"
         )]
-        let internal = web::Data::new(internal_client(tokens.clone()).expect("internal client"));
+        let internal = web::Data::new(
+            internal_client(tokens.clone(), &reqwest_roots).expect("internal client"),
+        );
         #[expect(
             clippy::expect_used,
             reason = "the same construction succeeded just above"

@@ -184,8 +184,9 @@ pub struct ServiceUrls {
     /// when a service URL points at something that only speaks HTTP/1.1. HTTPS URLs use
     /// HTTP/2 when the service's TLS negotiation (ALPN) accepts it, else HTTP/1.1.
     pub h2c: bool,
-    /// A PEM file of extra certificate authorities the gateway's proxy hop trusts for HTTPS
-    /// service URLs, beside the platform's roots.
+    /// A PEM file of extra certificate authorities trusted for HTTPS service URLs, beside the
+    /// platform's roots, by every internal hop: the gateway's proxy and health probes and each
+    /// service's internal client (`shared::certs::services_ca`).
     pub ca_file: Option<PathBuf>,
     /// Per-route upstream timeouts, in seconds.
     pub default_timeout_secs: u64,

@@ -77,8 +77,13 @@ impl TokenCache {
     }
 }
 
-/// A plain client with the connection settings every internal hop uses.
-pub fn http_client(timeout: Option<Duration>) -> reqwest::Result<reqwest::Client> {
+/// A plain client with the connection settings every internal hop uses. `extra_roots` are
+/// trusted beside the platform's roots (`services.ca_file`, for HTTPS service URLs behind a
+/// private CA; see [`crate::certs`]).
+pub fn http_client(
+    timeout: Option<Duration>,
+    extra_roots: &[reqwest::Certificate],
+) -> reqwest::Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(3))
         .pool_idle_timeout(Duration::from_secs(60))
@@ -87,17 +92,22 @@ pub fn http_client(timeout: Option<Duration>) -> reqwest::Result<reqwest::Client
     if let Some(t) = timeout {
         builder = builder.timeout(t);
     }
+    if !extra_roots.is_empty() {
+        builder = builder.tls_certs_merge(extra_roots.iter().cloned());
+    }
     builder.build()
 }
 
 impl InternalClient {
+    /// `extra_roots`: the certificates of `services.ca_file` ([`crate::certs::services_ca`]).
     pub fn new(
         tokens: Arc<InternalTokens>,
         caller: &'static str,
         timeout: Duration,
+        extra_roots: &[reqwest::Certificate],
     ) -> reqwest::Result<Self> {
         Ok(Self {
-            http: http_client(Some(timeout))?,
+            http: http_client(Some(timeout), extra_roots)?,
             tokens,
             caller,
             minted: Arc::default(),
@@ -150,8 +160,8 @@ mod tests {
             &SecretString::from("an-internal-secret".to_owned()),
             120,
         ));
-        let client =
-            InternalClient::new(tokens.clone(), "gateway", Duration::from_secs(5)).expect("client");
+        let client = InternalClient::new(tokens.clone(), "gateway", Duration::from_secs(5), &[])
+            .expect("client");
         (client, tokens)
     }
 

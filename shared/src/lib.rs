@@ -1,5 +1,6 @@
 //! What every service needs, once.
 
+pub mod certs;
 pub mod config;
 pub mod db;
 pub mod entities;

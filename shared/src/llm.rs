@@ -89,18 +89,9 @@ pub fn http_client(
         .tcp_nodelay(true)
         .redirect(reqwest::redirect::Policy::none());
     if let Some(path) = &settings.ca_file {
-        let bad = |reason: String| ConfigError::BadValue {
-            key: ca_file_key(key),
-            reason,
-        };
-        let pem =
-            std::fs::read(path).map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem)
-            .map_err(|e| bad(format!("{} is not a PEM bundle: {e}", path.display())))?;
-        if certs.is_empty() {
-            return Err(bad(format!("{} holds no certificate", path.display())));
-        }
-        builder = builder.tls_certs_merge(certs);
+        let key = ca_file_key(key);
+        let certs = crate::certs::pem_certificates(path, key)?;
+        builder = builder.tls_certs_merge(crate::certs::for_reqwest(&certs, key)?);
     }
     builder.build().map_err(|e| ConfigError::BadValue {
         key: ca_file_key(key),

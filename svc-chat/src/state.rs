@@ -27,6 +27,10 @@ impl AppState {
             &settings.auth.internal_secret,
             settings.auth.internal_token_ttl_secs,
         ));
+        let roots = shared::certs::for_reqwest(
+            &shared::certs::services_ca(&settings.services)?,
+            "services.ca_file",
+        )?;
         Ok(Self {
             db,
             llm: LlmClient::new(&settings.llm_chat, "llm_chat")?,
@@ -34,6 +38,7 @@ impl AppState {
                 tokens,
                 crate::SERVICE_NAME,
                 Duration::from_secs(settings.services.default_timeout_secs),
+                &roots,
             )?,
             drugs: Peer::new("drugs", &settings.services.drugs),
             chat: settings.chat.clone(),

@@ -22,21 +22,27 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn new(settings: &Settings, db: DatabaseConnection) -> Result<Self, reqwest::Error> {
+    pub fn new(settings: &Settings, db: DatabaseConnection) -> anyhow::Result<Self> {
         let tokens = Arc::new(InternalTokens::new(
             &settings.auth.internal_secret,
             settings.auth.internal_token_ttl_secs,
         ));
         let timeout = Duration::from_secs(settings.services.upload_timeout_secs);
+        let roots = shared::certs::for_reqwest(
+            &shared::certs::services_ca(&settings.services)?,
+            "services.ca_file",
+        )?;
         Ok(Self {
             db,
-            internal: InternalClient::new(tokens, crate::SERVICE_NAME, timeout)?,
+            internal: InternalClient::new(tokens, crate::SERVICE_NAME, timeout, &roots)?,
             drugs: Peer::new("drugs", &settings.services.drugs),
             chat: Peer::new("chat", &settings.services.chat),
             settings: settings.scheduler.clone(),
-            webhooks: shared::internal_client::http_client(Some(Duration::from_secs(
-                settings.scheduler.webhook_timeout_secs,
-            )))?,
+            // Webhooks go to public push endpoints: the platform's roots only.
+            webhooks: shared::internal_client::http_client(
+                Some(Duration::from_secs(settings.scheduler.webhook_timeout_secs)),
+                &[],
+            )?,
             instance: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
         })
     }

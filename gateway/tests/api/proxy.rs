@@ -365,8 +365,19 @@ async fn https_services_are_spoken_to_in_http2_when_their_alpn_accepts_it() {
         assert_eq!(echo["version"], "HTTP/2.0", "h2c = {h2c}");
         assert_eq!(echo["body_len"], 7);
         assert!(echo["headers"]["x-internal-token"].is_string());
+        // The health probe trusts the same CA as the proxy hop.
+        let health: Value = app
+            .client
+            .get(app.url("/api/v1/health"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(health["services"]["drugs"], "up", "{health}");
     }
-    // A service certificate nobody vouches for: 502.
+    // A service certificate nobody vouches for: 502, and its probe says down.
     let base = upstream.base_url.clone();
     let app = spawn_app_with(|s| s.services.drugs = base).await;
     let session = app.register("untrusting").await;
@@ -380,7 +391,32 @@ async fn https_services_are_spoken_to_in_http2_when_their_alpn_accepts_it() {
     assert_eq!(res.status(), StatusCode::BAD_GATEWAY);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["code"], "upstream_unavailable");
+    let health: Value = app
+        .client
+        .get(app.url("/api/v1/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["services"]["drugs"], "down", "{health}");
     let _ = std::fs::remove_file(ca_file);
+}
+
+#[tokio::test]
+async fn an_unusable_services_ca_file_stops_the_gateway_from_starting_and_names_the_setting() {
+    let database = shared::testing::TestDatabase::create().await.unwrap();
+    let mut settings = database.settings();
+    settings.services.ca_file = Some("/nonexistent/services-ca.pem".into());
+    let Err(error) = gateway::startup::build(&settings).await else {
+        panic!("started with an unreadable services.ca_file");
+    };
+    let error = error.to_string();
+    assert!(
+        error.contains("services.ca_file") && error.contains("cannot read"),
+        "{error}"
+    );
 }
 
 #[tokio::test]

@@ -398,14 +398,21 @@ async fn a_ca_file_that_cannot_be_used_stops_the_service_from_starting_and_names
         ),
         (not_pem.clone(), "holds no certificate"),
     ] {
-        let mut settings = database.settings();
-        settings.llm_chat.ca_file = Some(path);
-        let Err(error) = svc_chat::startup::build(&settings).await else {
-            panic!("started with an unusable CA file");
-        };
-        let error = error.to_string();
-        assert!(error.contains("llm_chat.ca_file"), "{error}");
-        assert!(error.contains(expected), "{error}");
+        // The model's CA, and the services' CA (svc-chat's calls to svc-drugs).
+        for setting in ["llm_chat.ca_file", "services.ca_file"] {
+            let mut settings = database.settings();
+            if setting == "llm_chat.ca_file" {
+                settings.llm_chat.ca_file = Some(path.clone());
+            } else {
+                settings.services.ca_file = Some(path.clone());
+            }
+            let Err(error) = svc_chat::startup::build(&settings).await else {
+                panic!("started with an unusable {setting}");
+            };
+            let error = error.to_string();
+            assert!(error.contains(setting), "{error}");
+            assert!(error.contains(expected), "{error}");
+        }
     }
     let _ = std::fs::remove_file(not_pem);
 }
