@@ -346,8 +346,8 @@ async fn register(client: &reqwest::Client, gw: &str) -> String {
 
 struct Figures {
     ttfb_ms: f64,
-    /// (process, KiB idle, with half the streams open, with all open)
-    rss: Vec<(&'static str, u64, u64, u64)>,
+    /// (process, KiB idle, with half the streams open, with all open, 2 s after all closed)
+    rss: Vec<(&'static str, u64, u64, u64, u64)>,
     streams: u64,
 }
 
@@ -355,17 +355,18 @@ impl Figures {
     fn print(&self) {
         let (mut total, mut total_marginal) = (0, 0);
         let n = self.streams;
-        for (name, idle, half, busy) in &self.rss {
+        for (name, idle, half, busy, after) in &self.rss {
             let per = busy.saturating_sub(*idle) as f64 / n as f64;
             let marginal = busy.saturating_sub(*half) as f64 / (n - n / 2) as f64;
             total += busy.saturating_sub(*idle);
             total_marginal += busy.saturating_sub(*half);
             println!(
-                "  {name:<9} RSS idle {:.1} MiB, {} open {:.1} MiB, {n} open {:.1} MiB: {per:.1} KiB per open stream over idle; {marginal:.1} KiB per stream from {} to {n} (target <= 64 KiB)",
+                "  {name:<9} RSS idle {:.1} MiB, {} open {:.1} MiB, {n} open {:.1} MiB, all closed {:.1} MiB: {per:.1} KiB per open stream over idle; {marginal:.1} KiB per stream from {} to {n} (target <= 64 KiB)",
                 *idle as f64 / 1024.0,
                 n / 2,
                 *half as f64 / 1024.0,
                 *busy as f64 / 1024.0,
+                *after as f64 / 1024.0,
                 n / 2,
             );
         }
@@ -439,12 +440,14 @@ async fn measure(
     for t in open {
         let _ = t.await;
     }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after: Vec<u64> = processes.iter().map(|(_, pid)| rss_kib(*pid)).collect();
     Figures {
         ttfb_ms: median(through),
         rss: processes
             .iter()
             .enumerate()
-            .map(|(k, (name, _))| (*name, idle[k], half[k], busy[k]))
+            .map(|(k, (name, _))| (*name, idle[k], half[k], busy[k], after[k]))
             .collect(),
         streams,
     }
