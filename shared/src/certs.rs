@@ -41,6 +41,13 @@ pub fn services_ca(
     optional_pem_certificates(services.ca_file.as_deref(), "services.ca_file")
 }
 
+/// [`services_ca`] in reqwest's form: what a service's internal client trusts.
+pub fn services_ca_for_reqwest(
+    services: &crate::config::ServiceUrls,
+) -> Result<Vec<reqwest::Certificate>, ConfigError> {
+    for_reqwest(&services_ca(services)?, "services.ca_file")
+}
+
 /// reqwest's form of the same certificates (`key` names the setting they came from).
 pub fn for_reqwest(
     certs: &[CertificateDer<'static>],

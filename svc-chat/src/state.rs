@@ -27,10 +27,7 @@ impl AppState {
             &settings.auth.internal_secret,
             settings.auth.internal_token_ttl_secs,
         ));
-        let roots = shared::certs::for_reqwest(
-            &shared::certs::services_ca(&settings.services)?,
-            "services.ca_file",
-        )?;
+        let roots = shared::certs::services_ca_for_reqwest(&settings.services)?;
         Ok(Self {
             db,
             llm: LlmClient::new(&settings.llm_chat, "llm_chat")?,

@@ -28,10 +28,7 @@ impl Ctx {
             settings.auth.internal_token_ttl_secs,
         ));
         let timeout = Duration::from_secs(settings.services.upload_timeout_secs);
-        let roots = shared::certs::for_reqwest(
-            &shared::certs::services_ca(&settings.services)?,
-            "services.ca_file",
-        )?;
+        let roots = shared::certs::services_ca_for_reqwest(&settings.services)?;
         Ok(Self {
             db,
             internal: InternalClient::new(tokens, crate::SERVICE_NAME, timeout, &roots)?,
