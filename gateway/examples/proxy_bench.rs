@@ -1,7 +1,9 @@
 //! Gateway overhead: the same load against an upstream directly and through the gateway,
 //! in one run. Prints throughput ratio and p50/p99 added latency at saturation (closed loop:
 //! every connection sends again as soon as it has an answer), p50/p99 added latency at a
-//! fixed rate below saturation (open loop), and the gateway's RSS idle and under load.
+//! fixed rate below saturation (open loop; direct then through, and both at once), the
+//! gateway's RSS idle and under load, and each CPU's steal time during every run (on a
+//! virtual machine, the time a vCPU waited for the hypervisor: it sets the tail here).
 //!
 //! ```text
 //! cargo build --release -p gateway && cargo run --release -p gateway --example proxy_bench
@@ -43,6 +45,40 @@ fn rss_kib(pid: u32) -> u64 {
                 .and_then(|v| v.parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// Per CPU: (steal, all) ticks so far, from `/proc/stat`. Steal is the time a virtual CPU
+/// wanted to run but the hypervisor ran something else: a stall this machine suffers, not one
+/// the gateway causes.
+fn cpu_ticks() -> Vec<(u64, u64)> {
+    std::fs::read_to_string("/proc/stat")
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("cpu") && !l.starts_with("cpu "))
+        .map(|l| {
+            let v: Vec<u64> = l
+                .split_whitespace()
+                .skip(1)
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            (v.get(7).copied().unwrap_or(0), v.iter().take(8).sum())
+        })
+        .collect()
+}
+
+/// Steal in percent of each CPU's time between two `cpu_ticks` readings, as "a/b %".
+fn steal(before: &[(u64, u64)], after: &[(u64, u64)]) -> String {
+    let pct: Vec<String> = before
+        .iter()
+        .zip(after)
+        .map(|((s0, t0), (s1, t1))| {
+            format!(
+                "{:.0}",
+                100.0 * (s1 - s0) as f64 / ((t1 - t0).max(1)) as f64
+            )
+        })
+        .collect();
+    format!("{}%", pct.join("/"))
 }
 
 /// User + system CPU seconds of a process so far.
@@ -315,6 +351,7 @@ async fn main() {
     let mut rounds = Vec::new();
     for _ in 0..env_or("BENCH_ROUNDS", 3) {
         let bench_cpu_0 = cpu_secs(own);
+        let ticks_0 = cpu_ticks();
         let direct = load(
             format!("http://127.0.0.1:{upstream_port}/api/v1/drugs/ping"),
             None,
@@ -323,6 +360,7 @@ async fn main() {
         )
         .await;
         let bench_cpu_1 = cpu_secs(own);
+        let ticks_1 = cpu_ticks();
         let gateway_cpu_0 = cpu_secs(pid);
         let through = load(
             format!("{base}/api/v1/drugs/ping"),
@@ -332,6 +370,7 @@ async fn main() {
         )
         .await;
         let gateway_cpu = cpu_secs(pid) - gateway_cpu_0;
+        let ticks_2 = cpu_ticks();
         let bench_cpu_2 = cpu_secs(own);
         rounds.push(Round {
             direct_rps: direct.rps(),
@@ -343,6 +382,11 @@ async fn main() {
             bench_us_direct: 1e6 * (bench_cpu_1 - bench_cpu_0) / direct.requests as f64,
             bench_us_through: 1e6 * (bench_cpu_2 - bench_cpu_1) / through.requests as f64,
             gateway_us: 1e6 * gateway_cpu / through.requests as f64,
+            steal: format!(
+                "{}, {}",
+                steal(&ticks_0, &ticks_1),
+                steal(&ticks_1, &ticks_2)
+            ),
         });
     }
     // The same load at a fixed rate, a tenth of what the upstream serves directly (or
@@ -353,6 +397,7 @@ async fn main() {
         .unwrap_or_else(|| (median(rounds.iter().map(|r| r.direct_rps).collect()) / 10.0).round());
     let mut paced_rounds = Vec::new();
     for _ in 0..env_or("BENCH_ROUNDS", 3) {
+        let ticks_0 = cpu_ticks();
         let direct = paced(
             format!("http://127.0.0.1:{upstream_port}/api/v1/drugs/ping"),
             None,
@@ -361,6 +406,7 @@ async fn main() {
             rate,
         )
         .await;
+        let ticks_1 = cpu_ticks();
         let through = paced(
             format!("{base}/api/v1/drugs/ping"),
             Some(token.clone()),
@@ -369,14 +415,42 @@ async fn main() {
             rate,
         )
         .await;
-        paced_rounds.push((
-            direct.rps(),
-            through.rps(),
-            direct.percentile(0.50),
-            through.percentile(0.50),
-            direct.percentile(0.99),
-            through.percentile(0.99),
-        ));
+        paced_rounds.push(Paced {
+            direct,
+            through,
+            steal: format!(
+                "{}, {}",
+                steal(&ticks_0, &ticks_1),
+                steal(&ticks_1, &cpu_ticks())
+            ),
+        });
+    }
+    // The same fixed rate, direct and through at once (each on its own connections): both
+    // see the same spells of the machine, so their difference is what the hop adds.
+    let mut paired_rounds = Vec::new();
+    for _ in 0..env_or("BENCH_ROUNDS", 3) {
+        let ticks_0 = cpu_ticks();
+        let (direct, through) = tokio::join!(
+            paced(
+                format!("http://127.0.0.1:{upstream_port}/api/v1/drugs/ping"),
+                None,
+                connections,
+                seconds,
+                rate,
+            ),
+            paced(
+                format!("{base}/api/v1/drugs/ping"),
+                Some(token.clone()),
+                connections,
+                seconds,
+                rate,
+            )
+        );
+        paired_rounds.push(Paced {
+            direct,
+            through,
+            steal: steal(&ticks_0, &cpu_ticks()),
+        });
     }
     sampling.store(false, Ordering::Relaxed);
     sampler.await.unwrap();
@@ -394,11 +468,11 @@ async fn main() {
         rounds.len()
     );
     println!(
-        "round  direct req/s  through req/s  ratio   p50 added  p99 added  gateway CPU/req  client+upstream CPU/req (direct, through)"
+        "round  direct req/s  through req/s  ratio   p50 added  p99 added  gateway CPU/req  client+upstream CPU/req (direct, through)  steal cpu0/cpu1 (direct, through)"
     );
     for (i, r) in rounds.iter().enumerate() {
         println!(
-            "{:>5}  {:>12.0}  {:>13.0}  {:>5.1}%  {:>6.3} ms  {:>6.3} ms  {:>12.1} us  {:.1} us, {:.1} us",
+            "{:>5}  {:>12.0}  {:>13.0}  {:>5.1}%  {:>6.3} ms  {:>6.3} ms  {:>12.1} us  {:.1} us, {:.1} us  {}",
             i + 1,
             r.direct_rps,
             r.through_rps,
@@ -407,7 +481,8 @@ async fn main() {
             r.through_p99 - r.direct_p99,
             r.gateway_us,
             r.bench_us_direct,
-            r.bench_us_through
+            r.bench_us_through,
+            r.steal
         );
     }
     let ratio = median(rounds.iter().map(Round::ratio).collect());
@@ -434,29 +509,52 @@ async fn main() {
     println!(
         "at a fixed rate of {rate:.0} req/s ({connections} connections, open loop, latency from when each request was due):"
     );
+    print_paced(&paced_rounds, rate);
     println!(
-        "round  direct req/s  through req/s  direct p50/p99     through p50/p99    p50 added  p99 added"
+        "the same, direct and through at the same time ({rate:.0} req/s each, {connections} connections each):"
     );
-    for (i, (dr, tr, d50, t50, d99, t99)) in paced_rounds.iter().enumerate() {
-        println!(
-            "{:>5}  {dr:>12.0}  {tr:>13.0}  {d50:.3}/{d99:.3} ms  {t50:.3}/{t99:.3} ms  {:>6.3} ms  {:>6.3} ms",
-            i + 1,
-            t50 - d50,
-            t99 - d99
-        );
-    }
-    println!(
-        "p50 added         {:.3} ms at {rate:.0} req/s, median",
-        median(paced_rounds.iter().map(|r| r.3 - r.2).collect())
-    );
-    println!(
-        "p99 added         {:.3} ms at {rate:.0} req/s, median (target <= 1 ms)",
-        median(paced_rounds.iter().map(|r| r.5 - r.4).collect())
-    );
+    print_paced(&paired_rounds, rate);
     println!(
         "gateway RSS       idle {:.1} MB, under load {:.1} MB (target idle <= 20 MB)",
         idle_rss as f64 / 1024.0,
         peak.load(Ordering::Relaxed) as f64 / 1024.0
+    );
+}
+
+/// One fixed-rate round: the direct and the through run, and the steal while they ran.
+struct Paced {
+    direct: Run,
+    through: Run,
+    steal: String,
+}
+
+fn print_paced(rounds: &[Paced], rate: f64) {
+    println!(
+        "round  direct req/s  through req/s  direct p50/p99     through p50/p99    p50 added  p99 added  steal cpu0/cpu1"
+    );
+    let added = |r: &Paced, p: f64| r.through.percentile(p) - r.direct.percentile(p);
+    for (i, r) in rounds.iter().enumerate() {
+        println!(
+            "{:>5}  {:>12.0}  {:>13.0}  {:.3}/{:.3} ms  {:.3}/{:.3} ms  {:>6.3} ms  {:>6.3} ms  {}",
+            i + 1,
+            r.direct.rps(),
+            r.through.rps(),
+            r.direct.percentile(0.50),
+            r.direct.percentile(0.99),
+            r.through.percentile(0.50),
+            r.through.percentile(0.99),
+            added(r, 0.50),
+            added(r, 0.99),
+            r.steal
+        );
+    }
+    println!(
+        "p50 added         {:.3} ms at {rate:.0} req/s, median",
+        median(rounds.iter().map(|r| added(r, 0.50)).collect())
+    );
+    println!(
+        "p99 added         {:.3} ms at {rate:.0} req/s, median (target <= 1 ms)",
+        median(rounds.iter().map(|r| added(r, 0.99)).collect())
     );
 }
 
@@ -470,6 +568,8 @@ struct Round {
     bench_us_direct: f64,
     bench_us_through: f64,
     gateway_us: f64,
+    /// Steal per CPU during the direct run, then during the run through the gateway.
+    steal: String,
 }
 
 impl Round {
