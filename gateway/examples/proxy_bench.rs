@@ -346,24 +346,20 @@ async fn main() {
             }
         })
     };
+    let direct_url = format!("http://127.0.0.1:{upstream_port}/api/v1/drugs/ping");
+    let through_url = format!("{base}/api/v1/drugs/ping");
     // Direct and through alternate, round after round, so a slow spell of the machine falls
     // on both; the figures are the medians over the rounds.
     let mut rounds = Vec::new();
     for _ in 0..env_or("BENCH_ROUNDS", 3) {
         let bench_cpu_0 = cpu_secs(own);
         let ticks_0 = cpu_ticks();
-        let direct = load(
-            format!("http://127.0.0.1:{upstream_port}/api/v1/drugs/ping"),
-            None,
-            connections,
-            seconds,
-        )
-        .await;
+        let direct = load(direct_url.clone(), None, connections, seconds).await;
         let bench_cpu_1 = cpu_secs(own);
         let ticks_1 = cpu_ticks();
         let gateway_cpu_0 = cpu_secs(pid);
         let through = load(
-            format!("{base}/api/v1/drugs/ping"),
+            through_url.clone(),
             Some(token.clone()),
             connections,
             seconds,
@@ -398,17 +394,10 @@ async fn main() {
     let mut paced_rounds = Vec::new();
     for _ in 0..env_or("BENCH_ROUNDS", 3) {
         let ticks_0 = cpu_ticks();
-        let direct = paced(
-            format!("http://127.0.0.1:{upstream_port}/api/v1/drugs/ping"),
-            None,
-            connections,
-            seconds,
-            rate,
-        )
-        .await;
+        let direct = paced(direct_url.clone(), None, connections, seconds, rate).await;
         let ticks_1 = cpu_ticks();
         let through = paced(
-            format!("{base}/api/v1/drugs/ping"),
+            through_url.clone(),
             Some(token.clone()),
             connections,
             seconds,
@@ -425,21 +414,15 @@ async fn main() {
             ),
         });
     }
-    // The same fixed rate, direct and through at once (each on its own connections): both
-    // see the same spells of the machine, so their difference is what the hop adds.
+    // The same fixed rate, direct and through at once (each on its own connections), so a
+    // slow spell of the machine falls on both.
     let mut paired_rounds = Vec::new();
     for _ in 0..env_or("BENCH_ROUNDS", 3) {
         let ticks_0 = cpu_ticks();
         let (direct, through) = tokio::join!(
+            paced(direct_url.clone(), None, connections, seconds, rate,),
             paced(
-                format!("http://127.0.0.1:{upstream_port}/api/v1/drugs/ping"),
-                None,
-                connections,
-                seconds,
-                rate,
-            ),
-            paced(
-                format!("{base}/api/v1/drugs/ping"),
+                through_url.clone(),
                 Some(token.clone()),
                 connections,
                 seconds,
