@@ -25,21 +25,26 @@ use crate::auth::AuthUser;
 use crate::state::AppState;
 use crate::upstream::{Body, BodyStream, UpstreamClient, UpstreamError};
 
-/// Client headers that reach a service. Everything else (cookies, authorization, any
-/// `x-internal-*`, `x-fc-*`, forwarded or trace headers a client made up) is dropped.
-const FORWARDED_REQUEST_HEADERS: &[&str] = &[
-    "accept",
-    "accept-language",
-    "cache-control",
-    "content-length",
-    "content-type",
-    "if-match",
-    "if-modified-since",
-    "if-none-match",
-    "last-event-id",
-    "range",
-    "user-agent",
-];
+/// Client headers that reach a service, as the names the upstream request is built with.
+/// Everything else (cookies, authorization, any `x-internal-*`, `x-fc-*`, forwarded or trace
+/// headers a client made up) is dropped.
+fn forwarded_request_header(name: &str) -> Option<http::HeaderName> {
+    use http::header;
+    Some(match name {
+        "accept" => header::ACCEPT,
+        "accept-language" => header::ACCEPT_LANGUAGE,
+        "cache-control" => header::CACHE_CONTROL,
+        "content-length" => header::CONTENT_LENGTH,
+        "content-type" => header::CONTENT_TYPE,
+        "if-match" => header::IF_MATCH,
+        "if-modified-since" => header::IF_MODIFIED_SINCE,
+        "if-none-match" => header::IF_NONE_MATCH,
+        "last-event-id" => http::HeaderName::from_static("last-event-id"),
+        "range" => header::RANGE,
+        "user-agent" => header::USER_AGENT,
+        _ => return None,
+    })
+}
 
 /// Connection-level headers (RFC 9110 §7.6.1) never relayed in either direction.
 const HOP_BY_HOP: &[&str] = &[
@@ -53,6 +58,11 @@ const HOP_BY_HOP: &[&str] = &[
     "transfer-encoding",
     "upgrade",
 ];
+
+/// Answer headers the gateway writes itself: the body's length (from the relayed body), and
+/// the request and trace ids (the request-context middleware; the service's are the same ids,
+/// since the gateway sent them).
+const SET_BY_THE_GATEWAY: &[&str] = &["content-length", "x-request-id", "x-trace-id"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -151,11 +161,8 @@ pub async fn forward(
     *request.uri_mut() = uri;
     let headers = request.headers_mut();
     for (name, value) in req.headers() {
-        if FORWARDED_REQUEST_HEADERS.contains(&name.as_str())
-            && let (Ok(n), Ok(v)) = (
-                http::HeaderName::from_bytes(name.as_str().as_bytes()),
-                http::HeaderValue::from_bytes(value.as_bytes()),
-            )
+        if let Some(n) = forwarded_request_header(name.as_str())
+            && let Ok(v) = http::HeaderValue::from_bytes(value.as_bytes())
         {
             headers.append(n, v);
         }
@@ -245,19 +252,22 @@ fn relay(response: http::Response<Incoming>, deadline: tokio::time::Instant) -> 
     let (parts, body) = response.into_parts();
     let status = StatusCode::from_u16(parts.status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let mut out = HttpResponse::build(status);
-    // Headers the service named in `Connection` are hop-by-hop too.
-    let connection_listed = |n: &str| {
-        parts
-            .headers
-            .get_all("connection")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .any(|c| c.trim().eq_ignore_ascii_case(n))
-    };
+    // Headers the service named in `Connection` are hop-by-hop too (read once; HTTP/2 answers
+    // have no such header).
+    let connection_listed: Vec<&str> = parts
+        .headers
+        .get_all(http::header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
     for (name, value) in &parts.headers {
         let n = name.as_str();
-        if HOP_BY_HOP.contains(&n) || n == "content-length" || connection_listed(n) {
+        if HOP_BY_HOP.contains(&n)
+            || SET_BY_THE_GATEWAY.contains(&n)
+            || connection_listed.iter().any(|c| c.eq_ignore_ascii_case(n))
+        {
             continue;
         }
         out.append_header((n, value.as_bytes()));

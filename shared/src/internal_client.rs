@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, RequestBuilder};
 use uuid::Uuid;
 
@@ -47,6 +47,8 @@ type TokenKey = (&'static str, Option<Uuid>);
 
 /// Enough for every active user of an instance.
 const TOKEN_CACHE_CAPACITY: usize = 4096;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 impl Default for TokenCache {
     fn default() -> Self {
@@ -137,10 +139,12 @@ impl InternalClient {
         {
             headers.insert(INTERNAL_TOKEN_HEADER, v);
         }
+        // Sensitive: over HTTP/2, a value that never repeats stays out of the header table.
         if let Some(id) = request_id::current()
-            && let Ok(v) = HeaderValue::from_str(&id)
+            && let Ok(mut v) = HeaderValue::from_str(&id)
         {
-            headers.insert("x-request-id", v);
+            v.set_sensitive(true);
+            headers.insert(REQUEST_ID, v);
         }
         trace_context::inject_current(headers);
     }

@@ -33,11 +33,14 @@ pub async fn request_context(
     req.extensions_mut().insert(RequestId(id.clone()));
     let pattern = req.match_pattern();
     let route = pattern.as_deref().unwrap_or("unmatched");
+    let method = req.method().as_str();
+    // Every field a `&str`: a `%` (Display) field is formatted through `fmt` by each layer.
+    let name = [method, route].join(" ");
     let span = tracing::info_span!(
         "http.request",
         otel.kind = "server",
-        otel.name = %format_args!("{} {route}", req.method()),
-        http.request.method = %req.method(),
+        otel.name = name.as_str(),
+        http.request.method = method,
         url.path = req.path(),
         http.route = route,
         http.response.status_code = tracing::field::Empty,
@@ -45,7 +48,7 @@ pub async fn request_context(
         trace_id = tracing::field::Empty,
     );
     let _ = span.set_parent(trace_context::extract(req.headers()));
-    let trace_id = span.context().span().span_context().trace_id().to_string();
+    let trace_id = trace_context::trace_id_hex(span.context().span().span_context());
     span.record("trace_id", trace_id.as_str());
     let result = request_id::scope(id.clone(), async {
         match next.call(req).await {
@@ -91,12 +94,14 @@ pub async fn request_context(
     }
 }
 
+/// Both values differ on every response: marked sensitive, which over HTTP/2 keeps them out
+/// of the connection's header table (they would only churn it).
 fn tag(headers: &mut HeaderMap, id: &str, trace_id: &str) {
-    if let Ok(v) = HeaderValue::from_str(id) {
-        headers.insert(REQUEST_ID_HEADER, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(trace_id) {
-        headers.insert(TRACE_ID_HEADER, v);
+    for (name, value) in [(REQUEST_ID_HEADER, id), (TRACE_ID_HEADER, trace_id)] {
+        if let Ok(mut v) = HeaderValue::from_str(value) {
+            v.set_sensitive(true);
+            headers.insert(name, v);
+        }
     }
 }
 

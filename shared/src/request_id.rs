@@ -27,7 +27,13 @@ pub fn from_headers(headers: &HeaderMap) -> String {
         .filter_map(|name| headers.get(*name)?.to_str().ok())
         .find(|v| is_valid(v))
         .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+        .unwrap_or_else(|| {
+            let mut buf = uuid::Uuid::encode_buffer();
+            uuid::Uuid::new_v4()
+                .hyphenated()
+                .encode_lower(&mut buf)
+                .to_owned()
+        })
 }
 
 fn is_valid(id: &str) -> bool {

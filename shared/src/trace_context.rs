@@ -1,10 +1,15 @@
 //! W3C trace context across hops: extracted from inbound requests (actix's header map) and
-//! injected into outbound ones (reqwest's header map).
+//! injected into outbound ones (the `http` header map of reqwest and hyper).
 
 use opentelemetry::Context;
 use opentelemetry::global;
-use opentelemetry::propagation::{Extractor, Injector};
+use opentelemetry::propagation::Extractor;
+use opentelemetry::trace::{SpanContext, TraceContextExt, TraceFlags};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
 
 struct ActixHeaders<'a>(&'a actix_web::http::header::HeaderMap);
 
@@ -18,25 +23,103 @@ impl Extractor for ActixHeaders<'_> {
     }
 }
 
-struct ReqwestHeaders<'a>(&'a mut reqwest::header::HeaderMap);
-
-impl Injector for ReqwestHeaders<'_> {
-    fn set(&mut self, key: &str, value: String) {
-        if let (Ok(name), Ok(value)) = (
-            reqwest::header::HeaderName::from_bytes(key.as_bytes()),
-            reqwest::header::HeaderValue::from_str(&value),
-        ) {
-            self.0.insert(name, value);
-        }
-    }
-}
-
 pub fn extract(headers: &actix_web::http::header::HeaderMap) -> Context {
     global::get_text_map_propagator(|p| p.extract(&ActixHeaders(headers)))
 }
 
-/// Writes `traceparent` (and `tracestate`) for the current span into `headers`.
-pub fn inject_current(headers: &mut reqwest::header::HeaderMap) {
+/// Writes `traceparent` (and `tracestate`, when it has entries) for the current span into
+/// `headers`.
+pub fn inject_current(headers: &mut HeaderMap) {
     let cx = tracing::Span::current().context();
-    global::get_text_map_propagator(|p| p.inject_context(&cx, &mut ReqwestHeaders(headers)));
+    let span = cx.span();
+    let sc = span.span_context();
+    if !sc.is_valid() {
+        return;
+    }
+    headers.insert(TRACEPARENT, traceparent(sc));
+    let state = sc.trace_state().header();
+    if !state.is_empty()
+        && let Ok(v) = HeaderValue::from_str(&state)
+    {
+        headers.insert(TRACESTATE, v);
+    }
+}
+
+/// `00-<trace id>-<span id>-<flags>`, as the SDK's `TraceContextPropagator` writes it, without
+/// its trip through `format!` and the global propagator's lock on every internal call. Marked
+/// sensitive, which over HTTP/2 means "never indexed": a value that never repeats would only
+/// churn the connection's header table (and every lookup in it) at both ends.
+pub fn traceparent(sc: &SpanContext) -> HeaderValue {
+    let mut buf = [0u8; 55];
+    buf[..3].copy_from_slice(b"00-");
+    hex_into(&sc.trace_id().to_bytes(), &mut buf[3..35]);
+    buf[35] = b'-';
+    hex_into(&sc.span_id().to_bytes(), &mut buf[36..52]);
+    buf[52] = b'-';
+    hex_into(
+        &[(sc.trace_flags() & TraceFlags::SAMPLED).to_u8()],
+        &mut buf[53..55],
+    );
+    let mut value = HeaderValue::from_bytes(&buf).unwrap_or(HeaderValue::from_static(""));
+    value.set_sensitive(true);
+    value
+}
+
+/// Lower-case hex of `bytes` into `out` (twice as long).
+pub fn hex_into(bytes: &[u8], out: &mut [u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for (b, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 0x0f)];
+    }
+}
+
+/// A trace id as the 32 hex digits logs and `x-trace-id` show.
+pub fn trace_id_hex(sc: &SpanContext) -> String {
+    let mut buf = [0u8; 32];
+    hex_into(&sc.trace_id().to_bytes(), &mut buf);
+    buf.iter().map(|&b| char::from(b)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry::propagation::{Injector, TextMapPropagator};
+    use opentelemetry::trace::{SpanId, TraceId, TraceState};
+    use opentelemetry_sdk::propagation::TraceContextPropagator;
+    use std::collections::HashMap;
+
+    struct Map(HashMap<String, String>);
+
+    impl Injector for Map {
+        fn set(&mut self, key: &str, value: String) {
+            self.0.insert(key.to_owned(), value);
+        }
+    }
+
+    #[test]
+    fn traceparent_is_written_as_the_sdk_propagator_writes_it() {
+        for flags in [
+            TraceFlags::SAMPLED,
+            TraceFlags::default(),
+            TraceFlags::new(0xff),
+        ] {
+            let sc = SpanContext::new(
+                TraceId::from_hex("0af7651916cd43dd8448eb211c80319c").unwrap(),
+                SpanId::from_hex("b7ad6b7169203331").unwrap(),
+                flags,
+                true,
+                TraceState::default(),
+            );
+            let mut sdk = Map(HashMap::new());
+            TraceContextPropagator::new().inject_context(
+                &Context::new().with_remote_span_context(sc.clone()),
+                &mut sdk,
+            );
+            let ours = traceparent(&sc);
+            assert_eq!(ours.to_str().unwrap(), sdk.0["traceparent"]);
+            assert!(ours.is_sensitive());
+            assert_eq!(trace_id_hex(&sc), sc.trace_id().to_string());
+        }
+    }
 }
