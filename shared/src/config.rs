@@ -235,8 +235,9 @@ pub struct ChatSettings {
     pub daily_quota: i32,
     /// Model calls per chat turn when the model keeps calling tools.
     pub max_tool_rounds: usize,
-    /// Characters of recent conversation sent with each turn; older turns are summarised.
-    pub history_chars: usize,
+    /// Estimated tokens of recent conversation sent verbatim with each turn (English text
+    /// ~0.3 token a character, Chinese ~0.6); older turns go as dated one-line summaries.
+    pub history_tokens: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -376,7 +377,7 @@ s3_path_style = false
 [chat]
 daily_quota = 200
 max_tool_rounds = 5
-history_chars = 6000
+history_tokens = 3000
 
 [scheduler]
 clock = true

@@ -7,7 +7,9 @@ use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 use futures_util::StreamExt;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use serde_json::{Value, json};
 use shared::ApiError;
 use shared::entities::{chat_usage, conversation, message, profile, snapshot};
@@ -62,33 +64,34 @@ impl Sink {
     }
 }
 
-/// Count one model request against the user's daily quota (429 when used up).
+/// Count one model request against the user's daily quota (429 when used up), in one
+/// statement: the day's row is created at 1 or raised by one while under the limit.
 async fn take_quota(state: &AppState, user: Uuid) -> Result<(), ApiError> {
     let day = Utc::now().date_naive();
     let limit = state.chat.daily_quota;
-    chat_usage::Entity::insert(chat_usage::ActiveModel {
-        user_id: Set(user),
-        day: Set(day),
-        requests: Set(0),
-    })
-    .on_conflict(
-        OnConflict::columns([chat_usage::Column::UserId, chat_usage::Column::Day])
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(&state.db)
-    .await?;
-    let taken = chat_usage::Entity::update_many()
-        .col_expr(
-            chat_usage::Column::Requests,
-            Expr::col(chat_usage::Column::Requests).add(1),
+    let taken = if limit > 0 {
+        chat_usage::Entity::insert(chat_usage::ActiveModel {
+            user_id: Set(user),
+            day: Set(day),
+            requests: Set(1),
+        })
+        .on_conflict(
+            OnConflict::columns([chat_usage::Column::UserId, chat_usage::Column::Day])
+                .value(
+                    chat_usage::Column::Requests,
+                    Expr::col((chat_usage::Entity, chat_usage::Column::Requests)).add(1),
+                )
+                .action_and_where(
+                    Expr::col((chat_usage::Entity, chat_usage::Column::Requests)).lt(limit),
+                )
+                .to_owned(),
         )
-        .filter(chat_usage::Column::UserId.eq(user))
-        .filter(chat_usage::Column::Day.eq(day))
-        .filter(chat_usage::Column::Requests.lt(limit))
-        .exec(&state.db)
-        .await?;
-    if taken.rows_affected == 0 {
+        .exec_without_returning(&state.db)
+        .await?
+    } else {
+        0
+    };
+    if taken == 0 {
         let mut err = ApiError::too_many_requests(seconds_to_midnight());
         err.code = "quota_exceeded";
         err.message = format!("the daily limit of {limit} assistant requests is used up");
@@ -105,6 +108,7 @@ fn seconds_to_midnight() -> u64 {
     u64::try_from((next - now).num_seconds()).unwrap_or(3600)
 }
 
+/// The turn's conversation: the one named (the user's own, else 404) or a new one.
 async fn conversation_for(
     state: &AppState,
     req: &TurnRequest,
@@ -126,6 +130,26 @@ async fn conversation_for(
     }
     .insert(&state.db)
     .await?)
+}
+
+/// The newest messages of a conversation, newest first: at most what a prompt can use
+/// (`VERBATIM_MAX` verbatim and `SUMMARY_LINES` summarised), however long it has grown.
+async fn recent_messages(
+    state: &AppState,
+    user: Uuid,
+    conv: Option<Uuid>,
+) -> Result<Vec<message::Model>, ApiError> {
+    let Some(conv) = conv else {
+        return Ok(Vec::new());
+    };
+    Ok(message::Entity::find()
+        .filter(message::Column::ConversationId.eq(conv))
+        .filter(message::Column::UserId.eq(user))
+        .order_by_desc(message::Column::CreatedAt)
+        .order_by_desc(message::Column::Id)
+        .limit((VERBATIM_MAX + SUMMARY_LINES) as u64)
+        .all(&state.db)
+        .await?)
 }
 
 pub async fn store_message(
@@ -154,30 +178,32 @@ pub async fn store_message(
     Ok(m)
 }
 
-/// The system prompt and the conversation so far: newest turns verbatim within the budget,
-/// older ones as dated one-line summaries.
-async fn prompt(
-    state: &AppState,
-    user: Uuid,
-    conv: Uuid,
+/// Messages sent verbatim at most, however short they are.
+const VERBATIM_MAX: usize = 100;
+/// Older messages summarised in the system prompt, one dated line each.
+const SUMMARY_LINES: usize = 30;
+/// Characters of an older message kept in its summary line.
+const SUMMARY_CHARS: usize = 80;
+/// Profile entries named in the system prompt.
+const PROFILE_ENTRIES: usize = 30;
+
+/// A text's size in tokens, estimated as DeepSeek documents it: about 0.3 token an English
+/// character and 0.6 a Chinese one (any non-ASCII character is counted as the latter).
+pub fn estimate_tokens(text: &str) -> usize {
+    let tenths: usize = text.chars().map(|c| if c.is_ascii() { 3 } else { 6 }).sum();
+    tenths.div_ceil(10)
+}
+
+/// The system prompt and the conversation so far: the newest messages verbatim within
+/// `budget` tokens (estimated), older ones as dated one-line summaries. `history` is newest
+/// first, as `recent_messages` reads it.
+pub fn prompt(
+    profile: Option<&profile::Model>,
+    history: Vec<message::Model>,
     tz: Tz,
     now: DateTime<FixedOffset>,
     budget: usize,
-) -> Result<Vec<Value>, ApiError> {
-    let profile = profile::Entity::find_by_id(user).one(&state.db).await?;
-    let known: Vec<String> = profile
-        .and_then(|p| p.data.as_object().cloned())
-        .unwrap_or_default()
-        .into_iter()
-        .take(30)
-        .map(|(k, v)| {
-            format!(
-                "- {k}: {} (confidence {:.2})",
-                v["value"],
-                v["confidence"].as_f64().unwrap_or(0.0)
-            )
-        })
-        .collect();
+) -> Vec<Value> {
     let local = now.with_timezone(&tz);
     let mut system = format!(
         "{PERSONA}\nCurrent time: {} ({}), time zone {}.",
@@ -185,52 +211,47 @@ async fn prompt(
         local.format("%A"),
         tz.name()
     );
-    if !known.is_empty() {
-        system.push_str("\nWhat you know about the user:\n");
-        system.push_str(&known.join("\n"));
+    if let Some(known) = profile.and_then(|p| p.data.as_object())
+        && !known.is_empty()
+    {
+        system.push_str("\nWhat you know about the user:");
+        for (k, v) in known.iter().take(PROFILE_ENTRIES) {
+            system.push_str(&format!(
+                "\n- {k}: {} (confidence {:.2})",
+                v["value"],
+                v["confidence"].as_f64().unwrap_or(0.0)
+            ));
+        }
     }
-    let history = message::Entity::find()
-        .filter(message::Column::ConversationId.eq(conv))
-        .order_by_desc(message::Column::CreatedAt)
-        .order_by_desc(message::Column::Id)
-        .all(&state.db)
-        .await?;
     let mut recent = Vec::new();
     let mut used = 0;
     let mut older = Vec::new();
     for m in history {
-        if older.is_empty() && used + m.content.len() <= budget {
-            used += m.content.len();
+        let cost = estimate_tokens(&m.content);
+        if older.is_empty() && recent.len() < VERBATIM_MAX && used + cost <= budget {
+            used += cost;
             recent.push(m);
-        } else {
+        } else if older.len() < SUMMARY_LINES {
             older.push(m);
         }
     }
     if !older.is_empty() {
-        older.reverse();
-        let lines: Vec<String> = older
-            .iter()
-            .rev()
-            .take(30)
-            .rev()
-            .map(|m| {
-                let text: String = m.content.chars().take(80).collect();
-                format!(
-                    "[{}] {}: {text}",
-                    m.created_at.with_timezone(&tz).format("%Y-%m-%d"),
-                    m.role
-                )
-            })
-            .collect();
-        system.push_str("\nEarlier in this conversation (summarised):\n");
-        system.push_str(&lines.join("\n"));
+        system.push_str("\nEarlier in this conversation (summarised):");
+        for m in older.iter().rev() {
+            let text: String = m.content.chars().take(SUMMARY_CHARS).collect();
+            system.push_str(&format!(
+                "\n[{}] {}: {text}",
+                m.created_at.with_timezone(&tz).format("%Y-%m-%d"),
+                m.role
+            ));
+        }
     }
     let mut messages = vec![json!({"role": "system", "content": system})];
     for m in recent.into_iter().rev() {
         // Plain strings only: DeepSeek rejects content arrays.
         messages.push(json!({"role": m.role, "content": m.content}));
     }
-    Ok(messages)
+    messages
 }
 
 #[derive(Default)]
@@ -271,20 +292,30 @@ pub async fn run(
     // large as its largest suspended state, and a streamed turn's task lives as long as its
     // stream, so unboxed database calls here would make every open stream carry their
     // ~3 KiB of state (4.2 KiB per turn before, ~1 KiB now).
-    let conv = Box::pin(conversation_for(state, &req)).await?;
-    let tz = Box::pin(state.timezone(req.user)).await?;
+    // What the prompt needs is read at once: the conversation (or a new one), the user's
+    // time zone and profile, and the conversation's newest messages (read for the user in the
+    // token, so another user's conversation yields none, and is then refused as not found).
+    let (conv, tz, profile, history) = Box::pin(async {
+        tokio::try_join!(
+            conversation_for(state, &req),
+            state.timezone(req.user),
+            async {
+                Ok::<_, ApiError>(profile::Entity::find_by_id(req.user).one(&state.db).await?)
+            },
+            recent_messages(state, req.user, req.conversation_id),
+        )
+    })
+    .await?;
     let now = req
         .current_time
         .unwrap_or_else(|| Utc::now().fixed_offset());
-    let mut messages = Box::pin(prompt(
-        state,
-        req.user,
-        conv.id,
+    let mut messages = prompt(
+        profile.as_ref(),
+        history,
         tz,
         now,
-        state.chat.history_chars,
-    ))
-    .await?;
+        state.chat.history_tokens,
+    );
     // The user's message is kept whatever happens to the model call.
     Box::pin(store_message(
         state,
@@ -419,4 +450,127 @@ pub async fn run(
 pub fn snapshot_view(s: &snapshot::Model) -> Value {
     json!({"id": s.id, "conversation_id": s.conversation_id, "summary": s.summary,
         "changes": s.changes, "reverted_at": s.reverted_at, "created_at": s.created_at})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn msg(n: i64, content: &str) -> message::Model {
+        message::Model {
+            id: Uuid::now_v7(),
+            conversation_id: Uuid::nil(),
+            user_id: Uuid::nil(),
+            role: if n % 2 == 0 { "user" } else { "assistant" }.into(),
+            content: content.into(),
+            // Message n was written n days after 2026-01-01 00:30 UTC.
+            created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 30, 0).unwrap()
+                + chrono::Duration::days(n),
+        }
+    }
+
+    /// Newest first, as `recent_messages` reads them.
+    fn history(contents: &[&str]) -> Vec<message::Model> {
+        let mut v: Vec<_> = contents
+            .iter()
+            .enumerate()
+            .map(|(i, c)| msg(i as i64, c))
+            .collect();
+        v.reverse();
+        v
+    }
+
+    fn now() -> DateTime<FixedOffset> {
+        Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
+            .unwrap()
+            .fixed_offset()
+    }
+
+    #[test]
+    fn tokens_are_estimated_per_script() {
+        assert_eq!(estimate_tokens(""), 0);
+        assert_eq!(estimate_tokens("hello world"), 4); // 11 × 0.3 = 3.3
+        assert_eq!(estimate_tokens("明天下午三点看牙医"), 6); // 9 × 0.6 = 5.4
+    }
+
+    #[test]
+    fn the_newest_turns_go_verbatim_within_the_budget_and_older_ones_as_dated_summaries() {
+        // 100 ASCII characters ≈ 30 tokens each: a budget of 70 takes the newest two.
+        let long = |c: char| c.to_string().repeat(100);
+        let (a, b, c, d) = (long('a'), long('b'), long('c'), long('d'));
+        let msgs = prompt(
+            None,
+            history(&[&a, &b, &c, &d]),
+            chrono_tz::America::New_York,
+            now(),
+            70,
+        );
+        assert_eq!(msgs.len(), 3, "system + the two newest");
+        assert_eq!(msgs[1]["content"], c.as_str());
+        assert_eq!(msgs[1]["role"], "user");
+        assert_eq!(msgs[2]["content"], d.as_str());
+        let system = msgs[0]["content"].as_str().unwrap();
+        // Dates in the user's zone: 00:30 UTC on Jan 1 is Dec 31 in New York.
+        assert!(
+            system.contains(&format!(
+                "Earlier in this conversation (summarised):\n[2025-12-31] user: {}\n[2026-01-01] assistant: {}",
+                &a[..80],
+                &b[..80]
+            )),
+            "{system}"
+        );
+        assert!(
+            system.contains("Current time: 2026-03-01 07:00 (Sunday), time zone America/New_York.")
+        );
+        assert!(!system.contains("What you know"));
+    }
+
+    #[test]
+    fn a_turn_that_does_not_fit_sends_everything_older_to_the_summary() {
+        // The newest message alone is over the budget: nothing goes verbatim after it either.
+        let big = "x".repeat(1000);
+        let msgs = prompt(
+            None,
+            history(&["short", &big]),
+            chrono_tz::Asia::Shanghai,
+            now(),
+            100,
+        );
+        assert_eq!(msgs.len(), 1);
+        let system = msgs[0]["content"].as_str().unwrap();
+        assert!(system.contains("user: short"), "{system}");
+        assert!(system.contains(&format!("assistant: {}", &big[..80])));
+    }
+
+    #[test]
+    fn verbatim_turns_and_summary_lines_are_capped() {
+        let texts: Vec<String> = (0..200).map(|i| format!("m{i}")).collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let msgs = prompt(None, history(&refs), chrono_tz::UTC, now(), 1_000_000);
+        assert_eq!(msgs.len(), 1 + VERBATIM_MAX);
+        assert_eq!(msgs[1]["content"], "m100");
+        assert_eq!(msgs[VERBATIM_MAX]["content"], "m199");
+        let system = msgs[0]["content"].as_str().unwrap();
+        let lines: Vec<&str> = system.lines().filter(|l| l.starts_with('[')).collect();
+        assert_eq!(lines.len(), SUMMARY_LINES);
+        assert!(lines[0].ends_with(": m70"), "{}", lines[0]);
+        assert!(lines[SUMMARY_LINES - 1].ends_with(": m99"));
+    }
+
+    #[test]
+    fn the_profile_is_named_with_its_confidence() {
+        let p = profile::Model {
+            user_id: Uuid::nil(),
+            data: json!({"sport": {"value": "running", "confidence": 0.7}}),
+            updated_at: Utc::now(),
+        };
+        let msgs = prompt(Some(&p), Vec::new(), chrono_tz::UTC, now(), 100);
+        let system = msgs[0]["content"].as_str().unwrap();
+        assert!(
+            system
+                .ends_with("What you know about the user:\n- sport: \"running\" (confidence 0.70)"),
+            "{system}"
+        );
+    }
 }
