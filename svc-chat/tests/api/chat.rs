@@ -4,7 +4,7 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
-use shared::entities::{event, message};
+use shared::entities::{chat_usage, event, message};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
@@ -415,4 +415,116 @@ async fn a_ca_file_that_cannot_be_used_stops_the_service_from_starting_and_names
         }
     }
     let _ = std::fs::remove_file(not_pem);
+}
+
+#[tokio::test]
+async fn the_prompt_carries_the_conversation_within_the_token_budget_and_only_to_its_owner() {
+    // 40 estimated tokens: a 100-letter message is 30 of them.
+    let app = spawn_with(|s| s.chat.history_tokens = 40).await;
+    let user = app.user("America/New_York").await;
+    Mock::given(method("POST"))
+        .respond_with(sse_response(sse_text(&["好的"])))
+        .mount(&app.model)
+        .await;
+    let (a, b, c) = ("a".repeat(100), "b".repeat(100), "c".repeat(100));
+    let zone_date = || {
+        chrono::Utc::now()
+            .with_timezone(&chrono_tz::America::New_York)
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let before = zone_date();
+    let res = app.chat(user, json!({"message": a})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let conv = res.json::<Value>().await.unwrap()["conversation_id"].clone();
+    for text in [&b, &c] {
+        let res = app
+            .chat(user, json!({"message": text, "conversation_id": conv}))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let after = zone_date();
+
+    let calls = app.model.received_requests().await.unwrap();
+    assert_eq!(calls.len(), 3);
+    let third: Value = serde_json::from_slice(&calls[2].body).unwrap();
+    let msgs = third["messages"].as_array().unwrap();
+    // Newest first within the budget: 好的 (2) + b (30) + 好的 (2) fit, a (30 more) does not;
+    // then the new message.
+    let sent: Vec<(&str, &str)> = msgs[1..]
+        .iter()
+        .map(|m| (m["role"].as_str().unwrap(), m["content"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            ("assistant", "好的"),
+            ("user", b.as_str()),
+            ("assistant", "好的"),
+            ("user", c.as_str()),
+        ]
+    );
+    let system = msgs[0]["content"].as_str().unwrap();
+    assert!(system.contains("time zone America/New_York"), "{system}");
+    let summary = |date: &str| {
+        format!(
+            "Earlier in this conversation (summarised):\n[{date}] user: {}",
+            &a[..80]
+        )
+    };
+    assert!(
+        system.ends_with(&summary(&before)) || system.ends_with(&summary(&after)),
+        "{system}"
+    );
+
+    // Another user cannot continue it: 404, and the model is not asked.
+    let other = app.user("UTC").await;
+    let res = app
+        .chat(other, json!({"message": "hi", "conversation_id": conv}))
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["code"],
+        "conversation_not_found"
+    );
+    assert_eq!(app.model.received_requests().await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn the_daily_quota_holds_when_turns_arrive_at_once() {
+    let app = spawn_with(|s| s.chat.daily_quota = 3).await;
+    let user = app.user("UTC").await;
+    Mock::given(method("POST"))
+        .respond_with(sse_response(sse_text(&["ok"])))
+        .mount(&app.model)
+        .await;
+    let turns = (0..8).map(|i| app.chat(user, json!({"message": format!("turn {i}")})));
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(turns)
+        .await
+        .iter()
+        .map(reqwest::Response::status)
+        .collect();
+    let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((ok, refused), (3, 5), "{statuses:?}");
+    let usage = chat_usage::Entity::find()
+        .filter(chat_usage::Column::UserId.eq(user))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(usage.len(), 1);
+    assert_eq!(usage[0].requests, 3);
+    assert_eq!(app.model.received_requests().await.unwrap().len(), 3);
+    // Every user message is kept, refused or not; three answers.
+    let kept = |role: &'static str| {
+        message::Entity::find()
+            .filter(message::Column::UserId.eq(user))
+            .filter(message::Column::Role.eq(role))
+            .count(&app.db)
+    };
+    assert_eq!(kept("user").await.unwrap(), 8);
+    assert_eq!(kept("assistant").await.unwrap(), 3);
 }
