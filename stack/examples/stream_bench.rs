@@ -17,7 +17,8 @@
 //! its RSS at 100 open streams (the marginal cost of a stream). Both
 //! are measured with the whole stack in one process (`cargo run -p stack`, h2c inside), and
 //! with the gateway and svc-chat in processes of their own, as they are deployed, once with
-//! HTTP/1.1 between them and once with h2c (`services.h2c`).
+//! HTTP/1.1 between them and once with h2c (`services.h2c`), each with the database pool the
+//! deploy files give it (5 connections; `BENCH_POOL` to change).
 
 #![allow(
     clippy::unwrap_used,
@@ -172,6 +173,12 @@ async fn main() {
     let dir = std::env::temp_dir().join(format!("stream-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let client = reqwest::Client::new();
+    // The separate processes' pool size: what deploy/fc/s.yaml and deploy/scf/*/serverless.yml
+    // set (`APP__DATABASE__MAX_CONNECTIONS`); 10 is the built-in default. Each open SQLite
+    // connection holds its page cache and prepared statements (~0.3 MiB here), which the
+    // 200-stream burst opens once and "over idle" counts.
+    let pool = std::env::var("BENCH_POOL").unwrap_or_else(|_| DEPLOYED_POOL.to_owned());
+    println!("gateway and svc-chat apart: database pools of {pool} connections (BENCH_POOL)");
 
     for model in &models {
         println!("== {} ==", model.name);
@@ -220,11 +227,14 @@ async fn main() {
         // 2. As deployed: the gateway and svc-chat in processes of their own, the hop between
         //    them in HTTP/1.1 (a connection per open stream) and in h2c (`services.h2c`: one
         //    connection per gateway worker).
+        //    Their database pools are as large as the deploy files make them (`BENCH_POOL`).
         for (protocol, h2c) in [("HTTP/1.1", "false"), ("h2c", "true")] {
             let db = format!("split-{h2c}-{}.db", model.ca_file.is_some());
             let chat_port = free_port();
             let chat = spawn(
-                Command::new(release("svc-chat")).env("PORT", chat_port.to_string()),
+                Command::new(release("svc-chat"))
+                    .env("PORT", chat_port.to_string())
+                    .env("APP__DATABASE__MAX_CONNECTIONS", &pool),
                 &dir,
                 model,
                 &db,
@@ -234,6 +244,7 @@ async fn main() {
             let gateway = spawn(
                 Command::new(release("gateway"))
                     .env("PORT", gw_port.to_string())
+                    .env("APP__DATABASE__MAX_CONNECTIONS", &pool)
                     .env("APP__SERVICES__H2C", h2c)
                     .env(
                         "APP__SERVICES__CHAT",
@@ -277,6 +288,9 @@ async fn main() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `APP__DATABASE__MAX_CONNECTIONS` in the deploy files.
+const DEPLOYED_POOL: &str = "5";
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
