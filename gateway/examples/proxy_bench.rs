@@ -2,8 +2,10 @@
 //! in one run. Prints throughput ratio and p50/p99 added latency at saturation (closed loop:
 //! every connection sends again as soon as it has an answer), p50/p99 added latency at a
 //! fixed rate below saturation (open loop; direct then through, and both at once), the
-//! gateway's RSS idle and under load, and each CPU's steal time during every run (on a
-//! virtual machine, the time a vCPU waited for the hypervisor: it sets the tail here).
+//! gateway's RSS idle and under load, each CPU's steal time during every run (on a
+//! virtual machine, the time a vCPU waited for the hypervisor: it sets the tail here), and
+//! this process's CPU per request split into the load generator's and the upstream's threads
+//! (what bounds the ratio when both share CPU 0).
 //!
 //! ```text
 //! cargo build --release -p gateway && cargo run --release -p gateway --example proxy_bench
@@ -83,7 +85,11 @@ fn steal(before: &[(u64, u64)], after: &[(u64, u64)]) -> String {
 
 /// User + system CPU seconds of a process so far.
 fn cpu_secs(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat_cpu_secs(&std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default())
+}
+
+/// utime + stime of a `/proc/…/stat` line, in seconds.
+fn stat_cpu_secs(stat: &str) -> f64 {
     let fields: Vec<&str> = stat
         .rsplit(')')
         .next()
@@ -93,6 +99,31 @@ fn cpu_secs(pid: u32) -> f64 {
     let ticks: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
         + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
     ticks / 100.0
+}
+
+/// User + system CPU seconds so far of this process's threads, split into the upstream's
+/// (actix-server's acceptor and worker threads, named `actix-server …`) and the rest (the load
+/// generator on the main runtime).
+fn own_cpu_split() -> (f64, f64) {
+    let mut upstream = 0.0;
+    let mut client = 0.0;
+    for task in std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        let comm = stat
+            .split_once('(')
+            .and_then(|(_, rest)| rest.rsplit_once(')'))
+            .map_or("", |(comm, _)| comm);
+        if comm.starts_with("actix-server") {
+            upstream += stat_cpu_secs(&stat);
+        } else {
+            client += stat_cpu_secs(&stat);
+        }
+    }
+    (client, upstream)
 }
 
 struct Run {
@@ -353,9 +384,11 @@ async fn main() {
     let mut rounds = Vec::new();
     for _ in 0..env_or("BENCH_ROUNDS", 3) {
         let bench_cpu_0 = cpu_secs(own);
+        let split_0 = own_cpu_split();
         let ticks_0 = cpu_ticks();
         let direct = load(direct_url.clone(), None, connections, seconds).await;
         let bench_cpu_1 = cpu_secs(own);
+        let split_1 = own_cpu_split();
         let ticks_1 = cpu_ticks();
         let gateway_cpu_0 = cpu_secs(pid);
         let through = load(
@@ -368,7 +401,13 @@ async fn main() {
         let gateway_cpu = cpu_secs(pid) - gateway_cpu_0;
         let ticks_2 = cpu_ticks();
         let bench_cpu_2 = cpu_secs(own);
+        let split_2 = own_cpu_split();
+        let per_request = |a: (f64, f64), b: (f64, f64), n: usize| {
+            (1e6 * (b.0 - a.0) / n as f64, 1e6 * (b.1 - a.1) / n as f64)
+        };
         rounds.push(Round {
+            split_direct: per_request(split_0, split_1, direct.requests),
+            split_through: per_request(split_1, split_2, through.requests),
             direct_rps: direct.rps(),
             through_rps: through.rps(),
             direct_p50: direct.percentile(0.50),
@@ -451,11 +490,11 @@ async fn main() {
         rounds.len()
     );
     println!(
-        "round  direct req/s  through req/s  ratio   p50 added  p99 added  gateway CPU/req  client+upstream CPU/req (direct, through)  steal cpu0/cpu1 (direct, through)"
+        "round  direct req/s  through req/s  ratio   p50 added  p99 added  gateway CPU/req  client+upstream CPU/req (direct, through)  client / upstream (direct; through)  steal cpu0/cpu1 (direct, through)"
     );
     for (i, r) in rounds.iter().enumerate() {
         println!(
-            "{:>5}  {:>12.0}  {:>13.0}  {:>5.1}%  {:>6.3} ms  {:>6.3} ms  {:>12.1} us  {:.1} us, {:.1} us  {}",
+            "{:>5}  {:>12.0}  {:>13.0}  {:>5.1}%  {:>6.3} ms  {:>6.3} ms  {:>12.1} us  {:.1} us, {:.1} us  {:.1} / {:.1} us; {:.1} / {:.1} us  {}",
             i + 1,
             r.direct_rps,
             r.through_rps,
@@ -465,6 +504,10 @@ async fn main() {
             r.gateway_us,
             r.bench_us_direct,
             r.bench_us_through,
+            r.split_direct.0,
+            r.split_direct.1,
+            r.split_through.0,
+            r.split_through.1,
             r.steal
         );
     }
@@ -550,6 +593,9 @@ struct Round {
     through_p99: f64,
     bench_us_direct: f64,
     bench_us_through: f64,
+    /// The load generator's and the upstream's CPU per request, direct and through.
+    split_direct: (f64, f64),
+    split_through: (f64, f64),
     gateway_us: f64,
     /// Steal per CPU during the direct run, then during the run through the gateway.
     steal: String,
