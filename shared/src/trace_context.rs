@@ -50,35 +50,28 @@ pub fn inject_current(headers: &mut HeaderMap) {
 /// sensitive, which over HTTP/2 means "never indexed": a value that never repeats would only
 /// churn the connection's header table (and every lookup in it) at both ends.
 pub fn traceparent(sc: &SpanContext) -> HeaderValue {
+    let flags = (sc.trace_flags() & TraceFlags::SAMPLED).to_u8();
     let mut buf = [0u8; 55];
     buf[..3].copy_from_slice(b"00-");
-    hex_into(&sc.trace_id().to_bytes(), &mut buf[3..35]);
     buf[35] = b'-';
-    hex_into(&sc.span_id().to_bytes(), &mut buf[36..52]);
     buf[52] = b'-';
-    hex_into(
-        &[(sc.trace_flags() & TraceFlags::SAMPLED).to_u8()],
-        &mut buf[53..55],
-    );
-    let mut value = HeaderValue::from_bytes(&buf).unwrap_or(HeaderValue::from_static(""));
+    let written = hex::encode_to_slice(sc.trace_id().to_bytes(), &mut buf[3..35])
+        .and(hex::encode_to_slice(
+            sc.span_id().to_bytes(),
+            &mut buf[36..52],
+        ))
+        .and(hex::encode_to_slice([flags], &mut buf[53..55]));
+    let mut value = match written {
+        Ok(()) => HeaderValue::from_bytes(&buf).unwrap_or(HeaderValue::from_static("")),
+        Err(_) => HeaderValue::from_static(""),
+    };
     value.set_sensitive(true);
     value
 }
 
-/// Lower-case hex of `bytes` into `out` (twice as long).
-pub fn hex_into(bytes: &[u8], out: &mut [u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for (b, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
-        pair[0] = DIGITS[usize::from(b >> 4)];
-        pair[1] = DIGITS[usize::from(b & 0x0f)];
-    }
-}
-
 /// A trace id as the 32 hex digits logs and `x-trace-id` show.
 pub fn trace_id_hex(sc: &SpanContext) -> String {
-    let mut buf = [0u8; 32];
-    hex_into(&sc.trace_id().to_bytes(), &mut buf);
-    buf.iter().map(|&b| char::from(b)).collect()
+    hex::encode(sc.trace_id().to_bytes())
 }
 
 #[cfg(test)]
