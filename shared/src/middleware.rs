@@ -9,7 +9,6 @@ use actix_web::error::InternalError;
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
-use opentelemetry::trace::TraceContextExt;
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
@@ -47,10 +46,12 @@ pub async fn request_context(
         request_id = id.as_str(),
         trace_id = tracing::field::Empty,
     );
-    let _ = span.set_parent(trace_context::extract(req.headers()));
-    let trace_id = trace_context::trace_id_hex(span.context().span().span_context());
+    let parent = trace_context::extract(req.headers());
+    let _ = span.set_parent(parent.clone());
+    let trace = trace_context::for_request(&span, &parent);
+    let trace_id = trace_context::trace_id_hex(&trace);
     span.record("trace_id", trace_id.as_str());
-    let result = request_id::scope(id.clone(), async {
+    let result = request_id::scope(id.clone(), trace, async {
         match next.call(req).await {
             Ok(res) => {
                 let res = res.map_into_boxed_body();
@@ -122,4 +123,142 @@ fn needs_envelope(res: &ServiceResponse<BoxBody>) -> bool {
         BodySize::None | BodySize::Sized(0)
     );
     empty || !is_json
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use actix_web::middleware::from_fn;
+    use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+    use secrecy::SecretString;
+
+    use super::*;
+    use crate::internal_auth::InternalTokens;
+    use crate::internal_client::{InternalClient, Peer};
+
+    /// An app behind `request_context` on a free port: `/echo` answers with the
+    /// `traceparent` it received; `/call` calls `/echo` of `peer` through the internal client
+    /// and answers with what that service saw and the `x-trace-id` it answered with.
+    fn serve(peer: Option<String>) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let tokens = Arc::new(InternalTokens::new(
+            &SecretString::from("an-internal-secret".to_owned()),
+            120,
+        ));
+        let client = InternalClient::new(tokens, "gateway", Duration::from_secs(5), &[]).unwrap();
+        let server = HttpServer::new(move || {
+            let (client, peer) = (client.clone(), peer.clone());
+            App::new()
+                .wrap(from_fn(request_context))
+                .route(
+                    "/echo",
+                    web::get().to(|req: HttpRequest| async move {
+                        let seen = req
+                            .headers()
+                            .get("traceparent")
+                            .map(|v| v.to_str().unwrap().to_owned());
+                        HttpResponse::Ok().json(serde_json::json!({ "traceparent": seen }))
+                    }),
+                )
+                .route(
+                    "/call",
+                    web::get().to(move || {
+                        let (client, peer) = (client.clone(), peer.clone());
+                        async move {
+                            let peer = Peer::new("drugs", peer.unwrap());
+                            let res = client
+                                .request(reqwest::Method::GET, &peer, "/echo", None)
+                                .send()
+                                .await
+                                .unwrap();
+                            let callee_trace_id =
+                                res.headers()["x-trace-id"].to_str().unwrap().to_owned();
+                            let seen: serde_json::Value = res.json().await.unwrap();
+                            HttpResponse::Ok().json(serde_json::json!({
+                                "sent": seen["traceparent"],
+                                "callee_trace_id": callee_trace_id,
+                            }))
+                        }
+                    }),
+                )
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)
+        .unwrap()
+        .run();
+        tokio::spawn(server);
+        url
+    }
+
+    /// (x-trace-id, the traceparent the next service received, that service's x-trace-id).
+    async fn call(caller: &str, traceparent: Option<&str>) -> (String, String, String) {
+        let mut req = reqwest::Client::new().get(format!("{caller}/call"));
+        if let Some(tp) = traceparent {
+            req = req.header("traceparent", tp);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let trace_id = res.headers()["x-trace-id"].to_str().unwrap().to_owned();
+        let body: serde_json::Value = res.json().await.unwrap();
+        (
+            trace_id,
+            body["sent"]
+                .as_str()
+                .expect("a traceparent was sent")
+                .to_owned(),
+            body["callee_trace_id"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// No OpenTelemetry layer is installed in this test binary, as in a service run without
+    /// an OTLP endpoint: the trace context must cross the hop all the same.
+    #[actix_web::test]
+    async fn without_an_exporter_one_trace_id_crosses_every_hop() {
+        crate::install_crypto_provider();
+        let callee = serve(None);
+        let caller = serve(Some(callee));
+
+        // A request that starts a trace.
+        let (trace_id, sent, callee_trace_id) = call(&caller, None).await;
+        assert_eq!(trace_id.len(), 32);
+        assert_ne!(trace_id, "0".repeat(32));
+        let parts: Vec<&str> = sent.split('-').collect();
+        assert_eq!(parts.len(), 4, "{sent}");
+        assert_eq!(parts[0], "00");
+        assert_eq!(parts[1], trace_id, "the caller's trace id is sent on");
+        assert_eq!(parts[2].len(), 16);
+        assert_ne!(parts[2], "0".repeat(16));
+        assert_eq!(parts[3], "01", "a trace started here is sampled");
+        assert_eq!(
+            callee_trace_id, trace_id,
+            "the service answers in the same trace"
+        );
+        let (other, _, _) = call(&caller, None).await;
+        assert_ne!(other, trace_id, "each request starts its own trace");
+
+        // A request that continues the client's trace, unsampled: same trace, new span,
+        // the client's flags kept.
+        let client_trace = "0af7651916cd43dd8448eb211c80319c";
+        let client_span = "b7ad6b7169203331";
+        let (trace_id, sent, callee_trace_id) = call(
+            &caller,
+            Some(&format!("00-{client_trace}-{client_span}-00")),
+        )
+        .await;
+        assert_eq!(trace_id, client_trace);
+        assert_eq!(callee_trace_id, client_trace);
+        let parts: Vec<&str> = sent.split('-').collect();
+        assert_eq!(parts[1], client_trace);
+        assert_ne!(parts[2], client_span, "the hop is a span of its own");
+        assert_eq!(parts[3], "00");
+
+        // A malformed traceparent is ignored: a new trace.
+        let (trace_id, sent, _) = call(&caller, Some("00-not-a-trace-01")).await;
+        assert_eq!(trace_id.len(), 32);
+        assert!(sent.starts_with(&format!("00-{trace_id}-")));
+    }
 }

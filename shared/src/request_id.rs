@@ -1,23 +1,36 @@
-//! The request id of the request being served, readable anywhere in its task.
+//! The request id and trace context of the request being served, readable anywhere in its
+//! task.
 //!
 //! Set by the request-context middleware; read by the error envelope and by the internal
-//! client, which forwards it so one id follows a request across services.
+//! client, which forwards both so one id and one trace follow a request across services.
 
 use actix_web::http::header::HeaderMap;
+use opentelemetry::trace::SpanContext;
+
+/// What a request's task knows about itself; one task-local for both, one scope per request.
+struct Current {
+    id: String,
+    trace: SpanContext,
+}
 
 tokio::task_local! {
-    static REQUEST_ID: String;
+    static CURRENT: Current;
 }
 
 /// Platform ids first: they are what the platform's own logs show.
 const SOURCES: &[&str] = &["x-fc-request-id", "x-scf-request-id", "x-request-id"];
 
 pub fn current() -> Option<String> {
-    REQUEST_ID.try_with(Clone::clone).ok()
+    CURRENT.try_with(|c| c.id.clone()).ok()
 }
 
-pub async fn scope<F: Future>(id: String, fut: F) -> F::Output {
-    REQUEST_ID.scope(id, fut).await
+/// The span context of the request being served (see [`crate::trace_context::for_request`]).
+pub fn current_trace() -> Option<SpanContext> {
+    CURRENT.try_with(|c| c.trace.clone()).ok()
+}
+
+pub async fn scope<F: Future>(id: String, trace: SpanContext, fut: F) -> F::Output {
+    CURRENT.scope(Current { id, trace }, fut).await
 }
 
 /// The id a request arrived with, if it is a sane token; otherwise a fresh one.

@@ -1,12 +1,19 @@
 //! W3C trace context across hops: extracted from inbound requests (actix's header map) and
 //! injected into outbound ones (the `http` header map of reqwest and hyper).
+//!
+//! A request's span context comes from its OpenTelemetry span when spans are exported, and is
+//! made here otherwise (same ids, same generator, same parent rules), so a trace id crosses
+//! every hop whether or not anything records it, without building a span nobody exports.
 
 use opentelemetry::Context;
-use opentelemetry::global;
-use opentelemetry::propagation::Extractor;
-use opentelemetry::trace::{SpanContext, TraceContextExt, TraceFlags};
+use opentelemetry::propagation::{Extractor, TextMapPropagator};
+use opentelemetry::trace::{SpanContext, TraceContextExt, TraceFlags, TraceId, TraceState};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::{IdGenerator, RandomIdGenerator};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use crate::request_id;
 
 const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
@@ -23,20 +30,54 @@ impl Extractor for ActixHeaders<'_> {
     }
 }
 
+/// The caller's trace context (`traceparent`, `tracestate`), if it sent a valid one.
 pub fn extract(headers: &actix_web::http::header::HeaderMap) -> Context {
-    global::get_text_map_propagator(|p| p.extract(&ActixHeaders(headers)))
+    TraceContextPropagator::new().extract(&ActixHeaders(headers))
 }
 
-/// Writes `traceparent` (and `tracestate`, when it has entries) for the current span into
-/// `headers`.
+/// The span context a request is served under: its OpenTelemetry span's when that span is
+/// recorded (an exporter is configured), otherwise a new span id in the caller's trace (or in
+/// a new trace), as the SDK would have made it: the caller's flags and trace state are kept,
+/// a trace started here is sampled.
+pub fn for_request(span: &tracing::Span, parent: &Context) -> SpanContext {
+    let recorded = span.context().span().span_context().clone();
+    if recorded.is_valid() {
+        return recorded;
+    }
+    let ids = RandomIdGenerator::default();
+    let caller = parent.span();
+    let caller = caller.span_context();
+    let (trace_id, flags, state) = if caller.is_valid() {
+        (
+            caller.trace_id(),
+            caller.trace_flags(),
+            caller.trace_state().clone(),
+        )
+    } else {
+        (
+            ids.new_trace_id(),
+            TraceFlags::SAMPLED,
+            TraceState::default(),
+        )
+    };
+    debug_assert_ne!(trace_id, TraceId::INVALID);
+    SpanContext::new(trace_id, ids.new_span_id(), flags, false, state)
+}
+
+/// Writes `traceparent` (and `tracestate`, when it has entries) for the request being served
+/// (or, outside a request, the current tracing span) into `headers`.
 pub fn inject_current(headers: &mut HeaderMap) {
-    let cx = tracing::Span::current().context();
-    let span = cx.span();
-    let sc = span.span_context();
+    let sc = request_id::current_trace().unwrap_or_else(|| {
+        tracing::Span::current()
+            .context()
+            .span()
+            .span_context()
+            .clone()
+    });
     if !sc.is_valid() {
         return;
     }
-    headers.insert(TRACEPARENT, traceparent(sc));
+    headers.insert(TRACEPARENT, traceparent(&sc));
     let state = sc.trace_state().header();
     if !state.is_empty()
         && let Ok(v) = HeaderValue::from_str(&state)
