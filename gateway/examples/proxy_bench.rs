@@ -8,8 +8,11 @@
 //! (what bounds the ratio when both share CPU 0).
 //!
 //! ```text
-//! cargo build --release -p gateway && cargo run --release -p gateway --example proxy_bench
+//! cargo build --release -p gateway --bins --examples && ./target/release/examples/proxy_bench
+//! cargo build --profile dist -p gateway --bins --examples && ./target/dist/examples/proxy_bench
 //! ```
+//! The second measures the build that ships (`deploy/package.sh`, the Dockerfile). Both runs
+//! send the same requests, the user's bearer token included.
 //! Options (environment): `BENCH_CONNECTIONS` (64), `BENCH_SECONDS` (5), `BENCH_ROUNDS` (3:
 //! direct then through, repeated; medians reported), `BENCH_PIN` (1: the
 //! gateway runs on CPU 1 and this process — load generator and upstream — on CPU 0, in both
@@ -143,16 +146,14 @@ impl Run {
     }
 }
 
-fn get(client: &reqwest::Client, url: &str, token: Option<&str>) -> reqwest::RequestBuilder {
-    let r = client.get(url);
-    match token {
-        Some(t) => r.bearer_auth(t),
-        None => r,
-    }
+/// The same request both ways, the user's bearer token included: the upstream ignores it, as
+/// a service reached directly would have to read it.
+fn get(client: &reqwest::Client, url: &str, token: &str) -> reqwest::RequestBuilder {
+    client.get(url).bearer_auth(token)
 }
 
 /// A client with `connections` connections open to `url`.
-async fn warm_client(url: &str, token: Option<&str>, connections: u64) -> reqwest::Client {
+async fn warm_client(url: &str, token: &str, connections: u64) -> reqwest::Client {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(connections as usize)
         .tcp_nodelay(true)
@@ -167,8 +168,8 @@ async fn warm_client(url: &str, token: Option<&str>, connections: u64) -> reqwes
     client
 }
 
-async fn load(url: String, token: Option<String>, connections: u64, seconds: u64) -> Run {
-    let client = warm_client(&url, token.as_deref(), connections).await;
+async fn load(url: String, token: String, connections: u64, seconds: u64) -> Run {
+    let client = warm_client(&url, &token, connections).await;
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let tasks: Vec<_> = (0..connections)
@@ -181,7 +182,7 @@ async fn load(url: String, token: Option<String>, connections: u64, seconds: u64
                 let mut latencies = Vec::with_capacity(100_000);
                 while !stop.load(Ordering::Relaxed) {
                     let t = Instant::now();
-                    let res = get(&client, &url, token.as_deref()).send().await.unwrap();
+                    let res = get(&client, &url, &token).send().await.unwrap();
                     assert!(res.status().is_success(), "{}", res.status());
                     let _ = res.bytes().await.unwrap();
                     latencies.push(t.elapsed().as_micros() as u32);
@@ -208,14 +209,8 @@ async fn load(url: String, token: Option<String>, connections: u64, seconds: u64
 /// The same requests at a fixed rate (open loop): each connection sends on a schedule, and a
 /// latency counts from when its request was due, so a stall delays the ones behind it too
 /// (no coordinated omission). Below saturation this is the latency a hop adds, not queueing.
-async fn paced(
-    url: String,
-    token: Option<String>,
-    connections: u64,
-    seconds: u64,
-    rate: f64,
-) -> Run {
-    let client = warm_client(&url, token.as_deref(), connections).await;
+async fn paced(url: String, token: String, connections: u64, seconds: u64, rate: f64) -> Run {
+    let client = warm_client(&url, &token, connections).await;
     let interval = Duration::from_secs_f64(connections as f64 / rate);
     let started = Instant::now() + Duration::from_millis(10);
     let end = started + Duration::from_secs(seconds);
@@ -229,7 +224,7 @@ async fn paced(
                 let mut due = started + interval.mul_f64(i as f64 / connections as f64);
                 while due < end {
                     tokio::time::sleep_until(due.into()).await;
-                    let res = get(&client, &url, token.as_deref()).send().await.unwrap();
+                    let res = get(&client, &url, &token).send().await.unwrap();
                     assert!(res.status().is_success(), "{}", res.status());
                     let _ = res.bytes().await.unwrap();
                     latencies.push(due.elapsed().as_micros() as u32);
@@ -251,7 +246,9 @@ async fn paced(
     }
 }
 
-#[tokio::main]
+/// One thread for the load generator: pinned to one CPU, a multi-threaded runtime would only
+/// add wake-ups between its own workers (it cost 0.7–1 µs per request).
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
     shared::install_crypto_provider();
     let connections = env_or("BENCH_CONNECTIONS", 64);
@@ -284,13 +281,19 @@ async fn main() {
     .run();
     tokio::spawn(upstream);
 
+    // The gateway of the same build profile as this benchmark (target/<profile>/gateway),
+    // unless another is named.
     let binary = std::env::var("BENCH_GATEWAY_BIN").map_or_else(
-        |_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/gateway"),
+        |_| {
+            let exe = std::env::current_exe().unwrap();
+            exe.parent().unwrap().parent().unwrap().join("gateway")
+        },
         std::path::PathBuf::from,
     );
     assert!(
         binary.exists(),
-        "build it first: cargo build --release -p gateway"
+        "{} is missing: build it first (cargo build --release -p gateway --bins --examples)",
+        binary.display()
     );
     let dir = std::env::temp_dir().join(format!("proxy-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -386,18 +389,12 @@ async fn main() {
         let bench_cpu_0 = cpu_secs(own);
         let split_0 = own_cpu_split();
         let ticks_0 = cpu_ticks();
-        let direct = load(direct_url.clone(), None, connections, seconds).await;
+        let direct = load(direct_url.clone(), token.clone(), connections, seconds).await;
         let bench_cpu_1 = cpu_secs(own);
         let split_1 = own_cpu_split();
         let ticks_1 = cpu_ticks();
         let gateway_cpu_0 = cpu_secs(pid);
-        let through = load(
-            through_url.clone(),
-            Some(token.clone()),
-            connections,
-            seconds,
-        )
-        .await;
+        let through = load(through_url.clone(), token.clone(), connections, seconds).await;
         let gateway_cpu = cpu_secs(pid) - gateway_cpu_0;
         let ticks_2 = cpu_ticks();
         let bench_cpu_2 = cpu_secs(own);
@@ -433,11 +430,18 @@ async fn main() {
     let mut paced_rounds = Vec::new();
     for _ in 0..env_or("BENCH_ROUNDS", 3) {
         let ticks_0 = cpu_ticks();
-        let direct = paced(direct_url.clone(), None, connections, seconds, rate).await;
+        let direct = paced(
+            direct_url.clone(),
+            token.clone(),
+            connections,
+            seconds,
+            rate,
+        )
+        .await;
         let ticks_1 = cpu_ticks();
         let through = paced(
             through_url.clone(),
-            Some(token.clone()),
+            token.clone(),
             connections,
             seconds,
             rate,
@@ -459,10 +463,16 @@ async fn main() {
     for _ in 0..env_or("BENCH_ROUNDS", 3) {
         let ticks_0 = cpu_ticks();
         let (direct, through) = tokio::join!(
-            paced(direct_url.clone(), None, connections, seconds, rate,),
+            paced(
+                direct_url.clone(),
+                token.clone(),
+                connections,
+                seconds,
+                rate,
+            ),
             paced(
                 through_url.clone(),
-                Some(token.clone()),
+                token.clone(),
                 connections,
                 seconds,
                 rate,
