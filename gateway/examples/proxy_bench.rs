@@ -18,7 +18,9 @@
 //! gateway runs on CPU 1 and this process — load generator and upstream — on CPU 0, in both
 //! runs, as when the gateway has its own instance; 0: everything shares every core),
 //! `BENCH_H2C` (0: the gateway speaks HTTP/1.1 to the upstream; 1: h2c, `services.h2c`),
-//! `BENCH_RATE` (req/s of the fixed-rate runs; default a tenth of the direct throughput).
+//! `BENCH_RATE` (req/s of the fixed-rate runs; default a tenth of the direct throughput),
+//! `BENCH_RELAY` (1: each round also runs the load through a byte-copying TCP relay placed as
+//! the gateway is — the cost of the hop itself, a ceiling for any proxy on this machine).
 
 #![allow(
     clippy::unwrap_used,
@@ -127,6 +129,26 @@ fn own_cpu_split() -> (f64, f64) {
         }
     }
     (client, upstream)
+}
+
+/// The relay baseline (`BENCH_RELAY=1`): this binary again, on CPU 1 in place of the gateway,
+/// copying bytes between each client connection and a connection of its own to the upstream.
+/// No parsing, no headers added: what the hop to another CPU costs by itself.
+async fn relay(target: &str) {
+    let port = std::env::var("PORT").unwrap();
+    let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}"))
+        .await
+        .unwrap();
+    loop {
+        let (mut inbound, _) = listener.accept().await.unwrap();
+        let target = target.to_owned();
+        tokio::spawn(async move {
+            let mut outbound = tokio::net::TcpStream::connect(&target).await.unwrap();
+            inbound.set_nodelay(true).unwrap();
+            outbound.set_nodelay(true).unwrap();
+            let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+        });
+    }
 }
 
 struct Run {
@@ -250,6 +272,9 @@ async fn paced(url: String, token: String, connections: u64, seconds: u64, rate:
 /// add wake-ups between its own workers (it cost 0.7–1 µs per request).
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    if let Ok(target) = std::env::var("BENCH_RELAY_TO") {
+        return relay(&target).await;
+    }
     shared::install_crypto_provider();
     let connections = env_or("BENCH_CONNECTIONS", 64);
     let seconds = env_or("BENCH_SECONDS", 5);
@@ -380,6 +405,34 @@ async fn main() {
             }
         })
     };
+    // The relay baseline, when asked for: placed as the gateway is (CPU 1 when pinned).
+    let mut relay = (env_or("BENCH_RELAY", 0) == 1).then(|| {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let exe = std::env::current_exe().unwrap();
+        let mut c = if pin {
+            let mut c = Command::new("taskset");
+            c.args(["-c", "1"]).arg(exe);
+            c
+        } else {
+            Command::new(exe)
+        };
+        let child = c
+            .env("BENCH_RELAY_TO", format!("127.0.0.1:{upstream_port}"))
+            .env("PORT", port.to_string())
+            .spawn()
+            .unwrap();
+        (child, port)
+    });
+    if let Some((_, port)) = &relay {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", *port)).is_err() {
+            assert!(Instant::now() < deadline, "relay did not start");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
     let direct_url = format!("http://127.0.0.1:{upstream_port}/api/v1/drugs/ping");
     let through_url = format!("{base}/api/v1/drugs/ping");
     // Direct and through alternate, round after round, so a slow spell of the machine falls
@@ -402,7 +455,26 @@ async fn main() {
         let per_request = |a: (f64, f64), b: (f64, f64), n: usize| {
             (1e6 * (b.0 - a.0) / n as f64, 1e6 * (b.1 - a.1) / n as f64)
         };
+        let relayed = match &relay {
+            Some((child, port)) => {
+                let relay_cpu_0 = cpu_secs(child.id());
+                let run = load(
+                    format!("http://127.0.0.1:{port}/api/v1/drugs/ping"),
+                    token.clone(),
+                    connections,
+                    seconds,
+                )
+                .await;
+                Some(Relayed {
+                    rps: run.rps(),
+                    split: per_request(split_2, own_cpu_split(), run.requests),
+                    relay_us: 1e6 * (cpu_secs(child.id()) - relay_cpu_0) / run.requests as f64,
+                })
+            }
+            None => None,
+        };
         rounds.push(Round {
+            relayed,
             split_direct: per_request(split_0, split_1, direct.requests),
             split_through: per_request(split_1, split_2, through.requests),
             direct_rps: direct.rps(),
@@ -487,6 +559,10 @@ async fn main() {
     sampling.store(false, Ordering::Relaxed);
     sampler.await.unwrap();
     let _ = child.kill();
+    if let Some((mut relay, _)) = relay.take() {
+        let _ = relay.kill();
+        let _ = relay.wait();
+    }
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
 
@@ -519,6 +595,34 @@ async fn main() {
             r.split_through.0,
             r.split_through.1,
             r.steal
+        );
+    }
+    if rounds.iter().any(|r| r.relayed.is_some()) {
+        println!(
+            "relay baseline (bytes copied on the gateway's CPU, nothing parsed or added): round  req/s  ÷ direct  relay CPU/req  client / upstream CPU/req"
+        );
+        for (i, r) in rounds.iter().enumerate() {
+            if let Some(x) = &r.relayed {
+                println!(
+                    "{:>5}  {:>6.0}  {:>5.1}%  {:>6.1} us  {:.1} / {:.1} us",
+                    i + 1,
+                    x.rps,
+                    100.0 * x.rps / r.direct_rps,
+                    x.relay_us,
+                    x.split.0,
+                    x.split.1
+                );
+            }
+        }
+        println!(
+            "relay ÷ direct    {:.1}%, median: the most any proxy on the other CPU could reach here",
+            100.0
+                * median(
+                    rounds
+                        .iter()
+                        .filter_map(|r| r.relayed.as_ref().map(|x| x.rps / r.direct_rps))
+                        .collect()
+                )
         );
     }
     let ratio = median(rounds.iter().map(Round::ratio).collect());
@@ -594,7 +698,16 @@ fn print_paced(rounds: &[Paced], rate: f64) {
     );
 }
 
+/// One round's run through the relay baseline.
+struct Relayed {
+    rps: f64,
+    /// The load generator's and the upstream's CPU per request.
+    split: (f64, f64),
+    relay_us: f64,
+}
+
 struct Round {
+    relayed: Option<Relayed>,
     direct_rps: f64,
     through_rps: f64,
     direct_p50: f64,
