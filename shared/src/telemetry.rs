@@ -13,7 +13,6 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_http::{Bytes, HttpClient, HttpError, Request, Response};
 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -81,7 +80,6 @@ fn install<E: SpanExporter + 'static>(
     json: bool,
     export: Option<Export<E>>,
 ) {
-    global::set_text_map_propagator(TraceContextPropagator::new());
     let filter = EnvFilter::try_new(format!(
         "{level},h2=warn,hyper=warn,sqlx=warn,sea_orm=warn,reqwest=warn"
     ))
