@@ -6,6 +6,7 @@
 //! Hop-by-hop headers are dropped, only an allowlist of client headers is forwarded, and the
 //! internal token, trace context and request id are added.
 
+use shared::ErrorCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -122,8 +123,8 @@ pub async fn forward(
     upstream: web::Data<UpstreamClient>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(route) = state.routes.find(req.path()) else {
-        return Err(ApiError::not_found(
-            "not_found",
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
             "no such route or resource",
         ));
     };
@@ -143,7 +144,7 @@ pub async fn forward(
 
     let path_and_query = req.uri().path_and_query().map_or("/", |p| p.as_str());
     let uri = http::Uri::try_from(format!("{}{path_and_query}", route.peer.base_url))
-        .map_err(|e| ApiError::bad_request("invalid_path", format!("unusable path: {e}")))?;
+        .map_err(|e| ApiError::new(ErrorCode::InvalidPath, format!("unusable path: {e}")))?;
     let method =
         http::Method::from_bytes(req.method().as_str().as_bytes()).map_err(ApiError::internal)?;
     let overflow = Arc::new(AtomicBool::new(false));
@@ -183,11 +184,7 @@ pub async fn forward(
 }
 
 fn too_large() -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        "request body is too large",
-    )
+    ApiError::new(ErrorCode::PayloadTooLarge, "request body is too large")
 }
 
 fn has_body(req: &HttpRequest) -> bool {
@@ -242,9 +239,9 @@ fn pump(
 fn classify(peer: &Peer, err: &UpstreamError) -> ApiError {
     let cause = format_args!("{} ({}): {err}", peer.name, peer.base_url);
     match err {
-        UpstreamError::Timeout => ApiError::gateway_timeout("upstream_timeout", cause),
-        UpstreamError::Connect(_) => ApiError::bad_gateway("upstream_unavailable", cause),
-        UpstreamError::Other(_) => ApiError::bad_gateway("upstream_error", cause),
+        UpstreamError::Timeout => ApiError::gateway_timeout(ErrorCode::UpstreamTimeout, cause),
+        UpstreamError::Connect(_) => ApiError::bad_gateway(ErrorCode::UpstreamUnavailable, cause),
+        UpstreamError::Other(_) => ApiError::bad_gateway(ErrorCode::UpstreamError, cause),
     }
 }
 

@@ -1,3 +1,4 @@
+use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,9 +12,10 @@ use shared::internal_client::{InternalClient, Peer};
 use shared::server::{Application, StartupError, bind, local_port, workers};
 
 use crate::auth::JwtKeys;
+use crate::auth::legacy::LegacyAccount;
 use crate::proxy::{Access, RouteTable};
 use crate::rate_limit::{Limits, spawn_pruner};
-use crate::state::{AppState, LegacyAccount};
+use crate::state::AppState;
 use crate::upstream::UpstreamClient;
 
 pub const SERVICE_NAME: &str = "gateway";
@@ -126,20 +128,32 @@ pub fn state(settings: &Settings, db: DatabaseConnection) -> AppState {
             ("scheduler", Peer::new("scheduler", &s.scheduler)),
         ],
         trust_forwarded_for: settings.rate_limit.trust_forwarded_for,
-        legacy: settings
-            .legacy
-            .enabled
-            .then(|| LegacyAccount::new(settings.legacy.account.clone())),
+        legacy: settings.legacy.enabled.then(LegacyAccount::default),
         max_body_bytes: (settings.storage.max_file_size as u64) * 5 + 1024 * 1024,
     }
 }
 
 pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
+    build_on(settings, bind(&settings.server.host, settings.server.port)?).await
+}
+
+/// The same on a listener bound beforehand (the one-process stack binds every listener
+/// first, then builds each service knowing the others' real addresses).
+pub async fn build_on(
+    settings: &Settings,
+    listener: TcpListener,
+) -> Result<Application, StartupError> {
+    shared::server::check_secrets_for(settings, &listener)?;
+    if settings.legacy.enabled {
+        tracing::warn!(
+            "legacy drug-serve routes are ON (/api/drugs, /uploads): anyone who can reach \
+             this gateway acts as the one shared drug-serve account, without signing in"
+        );
+    }
     let db = shared::server::database(settings).await?;
     let db_probe = web::Data::new(db.clone());
     let state = web::Data::new(state(settings, db));
     spawn_pruner(state.limits.clone());
-    let listener = bind(&settings.server.host, settings.server.port)?;
     let port = local_port(&listener);
     let (json, path, query) = shared::error::extractor_configs(settings.server.json_limit);
     let origins = settings.cors.allowed_origins.clone();

@@ -312,9 +312,12 @@ pub struct RateLimitSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LegacySettings {
+    /// Serve the original drug-serve routes (`/api/drugs/...`, `/uploads/...`). They act as
+    /// one shared, reserved account without authentication, as the original did.
     pub enabled: bool,
-    /// Login name of the account the legacy drug-serve routes act as.
-    pub account: String,
+    /// Production refuses `enabled` unless this acknowledges that anyone who can reach the
+    /// gateway then reads and writes that shared cabinet.
+    pub allow_unauthenticated_in_production: bool,
 }
 
 const DEFAULTS: &str = r#"
@@ -411,7 +414,7 @@ trust_forwarded_for = false
 
 [legacy]
 enabled = false
-account = "legacy"
+allow_unauthenticated_in_production = false
 "#;
 
 impl Settings {
@@ -542,6 +545,16 @@ impl Settings {
                     key: "database.url",
                     reason: "SQLite on a serverless instance's disk is read-only or lost with the instance; \
                              set DATABASE_URL to a PostgreSQL URL"
+                        .into(),
+                });
+            }
+            if self.legacy.enabled && !self.legacy.allow_unauthenticated_in_production {
+                return Err(ConfigError::BadValue {
+                    key: "legacy.enabled",
+                    reason: "the legacy drug-serve routes act as one shared account without \
+                             authentication; in production set \
+                             APP__LEGACY__ALLOW_UNAUTHENTICATED_IN_PRODUCTION=true to accept \
+                             that, or turn them off"
                         .into(),
                 });
             }
@@ -794,7 +807,8 @@ mod tests {
                     || k.ends_with("path_style")
                     || k.ends_with("trust_forwarded_for")
                     || k.ends_with("migrate_on_start")
-                    || k.ends_with("h2c") =>
+                    || k.ends_with("h2c")
+                    || k.starts_with("legacy.") =>
                 {
                     "true"
                 }
@@ -810,7 +824,6 @@ mod tests {
                     || k.ends_with("bucket")
                     || k.ends_with("model")
                     || k.ends_with("region")
-                    || k.ends_with("account")
                     || k.ends_with("host")
                     || k.ends_with("upload_dir") =>
                 {
@@ -830,6 +843,35 @@ mod tests {
         assert!(
             Settings::load_from(None, &env(&[("APP__DATABASE__MAX_CONNEXIONS", "5")])).is_err()
         );
+    }
+
+    #[test]
+    fn production_refuses_the_legacy_routes_unless_acknowledged() {
+        let mut vars = vec![
+            ("APP__APP__MODE", "production"),
+            ("JWT_SECRET_KEY", "0123456789abcdef0123456789abcdef-jwt"),
+            (
+                "APP__AUTH__INTERNAL_SECRET",
+                "0123456789abcdef0123456789abcdef-int",
+            ),
+            ("APP__LEGACY__ENABLED", "true"),
+        ];
+        let err = Settings::load_from(None, &env(&vars)).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("APP__LEGACY__ALLOW_UNAUTHENTICATED_IN_PRODUCTION"),
+            "{err}"
+        );
+        vars.push(("APP__LEGACY__ALLOW_UNAUTHENTICATED_IN_PRODUCTION", "true"));
+        assert!(
+            Settings::load_from(None, &env(&vars))
+                .unwrap()
+                .legacy
+                .enabled
+        );
+        // Local mode needs no acknowledgement.
+        let local = Settings::load_from(None, &env(&[("APP__LEGACY__ENABLED", "true")]));
+        assert!(local.unwrap().legacy.enabled);
     }
 
     #[test]

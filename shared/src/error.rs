@@ -10,6 +10,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError, error, web};
 use serde::Serialize;
 
+use crate::ErrorCode;
 use crate::request_id;
 
 #[derive(Debug, Serialize, Clone)]
@@ -20,86 +21,56 @@ pub struct Envelope {
     pub request_id: String,
 }
 
-/// An error as the client sees it: a status, a stable machine code and a human message.
+/// An error as the client sees it: a stable code (which fixes the status) and a human message.
 ///
 /// 5xx messages are generic; the cause is logged once, here, with the request id.
 #[derive(Debug, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     /// Seconds, for 429 answers.
     pub retry_after: Option<u64>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            status,
             code,
             message: message.into(),
             retry_after: None,
         }
     }
 
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
+    pub fn status(&self) -> StatusCode {
+        self.code.status()
     }
 
     pub fn validation(message: impl Into<String>) -> Self {
-        Self::bad_request("validation_error", message)
-    }
-
-    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, code, message)
-    }
-
-    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, code, message)
-    }
-
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, code, message)
+        Self::new(ErrorCode::ValidationError, message)
     }
 
     pub fn too_many_requests(retry_after_secs: u64) -> Self {
         Self {
             retry_after: Some(retry_after_secs.max(1)),
-            ..Self::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "too many requests, slow down",
-            )
+            ..Self::new(ErrorCode::RateLimited, "too many requests, slow down")
         }
     }
 
     /// A failure of ours: the cause is logged here and never shown to the client.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "internal server error",
-        )
+        Self::new(ErrorCode::InternalError, "internal server error")
     }
 
-    pub fn bad_gateway(code: &'static str, cause: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, code, "upstream failure");
-        Self::new(StatusCode::BAD_GATEWAY, code, "upstream service failed")
+    pub fn bad_gateway(code: ErrorCode, cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, code = code.as_str(), "upstream failure");
+        Self::new(code, "upstream service failed")
     }
 
-    pub fn gateway_timeout(code: &'static str, cause: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, code, "upstream timeout");
-        Self::new(
-            StatusCode::GATEWAY_TIMEOUT,
-            code,
-            "upstream service timed out",
-        )
-    }
-
-    pub fn service_unavailable(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
+    pub fn gateway_timeout(code: ErrorCode, cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, code = code.as_str(), "upstream timeout");
+        Self::new(code, "upstream service timed out")
     }
 }
 
@@ -111,11 +82,11 @@ impl From<sea_orm::DbErr> for ApiError {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.status()
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut response = envelope_response(self.status, self.code, &self.message);
+        let mut response = envelope_response(self.status(), self.code.as_str(), &self.message);
         if let Some(secs) = self.retry_after
             && let Ok(value) = HeaderValue::from_str(&secs.to_string())
         {
@@ -136,22 +107,40 @@ pub fn envelope_response(status: StatusCode, code: &str, message: &str) -> HttpR
 
 /// The envelope for a status that actix produced on its own (empty body).
 pub fn envelope_for_status(status: StatusCode) -> HttpResponse {
-    let (code, message) = match status {
-        StatusCode::NOT_FOUND => ("not_found", "no such route or resource"),
-        StatusCode::METHOD_NOT_ALLOWED => {
-            ("method_not_allowed", "method not allowed on this route")
-        }
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "request body is too large"),
-        StatusCode::BAD_REQUEST => ("bad_request", "malformed request"),
-        StatusCode::UNAUTHORIZED => ("unauthorized", "authentication required"),
-        StatusCode::FORBIDDEN => ("forbidden", "not allowed"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "unsupported media type"),
-        StatusCode::REQUEST_TIMEOUT => ("request_timeout", "request timed out"),
-        StatusCode::TOO_MANY_REQUESTS => ("rate_limited", "too many requests, slow down"),
-        s if s.is_server_error() => ("internal_error", "internal server error"),
-        _ => ("error", "request failed"),
+    let code = match status {
+        StatusCode::NOT_FOUND => Some(ErrorCode::NotFound),
+        StatusCode::METHOD_NOT_ALLOWED => Some(ErrorCode::MethodNotAllowed),
+        StatusCode::PAYLOAD_TOO_LARGE => Some(ErrorCode::PayloadTooLarge),
+        StatusCode::BAD_REQUEST => Some(ErrorCode::BadRequest),
+        StatusCode::UNAUTHORIZED => Some(ErrorCode::Unauthorized),
+        StatusCode::FORBIDDEN => Some(ErrorCode::Forbidden),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Some(ErrorCode::UnsupportedMediaType),
+        StatusCode::REQUEST_TIMEOUT => Some(ErrorCode::RequestTimeout),
+        StatusCode::TOO_MANY_REQUESTS => Some(ErrorCode::RateLimited),
+        s if s.is_server_error() => Some(ErrorCode::InternalError),
+        _ => None,
     };
-    envelope_response(status, code, message)
+    match code {
+        Some(code) => envelope_response(status, code.as_str(), default_message(code)),
+        // A status actix may produce that no handler of ours does (411, 431, ...).
+        None => envelope_response(status, "error", "request failed"),
+    }
+}
+
+/// The English message of an envelope actix produced.
+fn default_message(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::NotFound => "no such route or resource",
+        ErrorCode::MethodNotAllowed => "method not allowed on this route",
+        ErrorCode::PayloadTooLarge => "request body is too large",
+        ErrorCode::BadRequest => "malformed request",
+        ErrorCode::Unauthorized => "authentication required",
+        ErrorCode::Forbidden => "not allowed",
+        ErrorCode::UnsupportedMediaType => "unsupported media type",
+        ErrorCode::RequestTimeout => "request timed out",
+        ErrorCode::RateLimited => "too many requests, slow down",
+        _ => "internal server error",
+    }
 }
 
 /// Extractor configurations that turn JSON, path and query failures into the envelope.
@@ -163,38 +152,61 @@ pub fn extractor_configs(
         .error_handler(|err, _req| {
             let api = match &err {
                 error::JsonPayloadError::Overflow { .. }
-                | error::JsonPayloadError::OverflowKnownLength { .. } => ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "JSON body is too large",
-                ),
+                | error::JsonPayloadError::OverflowKnownLength { .. } => {
+                    ApiError::new(ErrorCode::PayloadTooLarge, "JSON body is too large")
+                }
                 error::JsonPayloadError::ContentType => ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
+                    ErrorCode::UnsupportedMediaType,
                     "expected Content-Type: application/json",
                 ),
                 error::JsonPayloadError::Deserialize(e) => {
-                    ApiError::bad_request("invalid_json", format!("invalid JSON body: {e}"))
+                    ApiError::new(ErrorCode::InvalidJson, format!("invalid JSON body: {e}"))
                 }
-                other => {
-                    ApiError::bad_request("invalid_json", format!("invalid JSON body: {other}"))
-                }
+                other => ApiError::new(
+                    ErrorCode::InvalidJson,
+                    format!("invalid JSON body: {other}"),
+                ),
             };
             api.into()
         });
     let path = web::PathConfig::default().error_handler(|err, _req| {
-        ApiError::bad_request("invalid_path", format!("invalid path parameter: {err}")).into()
+        ApiError::new(
+            ErrorCode::InvalidPath,
+            format!("invalid path parameter: {err}"),
+        )
+        .into()
     });
     let query = web::QueryConfig::default().error_handler(|err, _req| {
-        ApiError::bad_request("invalid_query", format!("invalid query parameter: {err}")).into()
+        ApiError::new(
+            ErrorCode::InvalidQuery,
+            format!("invalid query parameter: {err}"),
+        )
+        .into()
     });
     (json, path, query)
 }
 
 /// Default service: every unknown route is a 404 in the envelope.
 pub async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found(
-        "not_found",
+    Err(ApiError::new(
+        ErrorCode::NotFound,
         "no such route or resource",
     ))
+}
+
+/// Whether a message is already written for a Chinese reader: it contains a CJK character.
+pub fn is_chinese(text: &str) -> bool {
+    text.chars()
+        .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c) || ('\u{3000}'..='\u{303f}').contains(&c))
+}
+
+impl ApiError {
+    /// The same error with its message in Chinese (`ErrorCode::zh`); a message already in
+    /// Chinese is kept.
+    pub fn in_chinese(mut self) -> Self {
+        if !is_chinese(&self.message) {
+            self.message = self.code.zh().to_owned();
+        }
+        self
+    }
 }

@@ -4,6 +4,7 @@
 //! A service never accepts a user's access token and never serves a request without an
 //! internal token, except its health probe and the platform's lifecycle hooks.
 
+use crate::ErrorCode;
 use std::sync::Arc;
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -109,7 +110,7 @@ pub struct Caller {
 impl Caller {
     pub fn require_user(&self) -> Result<Uuid, ApiError> {
         self.user_id
-            .ok_or_else(|| ApiError::unauthorized("user_required", "this route acts for a user"))
+            .ok_or_else(|| ApiError::new(ErrorCode::UserRequired, "this route acts for a user"))
     }
 }
 
@@ -119,7 +120,7 @@ impl FromRequest for Caller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready(req.extensions().get::<Caller>().cloned().ok_or_else(|| {
-            ApiError::unauthorized("internal_token_required", "internal token required")
+            ApiError::new(ErrorCode::InternalTokenRequired, "internal token required")
         }))
     }
 }
@@ -185,8 +186,8 @@ pub async fn require_internal_token(
             }
             Err(e) => {
                 tracing::warn!(error = %e, "internal token rejected");
-                let err = ApiError::unauthorized(
-                    "internal_token_invalid",
+                let err = ApiError::new(
+                    ErrorCode::InternalTokenInvalid,
                     "a valid internal token is required",
                 );
                 return Ok(req.into_response(err.error_response()));

@@ -5,6 +5,7 @@ pub mod config;
 pub mod db;
 pub mod entities;
 pub mod error;
+pub mod error_code;
 pub mod expiring;
 pub mod internal_auth;
 pub mod internal_client;
@@ -17,9 +18,14 @@ pub mod server;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod text;
 pub mod trace_context;
 
 pub use error::ApiError;
+pub use error_code::ErrorCode;
+
+/// The time zone of an account that has not set one (most users are in China).
+pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
 
 /// Install the process-wide TLS crypto provider (ring) once; reqwest is built without one.
 pub fn install_crypto_provider() {

@@ -3,6 +3,7 @@
 //! timeout per attempt, retries with backoff on 429 and 5xx (honouring `Retry-After`), a
 //! concurrency cap, and the token usage of every call.
 
+use crate::ErrorCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -36,12 +37,12 @@ impl LlmError {
     /// The envelope a client sees: 503 when no key is set, 504 on timeout, 502 otherwise.
     pub fn to_api_error(&self) -> ApiError {
         match self {
-            Self::NotConfigured => ApiError::service_unavailable(
-                "llm_not_configured",
+            Self::NotConfigured => ApiError::new(
+                ErrorCode::LlmNotConfigured,
                 "the model is not configured on this server",
             ),
-            Self::Timeout => ApiError::gateway_timeout("llm_timeout", self),
-            _ => ApiError::bad_gateway("llm_failed", self),
+            Self::Timeout => ApiError::gateway_timeout(ErrorCode::LlmTimeout, self),
+            _ => ApiError::bad_gateway(ErrorCode::LlmFailed, self),
         }
     }
 }
@@ -170,6 +171,7 @@ impl LlmClient {
     }
 
     /// Send `messages` (and any extra request fields) and return the first choice's text.
+    #[tracing::instrument(name = "llm.complete", skip_all, fields(model = %self.model))]
     pub async fn complete(
         &self,
         messages: serde_json::Value,
@@ -294,6 +296,7 @@ impl LlmClient {
     /// Start a streamed completion (`stream: true`): the response once its headers are in,
     /// with the same retries as [`LlmClient::complete`] before the first byte. Read it with
     /// [`SseDecoder`]. Dropping the response cancels the upstream request.
+    #[tracing::instrument(name = "llm.stream", skip_all, fields(model = %self.model))]
     pub async fn start_stream(
         &self,
         messages: serde_json::Value,

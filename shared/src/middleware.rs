@@ -24,7 +24,7 @@ pub const TRACE_ID_HEADER: HeaderName = HeaderName::from_static("x-trace-id");
 pub struct RequestId(pub String);
 
 pub async fn request_context(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let started = Instant::now();
@@ -46,6 +46,11 @@ pub async fn request_context(
         request_id = id.as_str(),
         trace_id = tracing::field::Empty,
     );
+    // HEAD is answered as GET would be: routed as GET, and the server (HTTP/1.1 and HTTP/2
+    // alike) sends the headers without the body, since the connection saw a HEAD request.
+    if req.method() == actix_web::http::Method::HEAD {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
     let parent = trace_context::extract(req.headers());
     let _ = span.set_parent(parent.clone());
     let trace = trace_context::for_request(&span, &parent);

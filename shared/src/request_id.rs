@@ -17,6 +17,86 @@ tokio::task_local! {
     static CURRENT: Current;
 }
 
+/// The request's id, trace context and tracing span, taken from the task serving it so that
+/// work it hands to another task (a streamed turn, image decoding on a blocking thread) logs
+/// with the same request id and calls other services in the same trace.
+#[derive(Clone)]
+pub struct Context {
+    id: String,
+    trace: SpanContext,
+    span: tracing::Span,
+}
+
+impl Context {
+    /// The current request's context; outside a request, none (the span is still carried).
+    pub fn capture() -> Option<Self> {
+        CURRENT
+            .try_with(|c| Self {
+                id: c.id.clone(),
+                trace: c.trace.clone(),
+                span: tracing::Span::current(),
+            })
+            .ok()
+    }
+
+    /// Run `fut` inside this context.
+    pub async fn scope<F: Future>(self, fut: F) -> F::Output {
+        use tracing::Instrument;
+        let span = self.span;
+        CURRENT
+            .scope(
+                Current {
+                    id: self.id,
+                    trace: self.trace,
+                },
+                fut,
+            )
+            .instrument(span)
+            .await
+    }
+
+    /// Run `f` inside this context, on this thread.
+    pub fn sync_scope<R>(self, f: impl FnOnce() -> R) -> R {
+        let span = self.span;
+        let current = Current {
+            id: self.id,
+            trace: self.trace,
+        };
+        span.in_scope(|| CURRENT.sync_scope(current, f))
+    }
+}
+
+/// `actix_web::rt::spawn` (a task on this worker's thread) with the request's context carried
+/// over: the one way a handler starts work that outlives it or runs beside it.
+pub fn spawn_local<F>(fut: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    match Context::capture() {
+        Some(context) => actix_web::rt::spawn(context.scope(fut)),
+        None => {
+            use tracing::Instrument;
+            actix_web::rt::spawn(fut.instrument(tracing::Span::current()))
+        }
+    }
+}
+
+/// `tokio::task::spawn_blocking` with the request's context carried over (CPU-heavy work
+/// such as image decoding logs under the request's span and id).
+pub fn spawn_blocking<F, R>(f: F) -> tokio::task::JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let context = Context::capture();
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || match context {
+        Some(context) => context.sync_scope(f),
+        None => span.in_scope(f),
+    })
+}
+
 /// Platform ids first: they are what the platform's own logs show.
 const SOURCES: &[&str] = &["x-fc-request-id", "x-scf-request-id", "x-request-id"];
 
@@ -81,6 +161,25 @@ mod tests {
             ("x-scf-request-id", "scf-1"),
         ]));
         assert_eq!(id, "scf-1");
+    }
+
+    #[tokio::test]
+    async fn spawned_work_keeps_the_requests_id_and_trace() {
+        let trace = SpanContext::empty_context();
+        let (local, blocking) = scope("req-1".into(), trace, async {
+            let local = tokio::task::LocalSet::new()
+                .run_until(async { spawn_local(async { current() }).await })
+                .await
+                .ok()
+                .flatten();
+            let blocking = spawn_blocking(current).await.ok().flatten();
+            (local, blocking)
+        })
+        .await;
+        assert_eq!(local.as_deref(), Some("req-1"));
+        assert_eq!(blocking.as_deref(), Some("req-1"));
+        // Outside a request there is nothing to carry, and nothing fails.
+        assert_eq!(spawn_blocking(current).await.ok().flatten(), None);
     }
 
     #[test]

@@ -13,6 +13,43 @@ pub fn bind(host: &str, port: u16) -> std::io::Result<TcpListener> {
     Ok(listener)
 }
 
+/// Refuses a listener on a non-loopback address while a secret this service signs or checks
+/// with is the built-in development value: anyone who has read the source could forge its
+/// tokens. The gateway checks both secrets, an internal service only the internal one.
+pub fn check_secrets_for(
+    settings: &crate::config::Settings,
+    listener: &TcpListener,
+) -> Result<(), StartupError> {
+    check_secrets(settings, listener, true)
+}
+
+fn check_secrets(
+    settings: &crate::config::Settings,
+    listener: &TcpListener,
+    user_tokens: bool,
+) -> Result<(), StartupError> {
+    use secrecy::ExposeSecret;
+    let Ok(addr) = listener.local_addr() else {
+        return Ok(());
+    };
+    if addr.ip().is_loopback() {
+        return Ok(());
+    }
+    let dev = |s: &secrecy::SecretString| s.expose_secret() == crate::config::DEV_SECRET;
+    let variable = if user_tokens && dev(&settings.auth.jwt_secret) {
+        "JWT_SECRET_KEY (or APP__AUTH__JWT_SECRET)"
+    } else if dev(&settings.auth.internal_secret) {
+        "APP__AUTH__INTERNAL_SECRET"
+    } else {
+        return Ok(());
+    };
+    Err(StartupError::Other(format!(
+        "refusing to listen on {addr} with the built-in development secret: anyone who has \
+         read the source could forge tokens. Set {variable} to a random value of 32+ \
+         characters, or listen on 127.0.0.1"
+    )))
+}
+
 pub fn local_port(listener: &TcpListener) -> u16 {
     listener.local_addr().map(|a| a.port()).unwrap_or_default()
 }
@@ -81,6 +118,8 @@ where
     use std::sync::Arc;
 
     use crate::internal_auth::{InternalGuard, InternalTokens, require_internal_token};
+
+    check_secrets(settings, &listener, false).map_err(std::io::Error::other)?;
 
     let tokens = Arc::new(InternalTokens::new(
         &settings.auth.internal_secret,
@@ -191,4 +230,30 @@ pub fn healthcheck_if_asked() {
     })()
     .unwrap_or(false);
     std::process::exit(if healthy { 0 } else { 1 });
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+    use super::*;
+
+    #[test]
+    fn the_built_in_secret_is_refused_off_loopback_only() {
+        let mut settings = crate::config::Settings::load_from(None, &Default::default()).unwrap();
+        let loopback = bind("127.0.0.1", 0).unwrap();
+        assert!(check_secrets_for(&settings, &loopback).is_ok());
+        let everywhere = bind("0.0.0.0", 0).unwrap();
+        let err = check_secrets_for(&settings, &everywhere)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("JWT_SECRET_KEY"), "{err}");
+        // An internal service checks the secret it uses.
+        let err = check_secrets(&settings, &everywhere, false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("APP__AUTH__INTERNAL_SECRET"), "{err}");
+        settings.auth.jwt_secret = "j".repeat(40).into();
+        settings.auth.internal_secret = "i".repeat(40).into();
+        assert!(check_secrets_for(&settings, &everywhere).is_ok());
+    }
 }

@@ -353,3 +353,34 @@ impl Drop for TlsModel {
         drop(self.handle.stop(false));
     }
 }
+
+/// A chat model's streamed answer (OpenAI-compatible SSE) that writes `parts` as text.
+pub fn sse_text(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for p in parts {
+        let chunk = serde_json::json!({"choices": [{"index": 0, "delta": {"content": p}}]});
+        out.push_str(&format!("data: {chunk}\n\n"));
+    }
+    let stop = serde_json::json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]});
+    out.push_str(&format!("data: {stop}\n\n"));
+    out.push_str("data: [DONE]\n\n");
+    out
+}
+
+/// A chat model's streamed answer that calls one tool, its arguments split over two chunks
+/// (as vendors send them), after some `reasoning_content` that must never be sent back.
+pub fn sse_tool_call(name: &str, args: &serde_json::Value) -> String {
+    let args = args.to_string();
+    let (a, b) = args.split_at(args.len() / 2);
+    let chunks = [
+        serde_json::json!({"choices": [{"index": 0, "delta": {"reasoning_content": "let me think"}}]}),
+        serde_json::json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": name, "arguments": a}}]}}]}),
+        serde_json::json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": b}}]}}]}),
+    ];
+    let mut out = String::new();
+    for chunk in chunks {
+        out.push_str(&format!("data: {chunk}\n\n"));
+    }
+    out.push_str("data: [DONE]\n\n");
+    out
+}

@@ -6,7 +6,7 @@
 
 use clap::Parser;
 use shared::config::Settings;
-use shared::server::Application;
+use shared::server::{Application, bind, local_port};
 use tokio::sync::watch;
 
 #[derive(Parser)]
@@ -20,38 +20,51 @@ struct Cli {
     host: String,
 }
 
+mod secrets;
+
+/// Where the local stack keeps what it makes: the SQLite file and uploads (by the default
+/// settings) and its signing secrets.
+const DATA_DIR: &str = "data";
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     shared::install_crypto_provider();
     let cli = Cli::parse();
-    let base = Settings::load()?;
+    let mut base = Settings::load()?;
     let _telemetry = shared::telemetry::init(&base, "stack");
+    let secrets = secrets::ensure(&mut base, std::path::Path::new(DATA_DIR))?;
 
     shared::db::migrate(&base.database).await?;
 
+    // Every listener first, so that each service is built knowing every other's real address:
+    // the settings below are the only source of the service URLs, for all four.
+    let gateway_listener = bind(&cli.host, cli.port)?;
+    let drugs_listener = bind("127.0.0.1", 0)?;
+    let chat_listener = bind("127.0.0.1", 0)?;
+    let scheduler_listener = bind("127.0.0.1", 0)?;
+    let url = |l: &std::net::TcpListener| format!("http://127.0.0.1:{}", local_port(l));
+    base.services.drugs = url(&drugs_listener);
+    base.services.chat = url(&chat_listener);
+    base.services.scheduler = url(&scheduler_listener);
+    // The services here are ours, so they speak HTTP/2 with prior knowledge: one connection
+    // per gateway worker carries every request, open chat streams included.
+    base.services.h2c = true;
+    base.database.migrate_on_start = false;
+
     let internal = |mut s: Settings| {
         s.server.host = "127.0.0.1".into();
-        s.server.port = 0;
         s.server.workers = 1;
-        s.database.migrate_on_start = false;
         s.database.max_connections = 4;
         s
     };
-    let drugs = svc_drugs::startup::build(&internal(base.clone())).await?;
-    let chat = svc_chat::startup::build(&internal(base.clone())).await?;
-    let scheduler = svc_scheduler::startup::build(&internal(base.clone())).await?;
+    let drugs = svc_drugs::startup::build_on(&internal(base.clone()), drugs_listener).await?;
+    let chat = svc_chat::startup::build_on(&internal(base.clone()), chat_listener).await?;
+    let scheduler =
+        svc_scheduler::startup::build_on(&internal(base.clone()), scheduler_listener).await?;
 
     let mut public = base.clone();
     public.server.host = cli.host.clone();
-    public.server.port = cli.port;
-    public.database.migrate_on_start = false;
-    public.services.drugs = format!("http://127.0.0.1:{}", drugs.port());
-    public.services.chat = format!("http://127.0.0.1:{}", chat.port());
-    public.services.scheduler = format!("http://127.0.0.1:{}", scheduler.port());
-    // The services here are ours, so they speak HTTP/2 with prior knowledge: one connection
-    // per gateway worker carries every request, open chat streams included.
-    public.services.h2c = true;
-    let gateway = gateway::startup::build(&public).await?;
+    let gateway = gateway::startup::build_on(&public, gateway_listener).await?;
 
     let shown_host = if cli.host == "0.0.0.0" {
         "127.0.0.1"
@@ -70,6 +83,16 @@ async fn main() -> anyhow::Result<()> {
         chat.port(),
         scheduler.port()
     );
+    println!(
+        "  secrets   {} (made at first start; keep it private)",
+        secrets.display()
+    );
+    if base.legacy.enabled {
+        println!(
+            "  legacy    /api/drugs and /uploads are ON: anyone who can reach this address \
+             acts as the one shared drug-serve account, without signing in"
+        );
+    }
     println!("Press Ctrl-C to stop.");
 
     let (stop_tx, stop_rx) = watch::channel(false);

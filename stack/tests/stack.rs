@@ -4,85 +4,180 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-#[tokio::test]
-async fn the_stack_starts_every_service_and_stops_cleanly_on_ctrl_c() {
-    shared::install_crypto_provider();
-    let dir = std::env::temp_dir().join(format!("stack-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    // The chat model, streaming a three-token reply.
-    let model = wiremock::MockServer::start().await;
-    let mut sse = String::new();
-    for token in ["Hello", ", ", "stack"] {
-        let chunk = serde_json::json!({"choices": [{"index": 0, "delta": {"content": token}}]});
-        sse.push_str(&format!("data: {chunk}\n\n"));
-    }
-    sse.push_str("data: [DONE]\n\n");
-    wiremock::Mock::given(wiremock::matchers::method("POST"))
-        .respond_with(
-            wiremock::ResponseTemplate::new(200)
-                .insert_header("content-type", "text/event-stream")
-                .set_body_string(sse),
-        )
-        .mount(&model)
-        .await;
-    let child = Command::new(env!("CARGO_BIN_EXE_stack"))
-        .args(["--port", "0"])
-        .current_dir(&dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("POSTGRESQL_URL")
-        .env("LOG_LEVEL", "warn")
-        .env("DEEPSEEK_BASE_URL", model.uri())
-        .env("DEEPSEEK_API_KEY", "test-key")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut child = KillOnDrop(child);
-    let child = &mut child.0;
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let started = Instant::now();
-    let mut base = None;
-    while base.is_none() {
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the stack prints its URL");
-        if let Some(url) = line.trim().strip_prefix("open").map(str::trim) {
-            base = Some(url.trim_end_matches("/docs").to_owned());
-        }
-    }
-    let base = base.unwrap();
-    println!("stack up in {:?} at {base}", started.elapsed());
+use serde_json::{Value, json};
+use shared::internal_auth::{INTERNAL_TOKEN_HEADER, InternalTokens};
+use wiremock::matchers::{body_string_contains, method};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
-    let client = reqwest::Client::new();
-    let health = client
-        .get(format!("{base}/api/v1/health"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(health.status(), 200);
-    let body: serde_json::Value = health.json().await.unwrap();
-    assert_eq!(body["status"], "healthy", "{body}");
-    for service in ["drugs", "chat", "scheduler", "gateway"] {
-        assert_eq!(body["services"][service], "up", "{body}");
+/// The stack binary running in its own empty directory.
+struct Stack {
+    child: Child,
+    dir: PathBuf,
+    base: String,
+    /// Loopback ports of drugs, chat and scheduler, as printed.
+    services: Vec<u16>,
+    stdout: mpsc::Receiver<String>,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Stack {
+    fn start(envs: &[(&str, String)]) -> Self {
+        let dir = std::env::temp_dir().join(format!("stack-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_stack"));
+        command
+            .args(["--port", "0"])
+            .current_dir(&dir)
+            .env_remove("DATABASE_URL")
+            .env_remove("POSTGRESQL_URL")
+            .env_remove("JWT_SECRET_KEY")
+            .env_remove("APP__AUTH__INTERNAL_SECRET")
+            .env("LOG_LEVEL", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in envs {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("stack: {line}");
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let mut stack = Self {
+            child,
+            dir,
+            base: String::new(),
+            services: Vec::new(),
+            stdout: rx,
+            log,
+        };
+        let started = Instant::now();
+        while stack.base.is_empty() || stack.services.is_empty() {
+            let line = stack
+                .stdout
+                .recv_timeout(Duration::from_secs(60))
+                .expect("the stack prints its URL and its services");
+            let line = line.trim();
+            if let Some(url) = line.strip_prefix("open").map(str::trim) {
+                stack.base = url.trim_end_matches("/docs").to_owned();
+            }
+            if let Some(rest) = line.strip_prefix("services") {
+                stack.services = rest
+                    .split_whitespace()
+                    .filter_map(|w| w.strip_prefix(':')?.parse().ok())
+                    .collect();
+            }
+        }
+        println!("stack up in {:?} at {}", started.elapsed(), stack.base);
+        stack
     }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn scheduler(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.services[2])
+    }
+
+    fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Ctrl-C, then a clean exit that says so.
+    fn interrupt(mut self) {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let exit = loop {
+            if let Some(exit) = self.child.try_wait().unwrap() {
+                break exit;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the stack did not stop within 20 s of Ctrl-C"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(exit.success(), "{exit:?}");
+        let lines: Vec<String> = self.stdout.try_iter().collect();
+        assert!(lines.iter().any(|l| l.contains("Stopped.")), "{lines:?}");
+    }
+}
+
+/// A failed assertion must not leave the stack running.
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn sse(body: String) -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .insert_header("content-type", "text/event-stream")
+        .set_body_string(body)
+}
+
+async fn register(client: &reqwest::Client, stack: &Stack, login: &str) -> String {
     let register = client
-        .post(format!("{base}/api/v1/auth/register"))
-        .json(&serde_json::json!({"user_id": "stack-user", "password": "s3cret-passw0rd"}))
+        .post(stack.url("/api/v1/auth/register"))
+        .json(&json!({"user_id": login, "password": "s3cret-passw0rd"}))
         .send()
         .await
         .unwrap();
     assert_eq!(register.status(), 201);
-    let session: serde_json::Value = register.json().await.unwrap();
-    let access = session["access_token"].as_str().unwrap();
+    let session: Value = register.json().await.unwrap();
+    session["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_stack_starts_every_service_and_stops_cleanly_on_ctrl_c() {
+    shared::install_crypto_provider();
+    // The chat model, streaming a three-token reply.
+    let model = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(sse(shared::testing::sse_text(&["Hello", ", ", "stack"])))
+        .mount(&model)
+        .await;
+    let stack = Stack::start(&[
+        ("DEEPSEEK_BASE_URL", model.uri()),
+        ("DEEPSEEK_API_KEY", "test-key".into()),
+    ]);
+    let client = reqwest::Client::new();
+    let health = client
+        .get(stack.url("/api/v1/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let body: Value = health.json().await.unwrap();
+    assert_eq!(body["status"], "healthy", "{body}");
+    for service in ["drugs", "chat", "scheduler", "gateway"] {
+        assert_eq!(body["services"][service], "up", "{body}");
+    }
+    let access = register(&client, &stack, "stack-user").await;
     // Each service answers through the gateway (h2c between them inside the stack).
     for path in [
         "/api/v1/drugs",
@@ -90,17 +185,26 @@ async fn the_stack_starts_every_service_and_stops_cleanly_on_ctrl_c() {
         "/api/v1/notifications",
     ] {
         let res = client
-            .get(format!("{base}{path}"))
-            .bearer_auth(access)
+            .get(stack.url(path))
+            .bearer_auth(&access)
             .send()
             .await
             .unwrap();
         assert_eq!(res.status(), 200, "{path}");
+        // HEAD answers as GET would, without a body.
+        let head = client
+            .head(stack.url(path))
+            .bearer_auth(&access)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(head.status(), 200, "HEAD {path}");
+        assert!(head.bytes().await.unwrap().is_empty());
     }
     let streamed = client
-        .post(format!("{base}/api/v1/chat"))
-        .bearer_auth(access)
-        .json(&serde_json::json!({"message": "hi", "stream": true}))
+        .post(stack.url("/api/v1/chat"))
+        .bearer_auth(&access)
+        .json(&json!({"message": "hi", "stream": true}))
         .send()
         .await
         .unwrap();
@@ -119,41 +223,181 @@ async fn the_stack_starts_every_service_and_stops_cleanly_on_ctrl_c() {
         .find(|block| block.starts_with("event: done"))
         .and_then(|block| block.lines().find_map(|l| l.strip_prefix("data: ")))
         .expect("a done event");
-    let done: serde_json::Value = serde_json::from_str(done).unwrap();
+    let done: Value = serde_json::from_str(done).unwrap();
     assert_eq!(done["reply"], "Hello, stack", "{text}");
     assert!(
-        dir.join("data/unilife.db").exists(),
+        stack.dir.join("data/unilife.db").exists(),
         "SQLite database under ./data"
     );
-
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the stack did not stop within 20 s of Ctrl-C"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(exit.success(), "{exit:?}");
-    let lines: Vec<String> = rx.try_iter().collect();
-    assert!(lines.iter().any(|l| l.contains("Stopped.")), "{lines:?}");
-    let _ = std::fs::remove_dir_all(&dir);
+    check_secrets_file(&stack.dir);
+    stack.interrupt();
 }
 
-/// A failed assertion must not leave the stack running.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+/// The secrets were made at first start, kept owner-only, and are not the built-in value.
+fn check_secrets_file(dir: &Path) {
+    let path = dir.join("data/secrets");
+    let text = std::fs::read_to_string(&path).expect("data/secrets");
+    assert!(text.contains("jwt_secret = "), "{text}");
+    assert!(!text.contains(shared::config::DEV_SECRET));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
+}
+
+/// Every call one service makes to another, made inside the one-process stack: the scheduler
+/// asks svc-drugs for due doses and expiring drugs and svc-chat for a diary; svc-chat asks
+/// svc-drugs for the cabinet. Nothing in the stack's log may say a service was unreachable.
+#[tokio::test]
+async fn every_cross_service_call_reaches_its_service_inside_the_stack() {
+    shared::install_crypto_provider();
+    let model = MockServer::start().await;
+    // Diary requests (plain completions) by their prompt.
+    Mock::given(method("POST"))
+        .and(body_string_contains("Write the user's diary"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "model": "m",
+            "choices": [{"index": 0, "message": {"role": "assistant",
+                "content": "{\"summary\": \"吃了布洛芬，状态不错。\", \"key_insights\": [], \"extracted_signals\": []}"}}]
+        })))
+        .with_priority(1)
+        .mount(&model)
+        .await;
+    // A chat turn: once the cabinet tool has answered, the model replies in words ...
+    Mock::given(method("POST"))
+        .and(body_string_contains("\"role\":\"tool\""))
+        .respond_with(sse(shared::testing::sse_text(&["你的药箱里有布洛芬。"])))
+        .with_priority(2)
+        .mount(&model)
+        .await;
+    // ... and before that it asks for the cabinet.
+    Mock::given(method("POST"))
+        .respond_with(sse(shared::testing::sse_tool_call(
+            "get_medicine_cabinet",
+            &json!({}),
+        )))
+        .with_priority(3)
+        .mount(&model)
+        .await;
+    let internal_secret = "stack-test-internal-secret-0123456789abcdef";
+    let stack = Stack::start(&[
+        ("DEEPSEEK_BASE_URL", model.uri()),
+        ("DEEPSEEK_API_KEY", "test-key".into()),
+        ("APP__AUTH__INTERNAL_SECRET", internal_secret.into()),
+    ]);
+    let client = reqwest::Client::new();
+    let access = register(&client, &stack, "cross-service").await;
+    let get = |path: &str| client.get(stack.url(path)).bearer_auth(&access).send();
+    let me: Value = get("/api/v1/users/me").await.unwrap().json().await.unwrap();
+    let user = me["id"].as_str().expect("the user's id").to_owned();
+    let tz: chrono_tz::Tz = me["timezone"].as_str().unwrap().parse().unwrap();
+    let local_now = chrono::Utc::now().with_timezone(&tz);
+    let today = local_now.date_naive();
+
+    // A drug that expires in ten days, with a dose due this minute.
+    let drug: Value = client
+        .post(stack.url("/api/v1/drugs"))
+        .bearer_auth(&access)
+        .json(&json!({"name": "布洛芬缓释胶囊", "expiry_date": today + chrono::Duration::days(10)}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let plan = client
+        .post(stack.url("/api/v1/medications"))
+        .bearer_auth(&access)
+        .json(&json!({
+            "drug_id": drug["id"], "dose": {"amount": 1, "unit": "粒"},
+            "schedule": {"times": [local_now.format("%H:%M").to_string()], "start_date": today},
+            "stock": 10
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plan.status(), 201, "{}", plan.text().await.unwrap());
+
+    // A platform timer (FC's, on the scheduler's loopback port): the scheduler asks svc-drugs
+    // for due doses, and the reminder lands in the inbox.
+    let tick = client
+        .post(stack.scheduler("/invoke"))
+        .json(&json!({"triggerName": "test", "triggerTime": chrono::Utc::now()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tick.status(), 200, "{}", tick.text().await.unwrap());
+    let tokens = InternalTokens::new(&internal_secret.to_owned().into(), 60);
+    let run = |job: &str, body: Value| {
+        client
+            .post(stack.scheduler(&format!("/internal/jobs/{job}/run")))
+            .header(
+                INTERNAL_TOKEN_HEADER,
+                tokens.mint("gateway", "scheduler", None),
+            )
+            .json(&body)
+            .send()
+    };
+    let expiry = run("expiry-alerts", json!({"user": user})).await.unwrap();
+    let summary: Value = expiry.json().await.unwrap();
+    assert_eq!(summary["failed"], 0, "{summary}");
+    assert_eq!(summary["error"], Value::Null, "{summary}");
+    let inbox: Value = get("/api/v1/notifications")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = inbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"dose_reminder"), "{inbox}");
+    assert!(kinds.contains(&"expiry_alert"), "{inbox}");
+    let text = inbox.to_string();
+    assert!(text.contains("布洛芬缓释胶囊"), "{inbox}");
+
+    // A chat turn whose model calls the cabinet tool: svc-chat asks svc-drugs, and the model's
+    // second request carries the user's drugs.
+    let chat = client
+        .post(stack.url("/api/v1/chat"))
+        .bearer_auth(&access)
+        .json(&json!({"message": "我的药箱里有什么？"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chat.status(), 200);
+    let answer: Value = chat.json().await.unwrap();
+    assert_eq!(answer["reply"], "你的药箱里有布洛芬。", "{answer}");
+    let requests = model.received_requests().await.unwrap();
+    let tool_round = requests
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).to_string())
+        .find(|b| b.contains("\"role\":\"tool\""))
+        .expect("the model was sent the tool's result");
+    assert!(tool_round.contains("布洛芬缓释胶囊"), "{tool_round}");
+
+    // The nightly diary job for today: the scheduler asks svc-chat, which writes it.
+    let diary = run("daily-diaries", json!({"user": user, "date": today}))
+        .await
+        .unwrap();
+    let summary: Value = diary.json().await.unwrap();
+    assert_eq!(summary["done"], 1, "{summary}");
+    let diaries: Value = get("/api/v1/diaries").await.unwrap().json().await.unwrap();
+    assert_eq!(
+        diaries["diaries"][0]["summary"], "吃了布洛芬，状态不错。",
+        "{diaries}"
+    );
+
+    let log = stack.log();
+    let failures: Vec<&String> = log
+        .iter()
+        .filter(|l| l.contains("unreachable") || l.contains("failed"))
+        .collect();
+    assert!(failures.is_empty(), "{failures:#?}");
+    stack.interrupt();
 }

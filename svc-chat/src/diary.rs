@@ -91,6 +91,7 @@ pub fn validate_diary(v: &Value) -> Result<(String, Vec<String>, Vec<Signal>), S
     Ok((summary.chars().take(4000).collect(), insights, sig))
 }
 
+#[tracing::instrument(name = "diary.generate", skip_all, fields(user.id = %user, %date))]
 pub async fn generate(
     state: &AppState,
     user: Uuid,

@@ -8,6 +8,7 @@ use sea_orm::{
 };
 use serde::Deserialize;
 use shared::ApiError;
+use shared::ErrorCode;
 use shared::entities::event;
 use uuid::Uuid;
 
@@ -198,7 +199,7 @@ pub async fn owned<C: ConnectionTrait>(
         .filter(event::Column::UserId.eq(user))
         .one(db)
         .await?
-        .ok_or_else(|| ApiError::not_found("event_not_found", "no such event"))
+        .ok_or_else(|| ApiError::new(ErrorCode::EventNotFound, "no such event"))
 }
 
 pub async fn update<C: ConnectionTrait>(

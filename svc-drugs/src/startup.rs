@@ -1,3 +1,5 @@
+use std::net::TcpListener;
+
 use actix_web::web;
 use shared::config::Settings;
 use shared::server::{Application, StartupError, bind, internal_service, local_port};
@@ -8,13 +10,21 @@ use crate::storage::Store;
 
 /// Connect, migrate if configured, bind and build the server; `run_until_stopped` runs it.
 pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
+    build_on(settings, bind(&settings.server.host, settings.server.port)?).await
+}
+
+/// The same on a listener bound beforehand (the one-process stack binds every service first,
+/// so each is built knowing the others' real addresses).
+pub async fn build_on(
+    settings: &Settings,
+    listener: TcpListener,
+) -> Result<Application, StartupError> {
     settings
         .check_storage_for_uploads()
         .map_err(|e| StartupError::Other(e.to_string()))?;
     let db = shared::server::database(settings).await?;
     let store =
         Store::from_settings(&settings.storage).map_err(|e| StartupError::Other(e.to_string()))?;
-    let listener = bind(&settings.server.host, settings.server.port)?;
     let port = local_port(&listener);
     let state = web::Data::new(
         AppState::new(settings, db.clone(), store)

@@ -1,3 +1,4 @@
+use std::net::TcpListener;
 use std::time::Duration;
 
 use actix_web::web;
@@ -10,9 +11,16 @@ use crate::state::Ctx;
 /// Connect, migrate if configured, bind and build the server; `run_until_stopped` runs it.
 /// In long-running mode (not serverless, `scheduler.clock` on) a clock ticks every minute.
 pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
+    build_on(settings, bind(&settings.server.host, settings.server.port)?).await
+}
+
+/// The same on a listener bound beforehand (see `svc_drugs::startup::build_on`).
+pub async fn build_on(
+    settings: &Settings,
+    listener: TcpListener,
+) -> Result<Application, StartupError> {
     let db = shared::server::database(settings).await?;
     let ctx = Ctx::new(settings, db.clone()).map_err(|e| StartupError::Other(e.to_string()))?;
-    let listener = bind(&settings.server.host, settings.server.port)?;
     let port = local_port(&listener);
     if settings.scheduler.clock && !settings.app.serverless {
         let clock = ctx.clone();

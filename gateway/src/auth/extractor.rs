@@ -1,5 +1,6 @@
 //! `AuthUser`: a verified access token, and the per-user request budget spent.
 
+use shared::ErrorCode;
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
@@ -30,10 +31,10 @@ impl AuthUser {
             })
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| ApiError::unauthorized("missing_token", "missing bearer token"))?;
+            .ok_or_else(|| ApiError::new(ErrorCode::MissingToken, "missing bearer token"))?;
         let claims = state.jwt.verify(token, TokenType::Access).map_err(|e| {
             tracing::info!(reason = %e, "access token refused");
-            ApiError::unauthorized("invalid_token", "invalid or expired access token")
+            ApiError::new(ErrorCode::InvalidToken, "invalid or expired access token")
         })?;
         state.limits.check_user(claims.sub)?;
         Ok(Self {

@@ -2,6 +2,7 @@
 
 pub mod extractor;
 pub mod jwt;
+pub mod legacy;
 pub mod password;
 pub mod sessions;
 

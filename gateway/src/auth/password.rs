@@ -18,7 +18,7 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 });
 
 pub async fn hash(password: String) -> Result<String, String> {
-    tokio::task::spawn_blocking(move || {
+    shared::request_id::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
@@ -33,7 +33,7 @@ pub async fn hash(password: String) -> Result<String, String> {
 pub async fn verify(password: String, stored: Option<String>) -> bool {
     let exists = stored.is_some();
     let stored = stored.unwrap_or_else(|| DUMMY_HASH.clone());
-    let ok = tokio::task::spawn_blocking(move || {
+    let ok = shared::request_id::spawn_blocking(move || {
         PasswordHash::new(&stored)
             .map(|parsed| {
                 Argon2::default()

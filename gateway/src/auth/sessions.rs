@@ -6,6 +6,7 @@ use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use shared::ApiError;
+use shared::ErrorCode;
 use uuid::Uuid;
 
 use super::jwt::{JwtKeys, TokenType};
@@ -60,8 +61,8 @@ pub async fn start(
 }
 
 fn refused() -> ApiError {
-    ApiError::unauthorized(
-        "invalid_refresh_token",
+    ApiError::new(
+        ErrorCode::InvalidRefreshToken,
         "invalid, expired or revoked refresh token",
     )
 }
@@ -85,8 +86,8 @@ pub async fn rotate(
     if row.used_at.is_some() || !refresh_tokens::mark_used(db, row.id).await? {
         let revoked = refresh_tokens::revoke_family(db, row.family_id).await?;
         tracing::warn!(user.id = %row.user_id, revoked, "refresh token reused: session family revoked");
-        return Err(ApiError::unauthorized(
-            "refresh_token_reused",
+        return Err(ApiError::new(
+            ErrorCode::RefreshTokenReused,
             "this refresh token was already used; the session has been revoked, sign in again",
         ));
     }

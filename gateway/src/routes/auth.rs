@@ -1,6 +1,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use shared::ApiError;
+use shared::ErrorCode;
 use utoipa::ToSchema;
 
 use crate::auth::sessions::{self, TokenPair};
@@ -63,22 +64,26 @@ pub async fn register(
         .map(Nickname::parse)
         .transpose()
         .map_err(invalid)?;
-    let timezone = TimeZoneName::parse(body.timezone.as_deref().unwrap_or("Asia/Shanghai"))
-        .map_err(invalid)?;
+    let timezone =
+        TimeZoneName::parse(body.timezone.as_deref().unwrap_or(shared::DEFAULT_TIMEZONE))
+            .map_err(invalid)?;
 
     if users::find_by_login(&state.db, login.as_str())
         .await?
         .is_some()
     {
-        return Err(ApiError::conflict("user_exists", "this user_id is taken"));
+        return Err(ApiError::new(
+            ErrorCode::UserExists,
+            "this user_id is taken",
+        ));
     }
     if let Some(email) = &email
         && users::find_by_email(&state.db, &email.clone().into_inner())
             .await?
             .is_some()
     {
-        return Err(ApiError::conflict(
-            "email_taken",
+        return Err(ApiError::new(
+            ErrorCode::EmailTaken,
             "this email is already registered",
         ));
     }
@@ -98,7 +103,7 @@ pub async fn register(
     .await
     .map_err(|e| {
         if shared::db::is_unique_violation(&e) {
-            ApiError::conflict("user_exists", "this user_id or email is taken")
+            ApiError::new(ErrorCode::UserExists, "this user_id or email is taken")
         } else {
             e.into()
         }
@@ -135,14 +140,14 @@ pub async fn login(
     }
     let stored = account.as_ref().map(|a| a.password_hash.clone());
     if !password::verify(body.password, stored).await {
-        return Err(ApiError::unauthorized(
-            "invalid_credentials",
+        return Err(ApiError::new(
+            ErrorCode::InvalidCredentials,
             "wrong user_id, email or password",
         ));
     }
     let Some(account) = account else {
-        return Err(ApiError::unauthorized(
-            "invalid_credentials",
+        return Err(ApiError::new(
+            ErrorCode::InvalidCredentials,
             "wrong user_id, email or password",
         ));
     };

@@ -3,6 +3,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
 use serde::{Deserialize, Serialize};
 use shared::ApiError;
+use shared::ErrorCode;
 use shared::entities::user;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -62,7 +63,7 @@ pub struct UpdateMe {
 async fn load(state: &AppState, id: Uuid) -> Result<user::Model, ApiError> {
     users::find(&state.db, id)
         .await?
-        .ok_or_else(|| ApiError::unauthorized("account_gone", "this account no longer exists"))
+        .ok_or_else(|| ApiError::new(ErrorCode::AccountGone, "this account no longer exists"))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
@@ -101,8 +102,8 @@ pub async fn update_me(
             && let Some(other) = users::find_by_email(&state.db, &e.clone().into_inner()).await?
             && other.id != user.id
         {
-            return Err(ApiError::conflict(
-                "email_taken",
+            return Err(ApiError::new(
+                ErrorCode::EmailTaken,
                 "this email is already registered",
             ));
         }
@@ -126,7 +127,7 @@ pub async fn update_me(
     model.updated_at = Set(Utc::now());
     let saved = model.update(&state.db).await.map_err(|e| {
         if shared::db::is_unique_violation(&e) {
-            ApiError::conflict("email_taken", "this email is already registered")
+            ApiError::new(ErrorCode::EmailTaken, "this email is already registered")
         } else {
             e.into()
         }

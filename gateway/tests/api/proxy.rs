@@ -4,7 +4,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 use shared::internal_auth::InternalTokens;
 
 use crate::helpers::{CLOSED, TestApp, assert_envelope, spawn_app_with};
@@ -273,7 +273,7 @@ async fn a_body_over_the_gateway_limit_is_413_before_reaching_the_service() {
 }
 
 #[tokio::test]
-async fn legacy_routes_are_proxied_only_when_enabled_and_act_as_the_legacy_account() {
+async fn legacy_routes_are_proxied_only_when_enabled_and_act_as_the_reserved_account() {
     let upstream = spawn_upstream().await;
     let base = upstream.base_url.clone();
     let off = spawn_app_with(|s| s.services.drugs = base.clone()).await;
@@ -291,9 +291,10 @@ async fn legacy_routes_are_proxied_only_when_enabled_and_act_as_the_legacy_accou
     let on = spawn_app_with(|s| {
         s.services.drugs = base;
         s.legacy.enabled = true;
-        s.legacy.account = "drugserve".into();
     })
     .await;
+    // Somebody registers the name `legacy` first: it is an ordinary account of theirs.
+    on.register("legacy").await;
     let res = on
         .client
         .get(on.url("/api/drugs/echo"))
@@ -306,11 +307,27 @@ async fn legacy_routes_are_proxied_only_when_enabled_and_act_as_the_legacy_accou
     let claims = InternalTokens::new(&on.settings.auth.internal_secret, 60)
         .verify(token, "drugs")
         .unwrap();
-    let account = gateway::repo::users::find_by_login(&on.db, "drugserve")
+    let reserved =
+        gateway::repo::users::find_by_login(&on.db, shared::entities::user::LEGACY_LOGIN)
+            .await
+            .unwrap()
+            .expect("the system created the reserved account");
+    assert_eq!(claims.sub, Some(reserved.id));
+    let squatter = gateway::repo::users::find_by_login(&on.db, "legacy")
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(claims.sub, Some(account.id));
+    assert_ne!(reserved.id, squatter.id);
+    // Nobody can register the reserved login or sign in with it.
+    for path in ["/api/v1/auth/register", "/api/v1/auth/login"] {
+        let res = on
+            .post_json(
+                path,
+                &json!({"user_id": shared::entities::user::LEGACY_LOGIN, "password": "s3cret-passw0rd"}),
+            )
+            .await;
+        assert!(res.status().is_client_error(), "{path}: {}", res.status());
+    }
 }
 
 #[tokio::test]

@@ -7,6 +7,8 @@ mod m20261122_000001_users;
 mod m20261122_000002_drugs;
 mod m20261122_000003_scheduler;
 mod m20261122_000004_chat;
+mod m20261203_000005_reserved_legacy_account;
+mod m20261203_000006_drug_search_text;
 
 pub struct Migrator;
 
@@ -36,6 +38,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_drugs::Migration),
             Box::new(m20261122_000003_scheduler::Migration),
             Box::new(m20261122_000004_chat::Migration),
+            Box::new(m20261203_000005_reserved_legacy_account::Migration),
+            Box::new(m20261203_000006_drug_search_text::Migration),
         ]
     }
 }

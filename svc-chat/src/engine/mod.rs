@@ -12,6 +12,7 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 use shared::ApiError;
+use shared::ErrorCode;
 use shared::entities::{chat_usage, conversation, message, profile, snapshot};
 use shared::llm::{LlmError, SseDecoder, StreamEvent};
 use tokio::sync::mpsc;
@@ -93,7 +94,7 @@ async fn take_quota(state: &AppState, user: Uuid) -> Result<(), ApiError> {
     };
     if taken == 0 {
         let mut err = ApiError::too_many_requests(seconds_to_midnight());
-        err.code = "quota_exceeded";
+        err.code = ErrorCode::QuotaExceeded;
         err.message = format!("the daily limit of {limit} assistant requests is used up");
         return Err(err);
     }
@@ -118,7 +119,7 @@ async fn conversation_for(
             .filter(conversation::Column::UserId.eq(req.user))
             .one(&state.db)
             .await?
-            .ok_or_else(|| ApiError::not_found("conversation_not_found", "no such conversation"));
+            .ok_or_else(|| ApiError::new(ErrorCode::ConversationNotFound, "no such conversation"));
     }
     let now = Utc::now();
     Ok(conversation::ActiveModel {
@@ -280,6 +281,7 @@ impl From<sea_orm::DbErr> for TurnError {
 }
 
 /// Run a turn. With a sink, text is sent as it arrives.
+#[tracing::instrument(name = "chat.turn", skip_all, fields(user.id = %req.user, streamed = sink.is_some()))]
 pub async fn run(
     state: &AppState,
     req: TurnRequest,

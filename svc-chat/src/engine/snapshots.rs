@@ -6,6 +6,7 @@ use sea_orm::{
     TransactionTrait,
 };
 use shared::ApiError;
+use shared::ErrorCode;
 use shared::entities::{event, snapshot};
 use uuid::Uuid;
 
@@ -55,14 +56,14 @@ pub async fn revert(
                 .one(&txn)
                 .await?
             else {
-                return Err(ApiError::not_found(
-                    "snapshot_not_found",
+                return Err(ApiError::new(
+                    ErrorCode::SnapshotNotFound,
                     "no such snapshot",
                 ));
             };
             if found.reverted_at.is_some() {
-                return Err(ApiError::conflict(
-                    "snapshot_reverted",
+                return Err(ApiError::new(
+                    ErrorCode::SnapshotReverted,
                     "this snapshot was already reverted",
                 ));
             }
@@ -71,7 +72,7 @@ pub async fn revert(
         None => live
             .first()
             .cloned()
-            .ok_or_else(|| ApiError::not_found("nothing_to_undo", "no change to undo"))?,
+            .ok_or_else(|| ApiError::new(ErrorCode::NothingToUndo, "no change to undo"))?,
     };
     let mut reverted = Vec::new();
     for s in live

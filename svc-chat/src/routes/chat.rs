@@ -65,7 +65,9 @@ pub async fn post_chat(
     // goes away the body (the receiver) is dropped and the turn stops at its next send.
     let (events_tx, events_rx) = mpsc::channel::<Bytes>(64);
     let state = state.into_inner();
-    actix_web::rt::spawn(async move {
+    // The turn runs on in its own task (it finishes and is stored even if the client leaves),
+    // with the request's id, trace and span: its tool calls and its error event carry them.
+    shared::request_id::spawn_local(async move {
         let sink = Sink::new(events_tx.clone());
         let last = match engine::run(&state, turn, Some(sink)).await {
             Ok(done) => sse_event("done", &serde_json::to_value(&done).unwrap_or_default()),

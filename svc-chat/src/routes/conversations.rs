@@ -8,6 +8,7 @@ use sea_orm::{
 use serde::Deserialize;
 use serde_json::json;
 use shared::ApiError;
+use shared::ErrorCode;
 use shared::entities::{conversation, message};
 use shared::internal_auth::UserId;
 use uuid::Uuid;
@@ -24,7 +25,7 @@ async fn owned(state: &AppState, user: Uuid, id: Uuid) -> Result<conversation::M
         .filter(conversation::Column::UserId.eq(user))
         .one(&state.db)
         .await?
-        .ok_or_else(|| ApiError::not_found("conversation_not_found", "no such conversation"))
+        .ok_or_else(|| ApiError::new(ErrorCode::ConversationNotFound, "no such conversation"))
 }
 
 fn check_title(t: &str) -> Result<String, ApiError> {

@@ -4,6 +4,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 use serde::Deserialize;
 use serde_json::json;
 use shared::ApiError;
+use shared::ErrorCode;
 use shared::entities::{diary, profile, profile_log};
 use shared::internal_auth::UserId;
 
@@ -57,7 +58,7 @@ pub async fn get(
         .map_err(|_| ApiError::validation("the date must be YYYY-MM-DD"))?;
     let found = d::find(&state, user, date)
         .await?
-        .ok_or_else(|| ApiError::not_found("diary_not_found", "no diary for that date"))?;
+        .ok_or_else(|| ApiError::new(ErrorCode::DiaryNotFound, "no diary for that date"))?;
     Ok(HttpResponse::Ok().json(d::view(&found)))
 }
 
@@ -83,8 +84,8 @@ pub async fn generate(
     match d::generate(&state, user, date).await? {
         DiaryOutcome::Written(x) => Ok(HttpResponse::Created().json(d::view(&x))),
         DiaryOutcome::Existing(x) => Ok(HttpResponse::Ok().json(d::view(&x))),
-        DiaryOutcome::Skipped => Err(ApiError::not_found(
-            "no_messages",
+        DiaryOutcome::Skipped => Err(ApiError::new(
+            ErrorCode::NoMessages,
             "no messages on that date to write a diary from",
         )),
     }

@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::json;
 use shared::ApiError;
+use shared::ErrorCode;
 use uuid::Uuid;
 
 use crate::diary::{self as d, DiaryOutcome};
@@ -97,7 +98,7 @@ pub async fn weekly(
     let log = d::weekly_profile(&state, body.user_id, body.date).await?;
     if log.status == "failed" {
         return Err(ApiError::bad_gateway(
-            "llm_failed",
+            ErrorCode::LlmFailed,
             log.error.unwrap_or_default(),
         ));
     }

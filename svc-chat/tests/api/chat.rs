@@ -528,3 +528,59 @@ async fn the_daily_quota_holds_when_turns_arrive_at_once() {
     assert_eq!(kept("user").await.unwrap(), 8);
     assert_eq!(kept("assistant").await.unwrap(), 3);
 }
+
+#[tokio::test]
+async fn a_streamed_turn_keeps_the_requests_id_and_trace_in_its_tool_calls_and_its_error() {
+    // svc-drugs stands in as a recorder, to see what the cabinet tool sends it.
+    let drugs = wiremock::MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/internal/cabinet"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"items": []})))
+        .mount(&drugs)
+        .await;
+    let drugs_url = drugs.uri();
+    let app = spawn_with(move |s| s.services.drugs = drugs_url).await;
+    let user = app.user("Asia/Shanghai").await;
+    // The model asks for the cabinet, then fails on the next round.
+    Mock::given(method("POST"))
+        .and(wiremock::matchers::body_string_contains(
+            "\"role\":\"tool\"",
+        ))
+        .respond_with(ResponseTemplate::new(500).set_body_string("down"))
+        .with_priority(1)
+        .mount(&app.model)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(sse_response(sse_tool_call(
+            "get_medicine_cabinet",
+            &json!({}),
+        )))
+        .with_priority(2)
+        .mount(&app.model)
+        .await;
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let res = app
+        .req(Method::POST, Some(user), "/api/v1/chat")
+        .header("x-request-id", "req-streamed-1")
+        .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))
+        .json(&json!({"message": "我的药箱", "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let events = parse_sse(&res.text().await.unwrap());
+    let (last, error) = events.last().unwrap();
+    assert_eq!(last, "error", "{events:?}");
+    assert_eq!(error["code"], "llm_failed");
+    assert_eq!(error["request_id"], "req-streamed-1");
+
+    let calls = drugs.received_requests().await.unwrap();
+    assert_eq!(calls.len(), 1);
+    let headers = &calls[0].headers;
+    assert_eq!(headers["x-request-id"], "req-streamed-1");
+    let traceparent = headers["traceparent"].to_str().unwrap();
+    assert!(
+        traceparent.starts_with(&format!("00-{trace_id}-")),
+        "the tool call continues the caller's trace: {traceparent}"
+    );
+}

@@ -85,36 +85,7 @@ impl TestApp {
     }
 }
 
-/// An SSE body as a chat model streams it.
-pub fn sse_text(parts: &[&str]) -> String {
-    let mut out = String::new();
-    for p in parts {
-        out.push_str(&format!(
-            "data: {}\n\n",
-            json!({"choices": [{"index": 0, "delta": {"content": p}}]})
-        ));
-    }
-    out.push_str(&format!(
-        "data: {}\n\n",
-        json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-    ));
-    out.push_str("data: [DONE]\n\n");
-    out
-}
-
-pub fn sse_tool_call(name: &str, args: &Value) -> String {
-    let args = args.to_string();
-    let (a, b) = args.split_at(args.len() / 2);
-    let mut out = String::new();
-    out.push_str(&format!(
-        "data: {}\n\n",
-        json!({"choices": [{"index": 0, "delta": {"reasoning_content": "let me think"}}]})
-    ));
-    out.push_str(&format!("data: {}\n\n", json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": name, "arguments": a}}]}}]})));
-    out.push_str(&format!("data: {}\n\n", json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": b}}]}}]})));
-    out.push_str("data: [DONE]\n\n");
-    out
-}
+pub use shared::testing::{sse_text, sse_tool_call};
 
 pub fn sse_response(body: String) -> wiremock::ResponseTemplate {
     wiremock::ResponseTemplate::new(200)

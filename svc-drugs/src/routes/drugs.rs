@@ -5,13 +5,14 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use chrono::{Duration, NaiveDate, Utc};
 use sea_orm::TryIntoModel;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
 use serde::Deserialize;
 use shared::ApiError;
+use shared::ErrorCode;
 use shared::entities::{drug, drug_image};
 use shared::internal_auth::UserId;
 use uuid::Uuid;
@@ -188,7 +189,7 @@ pub async fn owned_drug(state: &AppState, user: Uuid, id: Uuid) -> Result<drug::
         .filter(drug::Column::UserId.eq(user))
         .one(&state.db)
         .await?
-        .ok_or_else(|| ApiError::not_found("drug_not_found", "no such drug"))
+        .ok_or_else(|| ApiError::new(ErrorCode::DrugNotFound, "no such drug"))
 }
 
 pub async fn images_of(
@@ -255,6 +256,8 @@ pub async fn create(
         unit: Set(None),
         notes: Set(None),
         recognition_id: Set(None),
+        // Filled by `before_save` from the searched fields.
+        search_text: Set(String::new()),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -332,11 +335,11 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-/// `%` and `_` in a search are literal.
+/// `%` and `_` in a search are literal; the query is folded as the stored text is.
 pub fn like_pattern(q: &str) -> String {
     let mut p = String::with_capacity(q.len() + 2);
     p.push('%');
-    for c in q.to_lowercase().chars() {
+    for c in shared::text::fold(q).chars() {
         if matches!(c, '%' | '_' | '\\') {
             p.push('\\');
         }
@@ -346,14 +349,13 @@ pub fn like_pattern(q: &str) -> String {
     p
 }
 
-pub fn search_condition(q: &str, columns: &[drug::Column]) -> Condition {
-    let pattern = like_pattern(q);
-    columns.iter().fold(Condition::any(), |cond, col| {
-        cond.add(
-            Expr::expr(Func::lower(Expr::col((drug::Entity, *col))))
-                .like(LikeExpr::new(pattern.clone()).escape('\\')),
-        )
-    })
+/// A substring of name, brand, generic name or maker, case-insensitive for any Unicode text
+/// and the same on SQLite and PostgreSQL (`drugs.search_text`, folded by `shared::text`).
+pub fn search_condition(q: &str) -> Condition {
+    Condition::all().add(
+        Expr::col((drug::Entity, drug::Column::SearchText))
+            .like(LikeExpr::new(like_pattern(q)).escape('\\')),
+    )
 }
 
 fn status_condition(status: Status, today: NaiveDate, warning_days: i64) -> Condition {
@@ -390,15 +392,7 @@ pub async fn list(
         if text.chars().count() > 100 {
             return Err(ApiError::validation("q is longer than 100 characters"));
         }
-        select = select.filter(search_condition(
-            text,
-            &[
-                drug::Column::Name,
-                drug::Column::Brand,
-                drug::Column::GenericName,
-                drug::Column::Manufacturer,
-            ],
-        ));
+        select = select.filter(search_condition(text));
     }
     if let Some(s) = q.status.as_deref().filter(|s| !s.is_empty()) {
         let status = Status::parse(s).ok_or_else(|| {
@@ -489,7 +483,7 @@ pub async fn image(
         .filter(drug_image::Column::DrugId.eq(drug_id))
         .one(&state.db)
         .await?
-        .ok_or_else(|| ApiError::not_found("image_not_found", "no such image"))?;
+        .ok_or_else(|| ApiError::new(ErrorCode::ImageNotFound, "no such image"))?;
     serve_image(&state, &image).await
 }
 
@@ -503,7 +497,7 @@ pub async fn serve_image(
         .await
         .map_err(|e| match e {
             crate::storage::StorageError::NotFound => {
-                ApiError::not_found("image_not_found", "the image is gone from the store")
+                ApiError::new(ErrorCode::ImageNotFound, "the image is gone from the store")
             }
             other => ApiError::internal(other),
         })?;

@@ -2,13 +2,18 @@
 //! unchanged. The gateway forwards them only when enabled, acting as one configured account.
 
 use actix_multipart::Multipart;
-use actix_web::{HttpResponse, web};
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{HttpResponse, ResponseError, web};
 use chrono::{Duration, NaiveDate};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::ApiError;
+use shared::ErrorCode;
 use shared::entities::{drug, drug_image, recognition};
+use shared::error::is_chinese;
 use shared::internal_auth::UserId;
 use uuid::Uuid;
 
@@ -19,6 +24,7 @@ use super::recognize;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/drugs")
+            .wrap(from_fn(in_chinese))
             .route("/upload", web::post().to(upload))
             .route("/analyze-batch", web::post().to(analyze_batch))
             .route("/expiring", web::get().to(expiring))
@@ -28,7 +34,52 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/{id}", web::put().to(update))
             .route("/{id}", web::delete().to(delete)),
     )
-    .route("/uploads/{file}", web::get().to(file));
+    .service(
+        web::resource("/uploads/{file}")
+            .wrap(from_fn(in_chinese))
+            .route(web::get().to(file)),
+    );
+}
+
+/// The original frontend shows an error's `detail` (uploads) or `message` to the user as is,
+/// in a Chinese page: every error of these routes says in Chinese what to do, in both fields.
+async fn in_chinese(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let limits = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| (s.max_file_size, s.drugs.max_files));
+    let res = next.call(req).await?.map_into_boxed_body();
+    let Some(api) = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<ApiError>())
+    else {
+        return Ok(res);
+    };
+    let (max_size, max_files) = limits.unwrap_or_default();
+    let message = match api.code {
+        ErrorCode::FileTooLarge => format!(
+            "文件超过大小限制（最大 {}MB），请选择较小的图片",
+            max_size / 1024 / 1024
+        ),
+        ErrorCode::TooManyFiles => format!("一次最多上传 {max_files} 张图片"),
+        // The frontend's way to retry is to analyse again (the photos are kept).
+        ErrorCode::LlmFailed => "识别失败：识别服务暂时出错。照片已保存，请稍后重新点击分析".into(),
+        ErrorCode::LlmTimeout => {
+            "识别超时：识别服务响应太慢。照片已保存，请稍后重新点击分析".into()
+        }
+        code if is_chinese(&api.message) => {
+            let _ = code;
+            api.message.clone()
+        }
+        code => code.zh().to_owned(),
+    };
+    let mut localised = ApiError::new(api.code, message);
+    localised.retry_after = api.retry_after;
+    let response = localised.error_response();
+    Ok(res.into_response(response))
 }
 
 fn image_url(id: Uuid) -> String {
@@ -57,7 +108,7 @@ async fn analyze(
 ) -> Result<(drug::Model, Vec<Uuid>), ApiError> {
     if ids.is_empty() || ids.len() > state.drugs.max_files {
         return Err(ApiError::validation(format!(
-            "send 1 to {} image ids",
+            "请提供 1 到 {} 张图片的 ID",
             state.drugs.max_files
         )));
     }
@@ -79,7 +130,7 @@ pub async fn analyze_batch(
         .iter()
         .map(|s| {
             s.parse::<Uuid>()
-                .map_err(|_| ApiError::validation(format!("{s:?} is not an image id")))
+                .map_err(|_| ApiError::new(ErrorCode::ImageNotFound, format!("图片 {s} 不存在")))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let (d, images) = analyze(&state, user, ids).await?;
@@ -183,11 +234,11 @@ pub async fn search(
         return Ok(HttpResponse::Ok().json(Vec::<Value>::new()));
     };
     if q.chars().count() > 100 {
-        return Err(ApiError::validation("q is longer than 100 characters"));
+        return Err(ApiError::validation("搜索词太长，最多 100 个字"));
     }
     let rows = drug::Entity::find()
         .filter(drug::Column::UserId.eq(user))
-        .filter(super::drugs::search_condition(q, &[drug::Column::Name]))
+        .filter(super::drugs::search_condition(q))
         .order_by_desc(drug::Column::CreatedAt)
         .all(&state.db)
         .await?;
@@ -206,10 +257,16 @@ fn legacy_date(field: &str, raw: Option<String>) -> Result<Option<Option<NaiveDa
     match raw.as_deref().map(str::trim) {
         None => Ok(None),
         Some("") => Ok(Some(None)),
-        Some(s) => s
-            .parse()
-            .map(|d| Some(Some(d)))
-            .map_err(|_| ApiError::validation(format!("{field} must be YYYY-MM-DD or \"\""))),
+        Some(s) => s.parse().map(|d| Some(Some(d))).map_err(|_| {
+            let label = if field == "expiry_date" {
+                "有效期"
+            } else {
+                "生产日期"
+            };
+            ApiError::validation(format!(
+                "{label}格式不对，请填写 YYYY-MM-DD 格式的日期，或留空"
+            ))
+        }),
     }
 }
 
@@ -221,13 +278,14 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     // Explicit nulls clear too, as in the original.
     let raw = body.into_inner();
-    let input: LegacyUpdate = serde_json::from_value(raw.clone())
-        .map_err(|e| ApiError::validation(format!("invalid body: {e}")))?;
+    let input: LegacyUpdate = serde_json::from_value(raw.clone()).map_err(|_| {
+        ApiError::validation("请求内容有误：name、production_date、expiry_date 应为文字或 null")
+    })?;
     let d = super::drugs::owned_drug(&state, user, path.into_inner()).await?;
     let mut m: drug::ActiveModel = d.into();
     if let Some(name) = input.name.map(|n| n.trim().to_owned()) {
         if name.is_empty() || name.chars().count() > 200 {
-            return Err(ApiError::validation("name must be 1 to 200 characters"));
+            return Err(ApiError::validation("药品名称不能为空，最多 200 个字"));
         }
         m.name = sea_orm::Set(name);
     }
@@ -268,7 +326,7 @@ pub async fn file(
     UserId(user): UserId,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let not_found = || ApiError::not_found("image_not_found", "no such file");
+    let not_found = || ApiError::new(ErrorCode::ImageNotFound, "no such file");
     let id: Uuid = path
         .strip_suffix(".jpg")
         .unwrap_or(&path)

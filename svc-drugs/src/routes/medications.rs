@@ -4,6 +4,7 @@
 //! only what happened to one (taken, skipped, snoozed, missed) is a row, unique per plan and
 //! time, so repeating an action changes nothing.
 
+use shared::ErrorCode;
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
@@ -206,7 +207,7 @@ async fn owned_plan(
         .filter(medication_plan::Column::UserId.eq(user))
         .one(&state.db)
         .await?
-        .ok_or_else(|| ApiError::not_found("medication_not_found", "no such medication plan"))
+        .ok_or_else(|| ApiError::new(ErrorCode::MedicationNotFound, "no such medication plan"))
 }
 
 fn fill(m: &mut medication_plan::ActiveModel, input: PlanInput, tz: String) {
@@ -487,7 +488,7 @@ pub async fn record_action(
     action: &str,
     snooze_minutes: i64,
 ) -> Result<DoseView, ApiError> {
-    let not_found = || ApiError::not_found("dose_not_found", "no such dose");
+    let not_found = || ApiError::new(ErrorCode::DoseNotFound, "no such dose");
     let (plan_id, at) = parse_dose_id(dose).ok_or_else(not_found)?;
     let m = medication_plan::Entity::find_by_id(plan_id)
         .filter(medication_plan::Column::UserId.eq(user))
@@ -501,7 +502,7 @@ pub async fn record_action(
         "taken" => "taken",
         "skipped" => "skipped",
         "snooze" => "snoozed",
-        _ => return Err(ApiError::not_found("not_found", "no such action")),
+        _ => return Err(ApiError::new(ErrorCode::NotFound, "no such action")),
     };
     let txn = state.db.begin().await?;
     let insert = dose_log::ActiveModel {

@@ -3,10 +3,10 @@
 //! photos, consult the product catalogue, ask the vision model once with every photo, validate
 //! what it read, and save the drug.
 
+use shared::ErrorCode;
 use std::collections::BTreeMap;
 
 use actix_multipart::Multipart;
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use base64::Engine;
 use chrono::Utc;
@@ -69,16 +69,12 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 fn normalize_error(err: NormalizeError) -> ApiError {
     match err {
-        NormalizeError::Unsupported => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            err.to_string(),
-        ),
-        NormalizeError::TooManyPixels { .. } | NormalizeError::Undecodable(_) => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unprocessable_image",
-            err.to_string(),
-        ),
+        NormalizeError::Unsupported => {
+            ApiError::new(ErrorCode::UnsupportedMediaType, err.to_string())
+        }
+        NormalizeError::TooManyPixels { .. } | NormalizeError::Undecodable(_) => {
+            ApiError::new(ErrorCode::UnprocessableImage, err.to_string())
+        }
         NormalizeError::Encode(e) => ApiError::internal(e),
     }
 }
@@ -89,6 +85,7 @@ fn storage_error(err: crate::storage::StorageError) -> ApiError {
 
 /// Normalise each upload (on blocking threads, a bounded number at once) and store it;
 /// a photo this user sent before (same bytes) is not stored again.
+#[tracing::instrument(name = "recognition.ingest", skip_all, fields(user.id = %user, photos = files.len()))]
 pub async fn ingest(
     state: &AppState,
     user: Uuid,
@@ -119,7 +116,7 @@ pub async fn ingest(
             .acquire_owned()
             .await
             .map_err(ApiError::internal)?;
-        let normalized = tokio::task::spawn_blocking(move || {
+        let normalized = shared::request_id::spawn_blocking(move || {
             let _permit = permit;
             let mut n = normalize::normalize_with_grey(&bytes, limits)?;
             let code = n.grey.take().as_ref().and_then(barcode::detect);
@@ -185,7 +182,7 @@ async fn scan(state: &AppState, photo: &mut Photo) -> Result<(), ApiError> {
     }
     load_jpeg(state, photo).await?;
     let jpeg = photo.jpeg.clone().unwrap_or_default();
-    photo.barcode = tokio::task::spawn_blocking(move || {
+    photo.barcode = shared::request_id::spawn_blocking(move || {
         image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg)
             .ok()
             .and_then(|img| barcode::detect(&img.into_luma8()))
@@ -201,6 +198,7 @@ fn fields_to_json(fields: &Fields) -> serde_json::Value {
 }
 
 /// Run recognition over stored photos. `existing` is a failed recognition being retried.
+#[tracing::instrument(name = "recognition.run", skip_all, fields(user.id = %user, photos = photos.len(), retry = existing.is_some()))]
 pub async fn run(
     state: &AppState,
     user: Uuid,
@@ -424,6 +422,7 @@ async fn attached_images(
     })
 }
 
+#[tracing::instrument(name = "recognition.model", skip_all, fields(photos = photos.len()))]
 async fn ask_model(
     state: &AppState,
     photos: &[Photo],
@@ -551,12 +550,22 @@ pub async fn save_drug(
         unit: Set(None),
         notes: Set(None),
         recognition_id: Set(Some(recognition_id)),
+        // Filled by `before_save` from the searched fields.
+        search_text: Set(String::new()),
         created_at: Set(now),
         updated_at: Set(now),
     }
     .insert(&txn)
     .await?;
-    // A photo already attached to another drug stays there (the same photo sent again).
+    // A photo already attached to another drug (the same box photographed again, or a photo
+    // of an earlier set) stays there, and the new drug gets its own copy: a drug made from
+    // photos always has them.
+    let attached: Vec<drug_image::Model> = drug_image::Entity::find()
+        .filter(drug_image::Column::Id.is_in(image_ids.to_vec()))
+        .filter(drug_image::Column::UserId.eq(user))
+        .filter(drug_image::Column::DrugId.is_not_null())
+        .all(&txn)
+        .await?;
     drug_image::Entity::update_many()
         .col_expr(
             drug_image::Column::DrugId,
@@ -567,6 +576,12 @@ pub async fn save_drug(
         .filter(drug_image::Column::DrugId.is_null())
         .exec(&txn)
         .await?;
+    for original in image_ids
+        .iter()
+        .filter_map(|id| attached.iter().find(|a| a.id == *id))
+    {
+        copy_image(state, &txn, original, saved.id).await?;
+    }
     recognition::Entity::update_many()
         .col_expr(
             recognition::Column::DrugId,
@@ -577,6 +592,41 @@ pub async fn save_drug(
         .await?;
     txn.commit().await?;
     Ok(saved)
+}
+
+/// A copy of a stored photo (its own object in the store) attached to `drug`.
+async fn copy_image(
+    state: &AppState,
+    txn: &sea_orm::DatabaseTransaction,
+    original: &drug_image::Model,
+    drug: Uuid,
+) -> Result<(), ApiError> {
+    let bytes = state
+        .store
+        .get(&original.storage_key)
+        .await
+        .map_err(storage_error)?;
+    let id = Uuid::now_v7();
+    let key = Store::image_key(original.user_id, id);
+    state
+        .store
+        .put(&key, bytes.to_vec())
+        .await
+        .map_err(storage_error)?;
+    drug_image::ActiveModel {
+        id: Set(id),
+        user_id: Set(original.user_id),
+        drug_id: Set(Some(drug)),
+        storage_key: Set(key),
+        content_hash: Set(original.content_hash.clone()),
+        size_bytes: Set(original.size_bytes),
+        width: Set(original.width),
+        height: Set(original.height),
+        created_at: Set(Utc::now()),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
 }
 
 /// The public answer: `{drug, recognition:{fields, sources, barcode, model, duration_ms, ...}}`.
@@ -667,7 +717,7 @@ pub async fn photos_by_ids(
                     barcode: None,
                     scanned: false,
                 })
-                .ok_or_else(|| ApiError::not_found("image_not_found", format!("no image {id}")))
+                .ok_or_else(|| ApiError::new(ErrorCode::ImageNotFound, format!("no image {id}")))
         })
         .collect()
 }
@@ -682,10 +732,10 @@ pub async fn retry(
         .filter(recognition::Column::UserId.eq(user))
         .one(&state.db)
         .await?
-        .ok_or_else(|| ApiError::not_found("recognition_not_found", "no such recognition"))?;
+        .ok_or_else(|| ApiError::new(ErrorCode::RecognitionNotFound, "no such recognition"))?;
     if rec.status != "failed" {
-        return Err(ApiError::conflict(
-            "recognition_succeeded",
+        return Err(ApiError::new(
+            ErrorCode::RecognitionSucceeded,
             "this recognition already succeeded",
         ));
     }

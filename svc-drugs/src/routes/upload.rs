@@ -2,9 +2,9 @@
 //! `max_size` bytes, counted while the body streams (the rest is never read).
 
 use actix_multipart::Multipart;
-use actix_web::http::StatusCode;
 use futures_util::StreamExt;
 use shared::ApiError;
+use shared::ErrorCode;
 
 pub async fn read_files(
     mut payload: Multipart,
@@ -14,28 +14,30 @@ pub async fn read_files(
     let mut files: Vec<Vec<u8>> = Vec::new();
     while let Some(field) = payload.next().await {
         let mut field = field.map_err(|e| {
-            ApiError::bad_request(
-                "bad_multipart",
+            ApiError::new(
+                ErrorCode::BadMultipart,
                 format!("the upload is not valid multipart: {e}"),
             )
         })?;
         let is_file = field.name() == Some("files");
         if is_file && files.len() == max_files {
-            return Err(ApiError::bad_request(
-                "too_many_files",
+            return Err(ApiError::new(
+                ErrorCode::TooManyFiles,
                 format!("at most {max_files} photos per request"),
             ));
         }
         let mut buf = Vec::new();
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(|e| {
-                ApiError::bad_request("bad_multipart", format!("the upload broke off: {e}"))
+                ApiError::new(
+                    ErrorCode::BadMultipart,
+                    format!("the upload broke off: {e}"),
+                )
             })?;
             let limit = if is_file { max_size } else { 64 * 1024 };
             if buf.len() + chunk.len() > limit {
                 return Err(ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "file_too_large",
+                    ErrorCode::FileTooLarge,
                     format!("each photo may be at most {max_size} bytes"),
                 ));
             }
@@ -45,14 +47,14 @@ pub async fn read_files(
         }
         if is_file {
             if buf.is_empty() {
-                return Err(ApiError::bad_request("empty_file", "a photo is empty"));
+                return Err(ApiError::new(ErrorCode::EmptyFile, "a photo is empty"));
             }
             files.push(buf);
         }
     }
     if files.is_empty() {
-        return Err(ApiError::bad_request(
-            "no_files",
+        return Err(ApiError::new(
+            ErrorCode::NoFiles,
             "send one to five photos in the multipart field `files`",
         ));
     }

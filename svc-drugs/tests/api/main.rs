@@ -6,6 +6,7 @@
 mod cabinet;
 mod helpers;
 mod legacy;
+mod legacy_walk;
 mod medications;
 mod recognize;
 mod s3;

@@ -35,7 +35,9 @@ async fn call(
     let res = req
         .send()
         .await
-        .map_err(|e| format!("{} unreachable: {e}", peer.name))?;
+        // Without the URL: run errors are listed to users (`GET /api/v1/jobs/runs`), and a
+        // service's internal address is not theirs to see.
+        .map_err(|e| format!("{} unreachable: {}", peer.name, e.without_url()))?;
     let status = res.status();
     if !status.is_success() {
         return Err(format!(
@@ -46,7 +48,7 @@ async fn call(
     }
     res.json()
         .await
-        .map_err(|e| format!("{} sent bad JSON: {e}", peer.name))
+        .map_err(|e| format!("{} sent bad JSON: {}", peer.name, e.without_url()))
 }
 
 /// Doses due now (and snoozes ending now) become reminders; doses long past become missed.
@@ -218,6 +220,7 @@ pub async fn low_stock(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, String> 
 }
 
 /// One user's item of a daily job.
+#[tracing::instrument(name = "job.item", skip_all, fields(job = job.name(), user.id = %item.user_id))]
 pub async fn work_item(
     ctx: &Ctx,
     job: super::Job,

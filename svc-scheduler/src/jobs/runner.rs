@@ -36,6 +36,7 @@ pub struct RunOptions {
 }
 
 /// Run one job now, stopping before `deadline`.
+#[tracing::instrument(name = "job.run", skip_all, fields(job = job.name(), trigger = trigger))]
 pub async fn run_job(
     ctx: &Ctx,
     job: Job,

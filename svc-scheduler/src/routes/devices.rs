@@ -6,6 +6,7 @@ use sea_orm::{
 };
 use serde::Deserialize;
 use shared::ApiError;
+use shared::ErrorCode;
 use shared::entities::device;
 use shared::internal_auth::UserId;
 use uuid::Uuid;
@@ -56,8 +57,8 @@ pub async fn create(
         .count(&ctx.db)
         .await?;
     if count >= MAX_DEVICES {
-        return Err(ApiError::conflict(
-            "too_many_devices",
+        return Err(ApiError::new(
+            ErrorCode::TooManyDevices,
             format!("at most {MAX_DEVICES} devices"),
         ));
     }
@@ -99,7 +100,7 @@ pub async fn delete(
         .exec(&ctx.db)
         .await?;
     if res.rows_affected == 0 {
-        return Err(ApiError::not_found("device_not_found", "no such device"));
+        return Err(ApiError::new(ErrorCode::DeviceNotFound, "no such device"));
     }
     Ok(HttpResponse::NoContent().finish())
 }

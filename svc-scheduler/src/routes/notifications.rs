@@ -4,6 +4,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use shared::ApiError;
+use shared::ErrorCode;
 use shared::entities::notification;
 use shared::internal_auth::UserId;
 use uuid::Uuid;
@@ -57,7 +58,7 @@ pub async fn read(
         .filter(notification::Column::UserId.eq(user))
         .one(&ctx.db)
         .await?
-        .ok_or_else(|| ApiError::not_found("notification_not_found", "no such notification"))?;
+        .ok_or_else(|| ApiError::new(ErrorCode::NotificationNotFound, "no such notification"))?;
     if found.read_at.is_none() {
         notification::Entity::update_many()
             .col_expr(notification::Column::ReadAt, Expr::value(Utc::now()))

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
 use shared::ApiError;
+use shared::ErrorCode;
 use uuid::Uuid;
 
 use crate::jobs::Job;
@@ -45,8 +46,8 @@ pub async fn fc_invoke(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("/invoke");
     if path != "/invoke" {
-        return Err(ApiError::bad_request(
-            "unknown_control_path",
+        return Err(ApiError::new(
+            ErrorCode::UnknownControlPath,
             format!("{path} is not handled here"),
         ));
     }
@@ -108,7 +109,7 @@ pub async fn run_one(
     body: Option<web::Json<RunBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let job =
-        Job::parse(&path).ok_or_else(|| ApiError::not_found("job_not_found", "no such job"))?;
+        Job::parse(&path).ok_or_else(|| ApiError::new(ErrorCode::JobNotFound, "no such job"))?;
     let body = body.map(web::Json::into_inner).unwrap_or_default();
     let budget = Duration::seconds(i64::try_from(ctx.settings.run_budget_secs).unwrap_or(240));
     let options = RunOptions {
