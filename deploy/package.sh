@@ -11,6 +11,9 @@
 #                         bootstrap too (its custom-runtime event function), mode 0755, plus
 #                         the binary
 #
+# Needs: cargo and rustup (it adds the musl target), musl-gcc for the C code in dependencies
+# (apt-get install musl-tools), python3 (writes the zips); checked first, with what to install.
+#
 # Checks: every binary is statically linked (no ELF interpreter, no NEEDED libraries), the
 # start file has mode 0755 inside the archive itself, and each zip is at most 15 MB.
 set -euo pipefail
@@ -21,9 +24,38 @@ SERVICES=(gateway svc-drugs svc-chat svc-scheduler)
 MAX_ZIP_BYTES=$((15 * 1024 * 1024))
 OUT=dist
 
-if [[ "${1:-}" != "--no-build" ]]; then
+# Prerequisites, checked before anything is built: without musl-gcc the build would fail
+# minutes later, deep inside a dependency's build script (the C code of SQLite, jemalloc and
+# ring is compiled for the musl target).
+BUILD=1
+[[ "${1:-}" == "--no-build" ]] && BUILD=0
+missing=()
+command -v python3 >/dev/null 2>&1 ||
+  missing+=("python3: writes and checks the zips (apt-get install python3)")
+if ((BUILD)); then
+  command -v cargo >/dev/null 2>&1 ||
+    missing+=("cargo: the Rust toolchain (https://rustup.rs)")
+  # cc-rs compiles for $TARGET with musl-gcc unless CC_x86_64_unknown_linux_musl names another.
+  if [[ -z "${CC_x86_64_unknown_linux_musl:-}" ]] && ! command -v musl-gcc >/dev/null 2>&1; then
+    missing+=("musl-gcc: compiles the C code in dependencies for $TARGET (apt-get update && apt-get install musl-tools; or set CC_x86_64_unknown_linux_musl to another musl C compiler)")
+  fi
+  if ! rustup target list --installed 2>/dev/null | grep -qx "$TARGET" &&
+    ! command -v rustup >/dev/null 2>&1; then
+    missing+=("the Rust target $TARGET, and no rustup to add it (install rustup from https://rustup.rs, then: rustup target add $TARGET)")
+  fi
+fi
+if ((${#missing[@]})); then
+  echo "deploy/package.sh: missing prerequisites; install them and run it again:" >&2
+  printf '  - %s\n' "${missing[@]}" >&2
+  exit 1
+fi
+
+if ((BUILD)); then
   if ! rustup target list --installed 2>/dev/null | grep -qx "$TARGET"; then
-    rustup target add "$TARGET"
+    rustup target add "$TARGET" || {
+      echo "deploy/package.sh: rustup could not add $TARGET (offline?); run 'rustup target add $TARGET' and try again" >&2
+      exit 1
+    }
   fi
   args=()
   for s in "${SERVICES[@]}"; do args+=(-p "$s"); done

@@ -45,6 +45,9 @@ pub const FLAT_ALIASES: &[(&str, &str)] = &[
 pub const OPTIONAL_KEYS: &[&str] = &[
     "llm_vision.api_key",
     "llm_chat.api_key",
+    "llm_vision.ca_file",
+    "llm_chat.ca_file",
+    "services.ca_file",
     "storage.s3_endpoint",
     "storage.s3_bucket",
     "storage.s3_access_key_id",
