@@ -1,4 +1,4 @@
-//! Routing by path prefix and the streaming reverse proxy.
+//! The streaming reverse proxy (the routes it serves are in `routing`).
 //!
 //! Bodies stream both ways through bounded buffers: an upload is pumped from actix's payload
 //! into a small channel that the upstream connection reads, and the upstream answer is
@@ -6,10 +6,8 @@
 //! Hop-by-hop headers are dropped, only an allowlist of client headers is forwarded, and the
 //! internal token, trace context and request id are added.
 
-use shared::ErrorCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use actix_web::body::SizedStream;
 use actix_web::http::StatusCode;
@@ -19,10 +17,12 @@ use futures_util::{StreamExt, TryStreamExt};
 use http_body_util::{BodyExt, Empty, StreamBody};
 use hyper::body::{Frame, Incoming};
 use shared::ApiError;
+use shared::ErrorCode;
 use shared::internal_client::{InternalClient, Peer};
 use tokio_stream::wrappers::ReceiverStream;
 
 use crate::auth::AuthUser;
+use crate::routing::Access;
 use crate::state::AppState;
 use crate::upstream::{Body, BodyStream, UpstreamClient, UpstreamError};
 
@@ -64,55 +64,6 @@ const HOP_BY_HOP: &[&str] = &[
 /// the request and trace ids (the request-context middleware; the service's are the same ids,
 /// since the gateway sent them).
 const SET_BY_THE_GATEWAY: &[&str] = &["content-length", "x-request-id", "x-trace-id"];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// A user's access token is required; the call is made for that user.
-    User,
-    /// Legacy drug-serve routes: no token, acting as the configured legacy account.
-    Legacy,
-}
-
-#[derive(Debug, Clone)]
-pub struct Route {
-    pub prefix: String,
-    pub peer: Peer,
-    pub timeout: Duration,
-    pub access: Access,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct RouteTable {
-    routes: Vec<Route>,
-}
-
-impl RouteTable {
-    /// Route `prefix` to `peer`; a prefix added again replaces the earlier entry (the chat
-    /// prefix gets the long streaming timeout this way).
-    pub fn add(&mut self, prefix: &str, peer: &Peer, timeout: Duration, access: Access) {
-        self.routes.retain(|r| r.prefix != prefix);
-        self.routes.push(Route {
-            prefix: prefix.to_owned(),
-            peer: peer.clone(),
-            timeout,
-            access,
-        });
-        // Longest prefix first, so `/api/v1/drugs/recognize` beats `/api/v1/drugs`.
-        self.routes
-            .sort_by_key(|r| std::cmp::Reverse(r.prefix.len()));
-    }
-
-    pub fn find(&self, path: &str) -> Option<&Route> {
-        self.routes.iter().find(|r| {
-            path.strip_prefix(r.prefix.as_str())
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-        })
-    }
-
-    pub fn routes(&self) -> &[Route] {
-        &self.routes
-    }
-}
 
 /// The gateway's default service: proxy a known prefix, 404 otherwise.
 pub async fn forward(
@@ -275,54 +226,5 @@ fn relay(response: http::Response<Incoming>, deadline: tokio::time::Instant) -> 
     match length {
         Some(n) => out.body(SizedStream::new(n, body)),
         None => out.streaming(body),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_longest_matching_prefix_wins_and_boundaries_are_respected() {
-        let drugs = Peer::new("drugs", "http://d");
-        let chat = Peer::new("chat", "http://c");
-        let mut table = RouteTable::default();
-        table.add(
-            "/api/v1/drugs",
-            &drugs,
-            Duration::from_secs(1),
-            Access::User,
-        );
-        table.add(
-            "/api/v1/drugs/recognize",
-            &drugs,
-            Duration::from_secs(9),
-            Access::User,
-        );
-        table.add("/api/v1/chat", &chat, Duration::from_secs(5), Access::User);
-        table.add(
-            "/api/v1/chat",
-            &chat,
-            Duration::from_secs(600),
-            Access::User,
-        );
-        assert_eq!(
-            table.find("/api/v1/chat").unwrap().timeout,
-            Duration::from_secs(600),
-            "a prefix added again replaces the first entry"
-        );
-        assert_eq!(table.routes().len(), 3);
-        assert_eq!(
-            table.find("/api/v1/drugs/recognize").unwrap().timeout,
-            Duration::from_secs(9)
-        );
-        assert_eq!(
-            table.find("/api/v1/drugs/42").unwrap().timeout,
-            Duration::from_secs(1)
-        );
-        assert_eq!(table.find("/api/v1/drugs").unwrap().peer.name, "drugs");
-        assert!(table.find("/api/v1/drugsx").is_none());
-        assert!(table.find("/api/v1/chatty").is_none());
-        assert!(table.find("/api/v2/drugs").is_none());
     }
 }

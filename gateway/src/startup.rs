@@ -13,60 +13,12 @@ use shared::server::{Application, StartupError, bind, local_port, workers};
 
 use crate::auth::JwtKeys;
 use crate::auth::legacy::LegacyAccount;
-use crate::proxy::{Access, RouteTable};
 use crate::rate_limit::{Limits, spawn_pruner};
+use crate::routing::route_table;
 use crate::state::AppState;
 use crate::upstream::UpstreamClient;
 
 pub const SERVICE_NAME: &str = "gateway";
-
-/// Public prefixes and the service behind each.
-const DRUGS_PREFIXES: &[&str] = &["/api/v1/drugs", "/api/v1/medications", "/api/v1/doses"];
-const CHAT_PREFIXES: &[&str] = &[
-    "/api/v1/chat",
-    "/api/v1/conversations",
-    "/api/v1/events",
-    "/api/v1/snapshots",
-    "/api/v1/diaries",
-    "/api/v1/users/me/profile",
-];
-const SCHEDULER_PREFIXES: &[&str] = &["/api/v1/notifications", "/api/v1/devices", "/api/v1/jobs"];
-const LEGACY_PREFIXES: &[&str] = &["/api/drugs", "/uploads"];
-
-pub fn route_table(settings: &Settings) -> RouteTable {
-    let s = &settings.services;
-    let default = Duration::from_secs(s.default_timeout_secs);
-    let upload = Duration::from_secs(s.upload_timeout_secs);
-    let drugs = Peer::new("drugs", &s.drugs);
-    let chat = Peer::new("chat", &s.chat);
-    let scheduler = Peer::new("scheduler", &s.scheduler);
-    let mut table = RouteTable::default();
-    for p in DRUGS_PREFIXES {
-        table.add(p, &drugs, default, Access::User);
-    }
-    // Recognition waits for the vision model.
-    table.add("/api/v1/drugs/recognize", &drugs, upload, Access::User);
-    table.add("/api/v1/drugs/recognitions", &drugs, upload, Access::User);
-    for p in CHAT_PREFIXES {
-        table.add(p, &chat, default, Access::User);
-    }
-    // Chat replies stream for as long as the model writes.
-    table.add(
-        "/api/v1/chat",
-        &chat,
-        Duration::from_secs(s.stream_timeout_secs),
-        Access::User,
-    );
-    for p in SCHEDULER_PREFIXES {
-        table.add(p, &scheduler, default, Access::User);
-    }
-    if settings.legacy.enabled {
-        for p in LEGACY_PREFIXES {
-            table.add(p, &drugs, upload, Access::Legacy);
-        }
-    }
-    table
-}
 
 fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()

@@ -1,19 +1,19 @@
 //! What every gateway handler shares.
 
-use shared::ErrorCode;
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use actix_web::HttpRequest;
 use sea_orm::DatabaseConnection;
 use shared::ApiError;
+use shared::ErrorCode;
 use shared::internal_client::Peer;
 use uuid::Uuid;
 
 use crate::auth::JwtKeys;
 use crate::auth::legacy::LegacyAccount;
-use crate::proxy::RouteTable;
 use crate::rate_limit::Limits;
+use crate::routing::RouteTable;
 
 pub struct AppState {
     pub db: DatabaseConnection,

@@ -4,7 +4,6 @@
 //! A service never accepts a user's access token and never serves a request without an
 //! internal token, except its health probe and the platform's lifecycle hooks.
 
-use crate::ErrorCode;
 use std::sync::Arc;
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -16,6 +15,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::ErrorCode;
 use crate::error::ApiError;
 
 pub const INTERNAL_TOKEN_HEADER: &str = "x-internal-token";

@@ -3,7 +3,6 @@
 //! timeout per attempt, retries with backoff on 429 and 5xx (honouring `Retry-After`), a
 //! concurrency cap, and the token usage of every call.
 
-use crate::ErrorCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,6 +11,7 @@ use serde::Deserialize;
 use tokio::sync::Semaphore;
 
 use crate::ApiError;
+use crate::ErrorCode;
 use crate::config::{ConfigError, LlmSettings};
 
 /// Retries after the first attempt, on 429 and 5xx only.

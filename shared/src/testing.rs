@@ -384,3 +384,103 @@ pub fn sse_tool_call(name: &str, args: &serde_json::Value) -> String {
     out.push_str("data: [DONE]\n\n");
     out
 }
+
+/// A fake OpenAI-compatible model over raw HTTP/1.1 (chunked SSE, `TCP_NODELAY`): every
+/// request is answered with `tokens` deltas (`t0 `, `t1 `, …), each followed by a pause of
+/// `gap_ms` (changeable while it runs), then `[DONE]`. It counts what it sent and notices a
+/// client that went away, so tests can tell whether an answer was cut off.
+#[derive(Clone)]
+pub struct RawModel {
+    /// `http://127.0.0.1:<port>`
+    pub url: String,
+    pub gap_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Deltas written, over all answers.
+    pub sent: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// An answer was written to its end.
+    pub completed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// A write failed: the client had gone.
+    pub aborted: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl RawModel {
+    /// Start it on a free port (in a Tokio runtime).
+    pub async fn start(tokens: usize, gap_ms: u64) -> std::io::Result<Self> {
+        use std::sync::atomic::Ordering;
+
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let model = Self {
+            url: format!("http://{}", listener.local_addr()?),
+            gap_ms: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(gap_ms)),
+            sent: std::sync::Arc::default(),
+            completed: std::sync::Arc::default(),
+            aborted: std::sync::Arc::default(),
+        };
+        let shared = model.clone();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let _ = sock.set_nodelay(true);
+                let m = shared.clone();
+                tokio::spawn(async move {
+                    // The request head and its body (Content-Length).
+                    let mut buf = vec![0u8; 65536];
+                    let mut got = Vec::new();
+                    loop {
+                        let n = sock.read(&mut buf).await.unwrap_or(0);
+                        if n == 0 {
+                            return;
+                        }
+                        got.extend_from_slice(&buf[..n]);
+                        if request_complete(&got) {
+                            break;
+                        }
+                    }
+                    let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+                    if sock.write_all(head.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    for i in 0..tokens {
+                        let event = format!(
+                            "data: {}\n\n",
+                            serde_json::json!({"choices": [{"index": 0, "delta": {"content": format!("t{i} ")}}]})
+                        );
+                        let chunk = format!("{:x}\r\n{event}\r\n", event.len());
+                        if sock.write_all(chunk.as_bytes()).await.is_err()
+                            || sock.flush().await.is_err()
+                        {
+                            m.aborted.store(true, Ordering::SeqCst);
+                            return;
+                        }
+                        m.sent.fetch_add(1, Ordering::SeqCst);
+                        let gap = m.gap_ms.load(Ordering::Relaxed);
+                        tokio::time::sleep(std::time::Duration::from_millis(gap)).await;
+                    }
+                    let done = "data: [DONE]\n\n";
+                    let end = format!("{:x}\r\n{done}\r\n0\r\n\r\n", done.len());
+                    if sock.write_all(end.as_bytes()).await.is_ok() {
+                        m.completed.store(true, Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        Ok(model)
+    }
+}
+
+/// Whether `got` holds a whole HTTP/1.1 request: the head and `Content-Length` bytes of body.
+fn request_complete(got: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(got);
+    let Some(end) = text.find("\r\n\r\n") else {
+        return false;
+    };
+    let length = text[..end]
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    got.len() >= end + 4 + length
+}

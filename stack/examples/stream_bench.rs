@@ -33,7 +33,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A fake model: where it is, the CA to trust if it speaks TLS, its token gap in ms
 /// (changeable while it runs).
@@ -42,66 +41,6 @@ struct Model {
     url: String,
     ca_file: Option<std::path::PathBuf>,
     gap_ms: Arc<AtomicU64>,
-}
-
-/// The fake model over raw HTTP/1.1: 50 tokens, `gap_ms` apart.
-async fn fake_model_http1(gap_ms: Arc<AtomicU64>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((mut sock, _)) = listener.accept().await {
-            let _ = sock.set_nodelay(true);
-            let gap_ms = gap_ms.clone();
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 65536];
-                let mut got = Vec::new();
-                loop {
-                    let n = sock.read(&mut buf).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    got.extend_from_slice(&buf[..n]);
-                    let text = String::from_utf8_lossy(&got).to_string();
-                    if let Some(end) = text.find("\r\n\r\n") {
-                        let len = text[..end]
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                            })
-                            .unwrap_or(0);
-                        if got.len() >= end + 4 + len {
-                            break;
-                        }
-                    }
-                }
-                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
-                if sock.write_all(head.as_bytes()).await.is_err() {
-                    return;
-                }
-                for i in 0..50 {
-                    tokio::time::sleep(Duration::from_millis(gap_ms.load(Ordering::Relaxed))).await;
-                    let event = format!(
-                        "data: {}\n\n",
-                        json!({"choices": [{"index": 0, "delta": {"content": format!("t{i} ")}}]})
-                    );
-                    if sock
-                        .write_all(format!("{:x}\r\n{event}\r\n", event.len()).as_bytes())
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
-                let done = "data: [DONE]\n\n";
-                let _ = sock
-                    .write_all(format!("{:x}\r\n{done}\r\n0\r\n\r\n", done.len()).as_bytes())
-                    .await;
-            });
-        }
-    });
-    url
 }
 
 /// Send, then wait for the first body chunk; the response is returned still open.
@@ -151,12 +90,12 @@ async fn main() {
                 tls_model = Some(tls);
             }
             "http1" => {
-                let gap_ms = Arc::new(AtomicU64::new(20));
+                let raw = shared::testing::RawModel::start(50, 20).await.unwrap();
                 models.push(Model {
                     name: "model over plain HTTP/1.1",
-                    url: fake_model_http1(gap_ms.clone()).await,
+                    url: raw.url,
                     ca_file: None,
-                    gap_ms,
+                    gap_ms: raw.gap_ms,
                 });
             }
             other => panic!("BENCH_MODELS: {other:?} is neither https nor http1"),

@@ -12,6 +12,7 @@ use hmac::{Hmac, Mac};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
 use sha2::Sha256;
+use shared::entities::delivery::DeliveryStatus;
 use shared::entities::{delivery, device, notification};
 use uuid::Uuid;
 
@@ -61,7 +62,7 @@ pub async fn create(ctx: &Ctx, n: NewNotification<'_>) -> Result<bool, sea_orm::
             id: Set(Uuid::now_v7()),
             notification_id: Set(id),
             device_id: Set(d.id),
-            status: Set("pending".into()),
+            status: Set(DeliveryStatus::Pending),
             attempts: Set(0),
             next_attempt_at: Set(now),
             claimed_until: Set(None),
@@ -118,7 +119,7 @@ pub async fn deliver_due(
             match send(ctx, &d).await {
                 Ok(()) => {
                     delivery::Entity::update_many()
-                        .col_expr(delivery::Column::Status, Expr::value("sent"))
+                        .col_expr(delivery::Column::Status, Expr::value(DeliveryStatus::Sent))
                         .col_expr(delivery::Column::SentAt, Expr::value(Utc::now()))
                         .col_expr(
                             delivery::Column::LastError,
@@ -137,7 +138,11 @@ pub async fn deliver_due(
                     delivery::Entity::update_many()
                         .col_expr(
                             delivery::Column::Status,
-                            Expr::value(if dead { "dead" } else { "pending" }),
+                            Expr::value(if dead {
+                                DeliveryStatus::Dead
+                            } else {
+                                DeliveryStatus::Pending
+                            }),
                         )
                         .col_expr(delivery::Column::NextAttemptAt, Expr::value(next))
                         .col_expr(delivery::Column::LastError, Expr::value(Some(e)))
@@ -165,12 +170,12 @@ async fn claim(ctx: &Ctx) -> Result<Vec<delivery::Model>, sea_orm::DbErr> {
             Condition::any()
                 .add(
                     Condition::all()
-                        .add(delivery::Column::Status.eq("pending"))
+                        .add(delivery::Column::Status.eq(DeliveryStatus::Pending))
                         .add(delivery::Column::NextAttemptAt.lte(now)),
                 )
                 .add(
                     Condition::all()
-                        .add(delivery::Column::Status.eq("sending"))
+                        .add(delivery::Column::Status.eq(DeliveryStatus::Sending))
                         .add(delivery::Column::ClaimedUntil.lt(now)),
                 ),
         )
@@ -180,7 +185,10 @@ async fn claim(ctx: &Ctx) -> Result<Vec<delivery::Model>, sea_orm::DbErr> {
     }
     let lease = now + Duration::seconds(i64::try_from(ctx.settings.lease_secs).unwrap_or(300));
     delivery::Entity::update_many()
-        .col_expr(delivery::Column::Status, Expr::value("sending"))
+        .col_expr(
+            delivery::Column::Status,
+            Expr::value(DeliveryStatus::Sending),
+        )
         .col_expr(delivery::Column::ClaimedUntil, Expr::value(lease))
         .col_expr(
             delivery::Column::Attempts,

@@ -1,12 +1,12 @@
 //! `AuthUser`: a verified access token, and the per-user request budget spent.
 
-use shared::ErrorCode;
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use shared::ApiError;
+use shared::ErrorCode;
 use uuid::Uuid;
 
 use super::jwt::TokenType;

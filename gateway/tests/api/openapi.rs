@@ -30,7 +30,7 @@ async fn the_openapi_document_covers_every_gateway_route_and_every_proxied_prefi
             "{method} {path} undocumented"
         );
     }
-    let table = gateway::startup::route_table(&app.settings);
+    let table = gateway::routing::route_table(&app.settings);
     for route in table.routes() {
         assert!(
             paths

@@ -1,5 +1,24 @@
 use sea_orm::entity::prelude::*;
 
+/// Where an item stands: `failed` is retried later, `dead` was given up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, serde::Serialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
+pub enum JobItemStatus {
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    #[sea_orm(string_value = "running")]
+    Running,
+    #[sea_orm(string_value = "done")]
+    Done,
+    #[sea_orm(string_value = "skipped")]
+    Skipped,
+    #[sea_orm(string_value = "failed")]
+    Failed,
+    #[sea_orm(string_value = "dead")]
+    Dead,
+}
+
 /// One unit of a job's work for one user and one period (owner: svc-scheduler). Unique per
 /// (job, user, period): whoever creates it first wins, and only whoever claims it works on it.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -14,9 +33,8 @@ pub struct Model {
     /// The period the work is for, e.g. the user's local date `2026-11-22`.
     #[sea_orm(unique_key = "job_user_period")]
     pub period: String,
-    /// `pending`, `running`, `done`, `skipped`, `failed` (retried later), `dead` (gave up).
     #[sea_orm(indexed)]
-    pub status: String,
+    pub status: JobItemStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTimeUtc,
     pub claimed_by: Option<String>,
@@ -33,3 +51,9 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl std::fmt::Display for JobItemStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_value())
+    }
+}

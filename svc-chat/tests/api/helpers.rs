@@ -1,13 +1,10 @@
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use secrecy::SecretString;
-use serde_json::{Value, json};
+use serde_json::Value;
 use shared::config::Settings;
 use shared::internal_auth::{INTERNAL_TOKEN_HEADER, InternalTokens};
 use shared::testing::TestDatabase;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use uuid::Uuid;
 use wiremock::MockServer;
 
@@ -115,78 +112,9 @@ pub fn parse_sse(text: &str) -> Vec<(String, Value)> {
 
 /// A model that streams `tokens` tokens `gap` apart over raw HTTP/1.1 and records whether
 /// the client stayed to the end.
-#[derive(Clone)]
-pub struct SlowModel {
-    pub url: String,
-    pub completed: Arc<AtomicBool>,
-    pub sent: Arc<AtomicUsize>,
-    pub aborted: Arc<AtomicBool>,
-}
-
-pub async fn slow_model(tokens: usize, gap: Duration) -> SlowModel {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let model = SlowModel {
-        url,
-        completed: Arc::default(),
-        sent: Arc::default(),
-        aborted: Arc::default(),
-    };
-    let m = model.clone();
-    tokio::spawn(async move {
-        while let Ok((mut sock, _)) = listener.accept().await {
-            let m = m.clone();
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 65536];
-                let mut got = Vec::new();
-                // Read the request head and its body (Content-Length).
-                loop {
-                    let n = sock.read(&mut buf).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    got.extend_from_slice(&buf[..n]);
-                    let text = String::from_utf8_lossy(&got).to_string();
-                    if let Some(head_end) = text.find("\r\n\r\n") {
-                        let len = text[..head_end]
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                            })
-                            .unwrap_or(0);
-                        if got.len() >= head_end + 4 + len {
-                            break;
-                        }
-                    }
-                }
-                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
-                if sock.write_all(head.as_bytes()).await.is_err() {
-                    return;
-                }
-                for i in 0..tokens {
-                    let event = format!(
-                        "data: {}\n\n",
-                        json!({"choices": [{"index": 0, "delta": {"content": format!("t{i} ")}}]})
-                    );
-                    let chunk = format!("{:x}\r\n{event}\r\n", event.len());
-                    if sock.write_all(chunk.as_bytes()).await.is_err()
-                        || sock.flush().await.is_err()
-                    {
-                        m.aborted.store(true, Ordering::SeqCst);
-                        return;
-                    }
-                    m.sent.fetch_add(1, Ordering::SeqCst);
-                    tokio::time::sleep(gap).await;
-                }
-                let done = "data: [DONE]\n\n";
-                let _ = sock
-                    .write_all(format!("{:x}\r\n{done}\r\n0\r\n\r\n", done.len()).as_bytes())
-                    .await;
-                m.completed.store(true, Ordering::SeqCst);
-            });
-        }
-    });
-    model
+pub async fn slow_model(tokens: usize, gap: Duration) -> shared::testing::RawModel {
+    let gap_ms = u64::try_from(gap.as_millis()).unwrap_or(u64::MAX);
+    shared::testing::RawModel::start(tokens, gap_ms)
+        .await
+        .expect("fake model")
 }

@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use shared::entities::job_item::JobItemStatus;
 use shared::entities::{job_item, user};
 use uuid::Uuid;
 
@@ -78,7 +79,7 @@ fn new_item(job: Job, user: Uuid, period: NaiveDate, now: DateTime<Utc>) -> job_
         job: Set(job.name().to_owned()),
         user_id: Set(user),
         period: Set(period.to_string()),
-        status: Set("pending".into()),
+        status: Set(JobItemStatus::Pending),
         attempts: Set(0),
         next_attempt_at: Set(now),
         claimed_by: Set(None),
@@ -103,15 +104,15 @@ pub async fn claim(
 ) -> Result<Vec<job_item::Model>, sea_orm::DbErr> {
     let now = Utc::now();
     let mut ready = Condition::any()
-        .add(job_item::Column::Status.eq("pending"))
+        .add(job_item::Column::Status.eq(JobItemStatus::Pending))
         .add(
             Condition::all()
-                .add(job_item::Column::Status.eq("failed"))
+                .add(job_item::Column::Status.eq(JobItemStatus::Failed))
                 .add(job_item::Column::NextAttemptAt.lte(now)),
         )
         .add(
             Condition::all()
-                .add(job_item::Column::Status.eq("running"))
+                .add(job_item::Column::Status.eq(JobItemStatus::Running))
                 .add(job_item::Column::ClaimedUntil.lt(now)),
         );
     if let Some(u) = only_user {
@@ -131,7 +132,10 @@ pub async fn claim(
     }
     let lease = now + Duration::seconds(i64::try_from(ctx.settings.lease_secs).unwrap_or(300));
     job_item::Entity::update_many()
-        .col_expr(job_item::Column::Status, Expr::value("running"))
+        .col_expr(
+            job_item::Column::Status,
+            Expr::value(JobItemStatus::Running),
+        )
         .col_expr(
             job_item::Column::ClaimedBy,
             Expr::value(ctx.instance.clone()),
@@ -160,17 +164,19 @@ pub async fn finish(
     ctx: &Ctx,
     item: &job_item::Model,
     result: &Result<Outcome, String>,
-) -> Result<&'static str, sea_orm::DbErr> {
+) -> Result<JobItemStatus, sea_orm::DbErr> {
     let now = Utc::now();
     let (status, error, next) = match result {
-        Ok(Outcome::Done) => ("done", None, now),
-        Ok(Outcome::Skipped) => ("skipped", None, now),
-        Err(e) if item.attempts >= ctx.settings.max_attempts => ("dead", Some(e.clone()), now),
+        Ok(Outcome::Done) => (JobItemStatus::Done, None, now),
+        Ok(Outcome::Skipped) => (JobItemStatus::Skipped, None, now),
+        Err(e) if item.attempts >= ctx.settings.max_attempts => {
+            (JobItemStatus::Dead, Some(e.clone()), now)
+        }
         Err(e) => {
             let base = i64::try_from(ctx.settings.retry_base_secs).unwrap_or(30);
             let factor = 1i64 << (item.attempts - 1).clamp(0, 16);
             (
-                "failed",
+                JobItemStatus::Failed,
                 Some(e.clone()),
                 now + Duration::seconds(base * factor),
             )

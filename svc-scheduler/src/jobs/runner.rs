@@ -5,7 +5,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use futures_util::StreamExt;
 use sea_orm::{ActiveModelTrait, Set};
 use serde::Serialize;
-use shared::entities::job_run;
+use shared::entities::job_item::JobItemStatus;
+use shared::entities::job_run::{self, JobRunStatus};
 use uuid::Uuid;
 
 use super::items;
@@ -18,7 +19,7 @@ use crate::state::Ctx;
 pub struct RunSummary {
     pub run_id: Uuid,
     pub job: &'static str,
-    pub status: String,
+    pub status: JobRunStatus,
     pub total: i32,
     pub done: i32,
     pub skipped: i32,
@@ -49,7 +50,7 @@ pub async fn run_job(
         id: Set(Uuid::now_v7()),
         job: Set(job.name().to_owned()),
         trigger: Set(trigger.to_owned()),
-        status: Set("running".into()),
+        status: Set(JobRunStatus::Running),
         total: Set(0),
         done: Set(0),
         skipped: Set(0),
@@ -62,7 +63,7 @@ pub async fn run_job(
     .await?;
     let mut counts = Counts::default();
     let mut error = None;
-    let mut status = "done";
+    let mut status = JobRunStatus::Done;
     match job {
         Job::DoseReminders => match reminders::dose_reminders(ctx, now).await {
             Ok(c) => counts = c,
@@ -86,7 +87,7 @@ pub async fn run_job(
             items::seed(ctx, job, now, options.period, options.user).await?;
             loop {
                 if Utc::now() >= deadline {
-                    status = "partial";
+                    status = JobRunStatus::Partial;
                     break;
                 }
                 let batch =
@@ -108,8 +109,8 @@ pub async fn run_job(
                         tracing::warn!(job = job.name(), item = %item.id, error = %e, "work item failed");
                     }
                     match items::finish(ctx, &item, &result).await? {
-                        "done" => counts.done += 1,
-                        "skipped" => counts.skipped += 1,
+                        JobItemStatus::Done => counts.done += 1,
+                        JobItemStatus::Skipped => counts.skipped += 1,
                         _ => counts.failed += 1,
                     }
                 }
@@ -120,12 +121,12 @@ pub async fn run_job(
         }
     }
     if error.is_some() {
-        status = "failed";
-    } else if counts.failed > 0 && status == "done" {
-        status = "partial";
+        status = JobRunStatus::Failed;
+    } else if counts.failed > 0 && status == JobRunStatus::Done {
+        status = JobRunStatus::Partial;
     }
     let mut active: job_run::ActiveModel = run.into();
-    active.status = Set(status.into());
+    active.status = Set(status);
     active.total = Set(counts.total);
     active.done = Set(counts.done);
     active.skipped = Set(counts.skipped);

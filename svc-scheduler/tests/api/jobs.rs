@@ -2,6 +2,7 @@ use chrono::{Duration, Utc};
 use reqwest::Method;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{Value, json};
+use shared::entities::job_item::JobItemStatus;
 use shared::entities::{diary, job_item, notification};
 use wiremock::matchers::method;
 use wiremock::{Mock, ResponseTemplate};
@@ -193,7 +194,7 @@ async fn two_instances_share_one_run_and_every_user_is_done_once() {
     );
     let once = job_item::Entity::find()
         .filter(job_item::Column::Attempts.eq(1))
-        .filter(job_item::Column::Status.eq("skipped"))
+        .filter(job_item::Column::Status.eq(JobItemStatus::Skipped))
         .count(&app.db)
         .await
         .unwrap();
@@ -232,7 +233,7 @@ async fn failed_items_keep_their_error_retry_and_a_crashed_claim_is_taken_over()
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(item.status, "done");
+    assert_eq!(item.status, JobItemStatus::Done);
     assert_eq!(item.attempts, 2);
     assert_eq!(diary::Entity::find().count(&app.db).await.unwrap(), 1);
 
@@ -243,7 +244,7 @@ async fn failed_items_keep_their_error_retry_and_a_crashed_claim_is_taken_over()
         job: Set("daily-diaries".into()),
         user_id: Set(user),
         period: Set("2026-11-20".into()),
-        status: Set("running".into()),
+        status: Set(JobItemStatus::Running),
         attempts: Set(1),
         next_attempt_at: Set(now),
         claimed_by: Set(Some("a-dead-instance".into())),
@@ -264,7 +265,7 @@ async fn failed_items_keep_their_error_retry_and_a_crashed_claim_is_taken_over()
     .await;
     assert_eq!(resumed["total"], 1, "{resumed}");
     let left = job_item::Entity::find()
-        .filter(job_item::Column::Status.eq("running"))
+        .filter(job_item::Column::Status.eq(JobItemStatus::Running))
         .count(&app.db)
         .await
         .unwrap();
