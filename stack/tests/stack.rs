@@ -401,3 +401,217 @@ async fn every_cross_service_call_reaches_its_service_inside_the_stack() {
     assert!(failures.is_empty(), "{failures:#?}");
     stack.interrupt();
 }
+
+/// The routes the services register in their source (`svc-*/src/routes/`): (method, path)
+/// under the public scopes, path parameters written `{}`.
+fn served_public_routes() -> std::collections::BTreeSet<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut out = std::collections::BTreeSet::new();
+    for service in ["svc-drugs", "svc-chat", "svc-scheduler"] {
+        let mut stack = vec![root.join(service).join("src")];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    out.extend(routes_in(&text));
+                }
+            }
+        }
+    }
+    out.retain(|(_, p)| {
+        p.starts_with("/api/v1/") || p.starts_with("/api/drugs") || p.starts_with("/uploads/")
+    });
+    out
+}
+
+/// `.route("path", web::method()` inside `web::scope("prefix")` (or a `web::resource("path")`
+/// with `.route(web::method()`), by reading the source text.
+fn routes_in(text: &str) -> Vec<(String, String)> {
+    let literal_after = |at: usize| -> Option<(String, usize)> {
+        let start = text[at..].find('"')? + at + 1;
+        let end = text[start..].find('"')? + start;
+        Some((text[start..end].to_owned(), end))
+    };
+    // Scopes: prefix and the span of the call that holds them.
+    let mut scopes = Vec::new();
+    for (at, _) in text.match_indices("web::scope(") {
+        let Some((prefix, _)) = literal_after(at) else {
+            continue;
+        };
+        // The scope lasts until the parenthesis open before it closes.
+        let mut depth = 0i32;
+        let mut open = at;
+        for (i, c) in text[..at].char_indices().rev() {
+            match c {
+                ')' => depth += 1,
+                '(' if depth == 0 => {
+                    open = i;
+                    break;
+                }
+                '(' => depth -= 1,
+                _ => {}
+            }
+        }
+        let mut depth = 0i32;
+        let mut close = text.len();
+        for (i, c) in text[open..].char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = open + i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        scopes.push((prefix, at, close));
+    }
+    let prefix_at = |at: usize| {
+        scopes
+            .iter()
+            .filter(|(_, start, end)| *start < at && at < *end)
+            .map(|(p, _, _)| p.as_str())
+            .collect::<String>()
+    };
+    let method_after = |at: usize| -> Option<String> {
+        let rest = &text[at..];
+        let m = rest.find("web::")?;
+        let name: String = rest[m + 5..]
+            .chars()
+            .take_while(char::is_ascii_alphabetic)
+            .collect();
+        ["get", "post", "put", "delete", "patch"]
+            .contains(&name.as_str())
+            .then_some(name)
+    };
+    let normalise = |p: String| {
+        let mut out = String::new();
+        let mut in_param = false;
+        for c in p.chars() {
+            match c {
+                '{' => {
+                    in_param = true;
+                    out.push_str("{}");
+                }
+                '}' => in_param = false,
+                c if !in_param => out.push(c),
+                _ => {}
+            }
+        }
+        out
+    };
+    let mut out = Vec::new();
+    for (at, _) in text.match_indices(".route(") {
+        let Some((path, end)) = literal_after(at) else {
+            continue;
+        };
+        // `.route(web::get()...)` on a resource has no path literal of its own.
+        if text[at + 7..].trim_start().starts_with("web::") {
+            continue;
+        }
+        if let Some(method) = method_after(end) {
+            out.push((method, normalise(format!("{}{path}", prefix_at(at)))));
+        }
+    }
+    for (at, _) in text.match_indices("web::resource(") {
+        let Some((path, end)) = literal_after(at) else {
+            continue;
+        };
+        let block_end = text[end..].find(";").map_or(text.len(), |i| end + i);
+        let block = &text[end..block_end];
+        for (i, _) in block.match_indices(".route(") {
+            if let Some(method) = method_after(end + i) {
+                out.push((method, normalise(format!("{}{path}", prefix_at(at)))));
+            }
+        }
+    }
+    out
+}
+
+/// The OpenAPI document and the services agree route for route: every documented route is
+/// answered through the gateway by a handler (not the router's 404 or a 405), and every
+/// public route a service registers is documented.
+#[tokio::test]
+async fn every_documented_route_is_served_and_every_served_route_is_documented() {
+    shared::install_crypto_provider();
+    let documented: std::collections::BTreeSet<(String, String)> = gateway::openapi::SERVICE_ROUTES
+        .iter()
+        .map(|(m, p, ..)| {
+            let mut path = String::new();
+            let mut in_param = false;
+            for c in p.chars() {
+                match c {
+                    '{' => {
+                        in_param = true;
+                        path.push_str("{}");
+                    }
+                    '}' => in_param = false,
+                    c if !in_param => path.push(c),
+                    _ => {}
+                }
+            }
+            ((*m).to_owned(), path)
+        })
+        .collect();
+    // A served parameter matches any documented segment (`/doses/{}/{}` is documented as
+    // `/doses/{}/taken`, `/skipped` and `/snooze`).
+    let matches = |served: &str, doc: &str| {
+        let (s, d): (Vec<&str>, Vec<&str>) =
+            (served.split('/').collect(), doc.split('/').collect());
+        s.len() == d.len() && s.iter().zip(&d).all(|(a, b)| a == b || *a == "{}")
+    };
+    let served = served_public_routes();
+    // The reader found the services' routes (a change of layout must not make this vacuous).
+    for expected in [
+        ("post", "/api/v1/drugs/recognize"),
+        ("get", "/api/v1/events"),
+        ("get", "/api/v1/notifications"),
+        ("put", "/api/drugs/{}"),
+        ("get", "/uploads/{}"),
+    ] {
+        assert!(
+            served.contains(&(expected.0.to_owned(), expected.1.to_owned())),
+            "{expected:?} not found in the services' source: {served:#?}"
+        );
+    }
+    assert!(served.len() >= 40, "{}", served.len());
+    let undocumented: Vec<_> = served
+        .iter()
+        .filter(|(m, p)| !documented.iter().any(|(dm, dp)| dm == m && matches(p, dp)))
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "served, not documented: {undocumented:#?}"
+    );
+
+    let stack = Stack::start(&[("APP__LEGACY__ENABLED", "true".into())]);
+    let client = reqwest::Client::new();
+    let access = register(&client, &stack, "route-walker").await;
+    for (method, path) in &documented {
+        let concrete = path.replacen("{}", &uuid::Uuid::new_v4().to_string(), 1);
+        let concrete = concrete.replace("{}", "x");
+        let request = client
+            .request(method.to_uppercase().parse().unwrap(), stack.url(&concrete))
+            .bearer_auth(&access);
+        let request = if method == "get" || method == "delete" {
+            request
+        } else {
+            request.json(&json!({}))
+        };
+        let res = request.send().await.unwrap();
+        let status = res.status();
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        assert_ne!(status, 405, "{method} {path}: {body}");
+        assert!(
+            !(status == 404 && body["code"] == "not_found"),
+            "{method} {path} is documented but no handler answers: {body}"
+        );
+    }
+    stack.interrupt();
+}
