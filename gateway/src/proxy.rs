@@ -22,7 +22,7 @@ use shared::internal_client::{InternalClient, Peer};
 use tokio_stream::wrappers::ReceiverStream;
 
 use crate::auth::AuthUser;
-use crate::routing::Access;
+use crate::routing::{Access, Route};
 use crate::state::AppState;
 use crate::upstream::{Body, BodyStream, UpstreamClient, UpstreamError};
 
@@ -79,8 +79,25 @@ pub async fn forward(
             "no such route or resource",
         ));
     };
+    let result = forward_on(route, req, payload, &state, &internal, &upstream).await;
+    // The legacy client shows errors to its (Chinese) user as they come: the gateway's own
+    // (413, 502, 504) in Chinese too, as svc-drugs answers on these routes.
+    match route.access {
+        Access::Legacy => result.map_err(ApiError::in_chinese),
+        Access::User => result,
+    }
+}
+
+async fn forward_on(
+    route: &Route,
+    req: HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+    internal: &InternalClient,
+    upstream: &UpstreamClient,
+) -> Result<HttpResponse, ApiError> {
     let user = match route.access {
-        Access::User => AuthUser::authenticate(&req, &state)?.id,
+        Access::User => AuthUser::authenticate(&req, state)?.id,
         Access::Legacy => state.legacy_user().await?,
     };
     let declared_len = req

@@ -318,6 +318,19 @@ async fn legacy_routes_are_proxied_only_when_enabled_and_act_as_the_reserved_acc
         .unwrap()
         .unwrap();
     assert_ne!(reserved.id, squatter.id);
+    // The gateway's own errors on these routes are in Chinese too (svc-drugs is down here).
+    let down = spawn_app_with(|s| s.legacy.enabled = true).await;
+    let res = down
+        .client
+        .get(down.url("/api/drugs"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_GATEWAY);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "upstream_unavailable");
+    assert_eq!(body["message"], "服务暂时不可用，请稍后再试");
+    assert_eq!(body["detail"], body["message"]);
     // Nobody can register the reserved login or sign in with it.
     for path in ["/api/v1/auth/register", "/api/v1/auth/login"] {
         let res = on
