@@ -297,3 +297,54 @@ async fn failed_items_keep_their_error_retry_and_a_crashed_claim_is_taken_over()
         .unwrap();
     assert_eq!(theirs["items"], json!([]));
 }
+
+#[tokio::test]
+async fn a_failed_run_shown_to_its_user_names_no_internal_address() {
+    let app = spawn().await;
+    let user = app.user("Asia/Shanghai").await;
+    say(&app, user, "2026-11-22T02:00:00Z", "早上跑步").await;
+    // A second scheduler instance whose svc-chat and svc-drugs cannot be reached.
+    let mut settings = app.settings.clone();
+    settings.services.chat = "http://127.0.0.1:1".into();
+    settings.services.drugs = "http://127.0.0.1:1".into();
+    let broken = svc_scheduler::startup::build(&settings)
+        .await
+        .expect("svc-scheduler");
+    let base = format!("http://127.0.0.1:{}", broken.port());
+    tokio::spawn(broken.run_until_stopped(std::future::pending()));
+    for (job, body) in [
+        ("daily-diaries", json!({"user": user, "date": "2026-11-22"})),
+        ("dose-reminders", json!({})),
+    ] {
+        let res = app
+            .client
+            .post(format!("{base}/internal/jobs/{job}/run"))
+            .header(
+                shared::internal_auth::INTERNAL_TOKEN_HEADER,
+                app.tokens.mint("gateway", "scheduler", None),
+            )
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let summary: Value = res.json().await.unwrap();
+        assert_ne!(summary["status"], "done", "{summary}");
+    }
+    let listed: Value = app
+        .sched(Method::GET, Some(user), "/api/v1/jobs/runs")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let text = listed.to_string();
+    assert!(
+        text.contains("unreachable"),
+        "the failure is listed: {listed}"
+    );
+    assert!(
+        !text.contains("127.0.0.1") && !text.contains("http://"),
+        "{listed}"
+    );
+}
