@@ -26,8 +26,18 @@ pub use error_code::ErrorCode;
 
 /// The time zone of an account that has not set one (most users are in China).
 pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
+/// [`DEFAULT_TIMEZONE`] as a zone: what a service assumes when a stored one cannot be read.
+pub const DEFAULT_TZ: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 
 /// Install the process-wide TLS crypto provider (ring) once; reqwest is built without one.
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+#[cfg(test)]
+mod default_zone_tests {
+    #[test]
+    fn the_default_zone_and_its_name_agree() {
+        assert_eq!(super::DEFAULT_TZ.name(), super::DEFAULT_TIMEZONE);
+    }
 }

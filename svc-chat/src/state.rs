@@ -48,6 +48,6 @@ impl AppState {
             .one(&self.db)
             .await?
             .and_then(|u| u.timezone.parse().ok())
-            .unwrap_or(chrono_tz::Asia::Shanghai))
+            .unwrap_or(shared::DEFAULT_TZ))
     }
 }

@@ -47,7 +47,7 @@ pub async fn seed(
         let rows: Vec<job_item::ActiveModel> = users
             .iter()
             .filter_map(|(id, tz)| {
-                let tz: Tz = tz.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+                let tz: Tz = tz.parse().unwrap_or(shared::DEFAULT_TZ);
                 let period = force_period.or_else(|| job.period_due(now, tz))?;
                 Some(new_item(job, *id, period, now))
             })
