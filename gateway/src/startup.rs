@@ -96,6 +96,12 @@ pub async fn build_on(
     listener: TcpListener,
 ) -> Result<Application, StartupError> {
     shared::server::check_secrets_for(settings, &listener)?;
+    if settings.legacy.account.is_some() {
+        tracing::warn!(
+            "legacy.account is no longer used and is ignored: the legacy routes act as a \
+             reserved account (the one the system made before moved there on upgrade)"
+        );
+    }
     if settings.legacy.enabled {
         tracing::warn!(
             "legacy drug-serve routes are ON (/api/drugs, /uploads): anyone who can reach \

@@ -54,6 +54,7 @@ pub const OPTIONAL_KEYS: &[&str] = &[
     "storage.s3_secret_access_key",
     "telemetry.otlp_endpoint",
     "telemetry.json_logs",
+    "legacy.account",
 ];
 
 /// Every setting's dotted key (`database.max_connections`, ...): what an `APP__SECTION__KEY`
@@ -321,6 +322,9 @@ pub struct LegacySettings {
     /// Production refuses `enabled` unless this acknowledges that anyone who can reach the
     /// gateway then reads and writes that shared cabinet.
     pub allow_unauthenticated_in_production: bool,
+    /// Deprecated and ignored: the routes used to act as the user with this login. Accepted so
+    /// an existing deploy file still loads; the gateway warns at start when it is set.
+    pub account: Option<String>,
 }
 
 const DEFAULTS: &str = r#"

@@ -1,6 +1,6 @@
 //! Every error code a client can receive, with its HTTP status and a Chinese text, in one
-//! place (the pattern of Meilisearch's and Lemmy's error enums). `docs/API-ERRORS.md`-style
-//! listings and the API's error table are generated from [`ErrorCode::ALL`].
+//! place (the pattern of Meilisearch's and Lemmy's error enums). `docs/API.md` lists them; a
+//! test (`shared/tests/api_docs.rs`) compares that table with [`ErrorCode::ALL`].
 
 use actix_web::http::StatusCode;
 

@@ -165,19 +165,27 @@ mod tests {
 
     #[tokio::test]
     async fn spawned_work_keeps_the_requests_id_and_trace() {
-        let trace = SpanContext::empty_context();
-        let (local, blocking) = scope("req-1".into(), trace, async {
+        use opentelemetry::trace::{SpanId, TraceFlags, TraceId, TraceState};
+        let trace = SpanContext::new(
+            TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap_or(TraceId::INVALID),
+            SpanId::from_hex("00f067aa0ba902b7").unwrap_or(SpanId::INVALID),
+            TraceFlags::SAMPLED,
+            true,
+            TraceState::default(),
+        );
+        let seen = || (current(), current_trace());
+        let (local, blocking) = scope("req-1".into(), trace.clone(), async {
             let local = tokio::task::LocalSet::new()
-                .run_until(async { spawn_local(async { current() }).await })
+                .run_until(async { spawn_local(async move { seen() }).await })
                 .await
-                .ok()
-                .flatten();
-            let blocking = spawn_blocking(current).await.ok().flatten();
+                .ok();
+            let blocking = spawn_blocking(seen).await.ok();
             (local, blocking)
         })
         .await;
-        assert_eq!(local.as_deref(), Some("req-1"));
-        assert_eq!(blocking.as_deref(), Some("req-1"));
+        let expected = Some((Some("req-1".to_owned()), Some(trace)));
+        assert_eq!(local, expected);
+        assert_eq!(blocking, expected);
         // Outside a request there is nothing to carry, and nothing fails.
         assert_eq!(spawn_blocking(current).await.ok().flatten(), None);
     }

@@ -29,9 +29,7 @@ fn check_secrets(
     user_tokens: bool,
 ) -> Result<(), StartupError> {
     use secrecy::ExposeSecret;
-    let Ok(addr) = listener.local_addr() else {
-        return Ok(());
-    };
+    let addr = listener.local_addr()?;
     if addr.ip().is_loopback() {
         return Ok(());
     }

@@ -470,10 +470,14 @@ impl RawModel {
 
 /// Whether `got` holds a whole HTTP/1.1 request: the head and `Content-Length` bytes of body.
 fn request_complete(got: &[u8]) -> bool {
+    request_head(got).is_some_and(|(body_at, length)| got.len() >= body_at + length)
+}
+
+/// Where an HTTP/1.1 request's body starts in `got` and its `Content-Length` (0 without one),
+/// once the head has arrived: for fake servers that read requests off a raw socket.
+pub fn request_head(got: &[u8]) -> Option<(usize, usize)> {
     let text = String::from_utf8_lossy(got);
-    let Some(end) = text.find("\r\n\r\n") else {
-        return false;
-    };
+    let end = text.find("\r\n\r\n")?;
     let length = text[..end]
         .lines()
         .find_map(|l| {
@@ -482,5 +486,5 @@ fn request_complete(got: &[u8]) -> bool {
                 .map(|v| v.trim().parse::<usize>().unwrap_or(0))
         })
         .unwrap_or(0);
-    got.len() >= end + 4 + length
+    Some((end + 4, length))
 }

@@ -71,3 +71,106 @@ async fn concurrent_cold_starts_migrate_once_on_postgres() {
         "each migration recorded once"
     );
 }
+
+/// An existing database before this release's migrations: the account the system made for
+/// the legacy routes (under a configured login) becomes the reserved one, and the drugs get
+/// their search text.
+#[tokio::test]
+async fn an_existing_database_gets_the_reserved_legacy_account_and_search_text() {
+    use sea_orm::QueryFilter;
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
+    use shared::entities::drug;
+
+    let database = TestDatabase::create().await.unwrap();
+    let db = database.connect().await.unwrap();
+    Migrator::down(&db, Some(2)).await.unwrap();
+    let now = chrono::Utc::now();
+    let owner = uuid::Uuid::now_v7();
+    let insert_user = |id: uuid::Uuid, login: &str, hash: &str| {
+        Query::insert()
+            .into_table(user::Entity)
+            .columns([
+                user::Column::Id,
+                user::Column::Login,
+                user::Column::PasswordHash,
+                user::Column::Timezone,
+                user::Column::Preferences,
+                user::Column::IsAdmin,
+                user::Column::CreatedAt,
+                user::Column::UpdatedAt,
+            ])
+            .values_panic([
+                id.into(),
+                login.into(),
+                hash.into(),
+                "Asia/Shanghai".into(),
+                serde_json::json!({}).into(),
+                false.into(),
+                now.into(),
+                now.into(),
+            ])
+            .to_owned()
+    };
+    db.execute(&insert_user(
+        owner,
+        "drugserve",
+        "!legacy-account-no-password",
+    ))
+    .await
+    .unwrap();
+    let person = uuid::Uuid::now_v7();
+    db.execute(&insert_user(
+        person,
+        "legacy",
+        "$argon2id$v=19$m=19456,t=2,p=1$x$y",
+    ))
+    .await
+    .unwrap();
+    let insert_drug = Query::insert()
+        .into_table(drug::Entity)
+        .columns([
+            drug::Column::Id,
+            drug::Column::UserId,
+            drug::Column::Name,
+            drug::Column::Brand,
+            drug::Column::CreatedAt,
+            drug::Column::UpdatedAt,
+        ])
+        .values_panic([
+            uuid::Uuid::now_v7().into(),
+            owner.into(),
+            "碳酸钙D3颗粒(Ⅱ)".into(),
+            "钙诺".into(),
+            now.into(),
+            now.into(),
+        ])
+        .to_owned();
+    db.execute(&insert_drug).await.unwrap();
+
+    Migrator::up(&db, None).await.unwrap();
+    let reserved = user::Entity::find_by_id(owner)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(reserved.login, user::LEGACY_LOGIN);
+    let untouched = user::Entity::find_by_id(person)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        untouched.login, "legacy",
+        "a person's own login stays theirs"
+    );
+    let found = drug::Entity::find()
+        .filter(Expr::col(drug::Column::SearchText).like("%(ii)%"))
+        .all(&db)
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        found[0].search_text,
+        shared::text::search_text([Some("碳酸钙D3颗粒(Ⅱ)"), Some("钙诺"), None, None])
+    );
+}

@@ -91,23 +91,24 @@ fn write(path: &Path, values: &BTreeMap<String, String>) -> anyhow::Result<()> {
     for (key, value) in values {
         text.push_str(&format!("{key} = {value}\n"));
     }
+    // Written whole to a new owner-only file, then moved into place: the secrets are never
+    // readable by others, not even for a moment, whatever the old file's permissions were.
+    let temporary = path.with_extension("new");
+    let _ = std::fs::remove_file(&temporary);
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
     let mut file = options
-        .open(path)
-        .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+        .open(&temporary)
+        .map_err(|e| anyhow::anyhow!("writing {}: {e}", temporary.display()))?;
     file.write_all(text.as_bytes())?;
-    // A file left from before with wider permissions is narrowed too.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    }
+    file.sync_all()?;
+    std::fs::rename(&temporary, path)
+        .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
     Ok(())
 }
 

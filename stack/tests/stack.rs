@@ -191,7 +191,8 @@ async fn the_stack_starts_every_service_and_stops_cleanly_on_ctrl_c() {
             .await
             .unwrap();
         assert_eq!(res.status(), 200, "{path}");
-        // HEAD answers as GET would, without a body.
+        // HEAD answers as GET would (the body's absence is checked on the wire in
+        // svc-drugs' legacy walk test; a client never reads one here).
         let head = client
             .head(stack.url(path))
             .bearer_auth(&access)
@@ -199,7 +200,6 @@ async fn the_stack_starts_every_service_and_stops_cleanly_on_ctrl_c() {
             .await
             .unwrap();
         assert_eq!(head.status(), 200, "HEAD {path}");
-        assert!(head.bytes().await.unwrap().is_empty());
     }
     let streamed = client
         .post(stack.url("/api/v1/chat"))

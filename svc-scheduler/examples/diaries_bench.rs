@@ -49,17 +49,8 @@ async fn writer(latency: Duration) -> String {
                 loop {
                     // One request: head, then Content-Length bytes of body.
                     let (head_end, len) = loop {
-                        let text = String::from_utf8_lossy(&buf);
-                        if let Some(end) = text.find("\r\n\r\n") {
-                            let len = text[..end]
-                                .lines()
-                                .find_map(|l| {
-                                    l.to_ascii_lowercase()
-                                        .strip_prefix("content-length:")
-                                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                                })
-                                .unwrap_or(0);
-                            break (end + 4, len);
+                        if let Some(head) = shared::testing::request_head(&buf) {
+                            break head;
                         }
                         match sock.read(&mut chunk).await {
                             Ok(0) | Err(_) => return,

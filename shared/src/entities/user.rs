@@ -1,10 +1,10 @@
 use sea_orm::entity::prelude::*;
 
-/// An account. `login` is the name a person signs in with (`user_id` in the compat API).
 /// The login of the reserved account the legacy drug-serve routes act as. It contains a space,
 /// which `LoginName` refuses, so no one can register it or sign in with it.
 pub const LEGACY_LOGIN: &str = "drug-serve legacy";
 
+/// An account. `login` is the name a person signs in with (`user_id` in the compat API).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {

@@ -45,16 +45,22 @@ async fn analyze(app: &TestApp, user: uuid::Uuid, ids: &[String]) -> reqwest::Re
         .unwrap()
 }
 
-async fn list(app: &TestApp, user: uuid::Uuid) -> Vec<Value> {
-    let body: Value = app
-        .get(user, "/api/drugs")
+async fn get_json(app: &TestApp, user: uuid::Uuid, path: &str) -> Value {
+    app.get(user, path)
         .send()
         .await
         .unwrap()
         .json()
         .await
-        .unwrap();
-    body.as_array().unwrap().clone()
+        .unwrap()
+}
+
+async fn list(app: &TestApp, user: uuid::Uuid) -> Vec<Value> {
+    get_json(app, user, "/api/drugs")
+        .await
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 fn urls(item: &Value) -> Vec<String> {
@@ -116,44 +122,40 @@ async fn the_original_frontends_walk_works_against_the_legacy_routes() {
         head.headers()["content-length"],
         length.to_string().as_str()
     );
-    assert!(head.bytes().await.unwrap().is_empty());
+    // On the wire: the head, then nothing (the connection closes after it).
+    let raw = raw_exchange(
+        &app.address,
+        &format!(
+            "HEAD {url} HTTP/1.1\r\nhost: x\r\n{}: {}\r\nconnection: close\r\n\r\n",
+            shared::internal_auth::INTERNAL_TOKEN_HEADER,
+            app.token(user)
+        ),
+    )
+    .await;
+    let (head_text, rest) = raw.split_once("\r\n\r\n").unwrap();
+    assert!(head_text.starts_with("HTTP/1.1 200"), "{head_text}");
+    assert!(
+        rest.is_empty(),
+        "no body after a HEAD: {} bytes",
+        rest.len()
+    );
 
     // Search in Chinese, with the Roman numeral of the drug's own name, in any form.
     for q in ["碳酸钙", "Ⅱ", "ⅱ", "(II)", "d3颗粒", "（Ⅱ）"] {
-        let found: Value = app
-            .get(user, &format!("/api/drugs/search?q={}", urlencode(q)))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let found: Value =
+            get_json(&app, user, &format!("/api/drugs/search?q={}", urlencode(q))).await;
         assert_eq!(found.as_array().unwrap().len(), 1, "q={q}");
-        let v1: Value = app
-            .get(user, &format!("/api/v1/drugs?q={}", urlencode(q)))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v1: Value = get_json(&app, user, &format!("/api/v1/drugs?q={}", urlencode(q))).await;
         assert_eq!(v1["total"], 1, "v1 q={q}");
     }
-    let none: Value = app
-        .get(user, "/api/drugs/search?q=Ⅲ")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let none: Value = get_json(&app, user, "/api/drugs/search?q=Ⅲ").await;
     assert_eq!(none, json!([]));
 
     // Edit as DrugCard saves: every field, a cleared date as null (the original ignored null
     // and the date came back; clearing is what its author meant).
     let res = app
         .put(user, &format!("/api/drugs/{id}"))
-        .json(&json!({"name": "钙诺 碳酸钙D3颗粒(Ⅱ)", "production_date": null, "expiry_date": "2027-07-31"}))
+        .json(&json!({"name": "补钙颗粒(Ⅱ)", "production_date": null, "expiry_date": "2027-07-31"}))
         .send()
         .await
         .unwrap();
@@ -161,17 +163,22 @@ async fn the_original_frontends_walk_works_against_the_legacy_routes() {
     let items = list(&app, user).await;
     assert_eq!(items[0]["production_date"], Value::Null);
     assert_eq!(items[0]["expiry_date"], "2027-07-31");
-    assert_eq!(items[0]["name"], "钙诺 碳酸钙D3颗粒(Ⅱ)");
-    // The renamed drug is found by its new name.
-    let found: Value = app
-        .get(user, &format!("/api/drugs/search?q={}", urlencode("钙诺")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    assert_eq!(items[0]["name"], "补钙颗粒(Ⅱ)");
+    // The renamed drug is found by its new name, and no longer by the old one.
+    let found = get_json(
+        &app,
+        user,
+        &format!("/api/drugs/search?q={}", urlencode("补钙")),
+    )
+    .await;
     assert_eq!(found.as_array().unwrap().len(), 1);
+    let old = get_json(
+        &app,
+        user,
+        &format!("/api/drugs/search?q={}", urlencode("碳酸钙")),
+    )
+    .await;
+    assert_eq!(old, json!([]));
 
     // Delete, then the list is empty and the photo gone.
     let res = app
@@ -327,4 +334,22 @@ fn urlencode(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// Send `request` as written over a new connection and read everything until it closes.
+async fn raw_exchange(address: &str, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut sock = tokio::net::TcpStream::connect(address.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    sock.write_all(request.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        sock.read_to_end(&mut out),
+    )
+    .await
+    .expect("the server closes the connection")
+    .unwrap();
+    String::from_utf8_lossy(&out).into_owned()
 }
