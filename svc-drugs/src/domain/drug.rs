@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use shared::entities::{drug, drug_image};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -76,48 +75,6 @@ pub struct DrugView {
     pub days_to_expiry: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-impl DrugView {
-    pub fn new(
-        d: drug::Model,
-        images: &[drug_image::Model],
-        today: NaiveDate,
-        warning_days: i64,
-    ) -> Self {
-        let (status, days_to_expiry) = status(d.expiry_date, today, warning_days);
-        let images = images
-            .iter()
-            .filter(|i| i.drug_id == Some(d.id))
-            .map(|i| ImageRef {
-                id: i.id,
-                url: format!("/api/v1/drugs/{}/images/{}", d.id, i.id),
-            })
-            .collect();
-        Self {
-            id: d.id,
-            name: d.name,
-            brand: d.brand,
-            generic_name: d.generic_name,
-            manufacturer: d.manufacturer,
-            strength: d.strength,
-            dosage_form: d.dosage_form,
-            package: d.package,
-            approval_number: d.approval_number,
-            barcode: d.barcode,
-            batch_number: d.batch_number,
-            production_date: d.production_date,
-            expiry_date: d.expiry_date,
-            quantity: d.quantity,
-            unit: d.unit,
-            notes: d.notes,
-            images,
-            status,
-            days_to_expiry,
-            created_at: d.created_at,
-            updated_at: d.updated_at,
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
 //! The cabinet's rules, free of HTTP.
 
+pub mod dose;
 pub mod drug;
 pub mod schedule;
