@@ -7,6 +7,7 @@ use shared::entities::drug;
 use uuid::Uuid;
 
 use super::CabinetError;
+use crate::domain::product::ProductField;
 use crate::pipeline::fields::{normalize_approval_number, valid_gtin};
 
 const MAX_TEXT: usize = 500;
@@ -71,6 +72,7 @@ fn check_text(field: &str, value: &Option<Option<String>>) -> Result<(), Cabinet
     Ok(())
 }
 
+/// A change with its text trimmed; blank text clears.
 fn trimmed(value: Option<Option<String>>) -> Option<Option<String>> {
     value.map(|v| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()))
 }
@@ -82,18 +84,12 @@ impl DrugInput {
         {
             return Err(CabinetError::invalid("name must be 1 to 200 characters"));
         }
-        for (field, value) in [
-            ("brand", &self.brand),
-            ("generic_name", &self.generic_name),
-            ("manufacturer", &self.manufacturer),
-            ("strength", &self.strength),
-            ("dosage_form", &self.dosage_form),
-            ("package", &self.package),
-            ("batch_number", &self.batch_number),
-            ("unit", &self.unit),
-        ] {
-            check_text(field, value)?;
+        for field in ProductField::ALL.into_iter().filter(|f| f.is_free_text()) {
+            if let Some(value) = self.patch(field) {
+                check_text(field.name(), value)?;
+            }
         }
+        check_text("unit", &self.unit)?;
         if let Some(Some(notes)) = &self.notes
             && notes.chars().count() > 5000
         {
@@ -125,31 +121,41 @@ impl DrugInput {
         Ok(())
     }
 
+    /// A text field's change; the name is not one (it is never cleared).
+    fn patch(&self, field: ProductField) -> Option<&Option<Option<String>>> {
+        Some(match field {
+            ProductField::Name => return None,
+            ProductField::Brand => &self.brand,
+            ProductField::GenericName => &self.generic_name,
+            ProductField::Manufacturer => &self.manufacturer,
+            ProductField::Strength => &self.strength,
+            ProductField::DosageForm => &self.dosage_form,
+            ProductField::Package => &self.package,
+            ProductField::ApprovalNumber => &self.approval_number,
+            ProductField::Barcode => &self.barcode,
+            ProductField::BatchNumber => &self.batch_number,
+        })
+    }
+
     pub(super) fn apply(self, m: &mut drug::ActiveModel) {
-        if let Some(name) = self.name {
+        if let Some(name) = &self.name {
             m.name = Set(name.trim().to_owned());
         }
-        macro_rules! set_text {
-            ($($f:ident),*) => {$(
-                if let Some(v) = trimmed(self.$f) { m.$f = Set(v); }
-            )*};
+        for field in ProductField::ALL {
+            let Some(value) = self.patch(field).cloned().and_then(trimmed) else {
+                continue;
+            };
+            let value = match field {
+                ProductField::ApprovalNumber => value.and_then(|a| normalize_approval_number(&a)),
+                _ => value,
+            };
+            set_text(m, field, value);
         }
-        set_text!(
-            brand,
-            generic_name,
-            manufacturer,
-            strength,
-            dosage_form,
-            package,
-            batch_number,
-            unit,
-            notes
-        );
-        if let Some(v) = trimmed(self.approval_number) {
-            m.approval_number = Set(v.and_then(|a| normalize_approval_number(&a)));
+        if let Some(v) = trimmed(self.unit) {
+            m.unit = Set(v);
         }
-        if let Some(v) = trimmed(self.barcode) {
-            m.barcode = Set(v);
+        if let Some(v) = trimmed(self.notes) {
+            m.notes = Set(v);
         }
         if let Some(v) = self.production_date {
             m.production_date = Set(v);
@@ -160,6 +166,22 @@ impl DrugInput {
         if let Some(v) = self.quantity {
             m.quantity = Set(v);
         }
+    }
+}
+
+/// Set a text field of a drug row (a drug always has a name).
+pub fn set_text(m: &mut drug::ActiveModel, field: ProductField, value: Option<String>) {
+    match field {
+        ProductField::Name => m.name = Set(value.unwrap_or_default()),
+        ProductField::Brand => m.brand = Set(value),
+        ProductField::GenericName => m.generic_name = Set(value),
+        ProductField::Manufacturer => m.manufacturer = Set(value),
+        ProductField::Strength => m.strength = Set(value),
+        ProductField::DosageForm => m.dosage_form = Set(value),
+        ProductField::Package => m.package = Set(value),
+        ProductField::ApprovalNumber => m.approval_number = Set(value),
+        ProductField::Barcode => m.barcode = Set(value),
+        ProductField::BatchNumber => m.batch_number = Set(value),
     }
 }
 

@@ -15,7 +15,7 @@ use crate::storage::StorageError;
 pub use drugs::{
     Page, create, delete, expiring_for, for_assistant, get, image, image_bytes, list, owned, update,
 };
-pub use input::{DrugInput, blank_drug};
+pub use input::{DrugInput, blank_drug, set_text};
 pub use search::{ListQuery, search_condition};
 pub use views::{drug_view, views};
 

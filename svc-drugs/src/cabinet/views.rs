@@ -62,3 +62,41 @@ pub async fn views(
         .map(|d| drug_view(d, &images, today, prefs.expiry_warning_days))
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::product::ProductField;
+
+    #[test]
+    fn a_drug_view_shows_every_product_field() {
+        let now = chrono::Utc::now();
+        let row = drug::Model {
+            id: uuid::Uuid::now_v7(),
+            user_id: uuid::Uuid::now_v7(),
+            name: "x".into(),
+            brand: None,
+            generic_name: None,
+            manufacturer: None,
+            strength: None,
+            dosage_form: None,
+            package: None,
+            approval_number: None,
+            barcode: None,
+            batch_number: None,
+            production_date: None,
+            expiry_date: None,
+            quantity: None,
+            unit: None,
+            notes: None,
+            recognition_id: None,
+            search_text: String::new(),
+            created_at: now,
+            updated_at: now,
+        };
+        let view = serde_json::to_value(drug_view(row, &[], now.date_naive(), 30)).unwrap();
+        for field in ProductField::ALL {
+            assert!(view.get(field.name()).is_some(), "{}", field.name());
+        }
+    }
+}

@@ -2,4 +2,5 @@
 
 pub mod dose;
 pub mod drug;
+pub mod product;
 pub mod schedule;

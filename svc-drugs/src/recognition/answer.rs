@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::record::fields_to_json;
 use super::{Outcome, RecognitionError, UNKNOWN_NAME};
 use crate::cabinet::drug_view;
+use crate::domain::product::ProductField;
 use crate::state::AppState;
 
 pub async fn answer(
@@ -49,8 +50,9 @@ fn preview(outcome: &Outcome, today: NaiveDate, warning_days: i64) -> serde_json
     let mut preview = fields_to_json(&outcome.preview);
     if let Some(obj) = preview.as_object_mut() {
         obj.insert("id".into(), serde_json::Value::Null);
-        if obj.get("name").is_none_or(serde_json::Value::is_null) {
-            obj.insert("name".into(), UNKNOWN_NAME.into());
+        let name = ProductField::Name.name();
+        if obj.get(name).is_none_or(serde_json::Value::is_null) {
+            obj.insert(name.into(), UNKNOWN_NAME.into());
         }
         let (status, days) =
             crate::domain::drug::status(outcome.preview.expiry_date, today, warning_days);

@@ -6,12 +6,14 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, DbErr, Set};
+use serde::Serialize;
 use shared::entities::product;
 use shared::llm::Completion;
 
 use super::repo;
+use crate::domain::product::ProductField;
 use crate::pipeline::barcode::Barcode;
-use crate::pipeline::fields::{Fields, PRODUCT_FIELDS};
+use crate::pipeline::fields::Fields;
 
 /// The model call behind a reading.
 pub struct Usage {
@@ -24,38 +26,33 @@ pub struct Usage {
 #[derive(Default)]
 pub struct Reading {
     pub fields: Fields,
-    /// Per field: `model`, `barcode` or `catalogue`.
-    pub sources: BTreeMap<String, &'static str>,
+    /// Per field, by name.
+    pub sources: BTreeMap<&'static str, Source>,
     pub notes: Vec<String>,
     pub usage: Option<Usage>,
+}
+
+/// Where a field's value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Model,
+    Barcode,
+    Catalogue,
 }
 
 impl Reading {
     /// The model's answer, validated; every field it gave is marked as the model's.
     pub fn read_model(&mut self, answer: &serde_json::Value, completion: &Completion) {
         self.fields = Fields::from_model(answer, &mut self.notes);
-        for name in [
-            "name",
-            "brand",
-            "generic_name",
-            "manufacturer",
-            "strength",
-            "dosage_form",
-            "package",
-            "approval_number",
-            "barcode",
-            "batch_number",
-        ] {
-            if self.fields.get(name).is_some() {
-                self.sources.insert(name.into(), "model");
+        for field in ProductField::ALL {
+            if self.fields.text(field).is_some() {
+                self.sources.insert(field.name(), Source::Model);
             }
         }
-        for (name, present) in [
-            ("production_date", self.fields.production_date.is_some()),
-            ("expiry_date", self.fields.expiry_date.is_some()),
-        ] {
-            if present {
-                self.sources.insert(name.into(), "model");
+        for (name, date) in self.fields.dates() {
+            if date.is_some() {
+                self.sources.insert(name, Source::Model);
             }
         }
         self.usage = Some(Usage {
@@ -79,25 +76,49 @@ pub fn barcode(reading: &mut Reading, found: Option<&Barcode>) {
         ));
     }
     reading.fields.barcode = Some(code.text.clone());
-    reading.sources.insert("barcode".into(), "barcode");
+    reading
+        .sources
+        .insert(ProductField::Barcode.name(), Source::Barcode);
+}
+
+/// A catalogue entry's value of a field (it holds no batch).
+fn catalogue_text(known: &product::Model, field: ProductField) -> Option<String> {
+    match field {
+        ProductField::Name => Some(known.name.clone()),
+        ProductField::Brand => known.brand.clone(),
+        ProductField::GenericName => known.generic_name.clone(),
+        ProductField::Manufacturer => known.manufacturer.clone(),
+        ProductField::Strength => known.strength.clone(),
+        ProductField::DosageForm => known.dosage_form.clone(),
+        ProductField::Package => known.package.clone(),
+        ProductField::ApprovalNumber => known.approval_number.clone(),
+        ProductField::Barcode => Some(known.barcode.clone()),
+        ProductField::BatchNumber => None,
+    }
+}
+
+/// Set a field of a new catalogue entry; the barcode is its key, set on its own.
+fn set_catalogue_text(row: &mut product::ActiveModel, field: ProductField, value: Option<String>) {
+    match field {
+        ProductField::Name => row.name = Set(value.unwrap_or_default()),
+        ProductField::Brand => row.brand = Set(value),
+        ProductField::GenericName => row.generic_name = Set(value),
+        ProductField::Manufacturer => row.manufacturer = Set(value),
+        ProductField::Strength => row.strength = Set(value),
+        ProductField::DosageForm => row.dosage_form = Set(value),
+        ProductField::Package => row.package = Set(value),
+        ProductField::ApprovalNumber => row.approval_number = Set(value),
+        ProductField::Barcode | ProductField::BatchNumber => {}
+    }
 }
 
 /// The catalogue's product fields win over what the model read (never batch or dates).
 pub fn catalogue(reading: &mut Reading, known: &product::Model) {
-    let from_catalogue = [
-        ("name", Some(known.name.clone())),
-        ("brand", known.brand.clone()),
-        ("generic_name", known.generic_name.clone()),
-        ("manufacturer", known.manufacturer.clone()),
-        ("strength", known.strength.clone()),
-        ("dosage_form", known.dosage_form.clone()),
-        ("package", known.package.clone()),
-        ("approval_number", known.approval_number.clone()),
-    ];
-    for (name, value) in from_catalogue {
+    for &field in ProductField::CATALOGUE {
+        let value = catalogue_text(known, field);
         if value.is_some() {
-            reading.fields.set(name, value);
-            reading.sources.insert(name.into(), "catalogue");
+            *reading.fields.text_mut(field) = value;
+            reading.sources.insert(field.name(), Source::Catalogue);
         }
     }
 }
@@ -108,24 +129,19 @@ pub async fn learn<C: ConnectionTrait>(
     found: Option<&Barcode>,
     fields: &Fields,
 ) -> Result<(), DbErr> {
-    let (Some(code), Some(name)) = (found, &fields.name) else {
+    let (Some(code), Some(_)) = (found, &fields.name) else {
         return Ok(());
     };
     let now = Utc::now();
-    let row = product::ActiveModel {
+    let mut row = product::ActiveModel {
         barcode: Set(code.text.clone()),
-        name: Set(name.clone()),
-        brand: Set(fields.brand.clone()),
-        generic_name: Set(fields.generic_name.clone()),
-        manufacturer: Set(fields.manufacturer.clone()),
-        strength: Set(fields.strength.clone()),
-        dosage_form: Set(fields.dosage_form.clone()),
-        package: Set(fields.package.clone()),
-        approval_number: Set(fields.approval_number.clone()),
         times_seen: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
+        ..Default::default()
     };
-    debug_assert!(PRODUCT_FIELDS.contains(&"name"));
+    for &field in ProductField::CATALOGUE {
+        set_catalogue_text(&mut row, field, fields.text(field).cloned());
+    }
     repo::insert_product_if_new(db, row).await
 }

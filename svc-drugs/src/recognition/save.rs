@@ -11,6 +11,8 @@ use shared::entities::{drug, drug_image, recognition};
 use uuid::Uuid;
 
 use super::{Photo, RecognitionError, UNKNOWN_NAME, repo};
+use crate::cabinet;
+use crate::domain::product::ProductField;
 use crate::pipeline::fields::Fields;
 use crate::state::AppState;
 use crate::storage::Store;
@@ -24,20 +26,14 @@ pub async fn save_drug(
     image_ids: &[Uuid],
 ) -> Result<drug::Model, RecognitionError> {
     let txn = state.db.begin().await?;
-    let mut row = crate::cabinet::blank_drug(user);
+    let mut row = cabinet::blank_drug(user);
+    for field in ProductField::ALL {
+        cabinet::set_text(&mut row, field, fields.text(field).cloned());
+    }
     row.name = Set(fields
         .name
         .clone()
         .unwrap_or_else(|| UNKNOWN_NAME.to_owned()));
-    row.brand = Set(fields.brand.clone());
-    row.generic_name = Set(fields.generic_name.clone());
-    row.manufacturer = Set(fields.manufacturer.clone());
-    row.strength = Set(fields.strength.clone());
-    row.dosage_form = Set(fields.dosage_form.clone());
-    row.package = Set(fields.package.clone());
-    row.approval_number = Set(fields.approval_number.clone());
-    row.barcode = Set(fields.barcode.clone());
-    row.batch_number = Set(fields.batch_number.clone());
     row.production_date = Set(fields.production_date);
     row.expiry_date = Set(fields.expiry_date);
     row.recognition_id = Set(Some(recognition_id));
