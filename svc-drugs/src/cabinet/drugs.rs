@@ -4,18 +4,18 @@
 use bytes::Bytes;
 use chrono::{Duration, Utc};
 use sea_orm::{ActiveModelTrait, PaginatorTrait, QueryFilter, QuerySelect, Set, TryIntoModel};
+use shared::contracts::CabinetDrug;
 use shared::entities::drug;
 use uuid::Uuid;
 
 use super::input::{DrugInput, blank_drug, check_dates};
 use super::search::{ListQuery, search_condition, sorted, status_condition};
 use super::{CabinetError, repo, views};
-use crate::domain::drug::DrugView;
 use crate::state::AppState;
 
 /// One page of a list.
 pub struct Page {
-    pub items: Vec<DrugView>,
+    pub items: Vec<CabinetDrug>,
     pub total: u64,
     pub next_cursor: Option<String>,
 }
@@ -26,7 +26,11 @@ pub async fn owned(state: &AppState, user: Uuid, id: Uuid) -> Result<drug::Model
         .ok_or(CabinetError::DrugNotFound)
 }
 
-async fn one_view(state: &AppState, user: Uuid, d: drug::Model) -> Result<DrugView, CabinetError> {
+async fn one_view(
+    state: &AppState,
+    user: Uuid,
+    d: drug::Model,
+) -> Result<CabinetDrug, CabinetError> {
     let prefs = state.user_prefs(user).await?;
     let mut v = views(state, &prefs, vec![d]).await?;
     v.pop()
@@ -46,7 +50,7 @@ pub async fn create(
     state: &AppState,
     user: Uuid,
     input: DrugInput,
-) -> Result<DrugView, CabinetError> {
+) -> Result<CabinetDrug, CabinetError> {
     if input.name.is_none() {
         return Err(CabinetError::invalid("name is required"));
     }
@@ -58,7 +62,7 @@ pub async fn create(
     one_view(state, user, saved).await
 }
 
-pub async fn get(state: &AppState, user: Uuid, id: Uuid) -> Result<DrugView, CabinetError> {
+pub async fn get(state: &AppState, user: Uuid, id: Uuid) -> Result<CabinetDrug, CabinetError> {
     let d = owned(state, user, id).await?;
     one_view(state, user, d).await
 }
@@ -68,7 +72,7 @@ pub async fn update(
     user: Uuid,
     id: Uuid,
     input: DrugInput,
-) -> Result<DrugView, CabinetError> {
+) -> Result<CabinetDrug, CabinetError> {
     input.validate()?;
     let d = owned(state, user, id).await?;
     let mut m: drug::ActiveModel = d.into();
@@ -129,7 +133,7 @@ pub async fn expiring_for(
     state: &AppState,
     user: Uuid,
     days: Option<i64>,
-) -> Result<Vec<DrugView>, CabinetError> {
+) -> Result<Vec<CabinetDrug>, CabinetError> {
     let prefs = state.user_prefs(user).await?;
     let days = days.unwrap_or(prefs.expiry_warning_days);
     if !(0..=3650).contains(&days) {
@@ -141,7 +145,7 @@ pub async fn expiring_for(
 }
 
 /// The whole cabinet (up to 500 drugs, by name), for the assistant's tools.
-pub async fn for_assistant(state: &AppState, user: Uuid) -> Result<Vec<DrugView>, CabinetError> {
+pub async fn for_assistant(state: &AppState, user: Uuid) -> Result<Vec<CabinetDrug>, CabinetError> {
     let prefs = state.user_prefs(user).await?;
     let rows = repo::by_name(&state.db, user, 500).await?;
     views(state, &prefs, rows).await

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use shared::entities::drug;
 
 use super::CabinetError;
-use crate::domain::drug::Status;
+use shared::contracts::ExpiryStatus;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,7 +22,7 @@ pub struct ListQuery {
 /// A list query, checked.
 pub(super) struct ListParams<'a> {
     pub text: Option<&'a str>,
-    pub status: Option<Status>,
+    pub status: Option<ExpiryStatus>,
     pub sort: &'a str,
     pub limit: u64,
     pub offset: u64,
@@ -45,7 +45,7 @@ impl ListQuery {
             return Err(CabinetError::invalid("q is longer than 100 characters"));
         }
         let status = match self.status.as_deref().filter(|s| !s.is_empty()) {
-            Some(s) => Some(Status::parse(s).ok_or_else(|| {
+            Some(s) => Some(ExpiryStatus::parse(s).ok_or_else(|| {
                 CabinetError::invalid("status must be one of ok, expiring, expired, unknown")
             })?),
             None => None,
@@ -83,15 +83,19 @@ pub fn search_condition(q: &str) -> Condition {
     )
 }
 
-pub(super) fn status_condition(status: Status, today: NaiveDate, warning_days: i64) -> Condition {
+pub(super) fn status_condition(
+    status: ExpiryStatus,
+    today: NaiveDate,
+    warning_days: i64,
+) -> Condition {
     let horizon = today + Duration::days(warning_days);
     match status {
-        Status::Unknown => Condition::all().add(drug::Column::ExpiryDate.is_null()),
-        Status::Expired => Condition::all().add(drug::Column::ExpiryDate.lt(today)),
-        Status::Expiring => Condition::all()
+        ExpiryStatus::Unknown => Condition::all().add(drug::Column::ExpiryDate.is_null()),
+        ExpiryStatus::Expired => Condition::all().add(drug::Column::ExpiryDate.lt(today)),
+        ExpiryStatus::Expiring => Condition::all()
             .add(drug::Column::ExpiryDate.gte(today))
             .add(drug::Column::ExpiryDate.lte(horizon)),
-        Status::Ok => Condition::all().add(drug::Column::ExpiryDate.gt(horizon)),
+        ExpiryStatus::Ok => Condition::all().add(drug::Column::ExpiryDate.gt(horizon)),
     }
 }
 

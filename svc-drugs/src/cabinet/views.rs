@@ -5,7 +5,9 @@ use chrono::NaiveDate;
 use shared::entities::{drug, drug_image};
 
 use super::{CabinetError, repo};
-use crate::domain::drug::{DrugView, ImageRef, status};
+use shared::contracts::{CabinetDrug, DrugImage};
+
+use crate::domain::drug::status;
 use crate::state::{AppState, UserPrefs};
 
 /// One drug as shown on `today`; `images` may hold other drugs' photos too.
@@ -14,17 +16,17 @@ pub fn drug_view(
     images: &[drug_image::Model],
     today: NaiveDate,
     warning_days: i64,
-) -> DrugView {
+) -> CabinetDrug {
     let (status, days_to_expiry) = status(d.expiry_date, today, warning_days);
     let images = images
         .iter()
         .filter(|i| i.drug_id == Some(d.id))
-        .map(|i| ImageRef {
+        .map(|i| DrugImage {
             id: i.id,
             url: format!("/api/v1/drugs/{}/images/{}", d.id, i.id),
         })
         .collect();
-    DrugView {
+    CabinetDrug {
         id: d.id,
         name: d.name,
         brand: d.brand,
@@ -54,7 +56,7 @@ pub async fn views(
     state: &AppState,
     prefs: &UserPrefs,
     drugs: Vec<drug::Model>,
-) -> Result<Vec<DrugView>, CabinetError> {
+) -> Result<Vec<CabinetDrug>, CabinetError> {
     let images = repo::images_of(&state.db, drugs.iter().map(|d| d.id).collect()).await?;
     let today = prefs.today();
     Ok(drugs

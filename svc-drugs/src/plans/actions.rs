@@ -4,10 +4,11 @@
 use chrono::{Duration, Utc};
 use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
 use serde::Deserialize;
+use shared::contracts::Dose;
 use shared::entities::dose_log;
 use uuid::Uuid;
 
-use super::doses::{DoseView, dose_at};
+use super::doses::dose_at;
 use super::views::plan_of;
 use super::{PlanError, repo};
 use crate::domain::dose::parse_dose_id;
@@ -37,7 +38,7 @@ pub async fn record_action(
     dose: &str,
     action: &str,
     snooze_minutes: i64,
-) -> Result<DoseView, PlanError> {
+) -> Result<Dose, PlanError> {
     let (plan_id, at) = parse_dose_id(dose).ok_or(PlanError::DoseNotFound)?;
     let m = repo::owned(&state.db, user, plan_id)
         .await?

@@ -2,6 +2,7 @@
 //! or are still pending.
 
 use serde::Serialize;
+use shared::contracts::DoseStatus;
 use uuid::Uuid;
 
 use super::PlanError;
@@ -20,13 +21,13 @@ struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, status: &str) {
+    fn add(&mut self, status: DoseStatus) {
         self.scheduled += 1;
         match status {
-            "taken" => self.taken += 1,
-            "skipped" => self.skipped += 1,
-            "missed" => self.missed += 1,
-            _ => self.pending += 1,
+            DoseStatus::Taken => self.taken += 1,
+            DoseStatus::Skipped => self.skipped += 1,
+            DoseStatus::Missed => self.missed += 1,
+            DoseStatus::Due | DoseStatus::Snoozed => self.pending += 1,
         }
     }
 

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::ConnectionTrait;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+use shared::contracts::{Dose, DoseStatus};
 use shared::entities::{dose_log, medication_plan};
 use uuid::Uuid;
 
@@ -14,22 +15,6 @@ use crate::domain::schedule::{Occurrence, Plan, local_instant};
 use crate::state::AppState;
 
 const MAX_RANGE_DAYS: i64 = 92;
-
-#[derive(Debug, Serialize, Clone)]
-pub struct DoseView {
-    pub id: String,
-    pub plan_id: Uuid,
-    pub drug_id: Uuid,
-    pub drug_name: String,
-    pub scheduled_at: String,
-    pub local_date: NaiveDate,
-    pub local_time: String,
-    pub amount: f64,
-    pub unit: String,
-    pub status: &'static str,
-    pub snoozed_until: Option<DateTime<Utc>>,
-    pub acted_at: Option<DateTime<Utc>>,
-}
 
 /// `from` and `to`, each a date or an RFC 3339 time; today when absent.
 #[derive(Debug, Default, Deserialize)]
@@ -88,7 +73,7 @@ pub async fn expand<C: ConnectionTrait>(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<Vec<DoseView>, PlanError> {
+) -> Result<Vec<Dose>, PlanError> {
     if plans.is_empty() {
         return Ok(Vec::new());
     }
@@ -117,7 +102,7 @@ pub(super) async fn dose_at<C: ConnectionTrait>(
     plan: &medication_plan::Model,
     at: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<Vec<DoseView>, PlanError> {
+) -> Result<Vec<Dose>, PlanError> {
     expand(
         db,
         std::slice::from_ref(plan),
@@ -135,16 +120,16 @@ fn view(
     log: Option<&dose_log::Model>,
     name: Option<&String>,
     now: DateTime<Utc>,
-) -> DoseView {
+) -> Dose {
     let status = match log.map(|l| l.status.as_str()) {
-        Some("taken") => "taken",
-        Some("skipped") => "skipped",
-        Some("missed") => "missed",
-        Some("snoozed") => "snoozed",
-        _ if o.at + MISSED_AFTER < now => "missed",
-        _ => "due",
+        Some("taken") => DoseStatus::Taken,
+        Some("skipped") => DoseStatus::Skipped,
+        Some("missed") => DoseStatus::Missed,
+        Some("snoozed") => DoseStatus::Snoozed,
+        _ if o.at + MISSED_AFTER < now => DoseStatus::Missed,
+        _ => DoseStatus::Due,
     };
-    DoseView {
+    Dose {
         id: dose_id(m.id, o.at),
         plan_id: m.id,
         drug_id: m.drug_id,
@@ -165,7 +150,7 @@ pub(super) async fn in_range(
     state: &AppState,
     user: Uuid,
     q: &RangeQuery,
-) -> Result<(DateTime<Utc>, DateTime<Utc>, Vec<DoseView>), PlanError> {
+) -> Result<(DateTime<Utc>, DateTime<Utc>, Vec<Dose>), PlanError> {
     let (from, to) = range(state, user, q).await?;
     let plans = repo::of_user(&state.db, user, false).await?;
     let doses = expand(&state.db, &plans, from, to, Utc::now()).await?;
@@ -173,15 +158,11 @@ pub(super) async fn in_range(
 }
 
 /// A user's doses over a range query.
-pub async fn doses(
-    state: &AppState,
-    user: Uuid,
-    q: &RangeQuery,
-) -> Result<Vec<DoseView>, PlanError> {
+pub async fn doses(state: &AppState, user: Uuid, q: &RangeQuery) -> Result<Vec<Dose>, PlanError> {
     Ok(in_range(state, user, q).await?.2)
 }
 
 /// A user's doses today, in their time zone (for the assistant).
-pub async fn doses_today(state: &AppState, user: Uuid) -> Result<Vec<DoseView>, PlanError> {
+pub async fn doses_today(state: &AppState, user: Uuid) -> Result<Vec<Dose>, PlanError> {
     doses(state, user, &RangeQuery::default()).await
 }

@@ -18,10 +18,10 @@ use crate::cabinet::CabinetError;
 
 pub use actions::{SnoozeBody, record_action};
 pub use adherence::adherence;
-pub use doses::{DoseView, RangeQuery, doses, doses_today};
+pub use doses::{RangeQuery, doses, doses_today};
 pub use input::PlanInput;
 pub use manage::{create, delete, get, list, update};
-pub use reminders::{MarkMissed, UserDose, Window, doses_due, low_stock, mark_missed};
+pub use reminders::{Window, doses_due, low_stock, mark_missed};
 pub use views::PlanView;
 
 #[derive(Debug, thiserror::Error)]

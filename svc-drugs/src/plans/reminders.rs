@@ -2,10 +2,10 @@
 //! plans running low on stock.
 
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
+use serde::Deserialize;
+use shared::contracts::{DoseStatus, LowStock, MarkMissed, UserDose};
 
-use super::doses::{DoseView, dose_at, expand};
+use super::doses::{dose_at, expand};
 use super::{PlanError, repo};
 use crate::domain::dose::MISSED_AFTER;
 use crate::state::AppState;
@@ -15,21 +15,6 @@ use crate::state::AppState;
 pub struct Window {
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-}
-
-#[derive(Serialize)]
-pub struct UserDose {
-    user_id: Uuid,
-    #[serde(flatten)]
-    dose: DoseView,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MarkMissed {
-    /// Doses due before this instant (and after `since`) not acted on become missed.
-    before: DateTime<Utc>,
-    since: DateTime<Utc>,
 }
 
 /// Every user's doses in `[from, to)` (at most 2 days), as they are at `now`.
@@ -66,7 +51,7 @@ pub async fn doses_due(state: &AppState, window: &Window) -> Result<Vec<UserDose
     let doses = window_doses(state, window.from, window.to, window.from).await?;
     let mut out: Vec<UserDose> = doses
         .into_iter()
-        .filter(|d| d.dose.status == "due")
+        .filter(|d| d.dose.status == DoseStatus::Due)
         .collect();
     // Snoozed doses come back when their snooze ends.
     let snoozed = repo::snoozes_ending(&state.db, "snoozed", window.from, window.to).await?;
@@ -95,7 +80,7 @@ pub async fn mark_missed(state: &AppState, body: &MarkMissed) -> Result<Vec<User
     let mut marked = Vec::new();
     for d in doses
         .into_iter()
-        .filter(|d| d.dose.status == "missed" && d.dose.acted_at.is_none())
+        .filter(|d| d.dose.status == DoseStatus::Missed && d.dose.acted_at.is_none())
     {
         let Some(at) = DateTime::parse_from_rfc3339(&d.dose.scheduled_at).ok() else {
             continue;
@@ -117,16 +102,17 @@ pub async fn mark_missed(state: &AppState, body: &MarkMissed) -> Result<Vec<User
 }
 
 /// Plans at or below their low-stock threshold, across users.
-pub async fn low_stock(state: &AppState) -> Result<Vec<serde_json::Value>, PlanError> {
+pub async fn low_stock(state: &AppState) -> Result<Vec<LowStock>, PlanError> {
     let plans = repo::low_stock(&state.db).await?;
     Ok(plans
         .into_iter()
-        .map(|p| {
-            serde_json::json!({
-                "user_id": p.user_id, "plan_id": p.id, "drug_id": p.drug_id,
-                "stock": p.stock, "low_stock_threshold": p.low_stock_threshold,
-                "unit": p.dose_unit,
-            })
+        .map(|p| LowStock {
+            drug_id: p.drug_id,
+            low_stock_threshold: p.low_stock_threshold,
+            plan_id: p.id,
+            stock: p.stock,
+            unit: p.dose_unit,
+            user_id: p.user_id,
         })
         .collect())
 }

@@ -7,10 +7,11 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use shared::ApiError;
+use shared::contracts::MarkMissed;
 use shared::internal_auth::UserId;
 use uuid::Uuid;
 
-use crate::plans::{self, MarkMissed, Window};
+use crate::plans::{self, Window};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
