@@ -3,4 +3,5 @@
 pub mod dose;
 pub mod drug;
 pub mod product;
+pub mod recognition;
 pub mod schedule;

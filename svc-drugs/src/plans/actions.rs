@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::doses::dose_at;
 use super::views::plan_of;
 use super::{PlanError, repo};
-use crate::domain::dose::parse_dose_id;
+use crate::domain::dose::{LogStatus, parse_dose_id};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, Default)]
@@ -47,13 +47,9 @@ pub async fn record_action(
         .occurrence_at(at)
         .ok_or(PlanError::DoseNotFound)?;
     let now = Utc::now();
-    let status = match action {
-        "taken" => "taken",
-        "skipped" => "skipped",
-        "snooze" => "snoozed",
-        _ => return Err(PlanError::NoSuchAction),
-    };
-    let snoozed_until = (status == "snoozed").then(|| now + Duration::minutes(snooze_minutes));
+    let status = LogStatus::of_action(action).ok_or(PlanError::NoSuchAction)?;
+    let snoozed = status == LogStatus::Snoozed;
+    let snoozed_until = snoozed.then(|| now + Duration::minutes(snooze_minutes));
     let txn = state.db.begin().await?;
     let insert = repo::new_log(
         user,
@@ -69,7 +65,7 @@ pub async fn record_action(
         .await?
         .ok_or_else(|| PlanError::Internal("dose log vanished".into()))?;
     // Only the request that flips the flag changes the stock.
-    let taken = status == "taken";
+    let taken = status == LogStatus::Taken;
     let mut stock_change = 0.0;
     let mut deducted = log.stock_deducted;
     if taken != log.stock_deducted && repo::flip_stock_deducted(&txn, log.id, taken).await? {
@@ -80,9 +76,9 @@ pub async fn record_action(
         };
         deducted = taken;
     }
-    if log.status != status || status == "snoozed" {
+    if LogStatus::parse(&log.status) != Some(status) || snoozed {
         let mut active: dose_log::ActiveModel = log.clone().into();
-        active.status = Set(status.into());
+        active.status = Set(status.as_str().into());
         active.stock_deducted = Set(deducted);
         active.snoozed_until = Set(snoozed_until);
         active.acted_at = Set(now);

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::views::plan_of;
 use super::{PlanError, repo};
-use crate::domain::dose::{MISSED_AFTER, dose_id};
+use crate::domain::dose::{LogStatus, MISSED_AFTER, dose_id};
 use crate::domain::schedule::{Occurrence, Plan, local_instant};
 use crate::state::AppState;
 
@@ -121,13 +121,10 @@ fn view(
     name: Option<&String>,
     now: DateTime<Utc>,
 ) -> Dose {
-    let status = match log.map(|l| l.status.as_str()) {
-        Some("taken") => DoseStatus::Taken,
-        Some("skipped") => DoseStatus::Skipped,
-        Some("missed") => DoseStatus::Missed,
-        Some("snoozed") => DoseStatus::Snoozed,
-        _ if o.at + MISSED_AFTER < now => DoseStatus::Missed,
-        _ => DoseStatus::Due,
+    let status = match log.and_then(|l| LogStatus::parse(&l.status)) {
+        Some(recorded) => recorded.dose_status(),
+        None if o.at + MISSED_AFTER < now => DoseStatus::Missed,
+        None => DoseStatus::Due,
     };
     Dose {
         id: dose_id(m.id, o.at),

@@ -7,7 +7,7 @@ use shared::contracts::{DoseStatus, LowStock, MarkMissed, UserDose};
 
 use super::doses::{dose_at, expand};
 use super::{PlanError, repo};
-use crate::domain::dose::MISSED_AFTER;
+use crate::domain::dose::{LogStatus, MISSED_AFTER};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -54,7 +54,7 @@ pub async fn doses_due(state: &AppState, window: &Window) -> Result<Vec<UserDose
         .filter(|d| d.dose.status == DoseStatus::Due)
         .collect();
     // Snoozed doses come back when their snooze ends.
-    let snoozed = repo::snoozes_ending(&state.db, "snoozed", window.from, window.to).await?;
+    let snoozed = repo::snoozes_ending(&state.db, window.from, window.to).await?;
     for log in snoozed {
         let Some(plan) = repo::plan(&state.db, log.plan_id).await? else {
             continue;
@@ -89,7 +89,7 @@ pub async fn mark_missed(state: &AppState, body: &MarkMissed) -> Result<Vec<User
             d.user_id,
             d.dose.plan_id,
             at.with_timezone(&Utc),
-            "missed",
+            LogStatus::Missed,
             d.dose.amount,
             None,
             Utc::now(),

@@ -11,6 +11,8 @@ use sea_orm::{
 use shared::entities::{dose_log, drug, medication_plan};
 use uuid::Uuid;
 
+use crate::domain::dose::LogStatus;
+
 pub async fn owned<C: ConnectionTrait>(
     db: &C,
     user: Uuid,
@@ -155,7 +157,7 @@ pub fn new_log(
     user: Uuid,
     plan: Uuid,
     at: DateTime<Utc>,
-    status: &str,
+    status: LogStatus,
     amount: f64,
     snoozed_until: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
@@ -165,7 +167,7 @@ pub fn new_log(
         user_id: Set(user),
         plan_id: Set(plan),
         scheduled_at: Set(at),
-        status: Set(status.into()),
+        status: Set(status.as_str().into()),
         amount: Set(amount),
         snoozed_until: Set(snoozed_until),
         stock_deducted: Set(false),
@@ -204,15 +206,14 @@ pub async fn flip_stock_deducted<C: ConnectionTrait>(
     Ok(flipped.rows_affected == 1)
 }
 
-/// Logs with `status` whose snooze ends in `[from, to)`.
+/// Snoozed doses' logs whose snooze ends in `[from, to)`.
 pub async fn snoozes_ending<C: ConnectionTrait>(
     db: &C,
-    status: &str,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<dose_log::Model>, DbErr> {
     dose_log::Entity::find()
-        .filter(dose_log::Column::Status.eq(status))
+        .filter(dose_log::Column::Status.eq(LogStatus::Snoozed.as_str()))
         .filter(dose_log::Column::SnoozedUntil.gte(from))
         .filter(dose_log::Column::SnoozedUntil.lt(to))
         .all(db)

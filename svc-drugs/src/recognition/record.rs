@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::RecognitionError;
 use super::merge::Reading;
 use super::run::Job;
+use crate::domain::recognition::RecognitionStatus;
 use crate::pipeline::barcode::Barcode;
 use crate::pipeline::fields::Fields;
 
@@ -35,7 +36,7 @@ pub async fn succeeded(
         user_id: Set(job.user),
         images_key: Set(job.key.clone()),
         image_ids: Set(json!(job.image_ids)),
-        status: Set("succeeded".into()),
+        status: Set(RecognitionStatus::Succeeded.as_str().into()),
         fields: Set(Some(fields_to_json(&reading.fields))),
         sources: Set(Some(json!(reading.sources))),
         barcode: Set(found.map(|b| b.text.clone())),
@@ -71,7 +72,7 @@ pub async fn failed(job: &Job<'_>, err: &LlmError) -> Result<recognition::Model,
         user_id: Set(job.user),
         images_key: Set(job.key.clone()),
         image_ids: Set(json!(job.image_ids)),
-        status: Set("failed".into()),
+        status: Set(RecognitionStatus::Failed.as_str().into()),
         fields: Set(None),
         sources: Set(None),
         barcode: Set(None),

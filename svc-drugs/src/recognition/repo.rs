@@ -8,6 +8,8 @@ use sea_orm::{
 use shared::entities::{drug, drug_image, product, recognition};
 use uuid::Uuid;
 
+use crate::domain::recognition::RecognitionStatus;
+
 /// The first photo this user stored with these bytes.
 pub async fn image_by_hash<C: ConnectionTrait>(
     db: &C,
@@ -59,12 +61,12 @@ pub async fn latest_with_key<C: ConnectionTrait>(
     db: &C,
     user: Uuid,
     images_key: &str,
-    status: &str,
+    status: RecognitionStatus,
 ) -> Result<Option<recognition::Model>, DbErr> {
     recognition::Entity::find()
         .filter(recognition::Column::UserId.eq(user))
         .filter(recognition::Column::ImagesKey.eq(images_key))
-        .filter(recognition::Column::Status.eq(status))
+        .filter(recognition::Column::Status.eq(status.as_str()))
         .order_by_desc(recognition::Column::CreatedAt)
         .one(db)
         .await

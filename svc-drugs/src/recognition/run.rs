@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::ingest::{images_key, load_jpeg, scan};
 use super::merge::{self, Reading};
 use super::{Photo, RecognitionError, model, photos_by_ids, record, repo, save};
+use crate::domain::recognition::RecognitionStatus;
 use crate::pipeline::barcode::Barcode;
 use crate::pipeline::fields::Fields;
 use crate::state::AppState;
@@ -84,7 +85,7 @@ pub async fn retry(
     let rec = repo::recognition_of_user(&state.db, user, id)
         .await?
         .ok_or(RecognitionError::NotFound)?;
-    if rec.status != "failed" {
+    if RecognitionStatus::parse(&rec.status) != Some(RecognitionStatus::Failed) {
         return Err(RecognitionError::AlreadySucceeded);
     }
     let ids: Vec<Uuid> = serde_json::from_value(rec.image_ids.clone()).unwrap_or_default();
@@ -97,7 +98,13 @@ async fn reusable(job: &Job<'_>) -> Result<Option<recognition::Model>, Recogniti
     if job.existing.is_some() {
         return Ok(None);
     }
-    Ok(repo::latest_with_key(&job.state.db, job.user, &job.key, "succeeded").await?)
+    Ok(repo::latest_with_key(
+        &job.state.db,
+        job.user,
+        &job.key,
+        RecognitionStatus::Succeeded,
+    )
+    .await?)
 }
 
 /// The earlier answer, without a model call; saved now if it was only previewed.
