@@ -2,6 +2,7 @@
 
 pub mod certs;
 pub mod config;
+pub mod contracts;
 pub mod db;
 pub mod entities;
 pub mod error;

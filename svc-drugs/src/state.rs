@@ -3,8 +3,7 @@
 use std::sync::Arc;
 
 use chrono_tz::Tz;
-use sea_orm::{DatabaseConnection, EntityTrait};
-use shared::ApiError;
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
 use shared::config::{ConfigError, DrugsSettings, Settings};
 use shared::entities::user;
 use shared::llm::LlmClient;
@@ -58,7 +57,7 @@ impl AppState {
     }
 
     /// The user's time zone and expiry warning window (defaults when the user has set none).
-    pub async fn user_prefs(&self, user_id: Uuid) -> Result<UserPrefs, ApiError> {
+    pub async fn user_prefs(&self, user_id: Uuid) -> Result<UserPrefs, DbErr> {
         let found = user::Entity::find_by_id(user_id).one(&self.db).await?;
         let timezone = found
             .as_ref()

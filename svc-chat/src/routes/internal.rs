@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 use shared::ApiError;
 use shared::ErrorCode;
+use shared::contracts::UpcomingEvent;
 use uuid::Uuid;
 
 use crate::diary::{self as d, DiaryOutcome};
@@ -46,9 +47,15 @@ pub async fn upcoming(
         .limit(10_000)
         .all(&state.db)
         .await?;
-    let out: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|e| json!({"user_id": e.user_id, "id": e.id, "title": e.title, "start_time": e.start_time, "location": e.location}))
+    let out: Vec<UpcomingEvent> = rows
+        .into_iter()
+        .map(|e| UpcomingEvent {
+            id: e.id,
+            location: e.location,
+            start_time: e.start_time,
+            title: e.title,
+            user_id: e.user_id,
+        })
         .collect();
     Ok(HttpResponse::Ok().json(out))
 }

@@ -1,4 +1,7 @@
 //! The cabinet's rules, free of HTTP.
 
+pub mod dose;
 pub mod drug;
+pub mod product;
+pub mod recognition;
 pub mod schedule;

@@ -6,7 +6,9 @@
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-/// The fields of a drug that recognition fills.
+use crate::domain::product::ProductField;
+
+/// The fields of a drug that recognition fills: every `ProductField`, and the dates.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Fields {
     pub name: Option<String>,
@@ -22,29 +24,6 @@ pub struct Fields {
     pub production_date: Option<NaiveDate>,
     pub expiry_date: Option<NaiveDate>,
 }
-
-/// The fields that are the same for every box of a product (the catalogue's part).
-pub const PRODUCT_FIELDS: &[&str] = &[
-    "name",
-    "brand",
-    "generic_name",
-    "manufacturer",
-    "strength",
-    "dosage_form",
-    "package",
-    "approval_number",
-];
-
-const STRING_FIELDS: &[&str] = &[
-    "name",
-    "brand",
-    "generic_name",
-    "manufacturer",
-    "strength",
-    "dosage_form",
-    "package",
-    "batch_number",
-];
 
 fn clean(value: Option<&serde_json::Value>) -> Option<String> {
     let text = match value? {
@@ -62,46 +41,53 @@ fn clean(value: Option<&serde_json::Value>) -> Option<String> {
 }
 
 impl Fields {
-    pub fn get(&self, field: &str) -> Option<&String> {
+    /// A text field's value.
+    pub fn text(&self, field: ProductField) -> Option<&String> {
         match field {
-            "name" => self.name.as_ref(),
-            "brand" => self.brand.as_ref(),
-            "generic_name" => self.generic_name.as_ref(),
-            "manufacturer" => self.manufacturer.as_ref(),
-            "strength" => self.strength.as_ref(),
-            "dosage_form" => self.dosage_form.as_ref(),
-            "package" => self.package.as_ref(),
-            "approval_number" => self.approval_number.as_ref(),
-            "barcode" => self.barcode.as_ref(),
-            "batch_number" => self.batch_number.as_ref(),
-            _ => None,
+            ProductField::Name => self.name.as_ref(),
+            ProductField::Brand => self.brand.as_ref(),
+            ProductField::GenericName => self.generic_name.as_ref(),
+            ProductField::Manufacturer => self.manufacturer.as_ref(),
+            ProductField::Strength => self.strength.as_ref(),
+            ProductField::DosageForm => self.dosage_form.as_ref(),
+            ProductField::Package => self.package.as_ref(),
+            ProductField::ApprovalNumber => self.approval_number.as_ref(),
+            ProductField::Barcode => self.barcode.as_ref(),
+            ProductField::BatchNumber => self.batch_number.as_ref(),
         }
     }
 
-    pub fn set(&mut self, field: &str, value: Option<String>) {
-        let slot = match field {
-            "name" => &mut self.name,
-            "brand" => &mut self.brand,
-            "generic_name" => &mut self.generic_name,
-            "manufacturer" => &mut self.manufacturer,
-            "strength" => &mut self.strength,
-            "dosage_form" => &mut self.dosage_form,
-            "package" => &mut self.package,
-            "approval_number" => &mut self.approval_number,
-            "barcode" => &mut self.barcode,
-            "batch_number" => &mut self.batch_number,
-            _ => return,
-        };
-        *slot = value;
+    /// A text field, to change.
+    pub fn text_mut(&mut self, field: ProductField) -> &mut Option<String> {
+        match field {
+            ProductField::Name => &mut self.name,
+            ProductField::Brand => &mut self.brand,
+            ProductField::GenericName => &mut self.generic_name,
+            ProductField::Manufacturer => &mut self.manufacturer,
+            ProductField::Strength => &mut self.strength,
+            ProductField::DosageForm => &mut self.dosage_form,
+            ProductField::Package => &mut self.package,
+            ProductField::ApprovalNumber => &mut self.approval_number,
+            ProductField::Barcode => &mut self.barcode,
+            ProductField::BatchNumber => &mut self.batch_number,
+        }
+    }
+
+    /// The dates, by name.
+    pub fn dates(&self) -> [(&'static str, Option<NaiveDate>); 2] {
+        [
+            ("production_date", self.production_date),
+            ("expiry_date", self.expiry_date),
+        ]
     }
 
     /// Read the model's JSON object; `notes` collects what was changed or dropped and why.
     pub fn from_model(obj: &serde_json::Value, notes: &mut Vec<String>) -> Self {
         let mut fields = Fields::default();
-        for &name in STRING_FIELDS {
-            fields.set(name, clean(obj.get(name)));
+        for field in ProductField::ALL.into_iter().filter(|f| f.is_free_text()) {
+            *fields.text_mut(field) = clean(obj.get(field.name()));
         }
-        if let Some(raw) = clean(obj.get("approval_number")) {
+        if let Some(raw) = clean(obj.get(ProductField::ApprovalNumber.name())) {
             match normalize_approval_number(&raw) {
                 Some(ok) => fields.approval_number = Some(ok),
                 None => notes.push(format!(
@@ -109,7 +95,7 @@ impl Fields {
                 )),
             }
         }
-        if let Some(raw) = clean(obj.get("barcode")) {
+        if let Some(raw) = clean(obj.get(ProductField::Barcode.name())) {
             let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
             if valid_gtin(&digits) {
                 fields.barcode = Some(digits);
@@ -284,6 +270,21 @@ mod tests {
         assert_eq!(parse_printed_date("2027-02-30"), None);
         assert_eq!(parse_printed_date("2027-13"), None);
         assert_eq!(parse_printed_date("三年"), None);
+    }
+
+    #[test]
+    fn the_fields_are_every_product_field_and_the_dates() {
+        let json = serde_json::to_value(Fields::default()).unwrap();
+        let keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut expected: Vec<&str> = ProductField::ALL.iter().map(|f| f.name()).collect();
+        expected.extend(Fields::default().dates().map(|(name, _)| name));
+        expected.sort_unstable();
+        assert_eq!(keys, expected);
     }
 
     #[test]

@@ -1,14 +1,18 @@
 //! Routes of svc-drugs: the public cabinet API (reached through the gateway), the legacy
-//! drug-serve routes, and internal routes for svc-scheduler and svc-chat.
+//! drug-serve routes, and internal routes for svc-scheduler and svc-chat. Each handler reads
+//! its input, calls one feature function and answers; errors become the envelope through
+//! `crate::error`. Handlers never call one another.
 
-use actix_web::web;
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use bytes::Bytes;
 
+pub mod doses;
 pub mod drugs;
 pub mod internal;
 pub mod legacy;
 pub mod medications;
 pub mod recognize;
-mod upload;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -34,12 +38,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/medications/{id}", web::get().to(medications::get))
             .route("/medications/{id}", web::put().to(medications::update))
             .route("/medications/{id}", web::delete().to(medications::delete))
-            .route("/doses", web::get().to(medications::doses))
-            .route(
-                "/doses/{dose_id}/{action}",
-                web::post().to(medications::act),
-            ),
+            .route("/doses", web::get().to(doses::list))
+            .route("/doses/{dose_id}/{action}", web::post().to(doses::act)),
     )
     .configure(legacy::configure)
     .configure(internal::configure);
+}
+
+/// A stored photo: private to its owner, cacheable by their browser for a day.
+fn jpeg(bytes: Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("image/jpeg")
+        .insert_header((header::CACHE_CONTROL, "private, max-age=86400"))
+        .body(bytes)
 }

@@ -121,6 +121,13 @@ impl TestApp {
             .header(INTERNAL_TOKEN_HEADER, self.token(user))
     }
 
+    /// GET `p` as `user`, expecting 200 and a body of type `T`.
+    pub async fn get_as<T: serde::de::DeserializeOwned>(&self, user: Uuid, p: &str) -> T {
+        let res = self.get(user, p).send().await.expect("request");
+        assert_eq!(res.status(), StatusCode::OK, "{p}");
+        res.json().await.unwrap_or_else(|e| panic!("{p}: {e}"))
+    }
+
     /// Answer every model call with this text.
     pub async fn model_answers(&self, content: &str) {
         self.model.reset().await;

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 mod cabinet;
+mod contracts;
 mod helpers;
 mod legacy;
 mod legacy_walk;

@@ -2,8 +2,13 @@
 
 use chrono::{DateTime, Duration, Utc};
 use reqwest::Method;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use shared::contracts::{
+    CabinetDrug, DoseStatus, LowStock, MarkMissed, UpcomingEvent, UserDose, wire_time,
+};
 use shared::entities::job_item;
+use uuid::Uuid;
 
 use super::items::Outcome;
 use crate::notify::{self, NewNotification};
@@ -19,6 +24,17 @@ pub struct Counts {
     pub done: i32,
     pub skipped: i32,
     pub failed: i32,
+}
+
+impl Counts {
+    /// A notification made (done), or made before (skipped).
+    fn tally(&mut self, created: bool) {
+        if created {
+            self.done += 1;
+        } else {
+            self.skipped += 1;
+        }
+    }
 }
 
 async fn call(
@@ -51,6 +67,20 @@ async fn call(
         .map_err(|e| format!("{} sent bad JSON: {}", peer.name, e.without_url()))
 }
 
+/// The items of an answer that is a list of `T`. An item that does not read as one is kept as
+/// its error, so one bad item does not cost the others; an answer that is no list has none.
+fn items<T: DeserializeOwned>(answer: Value) -> Vec<Result<T, serde_json::Error>> {
+    match answer {
+        Value::Array(items) => items.into_iter().map(serde_json::from_value).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A number as it reads in JSON (`1.0`, `null`), as the texts have always shown it.
+fn json_number(n: impl Into<Value>) -> String {
+    n.into().to_string()
+}
+
 /// Doses due now (and snoozes ending now) become reminders; doses long past become missed.
 pub async fn dose_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, String> {
     let mut counts = Counts::default();
@@ -64,35 +94,40 @@ pub async fn dose_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, Str
         None,
     )
     .await?;
-    for dose in due.as_array().into_iter().flatten() {
+    for item in items::<UserDose>(due) {
         counts.total += 1;
-        let Some(user) = dose["user_id"].as_str().and_then(|u| u.parse().ok()) else {
+        let Ok(UserDose {
+            user_id: user,
+            dose,
+        }) = item
+        else {
             counts.failed += 1;
             continue;
         };
-        let id = dose["id"].as_str().unwrap_or_default();
-        let key = match dose["snoozed_until"].as_str() {
-            Some(until) if dose["status"] == "snoozed" => format!("dose:{id}:snoozed:{until}"),
+        let id = &dose.id;
+        let key = match (dose.status, dose.snoozed_until) {
+            (DoseStatus::Snoozed, Some(until)) => {
+                format!("dose:{id}:snoozed:{}", wire_time(until))
+            }
             _ => format!("dose:{id}"),
         };
-        let name = dose["drug_name"].as_str().unwrap_or("your medicine");
         let created = notify::create(ctx, NewNotification {
             user,
             kind: "dose_reminder",
-            title: format!("Time to take {name}"),
-            body: format!("{} {} at {}", dose["amount"], dose["unit"].as_str().unwrap_or(""), dose["local_time"].as_str().unwrap_or("")),
-            data: json!({"dose_id": id, "plan_id": dose["plan_id"], "scheduled_at": dose["scheduled_at"]}),
+            title: format!("Time to take {}", dose.drug_name),
+            body: format!("{} {} at {}", json_number(dose.amount), dose.unit, dose.local_time),
+            data: json!({"dose_id": id, "plan_id": dose.plan_id, "scheduled_at": dose.scheduled_at}),
             dedupe_key: key,
         })
         .await
         .map_err(|e| e.to_string())?;
-        if created {
-            counts.done += 1
-        } else {
-            counts.skipped += 1
-        }
+        counts.tally(created);
     }
-    let body = json!({"since": now - Duration::hours(26), "before": now});
+    let body = serde_json::to_value(MarkMissed {
+        before: now,
+        since: now - Duration::hours(26),
+    })
+    .map_err(|e| e.to_string())?;
     let missed = call(
         ctx,
         Method::POST,
@@ -101,33 +136,30 @@ pub async fn dose_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, Str
         Some(body),
     )
     .await?;
-    for dose in missed.as_array().into_iter().flatten() {
+    for item in items::<UserDose>(missed) {
         counts.total += 1;
-        let Some(user) = dose["user_id"].as_str().and_then(|u| u.parse().ok()) else {
+        let Ok(UserDose {
+            user_id: user,
+            dose,
+        }) = item
+        else {
             continue;
         };
-        let id = dose["id"].as_str().unwrap_or_default();
+        let id = &dose.id;
         let created = notify::create(
             ctx,
             NewNotification {
                 user,
                 kind: "dose_missed",
-                title: format!("Missed: {}", dose["drug_name"].as_str().unwrap_or("a dose")),
-                body: format!(
-                    "the dose at {} was not taken",
-                    dose["scheduled_at"].as_str().unwrap_or("")
-                ),
-                data: json!({"dose_id": id, "plan_id": dose["plan_id"]}),
+                title: format!("Missed: {}", dose.drug_name),
+                body: format!("the dose at {} was not taken", dose.scheduled_at),
+                data: json!({"dose_id": id, "plan_id": dose.plan_id}),
                 dedupe_key: format!("missed:{id}"),
             },
         )
         .await
         .map_err(|e| e.to_string())?;
-        if created {
-            counts.done += 1
-        } else {
-            counts.skipped += 1
-        }
+        counts.tally(created);
     }
     Ok(counts)
 }
@@ -149,33 +181,26 @@ pub async fn event_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, St
         None,
     )
     .await?;
-    for e in events.as_array().into_iter().flatten() {
+    for item in items::<UpcomingEvent>(events) {
         counts.total += 1;
-        let Some(user) = e["user_id"].as_str().and_then(|u| u.parse().ok()) else {
+        let Ok(e) = item else {
             continue;
         };
+        let start = wire_time(e.start_time);
         let created = notify::create(
             ctx,
             NewNotification {
-                user,
+                user: e.user_id,
                 kind: "event_reminder",
-                title: format!("Soon: {}", e["title"].as_str().unwrap_or("an event")),
-                body: format!("starts at {}", e["start_time"].as_str().unwrap_or("")),
-                data: json!({"event_id": e["id"], "start_time": e["start_time"]}),
-                dedupe_key: format!(
-                    "event:{}:{}",
-                    e["id"].as_str().unwrap_or(""),
-                    e["start_time"].as_str().unwrap_or("")
-                ),
+                title: format!("Soon: {}", e.title),
+                body: format!("starts at {start}"),
+                data: json!({"event_id": e.id, "start_time": e.start_time}),
+                dedupe_key: format!("event:{}:{start}", e.id),
             },
         )
         .await
         .map_err(|e| e.to_string())?;
-        if created {
-            counts.done += 1
-        } else {
-            counts.skipped += 1
-        }
+        counts.tally(created);
     }
     Ok(counts)
 }
@@ -184,37 +209,25 @@ pub async fn event_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, St
 pub async fn low_stock(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, String> {
     let mut counts = Counts::default();
     let low = call(ctx, Method::GET, &ctx.drugs, "/internal/low-stock", None).await?;
-    for plan in low.as_array().into_iter().flatten() {
+    for item in items::<LowStock>(low) {
         counts.total += 1;
-        let Some(user) = plan["user_id"].as_str().and_then(|u| u.parse().ok()) else {
+        let Ok(plan) = item else {
             continue;
         };
         let created = notify::create(
             ctx,
             NewNotification {
-                user,
+                user: plan.user_id,
                 kind: "low_stock",
                 title: "Running low".into(),
-                body: format!(
-                    "{} {} left",
-                    plan["stock"],
-                    plan["unit"].as_str().unwrap_or("")
-                ),
-                data: plan.clone(),
-                dedupe_key: format!(
-                    "low_stock:{}:{}",
-                    plan["plan_id"].as_str().unwrap_or(""),
-                    now.date_naive()
-                ),
+                body: format!("{} {} left", json_number(plan.stock), plan.unit),
+                data: serde_json::to_value(&plan).map_err(|e| e.to_string())?,
+                dedupe_key: format!("low_stock:{}:{}", plan.plan_id, now.date_naive()),
             },
         )
         .await
         .map_err(|e| e.to_string())?;
-        if created {
-            counts.done += 1
-        } else {
-            counts.skipped += 1
-        }
+        counts.tally(created);
     }
     Ok(counts)
 }
@@ -238,19 +251,24 @@ pub async fn work_item(
                 None,
             )
             .await?;
-            let list = drugs.as_array().cloned().unwrap_or_default();
+            let list = items::<CabinetDrug>(drugs);
             if list.is_empty() {
                 return Ok(Outcome::Skipped);
             }
-            let names: Vec<&str> = list.iter().filter_map(|d| d["name"].as_str()).collect();
-            notify::create(ctx, NewNotification {
-                user,
-                kind: "expiry_alert",
-                title: format!("{} medicine(s) expiring or expired", list.len()),
-                body: names.join(", "),
-                data: json!({"drug_ids": list.iter().map(|d| d["id"].clone()).collect::<Vec<_>>()}),
-                dedupe_key: format!("expiry:{user}:{}", item.period),
-            })
+            let names: Vec<&str> = list.iter().flatten().map(|d| d.name.as_str()).collect();
+            let ids: Vec<Option<Uuid>> =
+                list.iter().map(|d| d.as_ref().ok().map(|d| d.id)).collect();
+            notify::create(
+                ctx,
+                NewNotification {
+                    user,
+                    kind: "expiry_alert",
+                    title: format!("{} medicine(s) expiring or expired", list.len()),
+                    body: names.join(", "),
+                    data: json!({"drug_ids": ids}),
+                    dedupe_key: format!("expiry:{user}:{}", item.period),
+                },
+            )
             .await
             .map_err(|e| e.to_string())?;
             Ok(Outcome::Done)

@@ -1,0 +1,173 @@
+//! What can be done with the cabinet: add, read, change, delete, list, find what expires, and
+//! read a photo.
+
+use bytes::Bytes;
+use chrono::{Duration, Utc};
+use sea_orm::{ActiveModelTrait, PaginatorTrait, QueryFilter, QuerySelect, Set, TryIntoModel};
+use shared::contracts::CabinetDrug;
+use shared::entities::drug;
+use uuid::Uuid;
+
+use super::input::{DrugInput, blank_drug, check_dates};
+use super::search::{ListQuery, search_condition, sorted, status_condition};
+use super::{CabinetError, repo, views};
+use crate::state::AppState;
+
+/// One page of a list.
+pub struct Page {
+    pub items: Vec<CabinetDrug>,
+    pub total: u64,
+    pub next_cursor: Option<String>,
+}
+
+pub async fn owned(state: &AppState, user: Uuid, id: Uuid) -> Result<drug::Model, CabinetError> {
+    repo::owned(&state.db, user, id)
+        .await?
+        .ok_or(CabinetError::DrugNotFound)
+}
+
+async fn one_view(
+    state: &AppState,
+    user: Uuid,
+    d: drug::Model,
+) -> Result<CabinetDrug, CabinetError> {
+    let prefs = state.user_prefs(user).await?;
+    let mut v = views(state, &prefs, vec![d]).await?;
+    v.pop()
+        .ok_or_else(|| CabinetError::Internal("drug view vanished".into()))
+}
+
+/// The row as it will be stored, checked across fields.
+fn checked(m: &drug::ActiveModel) -> Result<(), CabinetError> {
+    let model: drug::Model = m
+        .clone()
+        .try_into_model()
+        .map_err(|e| CabinetError::Internal(e.to_string()))?;
+    check_dates(&model)
+}
+
+pub async fn create(
+    state: &AppState,
+    user: Uuid,
+    input: DrugInput,
+) -> Result<CabinetDrug, CabinetError> {
+    if input.name.is_none() {
+        return Err(CabinetError::invalid("name is required"));
+    }
+    input.validate()?;
+    let mut m = blank_drug(user);
+    input.apply(&mut m);
+    checked(&m)?;
+    let saved = m.insert(&state.db).await?;
+    one_view(state, user, saved).await
+}
+
+pub async fn get(state: &AppState, user: Uuid, id: Uuid) -> Result<CabinetDrug, CabinetError> {
+    let d = owned(state, user, id).await?;
+    one_view(state, user, d).await
+}
+
+pub async fn update(
+    state: &AppState,
+    user: Uuid,
+    id: Uuid,
+    input: DrugInput,
+) -> Result<CabinetDrug, CabinetError> {
+    input.validate()?;
+    let d = owned(state, user, id).await?;
+    let mut m: drug::ActiveModel = d.into();
+    input.apply(&mut m);
+    m.updated_at = Set(Utc::now());
+    checked(&m)?;
+    let saved = m.update(&state.db).await?;
+    one_view(state, user, saved).await
+}
+
+/// Delete a drug, its photos (rows and stored files) and its medication plans.
+pub async fn delete(state: &AppState, user: Uuid, id: Uuid) -> Result<(), CabinetError> {
+    let d = owned(state, user, id).await?;
+    let images = repo::images_of(&state.db, vec![d.id]).await?;
+    repo::delete_with_dependents(&state.db, d.id).await?;
+    for image in images {
+        if let Err(e) = state.store.delete(&image.storage_key).await {
+            tracing::warn!(error = %e, image = %image.id, "stored photo not deleted");
+        }
+    }
+    Ok(())
+}
+
+pub async fn list(state: &AppState, user: Uuid, query: &ListQuery) -> Result<Page, CabinetError> {
+    let params = query.params()?;
+    let prefs = state.user_prefs(user).await?;
+    let mut select = repo::of_user(user);
+    if let Some(text) = params.text {
+        select = select.filter(search_condition(text));
+    }
+    if let Some(status) = params.status {
+        select = select.filter(status_condition(
+            status,
+            prefs.today(),
+            prefs.expiry_warning_days,
+        ));
+    }
+    let select = sorted(select, params.sort)?;
+    let total = select.clone().count(&state.db).await?;
+    let (limit, offset) = (params.limit, params.offset);
+    let rows = select
+        .offset(offset)
+        .limit(limit + 1)
+        .all(&state.db)
+        .await?;
+    let has_more = rows.len() as u64 > limit;
+    let rows: Vec<drug::Model> = rows.into_iter().take(limit as usize).collect();
+    Ok(Page {
+        items: views(state, &prefs, rows).await?,
+        total,
+        next_cursor: has_more.then(|| (offset + limit).to_string()),
+    })
+}
+
+/// Drugs that expire within `days` (default: the user's warning window), expired included,
+/// soonest first.
+pub async fn expiring_for(
+    state: &AppState,
+    user: Uuid,
+    days: Option<i64>,
+) -> Result<Vec<CabinetDrug>, CabinetError> {
+    let prefs = state.user_prefs(user).await?;
+    let days = days.unwrap_or(prefs.expiry_warning_days);
+    if !(0..=3650).contains(&days) {
+        return Err(CabinetError::invalid("days must be between 0 and 3650"));
+    }
+    let horizon = prefs.today() + Duration::days(days);
+    let rows = repo::expiring_by(&state.db, user, horizon).await?;
+    views(state, &prefs, rows).await
+}
+
+/// The whole cabinet (up to 500 drugs, by name), for the assistant's tools.
+pub async fn for_assistant(state: &AppState, user: Uuid) -> Result<Vec<CabinetDrug>, CabinetError> {
+    let prefs = state.user_prefs(user).await?;
+    let rows = repo::by_name(&state.db, user, 500).await?;
+    views(state, &prefs, rows).await
+}
+
+/// The bytes of one of the user's photos of one of their drugs.
+pub async fn image(
+    state: &AppState,
+    user: Uuid,
+    drug: Uuid,
+    image: Uuid,
+) -> Result<Bytes, CabinetError> {
+    let image = repo::user_image(&state.db, user, image, Some(drug))
+        .await?
+        .ok_or(CabinetError::ImageNotFound)?;
+    image_bytes(state, &image).await
+}
+
+/// A stored photo's bytes; one missing from the store is not found.
+pub async fn image_bytes(
+    state: &AppState,
+    image: &shared::entities::drug_image::Model,
+) -> Result<Bytes, CabinetError> {
+    Ok(state.store.get(&image.storage_key).await?)
+}

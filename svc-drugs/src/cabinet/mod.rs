@@ -1,0 +1,57 @@
+//! The cabinet: a user's drugs, added by hand or by recognition, listed and searched with
+//! their expiry status, and their photos. Another user's drug is not found, never forbidden
+//! (no existence leak).
+
+mod drugs;
+mod input;
+pub mod repo;
+mod search;
+mod views;
+
+use sea_orm::DbErr;
+
+use crate::storage::StorageError;
+
+pub use drugs::{
+    Page, create, delete, expiring_for, for_assistant, get, image, image_bytes, list, owned, update,
+};
+pub use input::{DrugInput, blank_drug, set_text};
+pub use search::{ListQuery, search_condition};
+pub use views::{drug_view, views};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CabinetError {
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+    /// Input that breaks a rule; the text says which.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("no such drug")]
+    DrugNotFound,
+    #[error("no such image")]
+    ImageNotFound,
+    /// An image asked for by file name (the legacy `/uploads/{file}`).
+    #[error("no such file")]
+    FileNotFound,
+    #[error("the image is gone from the store")]
+    ImageGone,
+    #[error(transparent)]
+    Storage(StorageError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl CabinetError {
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        Self::Invalid(message.into())
+    }
+}
+
+impl From<StorageError> for CabinetError {
+    fn from(err: StorageError) -> Self {
+        match err {
+            StorageError::NotFound => Self::ImageGone,
+            other => Self::Storage(other),
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! Medication plans, the doses they expand into, what was done with each dose, and adherence.
+//!
+//! Doses are computed, not stored: only what happened to one (taken, skipped, snoozed,
+//! missed) is a row, unique per plan and time, so repeating an action changes nothing.
+
+mod actions;
+mod adherence;
+mod doses;
+mod input;
+mod manage;
+mod reminders;
+mod repo;
+mod views;
+
+use sea_orm::DbErr;
+
+use crate::cabinet::CabinetError;
+
+pub use actions::{SnoozeBody, record_action};
+pub use adherence::adherence;
+pub use doses::{RangeQuery, doses, doses_today};
+pub use input::PlanInput;
+pub use manage::{create, delete, get, list, update};
+pub use reminders::{Window, doses_due, low_stock, mark_missed};
+pub use views::PlanView;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+    /// Input that breaks a rule; the text says which.
+    #[error("{0}")]
+    Invalid(String),
+    /// The plan's drug, not found among the user's.
+    #[error(transparent)]
+    Drug(#[from] CabinetError),
+    #[error("no such medication plan")]
+    PlanNotFound,
+    #[error("no such dose")]
+    DoseNotFound,
+    #[error("no such action")]
+    NoSuchAction,
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl PlanError {
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        Self::Invalid(message.into())
+    }
+}

@@ -1,0 +1,118 @@
+//! Doses across every user, for svc-scheduler's reminders: due in a window, newly missed, and
+//! plans running low on stock.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+use shared::contracts::{DoseStatus, LowStock, MarkMissed, UserDose};
+
+use super::doses::{dose_at, expand};
+use super::{PlanError, repo};
+use crate::domain::dose::{LogStatus, MISSED_AFTER};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+}
+
+/// Every user's doses in `[from, to)` (at most 2 days), as they are at `now`.
+async fn window_doses(
+    state: &AppState,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<UserDose>, PlanError> {
+    if to <= from || to - from > Duration::days(2) {
+        return Err(PlanError::invalid(
+            "the window must be positive and at most 2 days",
+        ));
+    }
+    let plans = repo::active_between(&state.db, from, to).await?;
+    let mut out = Vec::new();
+    for chunk in plans.chunks(500) {
+        let doses = expand(&state.db, chunk, from, to, now).await?;
+        for dose in doses {
+            let user_id = chunk
+                .iter()
+                .find(|p| p.id == dose.plan_id)
+                .map(|p| p.user_id)
+                .unwrap_or_default();
+            out.push(UserDose { user_id, dose });
+        }
+    }
+    Ok(out)
+}
+
+/// Doses whose time is in `[from, to)` and that nobody acted on, plus snoozed doses whose
+/// snooze ends in the window.
+pub async fn doses_due(state: &AppState, window: &Window) -> Result<Vec<UserDose>, PlanError> {
+    let doses = window_doses(state, window.from, window.to, window.from).await?;
+    let mut out: Vec<UserDose> = doses
+        .into_iter()
+        .filter(|d| d.dose.status == DoseStatus::Due)
+        .collect();
+    // Snoozed doses come back when their snooze ends.
+    let snoozed = repo::snoozes_ending(&state.db, window.from, window.to).await?;
+    for log in snoozed {
+        let Some(plan) = repo::plan(&state.db, log.plan_id).await? else {
+            continue;
+        };
+        for dose in dose_at(&state.db, &plan, log.scheduled_at, Utc::now()).await? {
+            out.push(UserDose {
+                user_id: plan.user_id,
+                dose,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Record as missed every unacted dose in `[since, before - grace)`; answers the doses newly
+/// marked (a dose already marked is not returned again, so a retried call notifies once).
+pub async fn mark_missed(state: &AppState, body: &MarkMissed) -> Result<Vec<UserDose>, PlanError> {
+    let until = body.before - MISSED_AFTER;
+    if until <= body.since {
+        return Ok(Vec::new());
+    }
+    let doses = window_doses(state, body.since, until, body.before).await?;
+    let mut marked = Vec::new();
+    for d in doses
+        .into_iter()
+        .filter(|d| d.dose.status == DoseStatus::Missed && d.dose.acted_at.is_none())
+    {
+        let Some(at) = DateTime::parse_from_rfc3339(&d.dose.scheduled_at).ok() else {
+            continue;
+        };
+        let row = repo::new_log(
+            d.user_id,
+            d.dose.plan_id,
+            at.with_timezone(&Utc),
+            LogStatus::Missed,
+            d.dose.amount,
+            None,
+            Utc::now(),
+        );
+        if repo::insert_log_if_new(&state.db, row).await? == 1 {
+            marked.push(d);
+        }
+    }
+    Ok(marked)
+}
+
+/// Plans at or below their low-stock threshold, across users.
+pub async fn low_stock(state: &AppState) -> Result<Vec<LowStock>, PlanError> {
+    let plans = repo::low_stock(&state.db).await?;
+    Ok(plans
+        .into_iter()
+        .map(|p| LowStock {
+            drug_id: p.drug_id,
+            low_stock_threshold: p.low_stock_threshold,
+            plan_id: p.id,
+            stock: p.stock,
+            unit: p.dose_unit,
+            user_id: p.user_id,
+        })
+        .collect())
+}

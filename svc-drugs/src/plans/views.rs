@@ -1,0 +1,72 @@
+//! A plan row read back: as the schedule to expand, and as the API shows it.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use shared::entities::medication_plan;
+use uuid::Uuid;
+
+use super::input::{DoseSpec, ScheduleSpec};
+use crate::domain::schedule::{Phase, Plan, parse_time};
+
+/// The schedule of a plan row (unreadable parts are left out, never fatal).
+pub fn plan_of(m: &medication_plan::Model) -> Plan {
+    let times: Vec<String> = serde_json::from_value(m.times.clone()).unwrap_or_default();
+    Plan {
+        times: times.iter().filter_map(|t| parse_time(t)).collect(),
+        days_of_week: m
+            .days_of_week
+            .clone()
+            .and_then(|v| serde_json::from_value(v).ok()),
+        every_n_days: m.every_n_days.and_then(|n| u32::try_from(n).ok()),
+        start_date: m.start_date,
+        end_date: m.end_date,
+        timezone: m.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai),
+        dose_amount: m.dose_amount,
+        phases: m
+            .phases
+            .clone()
+            .and_then(|v| serde_json::from_value(v).ok()),
+    }
+}
+
+#[derive(Serialize)]
+pub struct PlanView {
+    id: Uuid,
+    drug_id: Uuid,
+    dose: DoseSpec,
+    schedule: ScheduleSpec,
+    phases: Option<Vec<Phase>>,
+    stock: Option<f64>,
+    low_stock_threshold: Option<f64>,
+    low_stock: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<medication_plan::Model> for PlanView {
+    fn from(m: medication_plan::Model) -> Self {
+        let p = plan_of(&m);
+        Self {
+            id: m.id,
+            drug_id: m.drug_id,
+            dose: DoseSpec {
+                amount: m.dose_amount,
+                unit: m.dose_unit.clone(),
+            },
+            schedule: ScheduleSpec {
+                times: serde_json::from_value(m.times.clone()).unwrap_or_default(),
+                days_of_week: p.days_of_week,
+                every_n_days: p.every_n_days,
+                start_date: m.start_date,
+                end_date: m.end_date,
+                timezone: Some(m.timezone.clone()),
+            },
+            phases: p.phases,
+            stock: m.stock,
+            low_stock_threshold: m.low_stock_threshold,
+            low_stock: matches!((m.stock, m.low_stock_threshold), (Some(s), Some(t)) if s <= t),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}

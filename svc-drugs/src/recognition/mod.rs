@@ -1,0 +1,51 @@
+//! Recognition: photos of a medicine box in, a drug record out. Each photo is normalised and
+//! stored once per user; the same set of photos reuses the earlier result; a barcode is read
+//! and looked up in the product catalogue; the vision model is asked once with every photo;
+//! what it read is merged with the barcode and the catalogue, recorded, and saved as a drug.
+
+mod answer;
+mod ingest;
+mod merge;
+mod model;
+mod record;
+mod repo;
+mod run;
+mod save;
+
+use sea_orm::DbErr;
+use shared::llm::LlmError;
+use uuid::Uuid;
+
+use crate::pipeline::normalize::NormalizeError;
+use crate::storage::StorageError;
+
+pub use answer::answer;
+pub use ingest::{Photo, ingest, photos_by_ids};
+pub use run::{Outcome, retry, run};
+
+/// The unknown-name placeholder of the original product.
+pub const UNKNOWN_NAME: &str = "未知药品";
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecognitionError {
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Image(#[from] NormalizeError),
+    /// A blocking image task that could not run or finish.
+    #[error("image worker: {0}")]
+    Worker(String),
+    #[error("no image {0}")]
+    ImageNotFound(Uuid),
+    #[error("no such recognition")]
+    NotFound,
+    #[error("this recognition already succeeded")]
+    AlreadySucceeded,
+    /// The model failed; `kept` is the failed recognition that keeps the photos for a retry.
+    #[error("{error}")]
+    Model { error: LlmError, kept: Option<Uuid> },
+    #[error("encoding the answer: {0}")]
+    Encode(#[from] serde_json::Error),
+}

@@ -1,0 +1,115 @@
+//! Saving a recognised drug: the row, its photos attached, the recognition linked, in one
+//! transaction.
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
+use shared::entities::{drug, drug_image, recognition};
+use uuid::Uuid;
+
+use super::{Photo, RecognitionError, UNKNOWN_NAME, repo};
+use crate::cabinet;
+use crate::domain::product::ProductField;
+use crate::pipeline::fields::Fields;
+use crate::state::AppState;
+use crate::storage::Store;
+
+/// Create the drug and attach the photos to it, in one transaction.
+pub async fn save_drug(
+    state: &AppState,
+    user: Uuid,
+    fields: &Fields,
+    recognition_id: Uuid,
+    image_ids: &[Uuid],
+) -> Result<drug::Model, RecognitionError> {
+    let txn = state.db.begin().await?;
+    let mut row = cabinet::blank_drug(user);
+    for field in ProductField::ALL {
+        cabinet::set_text(&mut row, field, fields.text(field).cloned());
+    }
+    row.name = Set(fields
+        .name
+        .clone()
+        .unwrap_or_else(|| UNKNOWN_NAME.to_owned()));
+    row.production_date = Set(fields.production_date);
+    row.expiry_date = Set(fields.expiry_date);
+    row.recognition_id = Set(Some(recognition_id));
+    let saved = row.insert(&txn).await?;
+    attach_images(state, &txn, user, image_ids, saved.id).await?;
+    recognition::Entity::update_many()
+        .col_expr(recognition::Column::DrugId, Expr::value(saved.id))
+        .filter(recognition::Column::Id.eq(recognition_id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Attach the free photos to `drug`. A photo already attached to another drug (the same box
+/// photographed again, or a photo of an earlier set) stays there, and the new drug gets its
+/// own copy: a drug made from photos always has them.
+async fn attach_images(
+    state: &AppState,
+    txn: &DatabaseTransaction,
+    user: Uuid,
+    image_ids: &[Uuid],
+    drug: Uuid,
+) -> Result<(), RecognitionError> {
+    let attached: Vec<drug_image::Model> = drug_image::Entity::find()
+        .filter(drug_image::Column::Id.is_in(image_ids.to_vec()))
+        .filter(drug_image::Column::UserId.eq(user))
+        .filter(drug_image::Column::DrugId.is_not_null())
+        .all(txn)
+        .await?;
+    drug_image::Entity::update_many()
+        .col_expr(drug_image::Column::DrugId, Expr::value(drug))
+        .filter(drug_image::Column::Id.is_in(image_ids.to_vec()))
+        .filter(drug_image::Column::UserId.eq(user))
+        .filter(drug_image::Column::DrugId.is_null())
+        .exec(txn)
+        .await?;
+    for original in image_ids
+        .iter()
+        .filter_map(|id| attached.iter().find(|a| a.id == *id))
+    {
+        copy_image(state, txn, original, drug).await?;
+    }
+    Ok(())
+}
+
+/// A copy of a stored photo (its own object in the store) attached to `drug`.
+async fn copy_image(
+    state: &AppState,
+    txn: &DatabaseTransaction,
+    original: &drug_image::Model,
+    drug: Uuid,
+) -> Result<(), RecognitionError> {
+    let bytes = state.store.get(&original.storage_key).await?;
+    let id = Uuid::now_v7();
+    let key = Store::image_key(original.user_id, id);
+    state.store.put(&key, bytes.to_vec()).await?;
+    let copy = drug_image::Model {
+        id,
+        drug_id: Some(drug),
+        storage_key: key,
+        created_at: Utc::now(),
+        ..original.clone()
+    };
+    repo::insert_image(txn, copy).await?;
+    Ok(())
+}
+
+/// The photos to show: the saved drug's (copies included), else the ones sent.
+pub async fn attached_images(
+    state: &AppState,
+    saved: Option<&drug::Model>,
+    photos: &[Photo],
+) -> Result<Vec<drug_image::Model>, RecognitionError> {
+    Ok(match saved {
+        Some(d) => repo::images_of_drug(&state.db, d.id).await?,
+        None => photos.iter().map(|p| p.image.clone()).collect(),
+    })
+}
