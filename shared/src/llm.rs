@@ -421,6 +421,7 @@ mod tests {
 
     #[test]
     fn an_unusable_ca_file_is_refused_and_the_error_names_the_setting() {
+        crate::install_crypto_provider();
         let settings = |ca_file: &str| LlmSettings {
             base_url: "https://model.example".into(),
             api_key: None,

@@ -58,12 +58,8 @@ async fn attach_images(
     image_ids: &[Uuid],
     drug: Uuid,
 ) -> Result<(), RecognitionError> {
-    let attached: Vec<drug_image::Model> = drug_image::Entity::find()
-        .filter(drug_image::Column::Id.is_in(image_ids.to_vec()))
-        .filter(drug_image::Column::UserId.eq(user))
-        .filter(drug_image::Column::DrugId.is_not_null())
-        .all(txn)
-        .await?;
+    // Attach first, then look for what is another drug's: read before the update, a photo a
+    // concurrent analysis attached in between would be neither attached here nor copied.
     drug_image::Entity::update_many()
         .col_expr(drug_image::Column::DrugId, Expr::value(drug))
         .filter(drug_image::Column::Id.is_in(image_ids.to_vec()))
@@ -71,7 +67,16 @@ async fn attach_images(
         .filter(drug_image::Column::DrugId.is_null())
         .exec(txn)
         .await?;
-    for original in image_ids
+    let attached: Vec<drug_image::Model> = drug_image::Entity::find()
+        .filter(drug_image::Column::Id.is_in(image_ids.to_vec()))
+        .filter(drug_image::Column::UserId.eq(user))
+        .filter(drug_image::Column::DrugId.ne(drug))
+        .all(txn)
+        .await?;
+    let mut seen = std::collections::HashSet::new();
+    let mut ids = image_ids.to_vec();
+    ids.retain(|id| seen.insert(*id));
+    for original in ids
         .iter()
         .filter_map(|id| attached.iter().find(|a| a.id == *id))
     {
