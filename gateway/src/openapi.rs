@@ -202,7 +202,7 @@ pub const SERVICE_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
         "get",
         "/api/v1/events",
         "assistant",
-        "List events (start_date, end_date, status)",
+        "List events: {instances, templates} (start_date, end_date, status, event_type, category, time_period, project_id, include_templates, limit)",
         true,
     ),
     (
@@ -246,6 +246,34 @@ pub const SERVICE_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
         "/api/v1/events/{id}/complete",
         "assistant",
         "Complete an event",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/events/{id}/uncomplete",
+        "assistant",
+        "Mark a completed event pending again",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/events/{id}/instances",
+        "assistant",
+        "The instance of a habit or routine template on target_date",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/sync",
+        "assistant",
+        "Changes to events since a cursor (since, limit), deletions included",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/sync/status",
+        "assistant",
+        "Event count and the latest change",
         true,
     ),
     (

@@ -65,6 +65,7 @@ const CHAT_PREFIXES: &[&str] = &[
     "/api/v1/snapshots",
     "/api/v1/diaries",
     "/api/v1/users/me/profile",
+    "/api/v1/sync",
 ];
 const SCHEDULER_PREFIXES: &[&str] = &["/api/v1/notifications", "/api/v1/devices", "/api/v1/jobs"];
 const LEGACY_PREFIXES: &[&str] = &["/api/drugs", "/uploads"];

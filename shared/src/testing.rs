@@ -371,7 +371,11 @@ pub fn sse_text(parts: &[&str]) -> String {
 /// (as vendors send them), after some `reasoning_content` that must never be sent back.
 pub fn sse_tool_call(name: &str, args: &serde_json::Value) -> String {
     let args = args.to_string();
-    let (a, b) = args.split_at(args.len() / 2);
+    let mut mid = args.len() / 2;
+    while !args.is_char_boundary(mid) {
+        mid -= 1;
+    }
+    let (a, b) = args.split_at(mid);
     let chunks = [
         serde_json::json!({"choices": [{"index": 0, "delta": {"reasoning_content": "let me think"}}]}),
         serde_json::json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": name, "arguments": a}}]}}]}),

@@ -83,7 +83,9 @@ async fn an_existing_database_gets_the_reserved_legacy_account_and_search_text()
 
     let database = TestDatabase::create().await.unwrap();
     let db = database.connect().await.unwrap();
-    Migrator::down(&db, Some(2)).await.unwrap();
+    // Back to before migration 5.
+    let after_four = u32::try_from(Migrator::migrations().len() - 4).unwrap();
+    Migrator::down(&db, Some(after_four)).await.unwrap();
     let now = chrono::Utc::now();
     let owner = uuid::Uuid::now_v7();
     let insert_user = |id: uuid::Uuid, login: &str, hash: &str| {
@@ -173,4 +175,132 @@ async fn an_existing_database_gets_the_reserved_legacy_account_and_search_text()
         found[0].search_text,
         shared::text::search_text([Some("碳酸钙D3颗粒(Ⅱ)"), Some("钙诺"), None, None])
     );
+}
+
+/// Events written before the app's model: the rows come over with the original's vocabulary
+/// (a category the app lacks kept as a tag), the day in the owner's zone, and the events a
+/// chat snapshot recorded are translated too, so an earlier turn can still be undone.
+#[tokio::test]
+async fn existing_events_and_snapshots_move_to_the_apps_model() {
+    use sea_orm::ActiveModelTrait;
+    use sea_orm::sea_query::Query;
+    use shared::entities::{event, snapshot};
+
+    let database = TestDatabase::create().await.unwrap();
+    let db = database.connect().await.unwrap();
+    let after_six = u32::try_from(Migrator::migrations().len() - 6).unwrap();
+    Migrator::down(&db, Some(after_six)).await.unwrap();
+    let user_id = shared::testing::insert_user(&db, "America/New_York")
+        .await
+        .unwrap();
+    let id = uuid::Uuid::now_v7();
+    let start = chrono::DateTime::parse_from_rfc3339("2026-03-02T03:30:00Z")
+        .unwrap()
+        .to_utc();
+    let old_columns = [
+        "id",
+        "user_id",
+        "title",
+        "description",
+        "start_time",
+        "end_time",
+        "duration",
+        "event_type",
+        "category",
+        "tags",
+        "location",
+        "status",
+        "completed_at",
+        "created_at",
+        "updated_at",
+    ];
+    let insert = Query::insert()
+        .into_table(sea_orm::sea_query::Alias::new("events"))
+        .columns(old_columns.map(sea_orm::sea_query::Alias::new))
+        .values_panic([
+            id.into(),
+            user_id.into(),
+            "Run".into(),
+            sea_orm::Value::String(None).into(),
+            start.into(),
+            sea_orm::Value::ChronoDateTimeUtc(None).into(),
+            45.into(),
+            "task".into(),
+            "exercise".into(),
+            serde_json::json!(["morning"]).into(),
+            "Park".into(),
+            "completed".into(),
+            start.into(),
+            start.into(),
+            start.into(),
+        ])
+        .to_owned();
+    db.execute(&insert).await.unwrap();
+    let before = serde_json::json!({
+        "id": id, "user_id": user_id, "title": "Walk", "description": null,
+        "start_time": start, "end_time": null, "duration": null, "event_type": "meeting",
+        "category": "other", "tags": [], "location": null, "status": "pending",
+        "completed_at": null, "created_at": start, "updated_at": start,
+    });
+    let snap = uuid::Uuid::now_v7();
+    snapshot::ActiveModel {
+        id: sea_orm::Set(snap),
+        user_id: sea_orm::Set(user_id),
+        conversation_id: sea_orm::Set(None),
+        summary: sea_orm::Set("rename".into()),
+        changes: sea_orm::Set(serde_json::json!([
+            {"event_id": id, "before": before},
+            {"event_id": uuid::Uuid::now_v7(), "before": null},
+        ])),
+        reverted_at: sea_orm::Set(None),
+        created_at: sea_orm::Set(start),
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+
+    Migrator::up(&db, None).await.unwrap();
+    let row = event::Entity::find_by_id(id)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.user_id, user_id);
+    assert_eq!(row.status, event::EventStatus::Completed);
+    assert_eq!(row.category, event::Category::Health);
+    assert_eq!(row.event_type, event::EventType::Schedule);
+    assert_eq!(row.tags, serde_json::json!(["morning", "exercise"]));
+    assert_eq!(row.start_time, Some(start));
+    assert_eq!(row.completed_at, Some(start));
+    assert_eq!(row.duration, Some(45));
+    // 03:30 UTC on March 2 is the evening of March 1 in New York.
+    assert_eq!(
+        row.event_date.unwrap().to_rfc3339(),
+        "2026-03-01T05:00:00+00:00"
+    );
+    assert_eq!(
+        (row.urgency, row.importance, row.habit_total_count),
+        (3, 3, 21)
+    );
+    assert_eq!(row.changed_at, start);
+    let snap = snapshot::Entity::find_by_id(snap)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    let restored: event::Model = serde_json::from_value(snap.changes[0]["before"].clone()).unwrap();
+    assert_eq!(restored.title, "Walk");
+    assert_eq!(restored.event_type, event::EventType::Schedule);
+    assert_eq!(restored.category, event::Category::Life);
+    assert_eq!(restored.tags, serde_json::json!(["other"]));
+    assert_eq!(restored.status, event::EventStatus::Pending);
+    assert!(snap.changes[1]["before"].is_null());
+    // The new table takes an event without a start time.
+    let mut floating = row.clone();
+    floating.id = uuid::Uuid::now_v7();
+    floating.start_time = None;
+    event::Entity::insert(sea_orm::IntoActiveModel::into_active_model(floating).reset_all())
+        .exec_without_returning(&db)
+        .await
+        .unwrap();
 }

@@ -43,6 +43,8 @@ pub async fn revert(
     id: Option<Uuid>,
 ) -> Result<Vec<snapshot::Model>, ApiError> {
     let txn = state.db.begin().await?;
+    // The clock first: a write, so SQLite takes the write lock before any read.
+    let stamp = crate::events::clock::tick(&txn, user).await?;
     let live = snapshot::Entity::find()
         .filter(snapshot::Column::UserId.eq(user))
         .filter(snapshot::Column::RevertedAt.is_null())
@@ -76,7 +78,6 @@ pub async fn revert(
             .ok_or_else(|| ApiError::new(ErrorCode::NothingToUndo, "no change to undo"))?,
     };
     let mut reverted = Vec::new();
-    let stamp = crate::events::clock::tick(&txn, user).await?;
     for s in live
         .into_iter()
         .filter(|s| (s.created_at, s.id) >= (target.created_at, target.id))

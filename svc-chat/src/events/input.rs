@@ -134,8 +134,15 @@ impl EventInput {
             return Err(ApiError::validation("the body must be a JSON object"));
         };
         strip_server_fields(&mut map);
-        let input: Self = serde_json::from_value(Value::Object(map))
-            .map_err(|e| ApiError::validation(format!("invalid event: {e}")))?;
+        let input: Self = serde_path_to_error::deserialize(Value::Object(map)).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if path == "." {
+                ApiError::validation(format!("invalid event: {inner}"))
+            } else {
+                ApiError::validation(format!("invalid event: {path}: {inner}"))
+            }
+        })?;
         input.check()?;
         Ok(input)
     }

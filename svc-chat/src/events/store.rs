@@ -140,10 +140,16 @@ fn apply(m: &mut event::Model, input: EventInput, tz: Tz) {
         }
         m.status = status;
     }
-    if let Some(v) = completed_at {
+    // A time sent wins; a `null` sent with the status that stamps it is the app echoing its
+    // old copy, not a request to clear.
+    if let Some(v) = completed_at
+        && (v.is_some() || input.status != Some(EventStatus::Completed))
+    {
         m.completed_at = v;
     }
-    if let Some(v) = started_at {
+    if let Some(v) = started_at
+        && (v.is_some() || input.status != Some(EventStatus::InProgress))
+    {
         m.started_at = v;
     }
 }
@@ -310,13 +316,14 @@ pub async fn create<C: TransactionTrait>(
         Made::Event
     };
     let txn = db.begin().await?;
+    // The clock first: it is a write, so SQLite takes the write lock before any read.
+    let stamp = clock::tick(&txn, owner.user).await?;
     if event::Entity::find_by_id(id).one(&txn).await?.is_some() {
         return Err(ApiError::new(
             ErrorCode::EventExists,
             "an event with this id already exists",
         ));
     }
-    let stamp = clock::tick(&txn, owner.user).await?;
     let m = insert_stamped(&txn, m, stamp).await?;
     txn.commit().await?;
     Ok((made, m))
@@ -341,11 +348,11 @@ pub async fn update<C: TransactionTrait>(
     }
     let repeat_changed = input.repeat_pattern.is_some();
     let txn = db.begin().await?;
+    let stamp = clock::tick(&txn, owner.user).await?;
     let before = owned(&txn, owner.user, id).await?;
     let mut m = before.clone();
     apply(&mut m, input, owner.tz);
     check(&m)?;
-    let stamp = clock::tick(&txn, owner.user).await?;
     let mut dropped = Vec::new();
     if m.is_template == Some(true) && repeat_changed {
         dropped = event::Entity::find()
@@ -398,8 +405,8 @@ pub async fn delete<C: TransactionTrait>(
     series: bool,
 ) -> Result<Deleted, ApiError> {
     let txn = db.begin().await?;
-    let current = owned(&txn, owner.user, id).await?;
     let stamp = clock::tick(&txn, owner.user).await?;
+    let current = owned(&txn, owner.user, id).await?;
     let result = if series && let Some(parent) = current.parent_event_id {
         let mut rows = event::Entity::find()
             .filter(event::Column::UserId.eq(owner.user))
@@ -449,6 +456,7 @@ pub async fn instance<C: TransactionTrait>(
     date: NaiveDate,
 ) -> Result<event::Model, ApiError> {
     let txn = db.begin().await?;
+    let stamp = clock::tick(&txn, owner.user).await?;
     let template = owned(&txn, owner.user, template_id).await?;
     if template.is_template != Some(true) {
         return Err(ApiError::validation(
@@ -512,7 +520,6 @@ pub async fn instance<C: TransactionTrait>(
     m.is_physically_demanding = template.is_physically_demanding;
     m.is_mentally_demanding = template.is_mentally_demanding;
     m.project_id = template.project_id;
-    let stamp = clock::tick(&txn, owner.user).await?;
     let m = insert_stamped(&txn, m, stamp).await?;
     txn.commit().await?;
     Ok(m)

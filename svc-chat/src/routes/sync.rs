@@ -99,35 +99,57 @@ pub async fn changes(
         .chain(gone.into_iter().map(Change::Gone))
         .collect();
     all.sort_by_key(Change::stamp);
-    let has_more = all.len() as u64 > limit;
-    let page_len = usize::try_from(limit).unwrap_or(usize::MAX).min(all.len());
-    let (mut page, until) = if has_more {
-        let last = all[page_len - 1].stamp();
-        // Finish the last write's group, read in full: a page never ends inside a write.
-        all.truncate(page_len);
-        all.retain(|c| c.stamp() < last);
-        let group = event::Entity::find()
-            .filter(event::Column::UserId.eq(user))
-            .filter(event::Column::ChangedAt.eq(last))
+    if all.len() as u64 <= limit {
+        return Ok(HttpResponse::Ok().json(answer(since, head, false, &all, tz)));
+    }
+    // A page ends after a whole write: the last write's rows are read in full, however many.
+    let last = all[usize::try_from(limit).unwrap_or(usize::MAX) - 1].stamp();
+    all.retain(|c| c.stamp() < last);
+    let group = event::Entity::find()
+        .filter(event::Column::UserId.eq(user))
+        .filter(event::Column::ChangedAt.eq(last))
+        .all(&state.db)
+        .await?;
+    all.extend(group.into_iter().map(Change::Row));
+    if since.is_some() {
+        let gone = event_tombstone::Entity::find()
+            .filter(event_tombstone::Column::UserId.eq(user))
+            .filter(event_tombstone::Column::ChangedAt.eq(last))
             .all(&state.db)
             .await?;
-        let group_gone = if since.is_some() {
-            event_tombstone::Entity::find()
-                .filter(event_tombstone::Column::UserId.eq(user))
-                .filter(event_tombstone::Column::ChangedAt.eq(last))
-                .all(&state.db)
-                .await?
-        } else {
-            Vec::new()
-        };
-        all.extend(group.into_iter().map(Change::Row));
-        all.extend(group_gone.into_iter().map(Change::Gone));
-        (all, last)
-    } else {
-        (all, head)
-    };
+        all.extend(gone.into_iter().map(Change::Gone));
+    }
+    let mut page = all;
+    let has_more = changed_between(&state, user, last, head, since.is_some()).await?;
     page.sort_by_key(Change::stamp);
-    Ok(HttpResponse::Ok().json(answer(since, until, has_more, &page, tz)))
+    Ok(HttpResponse::Ok().json(answer(since, last, has_more, &page, tz)))
+}
+
+/// Whether anything was stamped in `(after, head]`.
+async fn changed_between(
+    state: &AppState,
+    user: uuid::Uuid,
+    after: DateTime<Utc>,
+    head: DateTime<Utc>,
+    tombstones: bool,
+) -> Result<bool, ApiError> {
+    let rows = event::Entity::find()
+        .filter(event::Column::UserId.eq(user))
+        .filter(event::Column::ChangedAt.gt(after))
+        .filter(event::Column::ChangedAt.lte(head))
+        .count(&state.db)
+        .await?;
+    let gone = if tombstones {
+        event_tombstone::Entity::find()
+            .filter(event_tombstone::Column::UserId.eq(user))
+            .filter(event_tombstone::Column::ChangedAt.gt(after))
+            .filter(event_tombstone::Column::ChangedAt.lte(head))
+            .count(&state.db)
+            .await?
+    } else {
+        0
+    };
+    Ok(rows + gone > 0)
 }
 
 fn answer(

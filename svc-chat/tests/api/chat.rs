@@ -497,17 +497,26 @@ async fn the_prompt_carries_the_conversation_within_the_token_budget_and_only_to
         "{system}"
     );
 
-    // Another user cannot continue it: 404, and the model is not asked.
+    // Another user naming it starts a conversation of their own (the original started a new
+    // one for an id it did not know): none of the owner's messages reach the model.
     let other = app.user("UTC").await;
     let res = app
         .chat(other, json!({"message": "hi", "conversation_id": conv}))
         .await;
-    assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    assert_eq!(
-        res.json::<Value>().await.unwrap()["code"],
-        "conversation_not_found"
+    assert_eq!(res.status(), StatusCode::OK);
+    let answer: Value = res.json().await.unwrap();
+    assert_ne!(answer["conversation_id"], json!(conv));
+    let calls = app.model.received_requests().await.unwrap();
+    assert_eq!(calls.len(), 4);
+    let sent: Value = serde_json::from_slice(&calls[3].body).unwrap();
+    let msgs = sent["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 2, "system and the new message only: {sent}");
+    assert!(
+        !msgs[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Earlier in this conversation")
     );
-    assert_eq!(app.model.received_requests().await.unwrap().len(), 3);
 }
 
 #[tokio::test]
@@ -603,4 +612,124 @@ async fn a_streamed_turn_keeps_the_requests_id_and_trace_in_its_tool_calls_and_i
         traceparent.starts_with(&format!("00-{trace_id}-")),
         "the tool call continues the caller's trace: {traceparent}"
     );
+}
+
+/// The model answers with these tool calls, one per round, then with `text`.
+async fn script(app: &TestApp, calls: &[(&str, Value)], text: &str) {
+    for (name, args) in calls {
+        Mock::given(method("POST"))
+            .respond_with(sse_response(sse_tool_call(name, args)))
+            .up_to_n_times(1)
+            .mount(&app.model)
+            .await;
+    }
+    Mock::given(method("POST"))
+        .respond_with(sse_response(sse_text(&[text])))
+        .mount(&app.model)
+        .await;
+}
+
+#[tokio::test]
+async fn the_apps_chat_request_gets_the_originals_answer_with_options_questions_and_results() {
+    use crate::contract::{check_event, check_fields, fixture};
+    let app = spawn().await;
+    let user = app.user("Asia/Shanghai").await;
+    let res = app
+        .req(Method::POST, Some(user), "/api/v1/events")
+        .json(&json!({"title": "写周报", "event_date": "2026-01-20T00:00:00", "time_period": "AFTERNOON"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    script(
+        &app,
+        &[
+            ("query_events", json!({"start_date": "2026-01-20", "end_date": "2026-01-20"})),
+            (
+                "provide_suggestions",
+                json!({"suggestions": [
+                    {"label": "下午三点开始", "value": "15:00", "probability": 60},
+                    {"label": "我自己定", "value": null, "description": "输入一个时间"}
+                ]}),
+            ),
+            (
+                "ask_user_questions",
+                json!({"questions": [
+                    {"id": "duration", "text": "大概要多久？", "type": "single_choice",
+                     "options": [{"label": "半小时", "value": "30"}, {"label": "一小时", "value": "60"}]},
+                    {"id": "note", "text": "要备注什么吗？", "type": "text_input", "placeholder": "可以不填"}
+                ]}),
+            ),
+        ],
+        "下午有一件事：写周报。",
+    )
+    .await;
+    let res = app.chat(user, fixture("chat_request")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    let spec = fixture("chat_response");
+    check_fields("chat", &body, &spec["fields"]);
+    assert_eq!(body["snapshot_id"], Value::Null, "nothing changed");
+    let suggestions = body["suggestions"].as_array().unwrap();
+    assert_eq!(suggestions.len(), 2);
+    for s in suggestions {
+        check_fields("suggestion", s, &spec["suggestion"]);
+    }
+    assert_eq!(suggestions[0]["value"], "下午三点开始", "a value is its label");
+    assert_eq!(suggestions[0]["probability"], 60);
+    assert_eq!(suggestions[1]["value"], Value::Null);
+    let questions = body["questions"].as_array().unwrap();
+    for q in questions {
+        check_fields("question", q, &spec["question"]);
+    }
+    assert_eq!(questions[0]["options"][1], json!({"label": "一小时", "value": "一小时"}));
+    assert_eq!(questions[1]["options"], Value::Null);
+    let results = body["query_results"].as_array().unwrap();
+    check_fields("query_result", &results[0], &spec["query_result"]);
+    assert_eq!(results[0]["type"], "events");
+    assert_eq!(results[0]["count"], 1);
+    check_event(&results[0]["events"][0]);
+    assert_eq!(results[0]["events"][0]["title"], "写周报");
+    // The app's current_time (its local time) reached the prompt.
+    let calls = app.model.received_requests().await.unwrap();
+    let first: Value = serde_json::from_slice(&calls[0].body).unwrap();
+    let system = first["messages"][0]["content"].as_str().unwrap();
+    assert!(system.contains("Current time: 2026-01-20 09:30"), "{system}");
+}
+
+#[tokio::test]
+async fn a_malformed_suggestion_goes_back_to_the_model_and_never_to_the_app() {
+    let app = spawn().await;
+    let user = app.user("UTC").await;
+    script(
+        &app,
+        &[("provide_suggestions", json!({"suggestions": [{"label": "only one"}]}))],
+        "Which day?",
+    )
+    .await;
+    let res = app
+        .chat(user, json!({"message": "plan something", "current_time": "2026-01-20T09:30:00Z"}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["suggestions"], Value::Null);
+    assert_eq!(body["questions"], Value::Null);
+    let calls = app.model.received_requests().await.unwrap();
+    let second: Value = serde_json::from_slice(&calls[1].body).unwrap();
+    let tool_answer = second["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "tool")
+        .unwrap();
+    assert!(
+        tool_answer["content"].as_str().unwrap().contains("2 to 4"),
+        "{tool_answer}"
+    );
+    // A current_time that is no time is refused before the model is asked.
+    let res = app
+        .chat(user, json!({"message": "hi", "current_time": "teatime"}))
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.model.received_requests().await.unwrap().len(), 2);
 }

@@ -5,6 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 mod chat;
+mod contract;
 mod diaries;
 mod events;
+mod events_contract;
 mod helpers;
+mod sync;
