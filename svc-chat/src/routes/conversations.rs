@@ -40,6 +40,9 @@ fn check_title(t: &str) -> Result<String, ApiError> {
 #[serde(deny_unknown_fields)]
 pub struct NewConversation {
     title: Option<String>,
+    /// The original's clients send it; the token decides whose conversation this is.
+    #[serde(rename = "user_id")]
+    _user_id: Option<serde_json::Value>,
 }
 
 pub async fn create(
@@ -69,13 +72,17 @@ pub async fn create(
 pub struct Page {
     limit: Option<u64>,
     offset: Option<u64>,
+    /// The original's clients send it; the token decides.
+    #[serde(rename = "user_id")]
+    _user_id: Option<String>,
 }
 
 impl Page {
-    fn get(&self) -> Result<(u64, u64), ApiError> {
-        let limit = self.limit.unwrap_or(20);
-        if !(1..=100).contains(&limit) {
-            return Err(ApiError::validation("limit must be between 1 and 100"));
+    /// The original's defaults: 50 conversations, 100 messages a page.
+    fn get(&self, default: u64) -> Result<(u64, u64), ApiError> {
+        let limit = self.limit.unwrap_or(default);
+        if !(1..=500).contains(&limit) {
+            return Err(ApiError::validation("limit must be between 1 and 500"));
         }
         Ok((limit, self.offset.unwrap_or(0)))
     }
@@ -86,7 +93,7 @@ pub async fn list(
     UserId(user): UserId,
     page: web::Query<Page>,
 ) -> Result<HttpResponse, ApiError> {
-    let (limit, offset) = page.get()?;
+    let (limit, offset) = page.get(50)?;
     let rows = conversation::Entity::find()
         .filter(conversation::Column::UserId.eq(user))
         .order_by_desc(conversation::Column::UpdatedAt)
@@ -131,13 +138,15 @@ pub async fn delete(
     conversation::Entity::delete_by_id(c.id)
         .exec(&state.db)
         .await?;
-    Ok(HttpResponse::Ok().json(json!({"message": "deleted", "id": c.id})))
+    Ok(HttpResponse::Ok().json(json!({"status": "success", "message": "对话已删除", "id": c.id})))
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TitleQuery {
     title: String,
+    #[serde(rename = "user_id")]
+    _user_id: Option<String>,
 }
 
 pub async fn rename(
@@ -155,7 +164,15 @@ pub async fn rename(
         .exec(&state.db)
         .await?;
     let c = owned(&state, user, c.id).await?;
-    Ok(HttpResponse::Ok().json(view(&c, 0)))
+    let n = message::Entity::find()
+        .filter(message::Column::ConversationId.eq(c.id))
+        .count(&state.db)
+        .await?;
+    // The original answered `{status, message}`; the conversation's fields come along.
+    let mut body = view(&c, n);
+    body["status"] = json!("success");
+    body["message"] = json!("标题已更新");
+    Ok(HttpResponse::Ok().json(body))
 }
 
 pub async fn messages(
@@ -165,7 +182,7 @@ pub async fn messages(
     page: web::Query<Page>,
 ) -> Result<HttpResponse, ApiError> {
     let c = owned(&state, user, path.into_inner()).await?;
-    let (limit, offset) = page.get()?;
+    let (limit, offset) = page.get(100)?;
     let rows = message::Entity::find()
         .filter(message::Column::ConversationId.eq(c.id))
         .order_by_asc(message::Column::CreatedAt)

@@ -16,6 +16,9 @@ use crate::state::AppState;
 pub struct ListQuery {
     days: Option<i64>,
     limit: Option<u64>,
+    /// The original's clients send it; the token decides whose diaries these are.
+    #[serde(rename = "user_id")]
+    _user_id: Option<String>,
 }
 
 pub async fn list(
@@ -66,6 +69,8 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 pub struct GenerateBody {
     target_date: Option<NaiveDate>,
+    #[serde(rename = "user_id")]
+    _user_id: Option<serde_json::Value>,
 }
 
 pub async fn generate(
@@ -96,6 +101,8 @@ pub async fn generate(
 pub struct AnalyzeBody {
     job_type: String,
     target_date: Option<NaiveDate>,
+    #[serde(rename = "user_id")]
+    _user_id: Option<serde_json::Value>,
 }
 
 pub async fn analyze(

@@ -675,14 +675,20 @@ async fn the_apps_chat_request_gets_the_originals_answer_with_options_questions_
     for s in suggestions {
         check_fields("suggestion", s, &spec["suggestion"]);
     }
-    assert_eq!(suggestions[0]["value"], "下午三点开始", "a value is its label");
+    assert_eq!(
+        suggestions[0]["value"], "下午三点开始",
+        "a value is its label"
+    );
     assert_eq!(suggestions[0]["probability"], 60);
     assert_eq!(suggestions[1]["value"], Value::Null);
     let questions = body["questions"].as_array().unwrap();
     for q in questions {
         check_fields("question", q, &spec["question"]);
     }
-    assert_eq!(questions[0]["options"][1], json!({"label": "一小时", "value": "一小时"}));
+    assert_eq!(
+        questions[0]["options"][1],
+        json!({"label": "一小时", "value": "一小时"})
+    );
     assert_eq!(questions[1]["options"], Value::Null);
     let results = body["query_results"].as_array().unwrap();
     check_fields("query_result", &results[0], &spec["query_result"]);
@@ -694,7 +700,10 @@ async fn the_apps_chat_request_gets_the_originals_answer_with_options_questions_
     let calls = app.model.received_requests().await.unwrap();
     let first: Value = serde_json::from_slice(&calls[0].body).unwrap();
     let system = first["messages"][0]["content"].as_str().unwrap();
-    assert!(system.contains("Current time: 2026-01-20 09:30"), "{system}");
+    assert!(
+        system.contains("Current time: 2026-01-20 09:30"),
+        "{system}"
+    );
 }
 
 #[tokio::test]
@@ -703,12 +712,18 @@ async fn a_malformed_suggestion_goes_back_to_the_model_and_never_to_the_app() {
     let user = app.user("UTC").await;
     script(
         &app,
-        &[("provide_suggestions", json!({"suggestions": [{"label": "only one"}]}))],
+        &[(
+            "provide_suggestions",
+            json!({"suggestions": [{"label": "only one"}]}),
+        )],
         "Which day?",
     )
     .await;
     let res = app
-        .chat(user, json!({"message": "plan something", "current_time": "2026-01-20T09:30:00Z"}))
+        .chat(
+            user,
+            json!({"message": "plan something", "current_time": "2026-01-20T09:30:00Z"}),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.unwrap();

@@ -6,8 +6,8 @@
 
 mod chat;
 mod contract;
+mod conversations;
 mod diaries;
-mod events;
 mod events_contract;
 mod helpers;
 mod sync;
