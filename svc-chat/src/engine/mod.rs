@@ -13,7 +13,7 @@ use sea_orm::{
 use serde_json::{Value, json};
 use shared::ApiError;
 use shared::ErrorCode;
-use shared::entities::{chat_usage, conversation, message, profile, snapshot};
+use shared::entities::{chat_usage, conversation, message, profile};
 use shared::llm::{LlmError, SseDecoder, StreamEvent};
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -458,11 +458,6 @@ pub async fn run(
         questions: tools.questions,
         query_results: (!tools.query_results.is_empty()).then_some(tools.query_results),
     })
-}
-
-pub fn snapshot_view(s: &snapshot::Model) -> Value {
-    json!({"id": s.id, "conversation_id": s.conversation_id, "summary": s.summary,
-        "changes": s.changes, "reverted_at": s.reverted_at, "created_at": s.created_at})
 }
 
 #[cfg(test)]

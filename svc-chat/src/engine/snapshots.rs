@@ -1,4 +1,5 @@
 //! Snapshots: the events a turn changed, as they were before it; reverting restores them.
+//! A snapshot can be reverted for `RETENTION_DAYS` (the original's snapshots expired then).
 
 use chrono::Utc;
 use sea_orm::{
@@ -12,6 +13,13 @@ use uuid::Uuid;
 use super::tools::Change;
 use crate::events::store;
 use crate::state::AppState;
+
+pub const RETENTION_DAYS: i64 = 30;
+
+/// Snapshots older than this have expired.
+pub fn cutoff() -> chrono::DateTime<Utc> {
+    Utc::now() - chrono::Duration::days(RETENTION_DAYS)
+}
 
 pub async fn record(
     state: &AppState,
@@ -48,6 +56,7 @@ pub async fn revert(
     let live = snapshot::Entity::find()
         .filter(snapshot::Column::UserId.eq(user))
         .filter(snapshot::Column::RevertedAt.is_null())
+        .filter(snapshot::Column::CreatedAt.gt(cutoff()))
         .order_by_desc(snapshot::Column::CreatedAt)
         .order_by_desc(snapshot::Column::Id)
         .all(&txn)
@@ -56,6 +65,7 @@ pub async fn revert(
         Some(id) => {
             let Some(found) = snapshot::Entity::find_by_id(id)
                 .filter(snapshot::Column::UserId.eq(user))
+                .filter(snapshot::Column::CreatedAt.gt(cutoff()))
                 .one(&txn)
                 .await?
             else {

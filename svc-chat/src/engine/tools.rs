@@ -14,11 +14,28 @@ use crate::events::store::{self, Deleted};
 use crate::events::{self, Author, EventInput, Filter, Owner};
 use crate::state::AppState;
 
-/// One event changed in a turn: its id and what it was before (`None`: the turn created it).
+/// One event changed in a turn: what it was before (`None`: the turn created it) and after
+/// (`None`: the turn deleted it). `after` and `action` are absent from snapshots recorded
+/// before they were kept.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Change {
     pub event_id: Uuid,
     pub before: Option<event::Model>,
+    #[serde(default)]
+    pub after: Option<event::Model>,
+    #[serde(default)]
+    pub action: Option<String>,
+}
+
+impl Change {
+    /// `create`, `update` or `delete`, as the original's snapshots named them.
+    pub fn action(&self) -> &str {
+        self.action.as_deref().unwrap_or(if self.before.is_none() {
+            "create"
+        } else {
+            "update"
+        })
+    }
 }
 
 fn function(name: &str, description: &str, parameters: Value) -> Value {
@@ -182,10 +199,33 @@ impl ToolContext<'_> {
         }
     }
 
-    fn record(&mut self, event_id: Uuid, before: Option<event::Model>) {
-        // Only the first state of an event in a turn matters for restoring it.
-        if !self.changes.iter().any(|c| c.event_id == event_id) {
-            self.changes.push(Change { event_id, before });
+    /// Only the first state of an event in a turn matters for restoring it; the last one is
+    /// what the turn left.
+    fn record(
+        &mut self,
+        event_id: Uuid,
+        before: Option<event::Model>,
+        after: Option<event::Model>,
+    ) {
+        if let Some(c) = self.changes.iter_mut().find(|c| c.event_id == event_id) {
+            c.after = after;
+        } else {
+            self.changes.push(Change {
+                event_id,
+                before,
+                after,
+                action: None,
+            });
+        }
+        if let Some(c) = self.changes.iter_mut().find(|c| c.event_id == event_id) {
+            c.action = Some(
+                match (&c.before, &c.after) {
+                    (None, _) => "create",
+                    (Some(_), None) => "delete",
+                    (Some(_), Some(_)) => "update",
+                }
+                .to_owned(),
+            );
         }
     }
 
@@ -224,7 +264,7 @@ impl ToolContext<'_> {
                 let (_, e) = store::create(db, owner, agent, input(args)?)
                     .await
                     .map_err(|e| e.message)?;
-                self.record(e.id, None);
+                self.record(e.id, None, Some(e.clone()));
                 Ok(self.act("create_event", &e))
             }
             "update_event" => {
@@ -232,9 +272,9 @@ impl ToolContext<'_> {
                 let u = store::update(db, owner, id, input(args)?)
                     .await
                     .map_err(|e| e.message)?;
-                self.record(id, Some(u.before));
+                self.record(id, Some(u.before), Some(u.after.clone()));
                 for d in u.dropped {
-                    self.record(d.id, Some(d));
+                    self.record(d.id, Some(d), None);
                 }
                 Ok(self.act("update_event", &u.after))
             }
@@ -243,7 +283,7 @@ impl ToolContext<'_> {
                 let u = store::set_status(db, owner, id, EventStatus::Completed)
                     .await
                     .map_err(|e| e.message)?;
-                self.record(id, Some(u.before));
+                self.record(id, Some(u.before), Some(u.after.clone()));
                 Ok(self.act("complete_event", &u.after))
             }
             "delete_event" => {
@@ -254,7 +294,7 @@ impl ToolContext<'_> {
                 else {
                     return Err("only single events are deleted here".into());
                 };
-                self.record(id, Some(before));
+                self.record(id, Some(before), None);
                 self.actions
                     .push(json!({"type": "delete_event", "event_id": id}));
                 Ok(json!({"deleted": id}))

@@ -1,24 +1,98 @@
+//! `/snapshots`: the original's `SnapshotResponse` and `SnapshotRevertResponse`.
+
 use actix_web::{HttpResponse, web};
+use chrono::Duration;
+use chrono_tz::Tz;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Deserialize;
+use serde_json::{Value, json};
 use shared::ApiError;
 use shared::entities::snapshot;
 use shared::internal_auth::UserId;
 use uuid::Uuid;
 
-use crate::engine::{snapshot_view, snapshots};
+use crate::engine::snapshots::{self, RETENTION_DAYS, cutoff};
+use crate::engine::tools::Change;
+use crate::events;
 use crate::state::AppState;
 
+fn view(s: &snapshot::Model, tz: Tz) -> Value {
+    let changes: Vec<Change> = serde_json::from_value(s.changes.clone()).unwrap_or_default();
+    let render = |e: &Option<shared::entities::event::Model>| {
+        e.as_ref().map_or(Value::Null, |e| events::view(e, tz))
+    };
+    json!({
+        "id": s.id, "user_id": s.user_id, "conversation_id": s.conversation_id,
+        "trigger_message": s.summary, "trigger_time": s.created_at,
+        "changes": changes.iter().map(|c| json!({
+            "event_id": c.event_id, "action": c.action(),
+            "before": render(&c.before), "after": render(&c.after),
+        })).collect::<Vec<_>>(),
+        "is_reverted": s.reverted_at.is_some(), "reverted_at": s.reverted_at,
+        "created_at": s.created_at,
+        "expires_at": s.created_at + Duration::days(RETENTION_DAYS),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    limit: Option<u64>,
+    #[serde(default)]
+    include_reverted: bool,
+    #[serde(rename = "user_id")]
+    _user_id: Option<String>,
+}
+
+/// The newest snapshots that have not expired (reverted ones only when asked).
 pub async fn list(
     state: web::Data<AppState>,
     UserId(user): UserId,
+    q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let rows = snapshot::Entity::find()
+    let limit = q.limit.unwrap_or(10);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::validation("limit must be 1 to 100"));
+    }
+    let tz = state.timezone(user).await?;
+    let mut select = snapshot::Entity::find()
         .filter(snapshot::Column::UserId.eq(user))
+        .filter(snapshot::Column::CreatedAt.gt(cutoff()));
+    if !q.include_reverted {
+        select = select.filter(snapshot::Column::RevertedAt.is_null());
+    }
+    let rows = select
         .order_by_desc(snapshot::Column::CreatedAt)
-        .limit(50)
+        .order_by_desc(snapshot::Column::Id)
+        .limit(limit)
         .all(&state.db)
         .await?;
-    Ok(HttpResponse::Ok().json(rows.iter().map(snapshot_view).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(rows.iter().map(|s| view(s, tz)).collect::<Vec<_>>()))
+}
+
+/// `{snapshot_id, message, reverted_events, reverted_at}`: the snapshot asked for (reverting
+/// it reverts the later ones first) and every event put back.
+fn reverted(done: &[snapshot::Model]) -> Result<Value, ApiError> {
+    let target = done
+        .last()
+        .ok_or_else(|| ApiError::internal("a revert reverted nothing"))?;
+    let mut ids: Vec<Uuid> = Vec::new();
+    for s in done {
+        let changes: Vec<Change> =
+            serde_json::from_value(s.changes.clone()).map_err(ApiError::internal)?;
+        for c in changes {
+            if !ids.contains(&c.event_id) {
+                ids.push(c.event_id);
+            }
+        }
+    }
+    Ok(json!({
+        "snapshot_id": target.id,
+        "message": "已撤销这次修改",
+        "reverted_events": ids,
+        "reverted_at": target.reverted_at,
+        "reverted_snapshots": done.iter().map(|s| s.id).collect::<Vec<_>>(),
+    }))
 }
 
 pub async fn undo(
@@ -26,8 +100,7 @@ pub async fn undo(
     UserId(user): UserId,
 ) -> Result<HttpResponse, ApiError> {
     let done = snapshots::revert(&state, user, None).await?;
-    Ok(HttpResponse::Ok()
-        .json(serde_json::json!({"reverted": done.iter().map(snapshot_view).collect::<Vec<_>>()})))
+    Ok(HttpResponse::Ok().json(reverted(&done)?))
 }
 
 pub async fn revert(
@@ -36,6 +109,5 @@ pub async fn revert(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let done = snapshots::revert(&state, user, Some(path.into_inner())).await?;
-    Ok(HttpResponse::Ok()
-        .json(serde_json::json!({"reverted": done.iter().map(snapshot_view).collect::<Vec<_>>()})))
+    Ok(HttpResponse::Ok().json(reverted(&done)?))
 }

@@ -94,12 +94,25 @@ async fn the_tool_loop_creates_a_real_event_and_undo_removes_it() {
         .await
         .unwrap();
     assert_eq!(snaps.as_array().unwrap().len(), 1);
+    let spec = crate::contract::fixture("snapshot_response");
+    crate::contract::check_fields("snapshot", &snaps[0], &spec["fields"]);
+    assert_eq!(snaps[0]["id"], body["snapshot_id"]);
+    assert_eq!(snaps[0]["trigger_message"], "周三下午三点去看牙医");
+    let change = &snaps[0]["changes"][0];
+    crate::contract::check_fields("change", change, &spec["change"]);
+    assert_eq!(change["action"], "create");
+    assert_eq!(change["before"], Value::Null);
+    crate::contract::check_event(&change["after"]);
     let res = app
         .req(Method::POST, Some(user), "/api/v1/snapshots/undo")
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
+    let undone: Value = res.json().await.unwrap();
+    crate::contract::check_fields("revert", &undone, &spec["revert"]);
+    assert_eq!(undone["snapshot_id"], body["snapshot_id"]);
+    assert_eq!(undone["reverted_events"], json!([event_id]));
     assert!(
         event::Entity::find_by_id(event_id)
             .one(&app.db)
