@@ -263,6 +263,13 @@ pub const SERVICE_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
         true,
     ),
     (
+        "post",
+        "/api/v1/chat/feedback",
+        "assistant",
+        "Rate an assistant message {message_id, rating 1-5, comment?}",
+        true,
+    ),
+    (
         "get",
         "/api/v1/sync",
         "assistant",

@@ -73,6 +73,7 @@ error_codes! {
     MedicationNotFound = "medication_not_found", NOT_FOUND, "用药计划不存在";
     DoseNotFound = "dose_not_found", NOT_FOUND, "这次服药不存在";
     ConversationNotFound = "conversation_not_found", NOT_FOUND, "对话不存在";
+    MessageNotFound = "message_not_found", NOT_FOUND, "这条消息不存在";
     EventNotFound = "event_not_found", NOT_FOUND, "日程不存在";
     DiaryNotFound = "diary_not_found", NOT_FOUND, "这一天还没有日记";
     NoMessages = "no_messages", NOT_FOUND, "这一天没有聊天记录，写不出日记";

@@ -5,8 +5,9 @@
 //! | users, refresh_tokens | gateway (others read `users.timezone` and `users.preferences`) |
 //! | drugs, drug_images, recognitions, products, medication_plans, dose_logs | svc-drugs |
 //! | job_runs, job_items, notifications, devices, deliveries | svc-scheduler |
-//! | conversations, messages, events, event_tombstones, sync_clocks, snapshots, diaries, profiles, profile_logs, chat_usage | svc-chat |
+//! | conversations, messages, events, event_tombstones, sync_clocks, snapshots, diaries, profiles, profile_logs, chat_usage, chat_feedback | svc-chat |
 
+pub mod chat_feedback;
 pub mod chat_usage;
 pub mod conversation;
 pub mod delivery;

@@ -6,6 +6,7 @@ pub mod chat;
 pub mod conversations;
 pub mod diaries;
 pub mod events;
+pub mod feedback;
 pub mod internal;
 pub mod snapshots;
 pub mod sync;
@@ -14,6 +15,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
             .route("/chat", web::post().to(chat::post_chat))
+            .route("/chat/feedback", web::post().to(feedback::post_feedback))
             .route("/conversations", web::post().to(conversations::create))
             .route("/conversations", web::get().to(conversations::list))
             .route("/conversations/{id}", web::get().to(conversations::get))

@@ -761,3 +761,82 @@ async fn a_malformed_suggestion_goes_back_to_the_model_and_never_to_the_app() {
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_eq!(app.model.received_requests().await.unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn feedback_on_an_assistant_message_is_kept_and_only_for_ones_own() {
+    use shared::entities::chat_feedback;
+    let app = spawn().await;
+    let user = app.user("UTC").await;
+    script(&app, &[], "Sure.").await;
+    let body: Value = app
+        .chat(user, json!({"message": "hello"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let conv = body["conversation_id"].as_str().unwrap();
+    let msgs: Value = app
+        .req(
+            Method::GET,
+            Some(user),
+            &format!("/api/v1/conversations/{conv}/messages"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (mine, reply) = (
+        msgs[0]["id"].as_str().unwrap(),
+        msgs[1]["id"].as_str().unwrap(),
+    );
+    let send = |who: uuid::Uuid, b: Value| {
+        app.req(Method::POST, Some(who), "/api/v1/chat/feedback")
+            .json(&b)
+            .send()
+    };
+    // The original's body, user_id included.
+    let res = send(
+        user,
+        json!({"user_id": "x", "message_id": reply, "rating": 2, "comment": "太慢了"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let ok: Value = res.json().await.unwrap();
+    assert_eq!(ok["status"], "success");
+    // Rated again: the new rating replaces the old.
+    send(user, json!({"message_id": reply, "rating": 5}))
+        .await
+        .unwrap();
+    let rows = chat_feedback::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].rating, rows[0].comment.as_deref()), (5, None));
+    let other = app.user("UTC").await;
+    for (who, b, status) in [
+        (
+            other,
+            json!({"message_id": reply, "rating": 1}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            user,
+            json!({"message_id": mine, "rating": 1}),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            user,
+            json!({"message_id": reply, "rating": 6}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            user,
+            json!({"message_id": "nope", "rating": 3}),
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let res = send(who, b.clone()).await.unwrap();
+        assert_eq!(res.status(), status, "{b}");
+    }
+}
