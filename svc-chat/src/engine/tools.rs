@@ -294,7 +294,7 @@ impl ToolContext<'_> {
                 else {
                     return Err("only single events are deleted here".into());
                 };
-                self.record(id, Some(before), None);
+                self.record(id, Some(*before), None);
                 self.actions
                     .push(json!({"type": "delete_event", "event_id": id}));
                 Ok(json!({"deleted": id}))

@@ -391,7 +391,7 @@ pub async fn set_status<C: TransactionTrait>(
 
 /// What a delete removed, as the original's answer tells it.
 pub enum Deleted {
-    Single(event::Model),
+    Single(Box<event::Model>),
     Series(Vec<event::Model>),
     Batch(Vec<event::Model>),
 }
@@ -441,7 +441,7 @@ pub async fn delete<C: TransactionTrait>(
     } else {
         event::Entity::delete_by_id(id).exec(&txn).await?;
         bury(&txn, owner.user, id, stamp).await?;
-        Deleted::Single(current)
+        Deleted::Single(Box::new(current))
     };
     txn.commit().await?;
     Ok(result)

@@ -32,7 +32,7 @@ pub struct SyncQuery {
 }
 
 enum Change {
-    Row(event::Model),
+    Row(Box<event::Model>),
     Gone(event_tombstone::Model),
 }
 
@@ -95,7 +95,7 @@ pub async fn changes(
     };
     let mut all: Vec<Change> = rows
         .into_iter()
-        .map(Change::Row)
+        .map(|e| Change::Row(Box::new(e)))
         .chain(gone.into_iter().map(Change::Gone))
         .collect();
     all.sort_by_key(Change::stamp);
@@ -110,7 +110,7 @@ pub async fn changes(
         .filter(event::Column::ChangedAt.eq(last))
         .all(&state.db)
         .await?;
-    all.extend(group.into_iter().map(Change::Row));
+    all.extend(group.into_iter().map(|e| Change::Row(Box::new(e))));
     if since.is_some() {
         let gone = event_tombstone::Entity::find()
             .filter(event_tombstone::Column::UserId.eq(user))

@@ -98,10 +98,10 @@ async fn sync_hands_out_creations_updates_and_deletions_since_the_cursor() {
     assert_eq!(res.status(), StatusCode::OK);
     let c = create(&app, user, "c").await;
     let next = sync(&app, user, &format!("since={}", cursor(&all))).await;
-    assert_eq!(ids(&next, "updated"), [a.clone()]);
+    assert_eq!(ids(&next, "updated"), [a]);
     assert_eq!(next["changes"]["events"]["updated"][0]["title"], "a2");
-    assert_eq!(ids(&next, "deleted"), [b.clone()]);
-    assert_eq!(ids(&next, "created"), [c.clone()]);
+    assert_eq!(ids(&next, "deleted"), [b]);
+    assert_eq!(ids(&next, "created"), [c]);
     // And then nothing.
     let idle = sync(&app, user, &format!("since={}", cursor(&next))).await;
     assert_eq!(
