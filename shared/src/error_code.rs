@@ -86,6 +86,7 @@ error_codes! {
     EmailTaken = "email_taken", CONFLICT, "这个邮箱已被使用";
     RecognitionSucceeded = "recognition_succeeded", CONFLICT, "这次识别已经成功，无需重试";
     SnapshotReverted = "snapshot_reverted", CONFLICT, "这次操作已经撤销过了";
+    EventExists = "event_exists", CONFLICT, "这个日程已经存在";
     TooManyDevices = "too_many_devices", CONFLICT, "设备数量已达上限";
     // Limits.
     RateLimited = "rate_limited", TOO_MANY_REQUESTS, "请求太频繁，请稍后再试";

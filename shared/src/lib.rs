@@ -20,6 +20,7 @@ pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod text;
+pub mod time;
 pub mod trace_context;
 
 pub use error::ApiError;

@@ -5,7 +5,7 @@
 //! | users, refresh_tokens | gateway (others read `users.timezone` and `users.preferences`) |
 //! | drugs, drug_images, recognitions, products, medication_plans, dose_logs | svc-drugs |
 //! | job_runs, job_items, notifications, devices, deliveries | svc-scheduler |
-//! | conversations, messages, events, snapshots, diaries, profiles, profile_logs, chat_usage | svc-chat |
+//! | conversations, messages, events, event_tombstones, sync_clocks, snapshots, diaries, profiles, profile_logs, chat_usage | svc-chat |
 
 pub mod chat_usage;
 pub mod conversation;
@@ -16,6 +16,7 @@ pub mod dose_log;
 pub mod drug;
 pub mod drug_image;
 pub mod event;
+pub mod event_tombstone;
 pub mod job_item;
 pub mod job_run;
 pub mod medication_plan;
@@ -27,4 +28,5 @@ pub mod profile_log;
 pub mod recognition;
 pub mod refresh_token;
 pub mod snapshot;
+pub mod sync_clock;
 pub mod user;

@@ -3,9 +3,41 @@
 use sea_orm_migration::prelude::*;
 
 use super::create_from_entity as create;
-use crate::entities::{
-    chat_usage, conversation, diary, event, message, profile, profile_log, snapshot,
-};
+use crate::entities::{chat_usage, conversation, diary, message, profile, profile_log, snapshot};
+
+/// The `events` table as this migration made it; `m20261203_000007_events_app_model` turns it
+/// into the app's model. Frozen here so this migration keeps making the same table.
+pub(super) mod event {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "events")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        #[sea_orm(indexed)]
+        pub user_id: Uuid,
+        pub title: String,
+        #[sea_orm(column_type = "Text", nullable)]
+        pub description: Option<String>,
+        pub start_time: DateTimeUtc,
+        pub end_time: Option<DateTimeUtc>,
+        pub duration: Option<i32>,
+        pub event_type: String,
+        pub category: String,
+        pub tags: Json,
+        pub location: Option<String>,
+        pub status: String,
+        pub completed_at: Option<DateTimeUtc>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;

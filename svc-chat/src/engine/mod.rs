@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use crate::state::AppState;
 
+pub mod interactive;
 pub mod snapshots;
 pub mod tools;
 
@@ -31,15 +32,21 @@ pub struct TurnRequest {
     pub user: Uuid,
     pub conversation_id: Option<Uuid>,
     pub message: String,
-    pub current_time: Option<DateTime<FixedOffset>>,
+    /// The app's `current_time` (its local time without an offset).
+    pub current_time: Option<shared::time::AppTime>,
 }
 
+/// The original's `ChatResponse`.
 #[derive(Debug, serde::Serialize)]
 pub struct TurnResult {
     pub reply: String,
     pub conversation_id: Uuid,
     pub actions: Vec<Value>,
-    pub suggestions: Option<Vec<String>>,
+    /// The snapshot of the events this turn changed (undo it with `/snapshots/{id}/revert`).
+    pub snapshot_id: Option<Uuid>,
+    pub suggestions: Option<Vec<interactive::Suggestion>>,
+    pub questions: Option<Vec<interactive::Question>>,
+    pub query_results: Option<Vec<Value>>,
 }
 
 /// One server-sent event: `event: <name>` and one line of JSON data.
@@ -109,17 +116,19 @@ fn seconds_to_midnight() -> u64 {
     u64::try_from((next - now).num_seconds()).unwrap_or(3600)
 }
 
-/// The turn's conversation: the one named (the user's own, else 404) or a new one.
+/// The turn's conversation: the one named if it is the user's, else a new one (the original
+/// started a new conversation for an id it did not know; another user's id is not known here).
 async fn conversation_for(
     state: &AppState,
     req: &TurnRequest,
 ) -> Result<conversation::Model, ApiError> {
-    if let Some(id) = req.conversation_id {
-        return conversation::Entity::find_by_id(id)
+    if let Some(id) = req.conversation_id
+        && let Some(found) = conversation::Entity::find_by_id(id)
             .filter(conversation::Column::UserId.eq(req.user))
             .one(&state.db)
             .await?
-            .ok_or_else(|| ApiError::new(ErrorCode::ConversationNotFound, "no such conversation"));
+    {
+        return Ok(found);
     }
     let now = Utc::now();
     Ok(conversation::ActiveModel {
@@ -310,7 +319,8 @@ pub async fn run(
     .await?;
     let now = req
         .current_time
-        .unwrap_or_else(|| Utc::now().fixed_offset());
+        .map_or_else(Utc::now, |t| t.in_zone(tz))
+        .fixed_offset();
     let mut messages = prompt(
         profile.as_ref(),
         history,
@@ -329,13 +339,7 @@ pub async fn run(
     .await?;
     messages.push(json!({"role": "user", "content": req.message}));
 
-    let mut tools = tools::ToolContext {
-        state,
-        user: req.user,
-        tz,
-        changes: Vec::new(),
-        actions: Vec::new(),
-    };
+    let mut tools = tools::ToolContext::new(state, req.user, tz);
     let mut reply = String::new();
     let mut rounds = 0;
     loop {
@@ -431,21 +435,28 @@ pub async fn run(
         reply = "好的，已处理。".into();
     }
     Box::pin(store_message(state, conv.id, req.user, "assistant", &reply)).await?;
-    if !tools.changes.is_empty() {
-        Box::pin(snapshots::record(
-            state,
-            req.user,
-            conv.id,
-            &req.message,
-            &tools.changes,
-        ))
-        .await?;
-    }
+    let snapshot_id = if tools.changes.is_empty() {
+        None
+    } else {
+        Some(
+            Box::pin(snapshots::record(
+                state,
+                req.user,
+                conv.id,
+                &req.message,
+                &tools.changes,
+            ))
+            .await?,
+        )
+    };
     Ok(TurnResult {
         reply,
         conversation_id: conv.id,
         actions: tools.actions,
-        suggestions: None,
+        snapshot_id,
+        suggestions: tools.suggestions,
+        questions: tools.questions,
+        query_results: (!tools.query_results.is_empty()).then_some(tools.query_results),
     })
 }
 

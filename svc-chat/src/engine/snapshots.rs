@@ -2,8 +2,7 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use shared::ApiError;
 use shared::ErrorCode;
@@ -11,6 +10,7 @@ use shared::entities::{event, snapshot};
 use uuid::Uuid;
 
 use super::tools::Change;
+use crate::events::store;
 use crate::state::AppState;
 
 pub async fn record(
@@ -19,9 +19,10 @@ pub async fn record(
     conv: Uuid,
     message: &str,
     changes: &[Change],
-) -> Result<(), ApiError> {
+) -> Result<Uuid, ApiError> {
+    let id = Uuid::now_v7();
     snapshot::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         user_id: Set(user),
         conversation_id: Set(Some(conv)),
         summary: Set(message.chars().take(100).collect()),
@@ -31,7 +32,7 @@ pub async fn record(
     }
     .insert(&state.db)
     .await?;
-    Ok(())
+    Ok(id)
 }
 
 /// Revert this snapshot and every later one not yet reverted, newest first, so the events are
@@ -75,6 +76,7 @@ pub async fn revert(
             .ok_or_else(|| ApiError::new(ErrorCode::NothingToUndo, "no change to undo"))?,
     };
     let mut reverted = Vec::new();
+    let stamp = crate::events::clock::tick(&txn, user).await?;
     for s in live
         .into_iter()
         .filter(|s| (s.created_at, s.id) >= (target.created_at, target.id))
@@ -83,12 +85,12 @@ pub async fn revert(
             serde_json::from_value(s.changes.clone()).map_err(ApiError::internal)?;
         for c in changes.iter().rev() {
             event::Entity::delete_by_id(c.event_id).exec(&txn).await?;
-            if let Some(before) = &c.before {
-                // Every column set, so the row comes back exactly.
-                let active = before.clone().into_active_model().reset_all();
-                event::Entity::insert(active)
-                    .exec_without_returning(&txn)
-                    .await?;
+            match &c.before {
+                // Every column as it was, stamped now so `/sync` hands it out again.
+                Some(before) => {
+                    store::insert_stamped(&txn, before.clone(), stamp).await?;
+                }
+                None => store::bury(&txn, user, c.event_id, stamp).await?,
             }
         }
         let mut active: snapshot::ActiveModel = s.clone().into();

@@ -5,10 +5,13 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use reqwest::Method;
 use serde_json::{Value, json};
-use shared::entities::event;
+use shared::entities::event::{self, Category, EventStatus, EventType, TimePeriod};
+use shared::time::AppTime;
 use uuid::Uuid;
 
-use crate::events::{self, EventInput};
+use super::interactive;
+use crate::events::store::{self, Deleted};
+use crate::events::{self, Author, EventInput, Filter, Owner};
 use crate::state::AppState;
 
 /// One event changed in a turn: its id and what it was before (`None`: the turn created it).
@@ -23,30 +26,43 @@ fn function(name: &str, description: &str, parameters: Value) -> Value {
 }
 
 pub fn definitions() -> Value {
+    let time = "ISO 8601; without an offset it is the user's local time";
     let event_fields = json!({
         "title": {"type": "string"},
         "description": {"type": "string"},
-        "start_time": {"type": "string", "description": "RFC 3339 with offset"},
-        "end_time": {"type": "string", "description": "RFC 3339 with offset"},
+        "notes": {"type": "string"},
+        "event_date": {"type": "string", "description": "YYYY-MM-DD: the day a floating task belongs to"},
+        "time_period": {"type": "string", "enum": TimePeriod::VALUES},
+        "start_time": {"type": "string", "description": time},
+        "end_time": {"type": "string", "description": format!("{time}; the due time of a deadline")},
         "duration": {"type": "integer", "description": "minutes"},
-        "event_type": {"type": "string", "enum": events::EVENT_TYPES},
-        "category": {"type": "string", "enum": events::CATEGORIES},
+        "urgency": {"type": "integer", "minimum": 1, "maximum": 5},
+        "importance": {"type": "integer", "minimum": 1, "maximum": 5},
+        "is_deep_work": {"type": "boolean"},
+        "event_type": {"type": "string", "enum": EventType::VALUES, "description": "schedule: fixed time; deadline: due by end_time; floating: a day, no time; habit; reminder"},
+        "category": {"type": "string", "enum": Category::VALUES},
         "tags": {"type": "array", "items": {"type": "string"}},
-        "location": {"type": "string"}
+        "location": {"type": "string"},
+        "participants": {"type": "array", "items": {"type": "string"}}
     });
     let mut update_fields = event_fields.clone();
     update_fields["event_id"] = json!({"type": "string"});
-    update_fields["status"] = json!({"type": "string", "enum": events::STATUSES});
+    update_fields["status"] = json!({"type": "string", "enum": EventStatus::VALUES});
     json!([
         function(
             "create_event",
             "Add an event to the user's schedule",
-            json!({"type": "object", "properties": event_fields, "required": ["title", "start_time"]})
+            json!({"type": "object", "properties": event_fields, "required": ["title"]})
         ),
         function(
             "query_events",
             "List the user's events between two dates (inclusive, user's time zone)",
-            json!({"type": "object", "properties": {"start_date": {"type": "string"}, "end_date": {"type": "string"}, "status": {"type": "string"}}, "required": ["start_date", "end_date"]})
+            json!({"type": "object", "properties": {
+                "start_date": {"type": "string"}, "end_date": {"type": "string"},
+                "status": {"type": "string", "enum": EventStatus::VALUES},
+                "event_type": {"type": "string", "enum": EventType::VALUES},
+                "category": {"type": "string", "enum": Category::VALUES}
+            }, "required": ["start_date", "end_date"]})
         ),
         function(
             "update_event",
@@ -65,8 +81,37 @@ pub fn definitions() -> Value {
         ),
         function(
             "check_conflicts",
-            "Events overlapping a time range",
-            json!({"type": "object", "properties": {"start_time": {"type": "string"}, "end_time": {"type": "string"}}, "required": ["start_time", "end_time"]})
+            "Timed events overlapping a time range",
+            json!({"type": "object", "properties": {"start_time": {"type": "string", "description": time}, "end_time": {"type": "string", "description": time}}, "required": ["start_time", "end_time"]})
+        ),
+        function(
+            "provide_suggestions",
+            "Offer the user 2 to 4 tappable options (missing information, a confirmation, alternatives). value null: the user types it in.",
+            json!({"type": "object", "properties": {"suggestions": {"type": "array", "minItems": 2, "maxItems": 4, "items": {
+                "type": "object",
+                "properties": {
+                    "label": {"type": "string"},
+                    "value": {"type": ["string", "null"]},
+                    "description": {"type": "string"},
+                    "probability": {"type": "integer", "minimum": 0, "maximum": 100, "description": "how likely the user picks it"}
+                },
+                "required": ["label"]
+            }}}, "required": ["suggestions"]})
+        ),
+        function(
+            "ask_user_questions",
+            "Ask 1 to 5 questions at once instead of asking one per turn.",
+            json!({"type": "object", "properties": {"questions": {"type": "array", "minItems": 1, "maxItems": 5, "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "text": {"type": "string"},
+                    "type": {"type": "string", "enum": interactive::QUESTION_TYPES},
+                    "options": {"type": "array", "items": {"type": "object", "properties": {"label": {"type": "string"}, "value": {"type": "string"}}, "required": ["label", "value"]}},
+                    "placeholder": {"type": "string"}
+                },
+                "required": ["id", "text", "type"]
+            }}}, "required": ["questions"]})
         ),
         function(
             "get_medicine_cabinet",
@@ -92,7 +137,15 @@ pub struct ToolContext<'a> {
     pub tz: Tz,
     pub changes: Vec<Change>,
     pub actions: Vec<Value>,
+    /// What `provide_suggestions`, `ask_user_questions` and the query tools leave for the
+    /// answer (the last call of each wins, as in the original).
+    pub suggestions: Option<Vec<interactive::Suggestion>>,
+    pub questions: Option<Vec<interactive::Question>>,
+    pub query_results: Vec<Value>,
 }
+
+/// How sure the model is of what it writes, as the original recorded for the agent.
+const AGENT_CONFIDENCE: f64 = 0.8;
 
 fn parse_id(args: &Value) -> Result<Uuid, String> {
     args["event_id"]
@@ -104,15 +157,43 @@ fn parse_id(args: &Value) -> Result<Uuid, String> {
 fn input(args: &Value) -> Result<EventInput, String> {
     let mut obj = args.as_object().cloned().unwrap_or_default();
     obj.remove("event_id");
-    serde_json::from_value(Value::Object(obj)).map_err(|e| format!("invalid arguments: {e}"))
+    obj.remove("id");
+    EventInput::from_json(Value::Object(obj)).map_err(|e| e.message)
 }
 
 impl ToolContext<'_> {
+    pub fn new(state: &AppState, user: Uuid, tz: Tz) -> ToolContext<'_> {
+        ToolContext {
+            state,
+            user,
+            tz,
+            changes: Vec::new(),
+            actions: Vec::new(),
+            suggestions: None,
+            questions: None,
+            query_results: Vec::new(),
+        }
+    }
+
+    fn owner(&self) -> Owner {
+        Owner {
+            user: self.user,
+            tz: self.tz,
+        }
+    }
+
     fn record(&mut self, event_id: Uuid, before: Option<event::Model>) {
         // Only the first state of an event in a turn matters for restoring it.
         if !self.changes.iter().any(|c| c.event_id == event_id) {
             self.changes.push(Change { event_id, before });
         }
+    }
+
+    fn act(&mut self, kind: &str, e: &event::Model) -> Value {
+        let view = events::view(e, self.tz);
+        self.actions
+            .push(json!({"type": kind, "event_id": e.id, "event": view}));
+        view
     }
 
     /// Run one tool; the answer (JSON text) goes back to the model.
@@ -134,49 +215,45 @@ impl ToolContext<'_> {
 
     async fn run(&mut self, name: &str, args: &Value) -> Result<Value, String> {
         let db = &self.state.db;
-        let user = self.user;
+        let owner = self.owner();
         match name {
             "create_event" => {
-                let e = events::create(db, user, input(args)?)
+                let agent = Author::Agent {
+                    confidence: AGENT_CONFIDENCE,
+                };
+                let (_, e) = store::create(db, owner, agent, input(args)?)
                     .await
                     .map_err(|e| e.message)?;
                 self.record(e.id, None);
-                self.actions.push(
-                    json!({"type": "create_event", "event_id": e.id, "event": events::view(&e)}),
-                );
-                Ok(events::view(&e))
+                Ok(self.act("create_event", &e))
             }
             "update_event" => {
                 let id = parse_id(args)?;
-                let before = events::owned(db, user, id).await.map_err(|e| e.message)?;
-                let e = events::update(db, user, id, input(args)?)
+                let u = store::update(db, owner, id, input(args)?)
                     .await
                     .map_err(|e| e.message)?;
-                self.record(id, Some(before));
-                self.actions.push(
-                    json!({"type": "update_event", "event_id": e.id, "event": events::view(&e)}),
-                );
-                Ok(events::view(&e))
+                self.record(id, Some(u.before));
+                for d in u.dropped {
+                    self.record(d.id, Some(d));
+                }
+                Ok(self.act("update_event", &u.after))
             }
             "complete_event" => {
                 let id = parse_id(args)?;
-                let before = events::owned(db, user, id).await.map_err(|e| e.message)?;
-                let done = EventInput {
-                    status: Some("completed".into()),
-                    ..EventInput::default()
-                };
-                let e = events::update(db, user, id, done)
+                let u = store::set_status(db, owner, id, EventStatus::Completed)
                     .await
                     .map_err(|e| e.message)?;
-                self.record(id, Some(before));
-                self.actions.push(
-                    json!({"type": "complete_event", "event_id": e.id, "event": events::view(&e)}),
-                );
-                Ok(events::view(&e))
+                self.record(id, Some(u.before));
+                Ok(self.act("complete_event", &u.after))
             }
             "delete_event" => {
                 let id = parse_id(args)?;
-                let before = events::delete(db, user, id).await.map_err(|e| e.message)?;
+                let Deleted::Single(before) = store::delete(db, owner, id, false)
+                    .await
+                    .map_err(|e| e.message)?
+                else {
+                    return Err("only single events are deleted here".into());
+                };
                 self.record(id, Some(before));
                 self.actions
                     .push(json!({"type": "delete_event", "event_id": id}));
@@ -189,36 +266,68 @@ impl ToolContext<'_> {
                         .and_then(|s| s.parse().ok())
                         .ok_or_else(|| format!("{k} must be YYYY-MM-DD"))
                 };
+                let pick = |k: &str| args[k].as_str().filter(|s| !s.is_empty());
                 let (from, to) = (date("start_date")?, date("end_date")?);
-                let list = events::between(
-                    db,
-                    user,
-                    events::local_midnight(self.tz, from),
-                    events::local_midnight(self.tz, to + Duration::days(1)),
-                    args["status"].as_str(),
-                )
-                .await
-                .map_err(|e| e.message)?;
-                Ok(json!(list.iter().map(events::view).collect::<Vec<_>>()))
+                let filter = Filter {
+                    from: Some(events::local_midnight(self.tz, from)),
+                    to: Some(events::local_midnight(self.tz, to + Duration::days(1))),
+                    status: pick("status").map(str::parse).transpose()?,
+                    event_type: pick("event_type").map(str::parse).transpose()?,
+                    category: pick("category").map(str::parse).transpose()?,
+                    limit: 200,
+                    ..Filter::default()
+                };
+                let list = events::query::list(db, self.user, &filter)
+                    .await
+                    .map_err(|e| e.message)?;
+                let views: Vec<Value> = list.iter().map(|e| events::view(e, self.tz)).collect();
+                if !views.is_empty() {
+                    let shown: Vec<Value> = views.iter().take(10).cloned().collect();
+                    self.query_results
+                        .push(json!({"type": "events", "count": shown.len(), "events": shown}));
+                }
+                Ok(json!({"events": views}))
             }
             "check_conflicts" => {
                 let time = |k: &str| -> Result<DateTime<Utc>, String> {
                     args[k]
                         .as_str()
-                        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-                        .map(|t| t.with_timezone(&Utc))
-                        .ok_or_else(|| format!("{k} must be an RFC 3339 time"))
+                        .and_then(AppTime::parse)
+                        .map(|t| t.in_zone(self.tz))
+                        .ok_or_else(|| format!("{k} must be an ISO 8601 time"))
                 };
-                let list =
-                    events::conflicts(db, user, time("start_time")?, time("end_time")?, None)
-                        .await
-                        .map_err(|e| e.message)?;
-                Ok(json!({"conflicts": list.iter().map(events::view).collect::<Vec<_>>()}))
+                let list = events::query::conflicts(
+                    db,
+                    self.user,
+                    time("start_time")?,
+                    time("end_time")?,
+                    None,
+                )
+                .await
+                .map_err(|e| e.message)?;
+                Ok(
+                    json!({"conflicts": list.iter().map(|e| events::view(e, self.tz)).collect::<Vec<_>>()}),
+                )
+            }
+            "provide_suggestions" => {
+                let list = interactive::suggestions(args)?;
+                self.suggestions = Some(list);
+                Ok(
+                    json!({"success": true, "message": "[OPTIONS] the options are shown to the user"}),
+                )
+            }
+            "ask_user_questions" => {
+                let list = interactive::questions(args)?;
+                self.questions = Some(list);
+                Ok(
+                    json!({"success": true, "message": "[QUESTIONS] the questions are shown to the user"}),
+                )
             }
             "get_medicine_cabinet" => self.drugs("/internal/cabinet").await,
             "get_today_doses" => self.drugs("/internal/doses/today").await,
             "get_expiring_drugs" => {
                 let days = args["days"].as_i64().unwrap_or(30).clamp(0, 3650);
+                let user = self.user;
                 self.drugs(&format!("/internal/users/{user}/expiring?days={days}"))
                     .await
             }

@@ -4,7 +4,6 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
-use chrono::{DateTime, FixedOffset};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use shared::ApiError;
@@ -16,14 +15,22 @@ use uuid::Uuid;
 use crate::engine::{self, Sink, TurnError, TurnRequest, sse_event};
 use crate::state::AppState;
 
+/// The original's `ChatRequest`.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChatBody {
     message: String,
-    conversation_id: Option<Uuid>,
+    /// An id that is not one of the caller's conversations starts a new one, as the
+    /// original did; the answer names the conversation used.
+    conversation_id: Option<String>,
     /// Ignored: the token decides whose chat this is (compat field).
     #[serde(rename = "user_id")]
     _user_id: Option<serde_json::Value>,
-    current_time: Option<DateTime<FixedOffset>>,
+    /// `{channel, session_id}` in the original; it changed nothing there either.
+    #[serde(rename = "context")]
+    _context: Option<serde_json::Value>,
+    /// `YYYY-MM-DD HH:MM:SS` in the user's time, or ISO 8601.
+    current_time: Option<shared::time::AppTime>,
     stream: Option<bool>,
 }
 
@@ -46,7 +53,10 @@ pub async fn post_chat(
             .is_some_and(|v| v.contains("text/event-stream"));
     let turn = TurnRequest {
         user,
-        conversation_id: body.conversation_id,
+        conversation_id: body
+            .conversation_id
+            .as_deref()
+            .and_then(|s| s.trim().parse::<Uuid>().ok()),
         message,
         current_time: body.current_time,
     };

@@ -1,97 +1,226 @@
+//! `/events`: the original's routes, bodies and answers.
+
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, NaiveDate, Utc};
 use serde::Deserialize;
+use serde_json::{Value, json};
 use shared::ApiError;
+use shared::entities::event::{Category, EventStatus, EventType, TimePeriod};
 use shared::internal_auth::UserId;
+use shared::time::AppTime;
 use uuid::Uuid;
 
-use crate::events::{self as ev, EventInput};
+use crate::events::input::strip_id;
+use crate::events::store::{self, Deleted};
+use crate::events::{self as ev, Author, EventInput, Filter, Made, Owner};
 use crate::state::AppState;
+
+async fn owner(state: &AppState, user: Uuid) -> Result<Owner, ApiError> {
+    Ok(Owner {
+        user,
+        tz: state.timezone(user).await?,
+    })
+}
+
+/// A range bound: a date means that whole day (an end date includes its day), a time is
+/// that instant.
+fn bound(s: &str, owner: Owner, end: bool) -> Result<chrono::DateTime<Utc>, ApiError> {
+    let s = s.trim();
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        let d = if end { d + Duration::days(1) } else { d };
+        return Ok(ev::local_midnight(owner.tz, d));
+    }
+    let t = AppTime::parse(s).ok_or_else(|| {
+        ApiError::validation(format!(
+            "{s:?} is not a date (YYYY-MM-DD) or a time (ISO 8601)"
+        ))
+    })?;
+    let t = t.in_zone(owner.tz);
+    // The original's end bound was inclusive.
+    Ok(if end {
+        t + Duration::microseconds(1)
+    } else {
+        t
+    })
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
-    start_date: Option<NaiveDate>,
-    end_date: Option<NaiveDate>,
-    status: Option<String>,
+    start_date: Option<String>,
+    end_date: Option<String>,
+    status: Option<EventStatus>,
+    event_type: Option<EventType>,
+    category: Option<Category>,
+    time_period: Option<TimePeriod>,
+    project_id: Option<Uuid>,
+    #[serde(default)]
+    include_templates: bool,
+    /// Accepted; repeating templates are expanded by the planner (next issue).
+    #[expect(dead_code, reason = "accepted for the app, not used yet")]
+    expand_virtual: Option<bool>,
+    limit: Option<u64>,
+    /// Sent by old clients; the token decides whose events these are.
+    #[serde(rename = "user_id")]
+    _user_id: Option<String>,
 }
 
+/// `GET /events` → `{instances, templates}`. Without a range: the current month in the
+/// user's zone; a project's events without a range: all of them.
 pub async fn list(
     state: web::Data<AppState>,
     UserId(user): UserId,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let tz = state.timezone(user).await?;
-    let today = Utc::now().with_timezone(&tz).date_naive();
-    let start = q.start_date.unwrap_or(today - Duration::days(30));
-    let end = q.end_date.unwrap_or(today + Duration::days(90));
-    if end < start || end - start > Duration::days(366) {
-        return Err(ApiError::validation(
-            "end_date must be after start_date, at most a year apart",
-        ));
+    let owner = owner(&state, user).await?;
+    let limit = q.limit.unwrap_or(500);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::validation("limit must be 1 to 1000"));
     }
-    if let Some(s) = &q.status
-        && !ev::STATUSES.contains(&s.as_str())
+    let today = Utc::now().with_timezone(&owner.tz).date_naive();
+    let month_start = today.with_day(1).unwrap_or(today);
+    let next_month = (month_start + Duration::days(32))
+        .with_day(1)
+        .unwrap_or(today);
+    let (from, to) = match (&q.start_date, &q.end_date) {
+        (None, None) if q.project_id.is_some() => (None, None),
+        (from, to) => (
+            Some(match from {
+                Some(s) => bound(s, owner, false)?,
+                None => ev::local_midnight(owner.tz, month_start),
+            }),
+            Some(match to {
+                Some(s) => bound(s, owner, true)?,
+                None => ev::local_midnight(owner.tz, next_month),
+            }),
+        ),
+    };
+    if let (Some(f), Some(t)) = (from, to)
+        && t <= f
     {
         return Err(ApiError::validation(
-            "status must be pending, completed or cancelled",
+            "end_date must not be before start_date",
         ));
     }
-    let list = ev::between(
-        &state.db,
-        user,
-        ev::local_midnight(tz, start),
-        ev::local_midnight(tz, end + Duration::days(1)),
-        q.status.as_deref(),
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(list.iter().map(ev::view).collect::<Vec<_>>()))
+    let mut filter = Filter {
+        from,
+        to,
+        status: q.status,
+        event_type: q.event_type,
+        category: q.category,
+        time_period: q.time_period,
+        project_id: q.project_id,
+        templates: false,
+        limit,
+    };
+    let instances = ev::query::list(&state.db, user, &filter).await?;
+    let templates = if q.include_templates {
+        filter.templates = true;
+        filter.from = None;
+        filter.to = None;
+        ev::query::list(&state.db, user, &filter).await?
+    } else {
+        Vec::new()
+    };
+    let render = |list: &[shared::entities::event::Model]| {
+        list.iter()
+            .map(|e| ev::view(e, owner.tz))
+            .collect::<Vec<_>>()
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "instances": render(&instances),
+        "templates": render(&templates),
+    })))
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TodayQuery {
+    status: Option<EventStatus>,
+    #[serde(rename = "user_id")]
+    _user_id: Option<String>,
+}
+
+/// `GET /events/today`: the user's day, in their zone.
 pub async fn today(
     state: web::Data<AppState>,
     UserId(user): UserId,
+    q: web::Query<TodayQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let tz = state.timezone(user).await?;
-    let today = Utc::now().with_timezone(&tz).date_naive();
-    let list = ev::between(
-        &state.db,
-        user,
-        ev::local_midnight(tz, today),
-        ev::local_midnight(tz, today + Duration::days(1)),
-        None,
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(list.iter().map(ev::view).collect::<Vec<_>>()))
+    let owner = owner(&state, user).await?;
+    let today = Utc::now().with_timezone(&owner.tz).date_naive();
+    let filter = Filter {
+        from: Some(ev::local_midnight(owner.tz, today)),
+        to: Some(ev::local_midnight(owner.tz, today + Duration::days(1))),
+        status: q.status,
+        limit: 100,
+        ..Filter::default()
+    };
+    let list = ev::query::list(&state.db, user, &filter).await?;
+    Ok(HttpResponse::Ok().json(
+        list.iter()
+            .map(|e| ev::view(e, owner.tz))
+            .collect::<Vec<_>>(),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RangeQuery {
-    start_time: DateTime<Utc>,
-    end_time: DateTime<Utc>,
+    start_time: AppTime,
+    end_time: AppTime,
+    exclude_event_id: Option<Uuid>,
+    /// This API's earlier name for `exclude_event_id`.
     exclude_id: Option<Uuid>,
+    #[serde(rename = "user_id")]
+    _user_id: Option<String>,
 }
 
+/// `GET /events/conflicts` → the overlapping events (the original declared it after
+/// `/events/{event_id}`, which shadowed it; here it is reachable).
 pub async fn conflicts(
     state: web::Data<AppState>,
     UserId(user): UserId,
     q: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let list = ev::conflicts(&state.db, user, q.start_time, q.end_time, q.exclude_id).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "has_conflicts": !list.is_empty(),
-        "conflicts": list.iter().map(ev::view).collect::<Vec<_>>(),
-    })))
+    let owner = owner(&state, user).await?;
+    let list = ev::query::conflicts(
+        &state.db,
+        user,
+        q.start_time.in_zone(owner.tz),
+        q.end_time.in_zone(owner.tz),
+        q.exclude_event_id.or(q.exclude_id),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(
+        list.iter()
+            .map(|e| ev::view(e, owner.tz))
+            .collect::<Vec<_>>(),
+    ))
 }
 
+/// `POST /events` → 201 `{type:"event", event}`, or `{type:"habit"|"routine", template,
+/// message}` for a repeating one.
 pub async fn create(
     state: web::Data<AppState>,
     UserId(user): UserId,
-    body: web::Json<EventInput>,
+    body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let e = ev::create(&state.db, user, body.into_inner()).await?;
-    Ok(HttpResponse::Created().json(ev::view(&e)))
+    let owner = owner(&state, user).await?;
+    let input = EventInput::from_json(body.into_inner())?;
+    let (made, e) = store::create(&state.db, owner, Author::User, input).await?;
+    let view = ev::view(&e, owner.tz);
+    Ok(HttpResponse::Created().json(match made {
+        Made::Event => json!({"type": "event", "event": view}),
+        Made::Habit => json!({
+            "type": "habit", "template": view,
+            "message": "Habit template created. Instances will be created on-demand.",
+        }),
+        Made::Routine => json!({
+            "type": "routine", "template": view,
+            "message": "Routine template created. Instances will be created on-demand.",
+        }),
+    }))
 }
 
 pub async fn get(
@@ -99,29 +228,74 @@ pub async fn get(
     UserId(user): UserId,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(ev::view(
-        &ev::owned(&state.db, user, path.into_inner()).await?,
-    )))
+    let owner = owner(&state, user).await?;
+    let e = ev::owned(&state.db, user, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(ev::view(&e, owner.tz)))
 }
 
+/// `PUT /events/{id}`: what was sent changes; the app's own copy of the event (with `id`,
+/// `user_id`, timestamps) is accepted and those fields ignored.
 pub async fn update(
     state: web::Data<AppState>,
     UserId(user): UserId,
     path: web::Path<Uuid>,
-    body: web::Json<EventInput>,
+    body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(ev::view(
-        &ev::update(&state.db, user, path.into_inner(), body.into_inner()).await?,
-    )))
+    let owner = owner(&state, user).await?;
+    let mut body = body.into_inner();
+    strip_id(&mut body);
+    let input = EventInput::from_json(body)?;
+    let routine = input.repeat_pattern.is_some();
+    let u = store::update(&state.db, owner, path.into_inner(), input).await?;
+    let view = ev::view(&u.after, owner.tz);
+    Ok(
+        HttpResponse::Ok().json(if routine && u.after.is_template == Some(true) {
+            json!({
+                "type": "routine", "template": view, "instances": [],
+                "message": "Routine template updated. Instances will be created on-demand.",
+            })
+        } else {
+            json!({"type": "event", "event": view})
+        }),
+    )
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteQuery {
+    #[serde(default)]
+    delete_series: bool,
+    #[serde(rename = "user_id")]
+    _user_id: Option<String>,
+}
+
+/// `DELETE /events/{id}[?delete_series=true]` → 200 with what went.
 pub async fn delete(
     state: web::Data<AppState>,
     UserId(user): UserId,
     path: web::Path<Uuid>,
+    q: web::Query<DeleteQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    ev::delete(&state.db, user, path.into_inner()).await?;
-    Ok(HttpResponse::NoContent().finish())
+    let owner = owner(&state, user).await?;
+    let id = path.into_inner();
+    Ok(HttpResponse::Ok().json(
+        match store::delete(&state.db, owner, id, q.delete_series).await? {
+            Deleted::Single(_) => json!({"deleted": "single", "id": id}),
+            Deleted::Series(rows) => json!({"deleted": "series", "count": rows.len()}),
+            Deleted::Batch(rows) => json!({"deleted": "batch", "count": rows.len()}),
+        },
+    ))
+}
+
+async fn set_status(
+    state: &AppState,
+    user: Uuid,
+    id: Uuid,
+    status: EventStatus,
+) -> Result<HttpResponse, ApiError> {
+    let owner = owner(state, user).await?;
+    let u = store::set_status(&state.db, owner, id, status).await?;
+    Ok(HttpResponse::Ok().json(ev::view(&u.after, owner.tz)))
 }
 
 pub async fn complete(
@@ -129,11 +303,32 @@ pub async fn complete(
     UserId(user): UserId,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = EventInput {
-        status: Some("completed".into()),
-        ..EventInput::default()
-    };
-    Ok(HttpResponse::Ok().json(ev::view(
-        &ev::update(&state.db, user, path.into_inner(), input).await?,
-    )))
+    set_status(&state, user, path.into_inner(), EventStatus::Completed).await
+}
+
+pub async fn uncomplete(
+    state: web::Data<AppState>,
+    UserId(user): UserId,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    set_status(&state, user, path.into_inner(), EventStatus::Pending).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InstanceBody {
+    target_date: String,
+}
+
+/// `POST /events/{id}/instances {target_date}` → 201, the template's instance that day.
+pub async fn instance(
+    state: web::Data<AppState>,
+    UserId(user): UserId,
+    path: web::Path<Uuid>,
+    body: web::Json<InstanceBody>,
+) -> Result<HttpResponse, ApiError> {
+    let owner = owner(&state, user).await?;
+    let date = NaiveDate::parse_from_str(body.target_date.trim(), "%Y-%m-%d")
+        .map_err(|_| ApiError::validation("target_date must be YYYY-MM-DD"))?;
+    let e = store::instance(&state.db, owner, path.into_inner(), date).await?;
+    Ok(HttpResponse::Created().json(ev::view(&e, owner.tz)))
 }

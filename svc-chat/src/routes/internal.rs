@@ -40,21 +40,28 @@ pub async fn upcoming(
         ));
     }
     let rows = event::Entity::find()
-        .filter(event::Column::Status.eq("pending"))
+        .filter(event::Column::Status.eq(event::EventStatus::Pending))
         .filter(event::Column::StartTime.gte(q.from))
         .filter(event::Column::StartTime.lt(q.to))
+        .filter(
+            sea_orm::Condition::any()
+                .add(event::Column::IsTemplate.is_null())
+                .add(event::Column::IsTemplate.eq(false)),
+        )
         .order_by_asc(event::Column::StartTime)
         .limit(10_000)
         .all(&state.db)
         .await?;
     let out: Vec<UpcomingEvent> = rows
         .into_iter()
-        .map(|e| UpcomingEvent {
-            id: e.id,
-            location: e.location,
-            start_time: e.start_time,
-            title: e.title,
-            user_id: e.user_id,
+        .filter_map(|e| {
+            Some(UpcomingEvent {
+                id: e.id,
+                location: e.location,
+                start_time: e.start_time?,
+                title: e.title,
+                user_id: e.user_id,
+            })
         })
         .collect();
     Ok(HttpResponse::Ok().json(out))

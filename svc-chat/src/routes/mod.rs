@@ -8,6 +8,7 @@ pub mod diaries;
 pub mod events;
 pub mod internal;
 pub mod snapshots;
+pub mod sync;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -37,6 +38,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/events/{id}", web::put().to(events::update))
             .route("/events/{id}", web::delete().to(events::delete))
             .route("/events/{id}/complete", web::post().to(events::complete))
+            .route(
+                "/events/{id}/uncomplete",
+                web::post().to(events::uncomplete),
+            )
+            .route("/events/{id}/instances", web::post().to(events::instance))
+            .route("/sync", web::get().to(sync::changes))
+            .route("/sync/status", web::get().to(sync::status))
             .route("/snapshots", web::get().to(snapshots::list))
             .route("/snapshots/undo", web::post().to(snapshots::undo))
             .route("/snapshots/{id}/revert", web::post().to(snapshots::revert))

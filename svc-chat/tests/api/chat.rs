@@ -14,7 +14,7 @@ use crate::helpers::*;
 async fn the_tool_loop_creates_a_real_event_and_undo_removes_it() {
     let app = spawn().await;
     let user = app.user("Asia/Shanghai").await;
-    let args = json!({"title": "牙医复诊", "start_time": "2026-11-25T15:00:00+08:00", "duration": 60, "category": "health", "event_type": "appointment"});
+    let args = json!({"title": "牙医复诊", "start_time": "2026-11-25T15:00:00+08:00", "duration": 60, "category": "HEALTH", "event_type": "schedule"});
     Mock::given(method("POST"))
         .and(path("/chat/completions"))
         .respond_with(sse_response(sse_tool_call("create_event", &args)))
@@ -47,10 +47,25 @@ async fn the_tool_loop_creates_a_real_event_and_undo_removes_it() {
         .unwrap();
     assert_eq!(row.user_id, user);
     assert_eq!(row.title, "牙医复诊");
-    assert_eq!(row.start_time.to_rfc3339(), "2026-11-25T07:00:00+00:00");
     assert_eq!(
-        row.end_time.unwrap().to_rfc3339(),
-        "2026-11-25T08:00:00+00:00"
+        row.start_time.unwrap().to_rfc3339(),
+        "2026-11-25T07:00:00+00:00"
+    );
+    assert_eq!(row.duration, Some(60));
+    assert_eq!(row.event_type, event::EventType::Schedule);
+    assert_eq!(row.category, event::Category::Health);
+    // Written by the model: the original's bookkeeping says so.
+    assert_eq!(row.created_by, "agent");
+    assert!(row.ai_confidence < 1.0);
+    // The day it belongs to, in the user's zone.
+    assert_eq!(
+        row.event_date.unwrap().to_rfc3339(),
+        "2026-11-24T16:00:00+00:00"
+    );
+    assert!(body["snapshot_id"].is_string(), "{body}");
+    assert_eq!(
+        actions[0]["event"]["start_time"],
+        "2026-11-25T15:00:00+08:00"
     );
 
     // What the model got: plain string contents, the tool result, no reasoning echoed back.
@@ -126,9 +141,9 @@ async fn revert_restores_an_updated_event_exactly() {
     let app = spawn().await;
     let user = app.user("UTC").await;
     let created: Value = app.req(Method::POST, Some(user), "/api/v1/events")
-        .json(&json!({"title": "Gym", "start_time": "2026-11-25T18:00:00Z", "category": "exercise", "tags": ["a"]}))
+        .json(&json!({"title": "Gym", "start_time": "2026-11-25T18:00:00Z", "category": "HEALTH", "tags": ["a"]}))
         .send().await.unwrap().json().await.unwrap();
-    let id = created["id"].as_str().unwrap();
+    let id = created["event"]["id"].as_str().unwrap();
     let before = event::Entity::find_by_id(id.parse::<uuid::Uuid>().unwrap())
         .one(&app.db)
         .await
@@ -177,7 +192,12 @@ async fn revert_restores_an_updated_event_exactly() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(after, before, "every column as it was");
+    assert!(after.changed_at > before.changed_at, "restamped for /sync");
+    let after = event::Model {
+        changed_at: before.changed_at,
+        ..after
+    };
+    assert_eq!(after, before, "every other column as it was");
 }
 
 #[tokio::test]
