@@ -60,7 +60,11 @@ pub async fn import(
                     }
                 };
                 let id = ids::our_id("conversation", original);
-                if conversation::Entity::find_by_id(id).one(txn).await?.is_some() {
+                if conversation::Entity::find_by_id(id)
+                    .one(txn)
+                    .await?
+                    .is_some()
+                {
                     table.existing += 1;
                 } else {
                     let title = row
@@ -83,13 +87,7 @@ pub async fn import(
                     .await?;
                     table.created += 1;
                 }
-                imported.insert(
-                    original.to_owned(),
-                    Ok(Imported {
-                        id,
-                        user: owner.id,
-                    }),
-                );
+                imported.insert(original.to_owned(), Ok(Imported { id, user: owner.id }));
             }
         }
     }
@@ -107,12 +105,15 @@ pub async fn import(
         };
         let conversation = match row.get("conversation_id").map(|c| (c, imported.get(c))) {
             Some((_, Some(Ok(c)))) => c,
-            Some((c, Some(Err(_)))) => {
-                table.skip(original, format!("its conversation {c} was skipped"));
+            Some((_, Some(Err(why)))) => {
+                table.skip(original, format!("its conversation was skipped: {why}"));
                 continue;
             }
             Some((c, None)) => {
-                table.skip(original, format!("conversation {c} is not in the conversations table"));
+                table.skip(
+                    original,
+                    format!("conversation {c} is not in the conversations table"),
+                );
                 continue;
             }
             None => {
@@ -122,7 +123,10 @@ pub async fn import(
         };
         let role = row.get("role").unwrap_or_default();
         if !matches!(role, "user" | "assistant") {
-            table.skip(original, format!("role {role:?}: only user and assistant text is kept"));
+            table.skip(
+                original,
+                format!("role {role:?}: only user and assistant text is kept"),
+            );
             continue;
         }
         let Some(content) = row.raw("content").filter(|c| !c.trim().is_empty()) else {

@@ -53,8 +53,20 @@ pub async fn import(
             table.existing += 1;
             continue;
         }
-        let key_insights = json_or(row.get("key_insights"), json!({}), "key_insights", original, table);
-        let signals = json_or(row.get("extracted_signals"), json!([]), "extracted_signals", original, table);
+        let key_insights = json_or(
+            row.get("key_insights"),
+            json!({}),
+            "key_insights",
+            original,
+            table,
+        );
+        let signals = json_or(
+            row.get("extracted_signals"),
+            json!([]),
+            "extracted_signals",
+            original,
+            table,
+        );
         let count = |c: &str| {
             row.get(c)
                 .and_then(values::integer)

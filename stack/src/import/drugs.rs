@@ -106,7 +106,10 @@ async fn one(
         let raw = row.get(column)?;
         let parsed = values::date(raw);
         if parsed.is_none() {
-            table.note(original, format!("{column} {raw:?} is not a date; left empty"));
+            table.note(
+                original,
+                format!("{column} {raw:?} is not a date; left empty"),
+            );
         }
         parsed
     };

@@ -11,6 +11,7 @@
 mod conversations;
 mod diaries;
 mod drugs;
+mod events;
 mod ids;
 mod owners;
 mod photos;
@@ -108,6 +109,7 @@ pub async fn run(settings: &Settings, args: &ImportArgs) -> anyhow::Result<Summa
         conversations::import(src, &txn, &owners, &mut summary).await?;
         diaries::import(src, &txn, &owners, &mut summary).await?;
         profiles::import(src, &txn, &owners, &mut summary).await?;
+        events::import(src, &txn, &owners, &mut summary).await?;
     }
     if let Some((src, uploads)) = &drug_serve {
         let owner = drugs::owner(&txn, args.drugs_owner.as_deref()).await?;

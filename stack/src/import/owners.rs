@@ -19,7 +19,12 @@ pub struct Owners {
 }
 
 impl Owners {
-    pub fn add(&mut self, original_id: &str, apple_sub: Option<&str>, owner: Result<Owner, String>) {
+    pub fn add(
+        &mut self,
+        original_id: &str,
+        apple_sub: Option<&str>,
+        owner: Result<Owner, String>,
+    ) {
         if let Some(sub) = apple_sub {
             self.found.insert(sub.to_owned(), owner.clone());
         }

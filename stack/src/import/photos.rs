@@ -56,13 +56,17 @@ pub async fn import(
     if bytes.len() > rules.max_file_size {
         table.skip(
             file,
-            format!("over the upload limit of {} bytes (storage.max_file_size)", rules.max_file_size),
+            format!(
+                "over the upload limit of {} bytes (storage.max_file_size)",
+                rules.max_file_size
+            ),
         );
         return Ok(());
     }
     let content_hash = hex::encode(Sha256::digest(&bytes));
     let limits = rules.limits;
-    let normalized = tokio::task::spawn_blocking(move || normalize::normalize(&bytes, limits)).await?;
+    let normalized =
+        tokio::task::spawn_blocking(move || normalize::normalize(&bytes, limits)).await?;
     let normalized = match normalized {
         Ok(n) => n,
         Err(e) => {

@@ -39,7 +39,11 @@ pub async fn import(
                 continue;
             }
         };
-        if profile::Entity::find_by_id(owner.id).one(txn).await?.is_some() {
+        if profile::Entity::find_by_id(owner.id)
+            .one(txn)
+            .await?
+            .is_some()
+        {
             table.existing += 1;
             continue;
         }
@@ -99,7 +103,10 @@ pub fn traits(document: &Map<String, Value>, updated_at: DateTime<Utc>) -> Map<S
                 }
             }
             Value::Object(fields) => {
-                let confidence = fields.get("confidence").and_then(Value::as_f64).unwrap_or(1.0);
+                let confidence = fields
+                    .get("confidence")
+                    .and_then(Value::as_f64)
+                    .unwrap_or(1.0);
                 for (field, v) in fields {
                     if !matches!(field.as_str(), "confidence" | "evidence_count") {
                         put(format!("{name}.{field}"), v, confidence);

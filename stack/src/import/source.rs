@@ -3,7 +3,7 @@
 //! an older database never got is simply absent from the row.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement};
 
@@ -28,7 +28,6 @@ impl Row {
 
 pub struct Source {
     db: DatabaseConnection,
-    pub path: PathBuf,
 }
 
 impl Source {
@@ -40,10 +39,7 @@ impl Source {
         let db = Database::connect(url)
             .await
             .map_err(|e| anyhow::anyhow!("{}: cannot open: {e}", path.display()))?;
-        let source = Self {
-            db,
-            path: path.to_owned(),
-        };
+        let source = Self { db };
         source
             .query("SELECT name FROM sqlite_master LIMIT 1")
             .await

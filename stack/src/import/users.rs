@@ -66,7 +66,10 @@ async fn one(
         Some(sub) if usable_login(sub) => sub.to_owned(),
         Some(sub) => {
             let login = format!("unilife-{id}");
-            table.note(original, format!("user_id {sub:?} cannot be a login; login {login}"));
+            table.note(
+                original,
+                format!("user_id {sub:?} cannot be a login; login {login}"),
+            );
             login
         }
         None => format!("unilife-{id}"),
@@ -87,7 +90,10 @@ async fn one(
                 .one(txn)
                 .await?;
             if used.is_some() {
-                table.note(original, format!("email {email} is another account's; left empty"));
+                table.note(
+                    original,
+                    format!("email {email} is another account's; left empty"),
+                );
                 None
             } else {
                 Some(email.to_owned())

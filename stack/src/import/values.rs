@@ -17,10 +17,14 @@ pub fn instant(raw: &str, naive_zone: Tz) -> Option<DateTime<Utc>> {
             return Some(t.with_timezone(&Utc));
         }
     }
-    let naive = ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(raw, f).ok())
-        .or_else(|| date(raw).and_then(|d| d.and_hms_opt(0, 0, 0)))?;
+    let naive = [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(raw, f).ok())
+    .or_else(|| date(raw).and_then(|d| d.and_hms_opt(0, 0, 0)))?;
     naive_zone
         .from_local_datetime(&naive)
         .earliest()
@@ -83,7 +87,13 @@ mod tests {
     #[test]
     fn dates_in_the_spellings_drug_serve_stored_are_read() {
         let want = NaiveDate::from_ymd_opt(2027, 3, 1);
-        for raw in ["2027-03-01", "2027/03/01", "2027.03.01", "2027年3月1日", "2027-03-01 00:00:00"] {
+        for raw in [
+            "2027-03-01",
+            "2027/03/01",
+            "2027.03.01",
+            "2027年3月1日",
+            "2027-03-01 00:00:00",
+        ] {
             assert_eq!(date(raw), want, "{raw}");
         }
         assert_eq!(date("见包装"), None);
