@@ -90,7 +90,7 @@ async fn a_unilife_database_becomes_users_conversations_messages_diaries_and_pro
 
     assert_eq!(counts(&summary, "users"), (2, 2, 0, 0), "{summary}");
     assert_eq!(counts(&summary, "conversations"), (3, 2, 0, 1), "{summary}");
-    assert_eq!(counts(&summary, "messages"), (6, 3, 0, 3), "{summary}");
+    assert_eq!(counts(&summary, "messages"), (7, 4, 0, 3), "{summary}");
     assert_eq!(counts(&summary, "diaries"), (2, 2, 0, 0), "{summary}");
     assert_eq!(counts(&summary, "profiles"), (2, 1, 0, 1), "{summary}");
     assert_eq!(counts(&summary, "events"), (4, 3, 0, 1), "{summary}");
@@ -186,6 +186,12 @@ async fn a_unilife_database_becomes_users_conversations_messages_diaries_and_pro
         (bob.id, "周六想去爬山 ⛰️")
     );
     assert_eq!(bobs.conversation_id, our_id("conversation", "conv-bob"));
+    let nul = message::Entity::find_by_id(our_id("message", "msg-bob-2"))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(nul.content, "记得带水和零食", "NUL dropped");
 
     // The diary's signals keep their shape and gain the `key` the profile job reads; bad
     // JSON becomes empty, with a note.
@@ -724,10 +730,10 @@ async fn the_stack_binary_imports_and_prints_the_summary_and_a_second_run_create
     // read, created, already there, skipped
     assert_eq!(row(&dry, "users"), ["2", "2", "0", "0"], "{dry}");
     assert_eq!(row(&first, "users"), ["2", "2", "0", "0"], "{first}");
-    assert_eq!(row(&first, "messages"), ["6", "3", "0", "3"], "{first}");
+    assert_eq!(row(&first, "messages"), ["7", "4", "0", "3"], "{first}");
     assert_eq!(row(&first, "drugs"), ["3", "3", "0", "0"], "{first}");
     assert_eq!(row(&second, "users"), ["2", "0", "2", "0"], "{second}");
-    assert_eq!(row(&second, "messages"), ["6", "0", "3", "3"], "{second}");
+    assert_eq!(row(&second, "messages"), ["7", "0", "4", "3"], "{second}");
     assert_eq!(row(&second, "drugs"), ["3", "0", "3", "0"], "{second}");
     assert!(
         first.contains("skipped 1 conversations: user quit is not in the users table (conv-ghost)"),

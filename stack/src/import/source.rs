@@ -87,12 +87,13 @@ impl Source {
                 .map(|r| {
                     Row(columns
                         .iter()
-                        // A value that is not UTF-8 text is read as missing.
+                        // A value that is not UTF-8 text is read as missing; NUL
+                        // characters, which PostgreSQL text cannot hold, are dropped.
                         .filter_map(|c| {
                             r.try_get::<Option<String>>("", c)
                                 .ok()
                                 .flatten()
-                                .map(|v| (c.clone(), v))
+                                .map(|v| (c.clone(), v.replace('\0', "")))
                         })
                         .collect())
                 })

@@ -260,6 +260,19 @@ pub async fn unilife(dir: &Path) -> PathBuf {
         ),
     )
     .await;
+    // A NUL character, which SQLite keeps and PostgreSQL text cannot hold.
+    insert(
+        &db,
+        "messages",
+        &message(
+            "msg-bob-2",
+            "conv-bob",
+            "assistant",
+            Some("记得带水\u{0}和零食"),
+            "2026-01-23 04:00:05",
+        ),
+    )
+    .await;
     insert(
         &db,
         "messages",
