@@ -6,7 +6,8 @@ use std::path::Path;
 use chrono::Utc;
 use chrono_tz::Tz;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Set,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, Set,
 };
 use serde_json::Value;
 use shared::entities::{drug, user};
@@ -37,22 +38,20 @@ pub async fn owner(txn: &DatabaseTransaction, login: Option<&str>) -> anyhow::Re
         (None, Some(login)) => anyhow::bail!("--drugs-owner {login}: no account has that login"),
         (None, None) => {
             let now = Utc::now();
-            let made = user::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                login: Set(user::LEGACY_LOGIN.to_owned()),
-                email: Set(None),
-                password_hash: Set(LEGACY_NO_PASSWORD.to_owned()),
-                nickname: Set(Some("drug-serve".to_owned())),
-                timezone: Set(shared::DEFAULT_TIMEZONE.to_owned()),
-                avatar_url: Set(None),
-                preferences: Set(serde_json::json!({})),
-                is_admin: Set(false),
-                created_at: Set(now),
-                updated_at: Set(now),
-                last_active_at: Set(Some(now)),
-            }
-            .insert(txn)
-            .await?;
+            let mut account = user::ActiveModel::new();
+            account.id = Set(Uuid::now_v7());
+            account.login = Set(user::LEGACY_LOGIN.to_owned());
+            account.email = Set(None);
+            account.password_hash = Set(LEGACY_NO_PASSWORD.to_owned());
+            account.nickname = Set(Some("drug-serve".to_owned()));
+            account.timezone = Set(shared::DEFAULT_TIMEZONE.to_owned());
+            account.avatar_url = Set(None);
+            account.preferences = Set(serde_json::json!({}));
+            account.is_admin = Set(false);
+            account.created_at = Set(now);
+            account.updated_at = Set(now);
+            account.last_active_at = Set(Some(now));
+            let made = account.insert(txn).await?;
             Ok(made.id)
         }
     }
@@ -120,31 +119,20 @@ async fn one(
         .and_then(|v| values::instant(v, Tz::UTC))
         .unwrap_or_else(Utc::now);
     let name = row.get("name").map_or(UNKNOWN_DRUG, str::trim);
-    let made = drug::ActiveModel {
-        id: Set(id),
-        user_id: Set(owner),
-        name: Set(name.to_owned()),
-        brand: Set(None),
-        generic_name: Set(None),
-        manufacturer: Set(None),
-        strength: Set(None),
-        dosage_form: Set(None),
-        package: Set(None),
-        approval_number: Set(None),
-        barcode: Set(None),
-        batch_number: Set(None),
-        production_date: Set(production_date),
-        expiry_date: Set(expiry_date),
-        quantity: Set(None),
-        unit: Set(None),
-        notes: Set(None),
-        recognition_id: Set(None),
-        created_at: Set(created_at),
-        updated_at: Set(created_at),
-        search_text: sea_orm::ActiveValue::NotSet,
-    }
-    .insert(txn)
-    .await?;
+    // Field by field: what drug-serve did not have stays unset (NULL, or the column's
+    // default), except the searched fields `search_text` is computed from on save.
+    let mut row_here = drug::ActiveModel::new();
+    row_here.id = Set(id);
+    row_here.user_id = Set(owner);
+    row_here.name = Set(name.to_owned());
+    row_here.brand = Set(None);
+    row_here.generic_name = Set(None);
+    row_here.manufacturer = Set(None);
+    row_here.production_date = Set(production_date);
+    row_here.expiry_date = Set(expiry_date);
+    row_here.created_at = Set(created_at);
+    row_here.updated_at = Set(created_at);
+    let made = row_here.insert(txn).await?;
     table.created += 1;
     Ok((made, created_at))
 }

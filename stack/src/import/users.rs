@@ -4,7 +4,8 @@
 use chrono::Utc;
 use chrono_tz::Tz;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, Set,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, Set,
 };
 use serde_json::Value;
 use shared::entities::user;
@@ -111,22 +112,21 @@ async fn one(
     };
     let at = |c: &str| row.get(c).and_then(|v| values::instant(v, Tz::UTC));
     let created_at = at("created_at").unwrap_or_else(Utc::now);
-    user::ActiveModel {
-        id: Set(id),
-        login: Set(login),
-        email: Set(email),
-        password_hash: Set(NO_PASSWORD.to_owned()),
-        nickname: Set(row.get("nickname").map(str::to_owned)),
-        timezone: Set(tz.name().to_owned()),
-        avatar_url: Set(row.get("avatar_url").map(str::to_owned)),
-        preferences: Set(preferences),
-        is_admin: Set(false),
-        created_at: Set(created_at),
-        updated_at: Set(created_at),
-        last_active_at: Set(at("last_active_at")),
-    }
-    .insert(txn)
-    .await?;
+    // Field by field, so a column added later (`apple_sub`) stays unset until set here.
+    let mut account = user::ActiveModel::new();
+    account.id = Set(id);
+    account.login = Set(login);
+    account.email = Set(email);
+    account.password_hash = Set(NO_PASSWORD.to_owned());
+    account.nickname = Set(row.get("nickname").map(str::to_owned));
+    account.timezone = Set(tz.name().to_owned());
+    account.avatar_url = Set(row.get("avatar_url").map(str::to_owned));
+    account.preferences = Set(preferences);
+    account.is_admin = Set(false);
+    account.created_at = Set(created_at);
+    account.updated_at = Set(created_at);
+    account.last_active_at = Set(at("last_active_at"));
+    account.insert(txn).await?;
     table.created += 1;
     Ok(Ok(Owner { id, tz }))
 }
