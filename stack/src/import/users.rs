@@ -62,7 +62,7 @@ async fn one(
     // INTEGRATION(apple_sub): `users.apple_sub` (migration 8) holds the Apple `sub`, which the
     // original's `user_id` is. When it lands: first look the account up by `apple_sub =
     // apple_sub` and, if found, adopt it (count it as already there and return its id), and set
-    // `apple_sub: Set(apple_sub.map(str::to_owned))` on the row inserted below.
+    // `account.apple_sub = Set(apple_sub.map(str::to_owned))` on the account built below.
     let login = match apple_sub {
         Some(sub) if usable_login(sub) => sub.to_owned(),
         Some(sub) => {
