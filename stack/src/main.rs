@@ -3,6 +3,9 @@
 //! SQLite and the filesystem store under `./data`, every service in this one process on its
 //! own loopback port, talking to the others over the same internal HTTP (with internal
 //! tokens) as in production. Ctrl-C stops everything cleanly.
+//!
+//! `stack import …` instead copies an original UniLife database and a drug-serve cabinet into
+//! the configured database (`stack::import`, docs/IMPORT.md).
 
 use clap::Parser;
 use shared::config::Settings;
@@ -18,6 +21,16 @@ struct Cli {
     /// Address the gateway binds (the services always bind 127.0.0.1).
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Copy an original UniLife database and/or a drug-serve cabinet into the configured
+    /// database (and photo store), then print what was read, created, already there and
+    /// skipped. Safe to run again: what is there already is left alone.
+    Import(stack::import::ImportArgs),
 }
 
 mod secrets;
@@ -32,6 +45,11 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let mut base = Settings::load()?;
     let _telemetry = shared::telemetry::init(&base, "stack");
+    if let Some(Command::Import(args)) = cli.command {
+        let summary = stack::import::run(&base, &args).await?;
+        print!("{summary}");
+        return Ok(());
+    }
     let secrets = secrets::ensure(&mut base, std::path::Path::new(DATA_DIR))?;
 
     shared::db::migrate(&base.database).await?;
