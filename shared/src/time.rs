@@ -7,6 +7,14 @@ use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTim
 use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer};
 
+/// Now, to the microsecond: what PostgreSQL keeps and what the original's timestamps
+/// carried (clients reading six fractional digits at most are common).
+pub fn now_micros() -> DateTime<Utc> {
+    use chrono::DurationRound;
+    let now = Utc::now();
+    now.duration_trunc(Duration::microseconds(1)).unwrap_or(now)
+}
+
 /// Midnight of `date` in `tz`, as UTC (the first instant of the day where midnight is
 /// skipped by a DST change).
 pub fn local_midnight(tz: Tz, date: NaiveDate) -> DateTime<Utc> {

@@ -109,7 +109,7 @@ async fn take_quota(state: &AppState, user: Uuid) -> Result<(), ApiError> {
 }
 
 fn seconds_to_midnight() -> u64 {
-    let now = Utc::now();
+    let now = shared::time::now_micros();
     let next = (now.date_naive() + chrono::Duration::days(1))
         .and_time(chrono::NaiveTime::MIN)
         .and_utc();
@@ -130,7 +130,7 @@ async fn conversation_for(
     {
         return Ok(found);
     }
-    let now = Utc::now();
+    let now = shared::time::now_micros();
     Ok(conversation::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(req.user),
@@ -169,7 +169,7 @@ pub async fn store_message(
     role: &str,
     content: &str,
 ) -> Result<message::Model, ApiError> {
-    let now = Utc::now();
+    let now = shared::time::now_micros();
     let m = message::ActiveModel {
         id: Set(Uuid::now_v7()),
         conversation_id: Set(conv),

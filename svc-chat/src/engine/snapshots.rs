@@ -36,7 +36,7 @@ pub async fn record(
         summary: Set(message.chars().take(100).collect()),
         changes: Set(serde_json::to_value(changes).map_err(ApiError::internal)?),
         reverted_at: Set(None),
-        created_at: Set(Utc::now()),
+        created_at: Set(shared::time::now_micros()),
     }
     .insert(&state.db)
     .await?;
@@ -105,7 +105,7 @@ pub async fn revert(
             }
         }
         let mut active: snapshot::ActiveModel = s.clone().into();
-        active.reverted_at = Set(Some(Utc::now()));
+        active.reverted_at = Set(Some(shared::time::now_micros()));
         reverted.push(active.update(&txn).await?);
     }
     txn.commit().await?;

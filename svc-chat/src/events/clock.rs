@@ -3,16 +3,11 @@
 //! commit order and a `/sync` reader that stops at the clock's committed value never skips a
 //! change that commits later.
 
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use shared::entities::sync_clock;
 use uuid::Uuid;
-
-/// Stamps are kept to the microsecond, what PostgreSQL stores.
-fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
-    t.duration_trunc(Duration::microseconds(1)).unwrap_or(t)
-}
 
 /// The next stamp for `user`: now, or just after the last one if the clock is ahead of now.
 /// Call inside the transaction that makes the change.
@@ -45,7 +40,7 @@ pub async fn tick<C: ConnectionTrait>(db: &C, user: Uuid) -> Result<DateTime<Utc
     let last = committed(db, user)
         .await?
         .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
-    let next = Ord::max(micros(Utc::now()), last + Duration::microseconds(1));
+    let next = Ord::max(shared::time::now_micros(), last + Duration::microseconds(1));
     let set = Query::update()
         .table(sync_clock::Entity)
         .value(sync_clock::Column::ChangedAt, next)

@@ -11,7 +11,7 @@ use sea_orm::{
 use serde_json::{Value, json};
 use shared::entities::event::{self, EventStatus, EventType};
 use shared::entities::event_tombstone;
-use shared::time::local_midnight;
+use shared::time::{local_midnight, now_micros};
 use shared::{ApiError, ErrorCode};
 use uuid::Uuid;
 
@@ -129,7 +129,7 @@ fn apply(m: &mut event::Model, input: EventInput, tz: Tz) {
     let completed_at = resolve(input.completed_at, tz);
     let started_at = resolve(input.started_at, tz);
     if let Some(status) = input.status {
-        let now = Utc::now();
+        let now = now_micros();
         match status {
             EventStatus::Completed if m.status != EventStatus::Completed => {
                 m.completed_at = Some(now);
@@ -258,7 +258,7 @@ async fn save<C: ConnectionTrait>(
     stamp: DateTime<Utc>,
 ) -> Result<event::Model, ApiError> {
     m.changed_at = stamp;
-    m.updated_at = Utc::now();
+    m.updated_at = now_micros();
     let active = m.into_active_model().reset_all();
     Ok(active.update(db).await?)
 }
@@ -278,7 +278,7 @@ pub async fn create<C: TransactionTrait>(
         return Err(ApiError::validation("title must be 1 to 200 characters"));
     }
     let id = input.id.unwrap_or_else(Uuid::now_v7);
-    let mut m = blank(owner, author, id, Utc::now());
+    let mut m = blank(owner, author, id, now_micros());
     let habit_asked =
         input.event_type == Some(EventType::Habit) || matches!(input.habit_interval, Some(Some(_)));
     apply(&mut m, input, owner.tz);
@@ -493,7 +493,7 @@ pub async fn instance<C: TransactionTrait>(
             template.duration.filter(|d| *d > 0).unwrap_or(60),
         ))
     });
-    let now = Utc::now();
+    let now = now_micros();
     let mut m = blank(owner, Author::System, Uuid::now_v7(), now);
     m.title = template.title.clone();
     m.description = template.description.clone();

@@ -54,7 +54,7 @@ pub async fn create(
         Some(t) => check_title(&t)?,
         None => "新对话".to_owned(),
     };
-    let now = Utc::now();
+    let now = shared::time::now_micros();
     let c = conversation::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user),
