@@ -67,10 +67,12 @@ fn convert(
     table: &mut TableSummary,
 ) -> event::Model {
     let mut notes: Vec<String> = Vec::new();
+    // The original stored event times without an offset in Asia/Shanghai time, whatever the
+    // user's zone (its database layer hard-coded it, and read them back the same way).
     let local = |c: &str| {
         row.get(c)
             .and_then(AppTime::parse)
-            .map(|t| t.in_zone(owner.tz))
+            .map(|t| t.in_zone(shared::DEFAULT_TZ))
     };
     let utc = |c: &str| row.get(c).and_then(|v| values::instant(v, Tz::UTC));
     let start_time = local("start_time");
