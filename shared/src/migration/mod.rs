@@ -9,6 +9,8 @@ mod m20261122_000003_scheduler;
 mod m20261122_000004_chat;
 mod m20261203_000005_reserved_legacy_account;
 mod m20261203_000006_drug_search_text;
+mod m20261203_000009_app_devices;
+mod m20261203_000010_chat_user_state;
 
 pub struct Migrator;
 
@@ -40,6 +42,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_chat::Migration),
             Box::new(m20261203_000005_reserved_legacy_account::Migration),
             Box::new(m20261203_000006_drug_search_text::Migration),
+            Box::new(m20261203_000009_app_devices::Migration),
+            Box::new(m20261203_000010_chat_user_state::Migration),
         ]
     }
 }

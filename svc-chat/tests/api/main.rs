@@ -4,7 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
+mod app_user;
 mod chat;
 mod diaries;
 mod events;
 mod helpers;
+mod shape;
