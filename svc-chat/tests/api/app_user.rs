@@ -386,3 +386,49 @@ async fn the_ai_identity_has_the_original_defaults_until_one_is_given() {
     let (_, theirs) = get(&app, other, "/api/v1/users/me/ai-identity").await;
     assert_eq!(theirs, fixture("ai_identity.defaults.json"));
 }
+
+#[tokio::test]
+async fn after_clear_context_the_next_turn_is_sent_without_the_earlier_messages() {
+    use wiremock::Mock;
+    use wiremock::matchers::method;
+    let app = spawn().await;
+    let user = app.user("UTC").await;
+    Mock::given(method("POST"))
+        .respond_with(sse_response(sse_text(&["好的"])))
+        .mount(&app.model)
+        .await;
+    let res = app
+        .chat(user, json!({"message": "remember the blue door"}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let conv = res.json::<Value>().await.unwrap()["conversation_id"].clone();
+    let res = app
+        .req(Method::POST, Some(user), "/api/v1/chat/clear_context")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .chat(
+            user,
+            json!({"message": "what door?", "conversation_id": conv}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let calls = app.model.received_requests().await.unwrap();
+    assert_eq!(calls.len(), 2);
+    let second: Value = serde_json::from_slice(&calls[1].body).unwrap();
+    let sent: Vec<_> = second["messages"].as_array().unwrap()[1..]
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(sent, ["what door?"]);
+    // The history still has all four.
+    let (_, history) = get(&app, user, "/api/v1/messages/history").await;
+    assert_eq!(
+        contents(&history),
+        ["好的", "what door?", "好的", "remember the blue door"]
+    );
+}
