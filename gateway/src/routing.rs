@@ -66,8 +66,17 @@ const CHAT_PREFIXES: &[&str] = &[
     "/api/v1/diaries",
     "/api/v1/users/me/profile",
     "/api/v1/sync",
+    "/api/v1/messages",
+    "/api/v1/users/me/stats",
+    "/api/v1/users/me/onboarding-status",
+    "/api/v1/users/me/ai-identity",
 ];
-const SCHEDULER_PREFIXES: &[&str] = &["/api/v1/notifications", "/api/v1/devices", "/api/v1/jobs"];
+const SCHEDULER_PREFIXES: &[&str] = &[
+    "/api/v1/notifications",
+    "/api/v1/devices",
+    "/api/v1/jobs",
+    "/api/v1/users/me/notification-settings",
+];
 const LEGACY_PREFIXES: &[&str] = &["/api/drugs", "/uploads"];
 
 pub fn route_table(settings: &Settings) -> RouteTable {

@@ -8,6 +8,7 @@ pub mod events;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod user_state;
 
 /// The audience internal tokens for this service carry.
 pub const SERVICE_NAME: &str = "chat";

@@ -1,6 +1,7 @@
 //! svc-scheduler: jobs driven by platform timers (or an in-process clock), reminders and
 //! notifications with webhook delivery.
 
+pub mod app_devices;
 pub mod cli;
 pub mod jobs;
 pub mod notify;

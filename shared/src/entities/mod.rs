@@ -4,11 +4,13 @@
 //! |---|---|
 //! | users, refresh_tokens | gateway (others read `users.timezone` and `users.preferences`) |
 //! | drugs, drug_images, recognitions, products, medication_plans, dose_logs | svc-drugs |
-//! | job_runs, job_items, notifications, devices, deliveries | svc-scheduler |
-//! | conversations, messages, events, event_tombstones, sync_clocks, snapshots, diaries, profiles, profile_logs, chat_usage, chat_feedback | svc-chat |
+//! | job_runs, job_items, notifications, devices, deliveries, app_devices, notification_settings | svc-scheduler |
+//! | conversations, messages, events, event_tombstones, sync_clocks, snapshots, diaries, profiles, profile_logs, chat_usage, chat_feedback, chat_user_state | svc-chat |
 
+pub mod app_device;
 pub mod chat_feedback;
 pub mod chat_usage;
+pub mod chat_user_state;
 pub mod conversation;
 pub mod delivery;
 pub mod device;
@@ -23,6 +25,7 @@ pub mod job_run;
 pub mod medication_plan;
 pub mod message;
 pub mod notification;
+pub mod notification_setting;
 pub mod product;
 pub mod profile;
 pub mod profile_log;

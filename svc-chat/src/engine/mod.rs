@@ -152,9 +152,14 @@ async fn recent_messages(
     let Some(conv) = conv else {
         return Ok(Vec::new());
     };
-    Ok(message::Entity::find()
+    // What came before the app's last `clear_context` is no longer the assistant's context.
+    let mut select = message::Entity::find()
         .filter(message::Column::ConversationId.eq(conv))
-        .filter(message::Column::UserId.eq(user))
+        .filter(message::Column::UserId.eq(user));
+    if let Some(since) = crate::user_state::context_cleared_at(&state.db, user).await? {
+        select = select.filter(message::Column::CreatedAt.gte(since));
+    }
+    Ok(select
         .order_by_desc(message::Column::CreatedAt)
         .order_by_desc(message::Column::Id)
         .limit((VERBATIM_MAX + SUMMARY_LINES) as u64)

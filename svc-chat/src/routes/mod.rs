@@ -2,13 +2,18 @@
 
 use actix_web::web;
 
+pub mod ai_identity;
 pub mod chat;
+pub mod context;
 pub mod conversations;
 pub mod diaries;
 pub mod events;
 pub mod feedback;
+pub mod history;
 pub mod internal;
+pub mod onboarding;
 pub mod snapshots;
+pub mod stats;
 pub mod sync;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -58,7 +63,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::get().to(diaries::evolution),
             )
             .route("/diaries/{date}", web::get().to(diaries::get))
-            .route("/users/me/profile", web::get().to(diaries::profile)),
+            .route("/users/me/profile", web::get().to(diaries::profile))
+            .route(
+                "/chat/clear_context",
+                web::post().to(context::clear_context),
+            )
+            .route("/messages/history", web::get().to(history::history))
+            .route("/messages/history/dates", web::get().to(history::dates))
+            .route("/users/me/stats", web::get().to(stats::get))
+            .route(
+                "/users/me/onboarding-status",
+                web::get().to(onboarding::status),
+            )
+            .route(
+                "/users/me/onboarding-status/dismiss",
+                web::post().to(onboarding::dismiss),
+            )
+            .route("/users/me/ai-identity", web::get().to(ai_identity::get)),
     )
     .configure(internal::configure);
 }

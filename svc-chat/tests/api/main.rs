@@ -4,10 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
+mod app_user;
 mod chat;
 mod contract;
 mod conversations;
 mod diaries;
 mod events_contract;
 mod helpers;
+mod shape;
 mod sync;

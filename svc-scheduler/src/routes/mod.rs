@@ -1,9 +1,12 @@
-//! Routes of svc-scheduler: the inbox, devices and job runs (public, through the gateway);
+//! Routes of svc-scheduler: the inbox, devices (the app's phones and webhook targets), the
+//! app's notification settings and job runs (public, through the gateway);
 //! the platforms' timer entry points; an internal route to run a job.
 
 use actix_web::web;
 
+pub mod app_devices;
 pub mod devices;
+pub mod notification_settings;
 pub mod notifications;
 pub mod runs;
 pub mod triggers;
@@ -22,7 +25,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .route("/devices", web::post().to(devices::create))
             .route("/devices", web::get().to(devices::list))
+            .route("/devices/register", web::post().to(app_devices::register))
+            .route("/devices/{id}", web::get().to(app_devices::get))
+            .route("/devices/{id}", web::put().to(app_devices::update))
             .route("/devices/{id}", web::delete().to(devices::delete))
+            .route(
+                "/users/me/notification-settings",
+                web::get().to(notification_settings::get),
+            )
+            .route(
+                "/users/me/notification-settings",
+                web::put().to(notification_settings::put),
+            )
             .route("/jobs/runs", web::get().to(runs::list)),
     )
     .route("/invoke", web::post().to(triggers::fc_invoke))

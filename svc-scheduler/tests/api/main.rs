@@ -3,6 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
+mod app_devices;
 mod helpers;
 mod jobs;
+mod notification_settings;
 mod notifications;
+mod shape;
