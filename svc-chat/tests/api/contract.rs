@@ -5,12 +5,7 @@
 use serde_json::Value;
 
 pub fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/unilife/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+    crate::shape::fixture(&format!("{name}.json"))
 }
 
 fn json_type(v: &Value) -> &'static str {

@@ -1,61 +1,13 @@
-//! The UniLife fixtures (`tests/fixtures/unilife/`) and a check that an answer has exactly
-//! the fields of a shape, each of its type.
+//! The UniLife fixtures (`tests/fixtures/unilife/`) and the shape check of
+//! `shared::testing::shape`.
 
 use serde_json::Value;
 
 pub fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/unilife/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+    shared::testing::shape::fixture(env!("CARGO_MANIFEST_DIR"), name)
 }
 
-fn matches(kind: &str, v: &Value) -> bool {
-    match kind {
-        "null" => v.is_null(),
-        "string" => v.is_string(),
-        "integer" => v.is_i64() || v.is_u64(),
-        "number" => v.is_number(),
-        "boolean" => v.is_boolean(),
-        "object" => v.is_object(),
-        "array" => v.is_array(),
-        "datetime" => v
-            .as_str()
-            .is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok()),
-        "date" => v
-            .as_str()
-            .is_some_and(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()),
-        "time" => v
-            .as_str()
-            .is_some_and(|s| s.len() == 5 && chrono::NaiveTime::parse_from_str(s, "%H:%M").is_ok()),
-        k => match k.strip_prefix("enum:") {
-            Some(values) => v
-                .as_str()
-                .is_some_and(|s| values.split(',').any(|e| e == s)),
-            None => panic!("unknown kind {k}"),
-        },
-    }
-}
-
-/// `body` has exactly the fields of the shape fixture `name`, each of its type.
+/// `body` has exactly the fields of the shape fixture `name`, each of its kind.
 pub fn assert_shape(body: &Value, name: &str) {
-    let shape = fixture(name);
-    let (Some(shape), Some(fields)) = (shape.as_object(), body.as_object()) else {
-        panic!("{name}: not an object: {body}");
-    };
-    let mut want: Vec<_> = shape.keys().collect();
-    let mut got: Vec<_> = fields.keys().collect();
-    want.sort();
-    got.sort();
-    assert_eq!(got, want, "{name}: fields of {body}");
-    for (field, kind) in shape {
-        let kind = kind.as_str().unwrap();
-        let v = &fields[field];
-        assert!(
-            kind.split('|').any(|k| matches(k, v)),
-            "{name}: {field} should be {kind}, is {v}"
-        );
-    }
+    shared::testing::shape::assert_shape(body, &fixture(name), name);
 }

@@ -5,6 +5,8 @@
 //! template that is migrated once per migration set (under an advisory lock, so parallel
 //! test binaries agree).
 
+pub mod shape;
+
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement};
 use sea_orm_migration::MigratorTrait;
 use secrecy::SecretString;
