@@ -9,6 +9,7 @@ mod m20261122_000003_scheduler;
 mod m20261122_000004_chat;
 mod m20261203_000005_reserved_legacy_account;
 mod m20261203_000006_drug_search_text;
+mod m20261203_000008_user_app_fields;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_chat::Migration),
             Box::new(m20261203_000005_reserved_legacy_account::Migration),
             Box::new(m20261203_000006_drug_search_text::Migration),
+            Box::new(m20261203_000008_user_app_fields::Migration),
         ]
     }
 }
