@@ -482,6 +482,14 @@ async fn unreachable_apple_keys_are_502_and_bad_bodies_400() {
         assert_envelope(res, StatusCode::BAD_GATEWAY).await,
         "upstream_unavailable"
     );
+    // Straight after (no new fetch within the interval) it is still Apple that is missing.
+    let res = app
+        .apple(&json!({"identity_token": sign(a, &claims("000555.down.0002"))}))
+        .await;
+    assert_eq!(
+        assert_envelope(res, StatusCode::BAD_GATEWAY).await,
+        "upstream_unavailable"
+    );
     for body in [
         json!({}),
         json!({"identity_token": ""}),

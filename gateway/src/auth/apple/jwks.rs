@@ -92,8 +92,13 @@ impl Jwks {
         if let Some(key) = self.held_key(kid, false) {
             return Ok(key);
         }
+        // Holding no key at all means Apple could not be reached (now or at the last try),
+        // not that the token is bad.
         match failure {
             Some(e) if self.is_empty() => Err(e),
+            None if self.is_empty() => Err(JwksError::Unreachable(
+                "no key fetched yet; the last fetch failed".into(),
+            )),
             _ => Err(JwksError::UnknownKid(kid.to_owned())),
         }
     }
