@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 mod apple;
+mod apple_keys;
 mod auth;
 mod contract;
 mod errors;
