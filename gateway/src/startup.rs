@@ -12,6 +12,7 @@ use shared::internal_client::{InternalClient, Peer};
 use shared::server::{Application, StartupError, bind, local_port, workers};
 
 use crate::auth::JwtKeys;
+use crate::auth::apple::AppleVerifier;
 use crate::auth::legacy::LegacyAccount;
 use crate::rate_limit::{Limits, spawn_pruner};
 use crate::routing::route_table;
@@ -62,9 +63,11 @@ fn upstream_client(
         .map_err(|e| StartupError::Other(format!("upstream client: {e}")))
 }
 
-pub fn state(settings: &Settings, db: DatabaseConnection) -> AppState {
+pub fn state(settings: &Settings, db: DatabaseConnection) -> Result<AppState, StartupError> {
     let s = &settings.services;
-    AppState {
+    let apple = AppleVerifier::new(&settings.apple)
+        .map_err(|e| StartupError::Other(format!("Apple key client: {e}")))?;
+    Ok(AppState {
         db,
         jwt: JwtKeys::new(
             &settings.auth.jwt_secret,
@@ -82,7 +85,27 @@ pub fn state(settings: &Settings, db: DatabaseConnection) -> AppState {
         trust_forwarded_for: settings.rate_limit.trust_forwarded_for,
         legacy: settings.legacy.enabled.then(LegacyAccount::default),
         max_body_bytes: (settings.storage.max_file_size as u64) * 5 + 1024 * 1024,
+        apple,
+        passwordless_login: settings.compat.passwordless_login,
+    })
+}
+
+/// Refuse what the sign-in settings forbid (also checked when they load; settings built in
+/// code reach here without that), and say loudly what is on.
+fn check_sign_in(settings: &Settings) -> Result<(), StartupError> {
+    settings
+        .check_sign_in()
+        .map_err(|e| StartupError::Other(e.to_string()))?;
+    if settings.compat.passwordless_login {
+        tracing::warn!(
+            "compat.passwordless_login is ON: anyone who knows the user_id of an account \
+             without a password or Apple link signs in as it, without any proof"
+        );
     }
+    if settings.apple.audiences().is_empty() {
+        tracing::info!("Sign in with Apple is off (no apple.bundle_ids)");
+    }
+    Ok(())
 }
 
 pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
@@ -96,6 +119,7 @@ pub async fn build_on(
     listener: TcpListener,
 ) -> Result<Application, StartupError> {
     shared::server::check_secrets_for(settings, &listener)?;
+    check_sign_in(settings)?;
     if settings.legacy.account.is_some() {
         tracing::warn!(
             "legacy.account is no longer used and is ignored: the legacy routes act as a \
@@ -110,7 +134,7 @@ pub async fn build_on(
     }
     let db = shared::server::database(settings).await?;
     let db_probe = web::Data::new(db.clone());
-    let state = web::Data::new(state(settings, db));
+    let state = web::Data::new(state(settings, db)?);
     spawn_pruner(state.limits.clone());
     let port = local_port(&listener);
     let (json, path, query) = shared::error::extractor_configs(settings.server.json_limit);

@@ -11,6 +11,7 @@ use shared::internal_client::Peer;
 use uuid::Uuid;
 
 use crate::auth::JwtKeys;
+use crate::auth::apple::AppleVerifier;
 use crate::auth::legacy::LegacyAccount;
 use crate::rate_limit::Limits;
 use crate::routing::RouteTable;
@@ -25,6 +26,10 @@ pub struct AppState {
     pub trust_forwarded_for: bool,
     pub legacy: Option<LegacyAccount>,
     pub max_body_bytes: u64,
+    /// Sign in with Apple; `None` when no bundle id is configured (off).
+    pub apple: Option<AppleVerifier>,
+    /// `compat.passwordless_login`: the original app's sign-in by `user_id` alone.
+    pub passwordless_login: bool,
 }
 
 impl AppState {

@@ -133,6 +133,8 @@ pub struct Settings {
     pub drugs: DrugsSettings,
     pub scheduler: SchedulerSettings,
     pub chat: ChatSettings,
+    pub apple: AppleSettings,
+    pub compat: CompatSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -327,6 +329,47 @@ pub struct LegacySettings {
     pub account: Option<String>,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppleSettings {
+    /// The app's bundle identifiers: an identity token's `aud` must be one of them. Empty
+    /// turns Sign in with Apple off.
+    pub bundle_ids: Vec<String>,
+    /// Where Apple publishes the keys its identity tokens are signed with (operator setting;
+    /// https in production).
+    pub jwks_url: String,
+    /// How long fetched keys are used before they are fetched again.
+    pub jwks_cache_secs: u64,
+    /// At most one fetch in this many seconds, however many tokens name a key we do not know.
+    pub jwks_min_refetch_secs: u64,
+    /// Clock skew allowed on `exp`.
+    pub leeway_secs: u64,
+    /// Timeout of one key fetch.
+    pub timeout_secs: u64,
+}
+
+impl AppleSettings {
+    /// The configured bundle ids, blanks dropped: none means Sign in with Apple is off.
+    pub fn audiences(&self) -> Vec<String> {
+        self.bundle_ids
+            .iter()
+            .map(|id| id.trim().to_owned())
+            .filter(|id| !id.is_empty())
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompatSettings {
+    /// The original UniLife backend's sign-in by a bare `user_id` (no password, no proof):
+    /// whoever knows an account's `user_id` signs in as it. Only for accounts that have
+    /// neither a password nor Sign in with Apple.
+    pub passwordless_login: bool,
+    /// Production refuses `passwordless_login` unless this acknowledges the risk.
+    pub allow_passwordless_login_in_production: bool,
+}
+
 const DEFAULTS: &str = r#"
 [app]
 mode = "local"
@@ -422,6 +465,18 @@ trust_forwarded_for = false
 [legacy]
 enabled = false
 allow_unauthenticated_in_production = false
+
+[apple]
+bundle_ids = []
+jwks_url = "https://appleid.apple.com/auth/keys"
+jwks_cache_secs = 3600
+jwks_min_refetch_secs = 60
+leeway_secs = 60
+timeout_secs = 10
+
+[compat]
+passwordless_login = false
+allow_passwordless_login_in_production = false
 "#;
 
 impl Settings {
@@ -466,6 +521,7 @@ impl Settings {
                 .separator("__")
                 .list_separator(",")
                 .with_list_parse_key("cors.allowed_origins")
+                .with_list_parse_key("apple.bundle_ids")
                 .try_parsing(true)
                 .source(Some(app_vars)),
         );
@@ -492,6 +548,47 @@ impl Settings {
                 key: "storage.backend",
                 reason: "files on a serverless instance's disk are lost with the instance; \
                          set APP__STORAGE__BACKEND=s3 and the bucket settings"
+                    .into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The sign-in settings: the Apple key URL is https in production (an `http://` one lets
+    /// anyone on the path hand us keys), and the original's password-less sign-in is refused in
+    /// production unless acknowledged. Checked on load and again when the gateway starts.
+    pub fn check_sign_in(&self) -> Result<(), ConfigError> {
+        let url = self.apple.jwks_url.trim();
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(ConfigError::BadValue {
+                key: "apple.jwks_url",
+                reason: format!("{url:?} is not an http(s) URL"),
+            });
+        }
+        if self.apple.timeout_secs == 0 {
+            return Err(ConfigError::BadValue {
+                key: "apple.timeout_secs",
+                reason: "must be at least 1".into(),
+            });
+        }
+        if !self.is_production() {
+            return Ok(());
+        }
+        if !url.starts_with("https://") {
+            return Err(ConfigError::BadValue {
+                key: "apple.jwks_url",
+                reason: "Apple's keys must be fetched over https in production \
+                         (APP__APPLE__JWKS_URL)"
+                    .into(),
+            });
+        }
+        if self.compat.passwordless_login && !self.compat.allow_passwordless_login_in_production {
+            return Err(ConfigError::BadValue {
+                key: "compat.passwordless_login",
+                reason: "password-less sign-in lets anyone who knows an account's user_id \
+                         sign in as it; in production set \
+                         APP__COMPAT__ALLOW_PASSWORDLESS_LOGIN_IN_PRODUCTION=true to accept \
+                         that, or turn it off"
                     .into(),
             });
         }
@@ -541,6 +638,7 @@ impl Settings {
                 reason: "max_files must be at least 1 and max_long_edge at least 64".into(),
             });
         }
+        self.check_sign_in()?;
         if self.is_production() {
             check_secret(
                 &self.auth.jwt_secret,
@@ -806,6 +904,7 @@ mod tests {
                 k if k.ends_with("level") => "info",
                 k if k.ends_with("algorithm") => "HS256",
                 k if k.ends_with("backend") => "fs",
+                k if k.ends_with("bundle_ids") => "com.example.app",
                 k if k.ends_with("json_logs")
                     || k.contains("enabled")
                     || k.ends_with("serverless")
@@ -815,7 +914,8 @@ mod tests {
                     || k.ends_with("trust_forwarded_for")
                     || k.ends_with("migrate_on_start")
                     || k.ends_with("h2c")
-                    || k.starts_with("legacy.") =>
+                    || k.starts_with("legacy.")
+                    || k.starts_with("compat.") =>
                 {
                     "true"
                 }
@@ -879,6 +979,75 @@ mod tests {
         // Local mode needs no acknowledgement.
         let local = Settings::load_from(None, &env(&[("APP__LEGACY__ENABLED", "true")]));
         assert!(local.unwrap().legacy.enabled);
+    }
+
+    #[test]
+    fn production_refuses_passwordless_login_unless_acknowledged() {
+        let mut vars = vec![
+            ("APP__APP__MODE", "production"),
+            ("JWT_SECRET_KEY", "0123456789abcdef0123456789abcdef-jwt"),
+            (
+                "APP__AUTH__INTERNAL_SECRET",
+                "0123456789abcdef0123456789abcdef-int",
+            ),
+            ("APP__COMPAT__PASSWORDLESS_LOGIN", "true"),
+        ];
+        let err = Settings::load_from(None, &env(&vars)).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("APP__COMPAT__ALLOW_PASSWORDLESS_LOGIN_IN_PRODUCTION"),
+            "{err}"
+        );
+        vars.push((
+            "APP__COMPAT__ALLOW_PASSWORDLESS_LOGIN_IN_PRODUCTION",
+            "true",
+        ));
+        assert!(
+            Settings::load_from(None, &env(&vars))
+                .unwrap()
+                .compat
+                .passwordless_login
+        );
+        let local = Settings::load_from(None, &env(&[("APP__COMPAT__PASSWORDLESS_LOGIN", "true")]));
+        assert!(local.unwrap().compat.passwordless_login);
+    }
+
+    #[test]
+    fn apple_settings_parse_a_list_of_bundle_ids_and_want_https_keys_in_production() {
+        let s = Settings::load_from(
+            None,
+            &env(&[(
+                "APP__APPLE__BUNDLE_IDS",
+                "com.example.app, ,com.example.app.dev",
+            )]),
+        )
+        .unwrap();
+        assert_eq!(
+            s.apple.audiences(),
+            vec!["com.example.app", "com.example.app.dev"]
+        );
+        let one = Settings::load_from(None, &env(&[("APP__APPLE__BUNDLE_IDS", "com.example.app")]))
+            .unwrap();
+        assert_eq!(one.apple.audiences(), vec!["com.example.app"]);
+        let off = Settings::load_from(None, &env(&[])).unwrap();
+        assert!(off.apple.audiences().is_empty());
+        let err = Settings::load_from(
+            None,
+            &env(&[
+                ("APP__APP__MODE", "production"),
+                ("JWT_SECRET_KEY", "0123456789abcdef0123456789abcdef-jwt"),
+                (
+                    "APP__AUTH__INTERNAL_SECRET",
+                    "0123456789abcdef0123456789abcdef-int",
+                ),
+                ("APP__APPLE__JWKS_URL", "http://keys.example/auth/keys"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("APP__APPLE__JWKS_URL"), "{err}");
+        let err =
+            Settings::load_from(None, &env(&[("APP__APPLE__JWKS_URL", "ftp://x")])).unwrap_err();
+        assert!(err.to_string().contains("apple.jwks_url"), "{err}");
     }
 
     #[test]

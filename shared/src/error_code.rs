@@ -61,10 +61,13 @@ error_codes! {
     InvalidRefreshToken = "invalid_refresh_token", UNAUTHORIZED, "登录已失效，请重新登录";
     RefreshTokenReused = "refresh_token_reused", UNAUTHORIZED, "登录已失效，请重新登录";
     AccountGone = "account_gone", UNAUTHORIZED, "账号已不存在";
+    InvalidIdentityToken = "invalid_identity_token", UNAUTHORIZED, "Apple 登录凭证无效，请重新登录";
+    PasswordRequired = "password_required", UNAUTHORIZED, "这个账号需要用密码或通过 Apple 登录";
     InternalTokenRequired = "internal_token_required", UNAUTHORIZED, "内部调用缺少凭证";
     InternalTokenInvalid = "internal_token_invalid", UNAUTHORIZED, "内部调用凭证无效";
     UserRequired = "user_required", UNAUTHORIZED, "内部调用缺少用户";
     Forbidden = "forbidden", FORBIDDEN, "没有权限";
+    PasswordlessDisabled = "passwordless_disabled", FORBIDDEN, "不支持免密码登录，请使用密码或通过 Apple 登录";
     // What is asked for.
     NotFound = "not_found", NOT_FOUND, "请求的内容不存在";
     DrugNotFound = "drug_not_found", NOT_FOUND, "药品不存在";
@@ -94,6 +97,7 @@ error_codes! {
     QuotaExceeded = "quota_exceeded", TOO_MANY_REQUESTS, "今天的使用次数已用完，请明天再试";
     // Ours and our dependencies'.
     InternalError = "internal_error", INTERNAL_SERVER_ERROR, "服务器内部错误，请稍后再试";
+    AppleSignInDisabled = "apple_sign_in_disabled", SERVICE_UNAVAILABLE, "服务器尚未开启通过 Apple 登录";
     LlmNotConfigured = "llm_not_configured", SERVICE_UNAVAILABLE, "识别服务尚未配置：请管理员设置模型的 API_KEY 后再试";
     LlmFailed = "llm_failed", BAD_GATEWAY, "模型服务暂时出错，请稍后重试";
     LlmTimeout = "llm_timeout", GATEWAY_TIMEOUT, "模型服务响应超时，请稍后重试";

@@ -73,8 +73,8 @@ async fn concurrent_cold_starts_migrate_once_on_postgres() {
 }
 
 /// An existing database before this release's migrations: the account the system made for
-/// the legacy routes (under a configured login) becomes the reserved one, and the drugs get
-/// their search text.
+/// the legacy routes (under a configured login) becomes the reserved one, the drugs get
+/// their search text, and the accounts the app's fields with their defaults.
 #[tokio::test]
 async fn an_existing_database_gets_the_reserved_legacy_account_and_search_text() {
     use sea_orm::QueryFilter;
@@ -167,6 +167,19 @@ async fn an_existing_database_gets_the_reserved_legacy_account_and_search_text()
         untouched.login, "legacy",
         "a person's own login stays theirs"
     );
+    assert_eq!(untouched.current_energy, 100);
+    assert_eq!(untouched.apple_sub, None);
+    assert_eq!(untouched.energy_profile, None);
+    // One Apple ID, one account.
+    for id in [owner, person] {
+        let link = Query::update()
+            .table(user::Entity)
+            .value(user::Column::AppleSub, "000123.same.0001")
+            .and_where(Expr::col(user::Column::Id).eq(id))
+            .to_owned();
+        let result = db.execute(&link).await;
+        assert_eq!(result.is_ok(), id == owner, "{result:?}");
+    }
     let found = drug::Entity::find()
         .filter(Expr::col(drug::Column::SearchText).like("%(ii)%"))
         .all(&db)

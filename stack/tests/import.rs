@@ -122,6 +122,8 @@ async fn a_unilife_database_becomes_users_conversations_messages_diaries_and_pro
         .unwrap()
         .unwrap();
     assert_eq!(alice.login, ALICE_SUB);
+    // Signing in with Apple finds the account by its `sub`.
+    assert_eq!(alice.apple_sub.as_deref(), Some(ALICE_SUB));
     assert_eq!(alice.nickname.as_deref(), Some("小明"));
     assert_eq!(alice.email.as_deref(), Some("alice@example.com"));
     assert_eq!(alice.timezone, "Asia/Shanghai");
@@ -251,7 +253,7 @@ async fn a_unilife_database_becomes_users_conversations_messages_diaries_and_pro
 }
 
 #[tokio::test]
-async fn events_come_over_one_to_one_with_local_times_read_in_the_users_zone_and_a_sync_stamp() {
+async fn events_come_over_one_to_one_with_offsetless_times_read_as_shanghai_time_and_a_sync_stamp() {
     let env = Env::new().await;
     let source = unilife(&env.dir).await;
 
@@ -273,7 +275,7 @@ async fn events_come_over_one_to_one_with_local_times_read_in_the_users_zone_and
         (e.title.as_str(), e.description.as_deref()),
         ("复习高数", Some("第三章 多元函数"))
     );
-    // Stored without an offset, in Asia/Shanghai (the user's zone).
+    // Stored without an offset, in Asia/Shanghai (the original's zone for every user).
     let t = |v: Option<chrono::DateTime<chrono::Utc>>| v.map(|t| t.to_rfc3339());
     assert_eq!(
         t(e.start_time).as_deref(),

@@ -119,6 +119,7 @@ async fn main() {
             created_at: Set(now),
             updated_at: Set(now),
             last_active_at: Set(None),
+            ..Default::default()
         });
         user::Entity::insert_many(rows)
             .exec_without_returning(&db)

@@ -44,6 +44,7 @@ async fn find_or_create(db: &DatabaseConnection) -> Result<Uuid, ApiError> {
             password_hash: NO_PASSWORD.into(),
             nickname: Some("drug-serve".into()),
             timezone: shared::DEFAULT_TIMEZONE.into(),
+            apple_sub: None,
         },
     )
     .await;

@@ -1,5 +1,8 @@
-//! Accounts and tokens: argon2id passwords, HS* access tokens, rotating refresh tokens.
+//! Accounts and tokens: argon2id passwords, Sign in with Apple, the original app's sign-in by
+//! user id (compat), HS* access tokens, rotating refresh tokens.
 
+pub mod accounts;
+pub mod apple;
 pub mod extractor;
 pub mod jwt;
 pub mod legacy;

@@ -100,6 +100,10 @@ impl Nickname {
         Ok(Self(nick.to_owned()))
     }
 
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     pub fn into_inner(self) -> String {
         self.0
     }
@@ -138,26 +142,6 @@ impl AvatarUrl {
     }
 
     pub fn into_inner(self) -> String {
-        self.0
-    }
-}
-
-/// Client preferences: a JSON object of bounded size.
-#[derive(Debug, Clone)]
-pub struct Preferences(serde_json::Value);
-
-impl Preferences {
-    pub fn parse(raw: serde_json::Value) -> Result<Self, Invalid> {
-        if !raw.is_object() {
-            return Err(invalid("preferences must be a JSON object"));
-        }
-        if raw.to_string().len() > 16 * 1024 {
-            return Err(invalid("preferences must be at most 16 KiB"));
-        }
-        Ok(Self(raw))
-    }
-
-    pub fn into_inner(self) -> serde_json::Value {
         self.0
     }
 }

@@ -60,3 +60,14 @@ pub async fn revoke_family(db: &DatabaseConnection, family_id: Uuid) -> Result<u
         .await?;
     Ok(result.rows_affected)
 }
+
+/// Revoke every session of an account (its refresh tokens; access tokens run out on their own).
+pub async fn revoke_user(db: &DatabaseConnection, user_id: Uuid) -> Result<u64, DbErr> {
+    let result = RefreshTokens::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}

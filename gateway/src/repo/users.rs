@@ -11,6 +11,7 @@ pub struct NewUser {
     pub password_hash: String,
     pub nickname: Option<String>,
     pub timezone: String,
+    pub apple_sub: Option<String>,
 }
 
 pub async fn insert(db: &DatabaseConnection, new: NewUser) -> Result<user::Model, DbErr> {
@@ -28,6 +29,10 @@ pub async fn insert(db: &DatabaseConnection, new: NewUser) -> Result<user::Model
         created_at: Set(now),
         updated_at: Set(now),
         last_active_at: Set(Some(now)),
+        apple_sub: Set(new.apple_sub),
+        phone: Set(None),
+        energy_profile: Set(None),
+        current_energy: Set(100),
     }
     .insert(db)
     .await
@@ -67,4 +72,33 @@ pub async fn touch(db: &DatabaseConnection, id: Uuid) -> Result<(), DbErr> {
         .exec(db)
         .await
         .map(|_| ())
+}
+
+pub async fn find_by_apple_sub(
+    db: &DatabaseConnection,
+    sub: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    Users::find()
+        .filter(user::Column::AppleSub.eq(sub))
+        .one(db)
+        .await
+}
+
+/// Link the account to an Apple `sub`, only if it has none yet: `false` when another link
+/// came first.
+pub async fn link_apple(db: &DatabaseConnection, id: Uuid, sub: &str) -> Result<bool, DbErr> {
+    let result = Users::update_many()
+        .col_expr(
+            user::Column::AppleSub,
+            sea_orm::sea_query::Expr::value(sub.to_owned()),
+        )
+        .col_expr(
+            user::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(user::Column::Id.eq(id))
+        .filter(user::Column::AppleSub.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
 }

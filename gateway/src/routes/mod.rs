@@ -1,5 +1,6 @@
 //! The gateway's own routes; everything else under a known prefix is proxied.
 
+pub mod apple;
 pub mod auth;
 pub mod docs;
 pub mod health;
@@ -12,10 +13,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/auth/login", web::post().to(auth::login))
         .route("/api/v1/auth/refresh", web::post().to(auth::refresh))
         .route("/api/v1/auth/logout", web::post().to(auth::logout))
+        .route(
+            "/api/v1/auth/apple",
+            web::post().to(apple::sign_in_with_apple),
+        )
         .service(
             web::resource("/api/v1/users/me")
                 .route(web::get().to(users::get_me))
                 .route(web::put().to(users::update_me)),
+        )
+        .route(
+            "/api/v1/users/me/energy",
+            web::put().to(users::update_energy),
         )
         .route("/api/v1/health", web::get().to(health::get_health))
         .route("/health", web::get().to(health::get_health_compat))

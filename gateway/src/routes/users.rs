@@ -2,6 +2,7 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use shared::ApiError;
 use shared::ErrorCode;
 use shared::entities::user;
@@ -9,43 +10,65 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::domain::{AvatarUrl, Email, Nickname, Preferences, TimeZoneName};
+use crate::domain::{
+    self, AvatarUrl, Email, LoginName, Nickname, Phone, Preferences, TimeZoneName,
+};
 use crate::repo::users;
 use crate::state::AppState;
 
-/// **compat** shape of the UniLife iOS client.
+/// The account (**compat**: every field of the UniLife app's `UserResponse`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
     pub id: Uuid,
-    /// The login name.
+    /// The login name (the original app's `user_id`: for its accounts, the Apple user id).
     pub user_id: String,
-    pub nickname: Option<String>,
+    /// The login name when none was given.
+    pub nickname: String,
     pub timezone: String,
     pub email: Option<String>,
+    pub phone: Option<String>,
     pub avatar_url: Option<String>,
+    /// `{hourly_baseline: {"6": 40, ...}, task_energy_cost: {"deep_work": -20, ...},
+    /// learned_adjustments: {}}`, the original's defaults until changed.
     #[schema(value_type = Object)]
-    pub preferences: serde_json::Value,
+    pub energy_profile: Value,
+    /// 0–100.
+    pub current_energy: i32,
+    /// The app's keys (`notification_enabled`, `auto_schedule_enabled`,
+    /// `energy_based_scheduling`, `working_hours_start`, `working_hours_end`, with the
+    /// original's defaults) and any other key stored.
+    #[schema(value_type = Object)]
+    pub preferences: Value,
     pub created_at: DateTime<Utc>,
-    pub last_active_at: Option<DateTime<Utc>>,
+    /// The account's creation time until it is first active.
+    pub last_active_at: DateTime<Utc>,
 }
 
 impl From<user::Model> for UserView {
     fn from(u: user::Model) -> Self {
         Self {
             id: u.id,
+            nickname: u
+                .nickname
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| u.login.clone()),
             user_id: u.login,
-            nickname: u.nickname,
             timezone: u.timezone,
             email: u.email,
+            phone: u.phone,
             avatar_url: u.avatar_url,
-            preferences: u.preferences,
+            energy_profile: domain::energy_profile_view(u.energy_profile.as_ref()),
+            current_energy: u.current_energy.clamp(0, 100),
+            preferences: domain::preferences_view(&u.preferences),
             created_at: u.created_at,
-            last_active_at: u.last_active_at,
+            last_active_at: u.last_active_at.unwrap_or(u.created_at),
         }
     }
 }
 
-/// A partial update: absent fields stay; `null` clears the optional ones.
+/// A partial update (**compat**: the app's `UserUpdate`). Absent and `null` fields stay as
+/// they are (the original ignored `null`); `""` clears `email`, `phone` and `avatar_url`.
+/// `preferences` are merged into the stored ones (a key sent as `null` is removed).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMe {
@@ -53,17 +76,55 @@ pub struct UpdateMe {
     pub nickname: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::domain::present")]
     pub email: Option<Option<String>>,
-    pub timezone: Option<String>,
+    #[serde(default, deserialize_with = "crate::domain::present")]
+    pub phone: Option<Option<String>>,
+    /// The login name (must be free).
+    #[serde(default, deserialize_with = "crate::domain::present")]
+    pub user_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::domain::present")]
     pub avatar_url: Option<Option<String>>,
-    #[schema(value_type = Object)]
-    pub preferences: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "crate::domain::present")]
+    pub timezone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::domain::present")]
+    #[schema(value_type = Option<Object>)]
+    pub preferences: Option<Option<Value>>,
+}
+
+impl UpdateMe {
+    fn is_empty(&self) -> bool {
+        self.nickname.is_none()
+            && self.email.is_none()
+            && self.phone.is_none()
+            && self.user_id.is_none()
+            && self.avatar_url.is_none()
+            && self.timezone.is_none()
+            && self.preferences.is_none()
+    }
+}
+
+/// **compat** `EnergyProfileUpdate`: each part sent replaces the stored one; absent or `null`
+/// parts stay.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateEnergy {
+    /// Hour of day (`"0"`–`"23"`) → baseline energy 0–100.
+    #[schema(value_type = Option<Object>)]
+    pub hourly_baseline: Option<Map<String, Value>>,
+    /// Task type → energy change, −100 to 100.
+    #[schema(value_type = Option<Object>)]
+    pub task_energy_cost: Option<Map<String, Value>>,
+    #[schema(value_type = Option<Object>)]
+    pub learned_adjustments: Option<Map<String, Value>>,
 }
 
 async fn load(state: &AppState, id: Uuid) -> Result<user::Model, ApiError> {
     users::find(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::AccountGone, "this account no longer exists"))
+}
+
+fn invalid(e: crate::domain::Invalid) -> ApiError {
+    ApiError::validation(e.to_string())
 }
 
 #[utoipa::path(get, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
@@ -80,26 +141,28 @@ pub async fn update_me(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let invalid = |e: crate::domain::Invalid| ApiError::validation(e.to_string());
-    let current = load(&state, user.id).await?;
-    let mut model = current.into_active_model();
-    if let Some(nick) = body.nickname {
-        model.nickname = Set(nick
-            .as_deref()
-            .map(Nickname::parse)
-            .transpose()
-            .map_err(invalid)?
-            .map(Nickname::into_inner));
+    if body.is_empty() {
+        return Err(ApiError::validation("no fields to update"));
     }
-    if let Some(email) = body.email {
-        let email = email
-            .as_deref()
-            .filter(|e| !e.trim().is_empty())
+    let current = load(&state, user.id).await?;
+    let stored_preferences = current.preferences.clone();
+    let current_login = current.login.clone();
+    let mut model = current.into_active_model();
+    if let Some(Some(nick)) = body.nickname {
+        let nick = Nickname::parse(&nick).map_err(invalid)?.into_inner();
+        if nick.is_empty() {
+            return Err(ApiError::validation("nickname must not be empty"));
+        }
+        model.nickname = Set(Some(nick));
+    }
+    if let Some(Some(email)) = body.email {
+        let email = cleared(&email)
             .map(Email::parse)
             .transpose()
-            .map_err(invalid)?;
+            .map_err(invalid)?
+            .map(Email::into_inner);
         if let Some(e) = &email
-            && let Some(other) = users::find_by_email(&state.db, &e.clone().into_inner()).await?
+            && let Some(other) = users::find_by_email(&state.db, e).await?
             && other.id != user.id
         {
             return Err(ApiError::new(
@@ -107,30 +170,91 @@ pub async fn update_me(
                 "this email is already registered",
             ));
         }
-        model.email = Set(email.map(Email::into_inner));
+        model.email = Set(email);
     }
-    if let Some(tz) = body.timezone {
+    if let Some(Some(phone)) = body.phone {
+        model.phone = Set(cleared(&phone)
+            .map(Phone::parse)
+            .transpose()
+            .map_err(invalid)?
+            .map(Phone::into_inner));
+    }
+    if let Some(Some(login)) = body.user_id {
+        let login = LoginName::parse(&login).map_err(invalid)?;
+        if login.as_str() != current_login {
+            if users::find_by_login(&state.db, login.as_str())
+                .await?
+                .is_some()
+            {
+                return Err(ApiError::new(
+                    ErrorCode::UserExists,
+                    "this user_id is taken",
+                ));
+            }
+            model.login = Set(login.as_str().to_owned());
+        }
+    }
+    if let Some(Some(tz)) = body.timezone {
         model.timezone = Set(TimeZoneName::parse(&tz).map_err(invalid)?.into_inner());
     }
-    if let Some(url) = body.avatar_url {
-        model.avatar_url = Set(url
-            .as_deref()
-            .filter(|u| !u.is_empty())
+    if let Some(Some(url)) = body.avatar_url {
+        model.avatar_url = Set(cleared(&url)
             .map(AvatarUrl::parse)
             .transpose()
             .map_err(invalid)?
             .map(AvatarUrl::into_inner));
     }
-    if let Some(prefs) = body.preferences {
-        model.preferences = Set(Preferences::parse(prefs).map_err(invalid)?.into_inner());
+    if let Some(Some(prefs)) = body.preferences {
+        let merged = Preferences::parse(prefs)
+            .and_then(|p| p.merge_into(&stored_preferences))
+            .map_err(invalid)?;
+        model.preferences = Set(merged);
     }
-    model.updated_at = Set(Utc::now());
+    let now = Utc::now();
+    model.updated_at = Set(now);
+    model.last_active_at = Set(Some(now));
     let saved = model.update(&state.db).await.map_err(|e| {
         if shared::db::is_unique_violation(&e) {
-            ApiError::new(ErrorCode::EmailTaken, "this email is already registered")
+            ApiError::new(
+                ErrorCode::EmailTaken,
+                "this email or user_id is already registered",
+            )
         } else {
             e.into()
         }
     })?;
+    Ok(HttpResponse::Ok().json(UserView::from(saved)))
+}
+
+/// `None` for a blank text: the field is cleared.
+fn cleared(raw: &str) -> Option<&str> {
+    Some(raw).filter(|v| !v.trim().is_empty())
+}
+
+#[utoipa::path(put, path = "/api/v1/users/me/energy", tag = "users", security(("bearer" = [])), request_body = UpdateEnergy,
+    responses((status = 200, body = UserView), (status = 400), (status = 401)))]
+pub async fn update_energy(
+    user: AuthUser,
+    body: web::Json<UpdateEnergy>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let current = load(&state, user.id).await?;
+    let mut profile = domain::energy_profile_view(current.energy_profile.as_ref());
+    if let Some(raw) = body.hourly_baseline {
+        profile["hourly_baseline"] = domain::hourly_baseline(raw).map_err(invalid)?;
+    }
+    if let Some(raw) = body.task_energy_cost {
+        profile["task_energy_cost"] = domain::task_energy_cost(raw).map_err(invalid)?;
+    }
+    if let Some(raw) = body.learned_adjustments {
+        profile["learned_adjustments"] = domain::learned_adjustments(raw).map_err(invalid)?;
+    }
+    let mut model = current.into_active_model();
+    model.energy_profile = Set(Some(profile));
+    let now = Utc::now();
+    model.updated_at = Set(now);
+    model.last_active_at = Set(Some(now));
+    let saved = model.update(&state.db).await?;
     Ok(HttpResponse::Ok().json(UserView::from(saved)))
 }

@@ -3,11 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
+mod apple;
+mod apple_keys;
 mod auth;
+mod contract;
 mod errors;
 mod health;
 mod helpers;
 mod openapi;
+mod passwordless;
 mod proxy;
 mod rate_limits;
 mod startup;

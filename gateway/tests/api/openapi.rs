@@ -20,8 +20,10 @@ async fn the_openapi_document_covers_every_gateway_route_and_every_proxied_prefi
         ("/api/v1/auth/login", "post"),
         ("/api/v1/auth/refresh", "post"),
         ("/api/v1/auth/logout", "post"),
+        ("/api/v1/auth/apple", "post"),
         ("/api/v1/users/me", "get"),
         ("/api/v1/users/me", "put"),
+        ("/api/v1/users/me/energy", "put"),
         ("/api/v1/health", "get"),
         ("/health", "get"),
     ] {

@@ -26,7 +26,11 @@ async fn me_has_the_compat_fields() {
     assert_eq!(me["id"].as_str(), Some(session.user_id.as_str()));
     assert_eq!(me["user_id"], "ivan");
     assert_eq!(me["timezone"], "Asia/Shanghai");
-    assert_eq!(me["preferences"], json!({}));
+    assert_eq!(
+        me["preferences"],
+        json!({"notification_enabled": true, "auto_schedule_enabled": true,
+            "energy_based_scheduling": true, "working_hours_start": 9, "working_hours_end": 18})
+    );
 }
 
 #[tokio::test]
@@ -65,10 +69,22 @@ async fn update_me_changes_only_what_is_sent_and_validates_it() {
         "validation_error"
     );
 
-    let res = put(json!({"nickname": null})).await.unwrap();
+    // `null` leaves a field as it is (the app's contract); "" clears an optional one.
+    let res = put(json!({"nickname": null, "avatar_url": "https://example.com/a.png"}))
+        .await
+        .unwrap();
     let me: Value = res.json().await.unwrap();
-    assert_eq!(me["nickname"], Value::Null);
+    assert_eq!(me["nickname"], "朱迪");
+    assert_eq!(me["avatar_url"], "https://example.com/a.png");
     assert_eq!(me["timezone"], "America/New_York", "untouched fields stay");
+    let res =
+        put(json!({"avatar_url": "", "preferences": {"theme": null, "working_hours_end": 20}}))
+            .await
+            .unwrap();
+    let me: Value = res.json().await.unwrap();
+    assert_eq!(me["avatar_url"], Value::Null);
+    assert!(me["preferences"].get("theme").is_none(), "{me}");
+    assert_eq!(me["preferences"]["working_hours_end"], 20);
 
     app.post_json(
         "/api/v1/auth/register",

@@ -23,6 +23,27 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub last_active_at: Option<DateTimeUtc>,
+    /// Sign in with Apple: the `sub` of the account's Apple identity tokens.
+    #[sea_orm(unique)]
+    pub apple_sub: Option<String>,
+    /// **compat** fields of the UniLife app's user.
+    pub phone: Option<String>,
+    /// The app's energy profile (`hourly_baseline`, `task_energy_cost`,
+    /// `learned_adjustments`); `None` until the user changes it (the defaults apply).
+    pub energy_profile: Option<Json>,
+    /// 0–100, 100 until something lowers it.
+    pub current_energy: i32,
+}
+
+/// The password hash of an account made without a password (the original app's sign-in by
+/// `user_id`, or Sign in with Apple). Not a PHC string: no password verifies against it.
+pub const NO_PASSWORD: &str = "!no-password";
+
+impl Model {
+    /// Whether the account has a password of its own (an argon2 PHC string).
+    pub fn has_password(&self) -> bool {
+        self.password_hash.starts_with('$')
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

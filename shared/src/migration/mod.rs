@@ -10,6 +10,7 @@ mod m20261122_000004_chat;
 mod m20261203_000005_reserved_legacy_account;
 mod m20261203_000006_drug_search_text;
 mod m20261203_000007_events_app_model;
+mod m20261203_000008_user_app_fields;
 mod m20261203_000009_app_devices;
 mod m20261203_000010_chat_user_state;
 mod m20261203_000011_chat_feedback;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000005_reserved_legacy_account::Migration),
             Box::new(m20261203_000006_drug_search_text::Migration),
             Box::new(m20261203_000007_events_app_model::Migration),
+            Box::new(m20261203_000008_user_app_fields::Migration),
             Box::new(m20261203_000009_app_devices::Migration),
             Box::new(m20261203_000010_chat_user_state::Migration),
             Box::new(m20261203_000011_chat_feedback::Migration),

@@ -160,6 +160,7 @@ pub async fn insert_user(db: &DatabaseConnection, timezone: &str) -> Result<uuid
         created_at: Set(now),
         updated_at: Set(now),
         last_active_at: Set(None),
+        ..Default::default()
     }
     .insert(db)
     .await?;

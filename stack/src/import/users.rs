@@ -59,10 +59,18 @@ async fn one(
         let tz = existing.timezone.parse().unwrap_or(tz);
         return Ok(Ok(Owner { id, tz }));
     }
-    // INTEGRATION(apple_sub): `users.apple_sub` (migration 8) holds the Apple `sub`, which the
-    // original's `user_id` is. When it lands: first look the account up by `apple_sub =
-    // apple_sub` and, if found, adopt it (count it as already there and return its id), and set
-    // `account.apple_sub = Set(apple_sub.map(str::to_owned))` on the account built below.
+    // The original's `user_id` is the Apple `sub`: an account already linked to it (the user
+    // signed in with Apple here first) is theirs, and takes their data.
+    if let Some(sub) = apple_sub.filter(|s| !s.is_empty())
+        && let Some(linked) = user::Entity::find()
+            .filter(user::Column::AppleSub.eq(sub))
+            .one(txn)
+            .await?
+    {
+        table.existing += 1;
+        let tz = linked.timezone.parse().unwrap_or(tz);
+        return Ok(Ok(Owner { id: linked.id, tz }));
+    }
     let login = match apple_sub {
         Some(sub) if usable_login(sub) => sub.to_owned(),
         Some(sub) => {
@@ -112,9 +120,23 @@ async fn one(
     };
     let at = |c: &str| row.get(c).and_then(|v| values::instant(v, Tz::UTC));
     let created_at = at("created_at").unwrap_or_else(Utc::now);
-    // Field by field, so a column added later (`apple_sub`) stays unset until set here.
     let mut account = user::ActiveModel::new();
     account.id = Set(id);
+    // Signing in with Apple later finds the account by its `sub`.
+    account.apple_sub = Set(apple_sub
+        .filter(|sub| !sub.is_empty() && *sub == login)
+        .map(str::to_owned));
+    account.phone = Set(row
+        .get("phone")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned));
+    if let Some(energy) = row.get("current_energy").and_then(values::integer) {
+        account.current_energy = Set(i32::try_from(energy.clamp(0, 100)).unwrap_or(100));
+    }
+    if let Some(Ok(profile @ Value::Object(_))) = row.get("energy_profile").map(values::json) {
+        account.energy_profile = Set(Some(profile));
+    }
     account.login = Set(login);
     account.email = Set(email);
     account.password_hash = Set(NO_PASSWORD.to_owned());
