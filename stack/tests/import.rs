@@ -253,7 +253,8 @@ async fn a_unilife_database_becomes_users_conversations_messages_diaries_and_pro
 }
 
 #[tokio::test]
-async fn events_come_over_one_to_one_with_offsetless_times_read_as_shanghai_time_and_a_sync_stamp() {
+async fn events_come_over_one_to_one_with_offsetless_times_read_as_shanghai_time_and_a_sync_stamp()
+{
     let env = Env::new().await;
     let source = unilife(&env.dir).await;
 

@@ -139,7 +139,7 @@ async fn fill_in(
     if wants_nickname {
         model.nickname = Set(nickname.map(Nickname::into_inner));
     }
-    let now = chrono::Utc::now();
+    let now = shared::time::now_micros();
     model.updated_at = Set(now);
     model.last_active_at = Set(Some(now));
     match model.update(db).await {

@@ -1,4 +1,3 @@
-use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
 };
@@ -15,7 +14,7 @@ pub struct NewUser {
 }
 
 pub async fn insert(db: &DatabaseConnection, new: NewUser) -> Result<user::Model, DbErr> {
-    let now = Utc::now();
+    let now = shared::time::now_micros();
     user::ActiveModel {
         id: Set(Uuid::now_v7()),
         login: Set(new.login),
@@ -66,7 +65,7 @@ pub async fn touch(db: &DatabaseConnection, id: Uuid) -> Result<(), DbErr> {
     Users::update_many()
         .col_expr(
             user::Column::LastActiveAt,
-            sea_orm::sea_query::Expr::value(Utc::now()),
+            sea_orm::sea_query::Expr::value(shared::time::now_micros()),
         )
         .filter(user::Column::Id.eq(id))
         .exec(db)
@@ -94,7 +93,7 @@ pub async fn link_apple(db: &DatabaseConnection, id: Uuid, sub: &str) -> Result<
         )
         .col_expr(
             user::Column::UpdatedAt,
-            sea_orm::sea_query::Expr::value(Utc::now()),
+            sea_orm::sea_query::Expr::value(shared::time::now_micros()),
         )
         .filter(user::Column::Id.eq(id))
         .filter(user::Column::AppleSub.is_null())

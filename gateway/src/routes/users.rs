@@ -210,7 +210,7 @@ pub async fn update_me(
             .map_err(invalid)?;
         model.preferences = Set(merged);
     }
-    let now = Utc::now();
+    let now = shared::time::now_micros();
     model.updated_at = Set(now);
     model.last_active_at = Set(Some(now));
     let saved = model.update(&state.db).await.map_err(|e| {
@@ -252,7 +252,7 @@ pub async fn update_energy(
     }
     let mut model = current.into_active_model();
     model.energy_profile = Set(Some(profile));
-    let now = Utc::now();
+    let now = shared::time::now_micros();
     model.updated_at = Set(now);
     model.last_active_at = Set(Some(now));
     let saved = model.update(&state.db).await?;

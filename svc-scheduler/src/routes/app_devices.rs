@@ -2,7 +2,6 @@
 //! update and remove it, in the original's `DeviceResponse` shape.
 
 use actix_web::{HttpResponse, web};
-use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer};
@@ -171,7 +170,7 @@ pub async fn update(
     if let Some(metadata) = body.metadata {
         row.metadata = Set(devices::parse_metadata(metadata).map_err(ApiError::validation)?);
     }
-    row.updated_at = Set(Utc::now());
+    row.updated_at = Set(shared::time::now_micros());
     let saved = row.update(&ctx.db).await?;
     Ok(HttpResponse::Ok().json(view(&saved)))
 }

@@ -1,5 +1,4 @@
 use actix_web::{HttpResponse, web};
-use chrono::Utc;
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
@@ -92,7 +91,7 @@ async fn create_webhook(ctx: &Ctx, user: Uuid, body: NewDevice) -> Result<HttpRe
         name: Set(body.name),
         url: Set(body.url),
         secret: Set(hex::encode(secret)),
-        created_at: Set(Utc::now()),
+        created_at: Set(shared::time::now_micros()),
     }
     .insert(&ctx.db)
     .await?;

@@ -2,7 +2,6 @@
 //! and notification switches, the original's `NotificationSettings` with its defaults.
 
 use actix_web::{HttpResponse, web};
-use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{EntityTrait, Set};
 use serde::Deserialize;
@@ -27,7 +26,7 @@ pub fn defaults(user: Uuid) -> notification_setting::Model {
         closing_ritual_enabled: true,
         event_reminders_enabled: true,
         event_reminder_minutes: 15,
-        updated_at: Utc::now(),
+        updated_at: shared::time::now_micros(),
     }
 }
 
@@ -120,7 +119,7 @@ pub async fn put(
         closing_ritual_enabled: b.closing_ritual_enabled.unwrap_or(true),
         event_reminders_enabled: b.event_reminders_enabled.unwrap_or(true),
         event_reminder_minutes: i32::try_from(minutes).unwrap_or(15),
-        updated_at: Utc::now(),
+        updated_at: shared::time::now_micros(),
     };
     let row = notification_setting::ActiveModel {
         user_id: Set(s.user_id),
