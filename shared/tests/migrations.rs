@@ -205,9 +205,32 @@ async fn existing_events_and_snapshots_move_to_the_apps_model() {
     let db = database.connect().await.unwrap();
     let after_six = u32::try_from(Migrator::migrations().len() - 6).unwrap();
     Migrator::down(&db, Some(after_six)).await.unwrap();
-    let user_id = shared::testing::insert_user(&db, "America/New_York")
-        .await
-        .unwrap();
+    // The users table as it was then (later migrations add columns the entity has now).
+    let user_id = uuid::Uuid::now_v7();
+    let add_user = Query::insert()
+        .into_table(user::Entity)
+        .columns([
+            user::Column::Id,
+            user::Column::Login,
+            user::Column::PasswordHash,
+            user::Column::Timezone,
+            user::Column::Preferences,
+            user::Column::IsAdmin,
+            user::Column::CreatedAt,
+            user::Column::UpdatedAt,
+        ])
+        .values_panic([
+            user_id.into(),
+            "nyc".into(),
+            "!".into(),
+            "America/New_York".into(),
+            serde_json::json!({}).into(),
+            false.into(),
+            chrono::Utc::now().into(),
+            chrono::Utc::now().into(),
+        ])
+        .to_owned();
+    db.execute(&add_user).await.unwrap();
     let id = uuid::Uuid::now_v7();
     let start = chrono::DateTime::parse_from_rfc3339("2026-03-02T03:30:00Z")
         .unwrap()
@@ -298,6 +321,13 @@ async fn existing_events_and_snapshots_move_to_the_apps_model() {
         (3, 3, 21)
     );
     assert_eq!(row.changed_at, start);
+    // The owner's change clock starts at their newest row, so /sync hands the rows out.
+    let clock = shared::entities::sync_clock::Entity::find_by_id(user_id)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(clock.changed_at, start);
     let snap = snapshot::Entity::find_by_id(snap)
         .one(&db)
         .await

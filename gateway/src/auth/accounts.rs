@@ -24,10 +24,10 @@ pub struct SignedIn {
     pub created: bool,
 }
 
-/// The account of an Apple identity: the one linked to its `sub`; else the one with its
-/// verified email (linked now); else a password-less account whose login is the `sub` (made
-/// by the original app's sign-in by Apple user id; linked now, its other sessions ended);
-/// else a new account.
+/// The account of an Apple identity: the one linked to its `sub`; else a password-less
+/// account whose login is the `sub` (made by the original app's sign-in by Apple user id, or
+/// imported; linked now, its other sessions ended); else a new account (with Apple's verified
+/// email when no account here has it).
 pub async fn apple_account(
     db: &DatabaseConnection,
     identity: &AppleIdentity,
@@ -43,16 +43,9 @@ pub async fn apple_account(
         fill_in(db, account, email.as_deref(), profile.nickname).await?;
         return Ok(existing(id));
     }
-    if let Some(email) = &email
-        && let Some(account) = users::find_by_email(db, email).await?
-        && account.apple_sub.is_none()
-        && account.login != LEGACY_LOGIN
-        && users::link_apple(db, account.id, &identity.sub).await?
-    {
-        tracing::info!(user.id = %account.id, "Apple ID linked by its verified email");
-        users::touch(db, account.id).await?;
-        return Ok(existing(account.id));
-    }
+    // No link by email: this API does not verify the emails people register with, so an
+    // account holding the address Apple verified may be anyone's, and linking would sign the
+    // Apple user into it.
     if let Some(account) = users::find_by_login(db, &identity.sub).await?
         && !account.has_password()
         && account.apple_sub.is_none()

@@ -228,6 +228,38 @@ async fn upgrade_snapshots(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     Ok(())
 }
 
+#[derive(FromQueryResult)]
+struct Latest {
+    user_id: Uuid,
+    changed_at: DateTime<Utc>,
+}
+
+/// Each owner's change clock starts at their newest row, so `/sync` hands the moved rows out
+/// (they are stamped with their `updated_at`).
+async fn start_clocks(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    use sea_orm::{ColumnTrait, QuerySelect};
+    let db = manager.get_connection();
+    let latest = event::Entity::find()
+        .select_only()
+        .column(event::Column::UserId)
+        .column_as(event::Column::ChangedAt.max(), "changed_at")
+        .group_by(event::Column::UserId)
+        .into_model::<Latest>()
+        .all(db)
+        .await?;
+    for l in latest {
+        sync_clock::Entity::insert(sync_clock::ActiveModel {
+            user_id: sea_orm::Set(l.user_id),
+            changed_at: sea_orm::Set(l.changed_at),
+            writes: sea_orm::Set(0),
+        })
+        .on_conflict_do_nothing()
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
+}
+
 pub(super) async fn create_indexes(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     for (name, cols) in [
         (
@@ -266,6 +298,26 @@ pub(super) async fn create_indexes(manager: &SchemaManager<'_>) -> Result<(), Db
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        create_from_entity(manager, event_tombstone::Entity).await?;
+        create_from_entity(manager, sync_clock::Entity).await?;
+        // A run that stopped half-way left the old rows in `events_v1`: start the copy again.
+        if manager.has_table(OLD).await? {
+            manager
+                .drop_table(
+                    Table::drop()
+                        .table(Alias::new("events"))
+                        .if_exists()
+                        .to_owned(),
+                )
+                .await?;
+            manager
+                .rename_table(
+                    Table::rename()
+                        .table(Alias::new(OLD), Alias::new("events"))
+                        .to_owned(),
+                )
+                .await?;
+        }
         if !manager.has_column("events", "changed_at").await? {
             drop_old_indexes(manager).await?;
             manager
@@ -281,9 +333,8 @@ impl MigrationTrait for Migration {
                 .drop_table(Table::drop().table(Alias::new(OLD)).to_owned())
                 .await?;
             upgrade_snapshots(manager).await?;
+            start_clocks(manager).await?;
         }
-        create_from_entity(manager, event_tombstone::Entity).await?;
-        create_from_entity(manager, sync_clock::Entity).await?;
         create_indexes(manager).await
     }
 

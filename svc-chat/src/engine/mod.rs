@@ -294,6 +294,109 @@ impl From<sea_orm::DbErr> for TurnError {
     }
 }
 
+/// The model's rounds: stream an answer, run the tools it calls, until it answers in text.
+/// What the tools changed is in `tools` whatever this returns.
+async fn converse(
+    state: &AppState,
+    user: Uuid,
+    mut messages: Vec<Value>,
+    tools: &mut tools::ToolContext<'_>,
+    sink: Option<&Sink>,
+) -> Result<String, TurnError> {
+    let mut reply = String::new();
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        Box::pin(take_quota(state, user)).await?;
+        let mut extra = serde_json::Map::new();
+        if rounds <= state.chat.max_tool_rounds {
+            extra.insert("tools".into(), tools::definitions());
+        }
+        let (response, _permit) = Box::pin(
+            state
+                .llm
+                .start_stream(Value::Array(messages.clone()), extra),
+        )
+        .await
+        .map_err(|e| TurnError::Api(e.to_api_error()))?;
+        // The body alone from here on: the response head goes now. Its header values share
+        // the connection's first read buffer, which hyper can then reuse for the body
+        // instead of allocating a second one for as long as the stream lasts.
+        let mut body = response.bytes_stream();
+        let mut decoder = SseDecoder::default();
+        let mut calls: Vec<ToolCall> = Vec::new();
+        let mut text = String::new();
+        loop {
+            let chunk = match body.next().await {
+                Some(Ok(c)) => c,
+                None => break,
+                Some(Err(e)) if e.is_timeout() => {
+                    return Err(TurnError::Api(LlmError::Timeout.to_api_error()));
+                }
+                Some(Err(e)) => {
+                    return Err(TurnError::Api(
+                        LlmError::Transport(e.to_string()).to_api_error(),
+                    ));
+                }
+            };
+            for event in decoder
+                .push(&chunk)
+                .map_err(|e| TurnError::Api(e.to_api_error()))?
+            {
+                match event {
+                    StreamEvent::Content(t) => {
+                        text.push_str(&t);
+                        if let Some(s) = sink
+                            && !s.text(&t).await
+                            && !decoder.done
+                        {
+                            // Dropping the response here cancels the upstream request.
+                            return Err(TurnError::Cancelled);
+                        }
+                    }
+                    StreamEvent::ToolCall {
+                        index,
+                        id,
+                        name,
+                        arguments,
+                    } => {
+                        while calls.len() <= index {
+                            calls.push(ToolCall::default());
+                        }
+                        let call = &mut calls[index];
+                        if let Some(id) = id {
+                            call.id = id;
+                        }
+                        if let Some(name) = name {
+                            call.name.push_str(&name);
+                        }
+                        call.arguments.push_str(&arguments);
+                    }
+                    StreamEvent::Usage { .. } => {}
+                }
+            }
+            if decoder.done {
+                break;
+            }
+        }
+        drop(body);
+        if calls.is_empty() || rounds > state.chat.max_tool_rounds {
+            reply.push_str(&text);
+            break;
+        }
+        let call_json: Vec<Value> = calls
+            .iter()
+            .map(|c| json!({"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}))
+            .collect();
+        messages.push(json!({"role": "assistant", "content": text, "tool_calls": call_json}));
+        for c in &calls {
+            let result = Box::pin(tools.execute(&c.name, &c.arguments)).await;
+            messages.push(json!({"role": "tool", "tool_call_id": c.id, "content": result}));
+        }
+    }
+    Ok(reply)
+}
+
 /// Run a turn. With a sink, text is sent as it arrives.
 #[tracing::instrument(name = "chat.turn", skip_all, fields(user.id = %req.user, streamed = sink.is_some()))]
 pub async fn run(
@@ -345,101 +448,16 @@ pub async fn run(
     messages.push(json!({"role": "user", "content": req.message}));
 
     let mut tools = tools::ToolContext::new(state, req.user, tz);
-    let mut reply = String::new();
-    let mut rounds = 0;
-    loop {
-        rounds += 1;
-        Box::pin(take_quota(state, req.user)).await?;
-        let mut extra = serde_json::Map::new();
-        if rounds <= state.chat.max_tool_rounds {
-            extra.insert("tools".into(), tools::definitions());
-        }
-        let (response, _permit) = Box::pin(
-            state
-                .llm
-                .start_stream(Value::Array(messages.clone()), extra),
-        )
-        .await
-        .map_err(|e| TurnError::Api(e.to_api_error()))?;
-        // The body alone from here on: the response head goes now. Its header values share
-        // the connection's first read buffer, which hyper can then reuse for the body
-        // instead of allocating a second one for as long as the stream lasts.
-        let mut body = response.bytes_stream();
-        let mut decoder = SseDecoder::default();
-        let mut calls: Vec<ToolCall> = Vec::new();
-        let mut text = String::new();
-        loop {
-            let chunk = match body.next().await {
-                Some(Ok(c)) => c,
-                None => break,
-                Some(Err(e)) if e.is_timeout() => {
-                    return Err(TurnError::Api(LlmError::Timeout.to_api_error()));
-                }
-                Some(Err(e)) => {
-                    return Err(TurnError::Api(
-                        LlmError::Transport(e.to_string()).to_api_error(),
-                    ));
-                }
-            };
-            for event in decoder
-                .push(&chunk)
-                .map_err(|e| TurnError::Api(e.to_api_error()))?
-            {
-                match event {
-                    StreamEvent::Content(t) => {
-                        text.push_str(&t);
-                        if let Some(s) = &sink
-                            && !s.text(&t).await
-                            && !decoder.done
-                        {
-                            // Dropping the response here cancels the upstream request.
-                            return Err(TurnError::Cancelled);
-                        }
-                    }
-                    StreamEvent::ToolCall {
-                        index,
-                        id,
-                        name,
-                        arguments,
-                    } => {
-                        while calls.len() <= index {
-                            calls.push(ToolCall::default());
-                        }
-                        let call = &mut calls[index];
-                        if let Some(id) = id {
-                            call.id = id;
-                        }
-                        if let Some(name) = name {
-                            call.name.push_str(&name);
-                        }
-                        call.arguments.push_str(&arguments);
-                    }
-                    StreamEvent::Usage { .. } => {}
-                }
-            }
-            if decoder.done {
-                break;
-            }
-        }
-        drop(body);
-        if calls.is_empty() || rounds > state.chat.max_tool_rounds {
-            reply.push_str(&text);
-            break;
-        }
-        let call_json: Vec<Value> = calls
-            .iter()
-            .map(|c| json!({"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}))
-            .collect();
-        messages.push(json!({"role": "assistant", "content": text, "tool_calls": call_json}));
-        for c in &calls {
-            let result = Box::pin(tools.execute(&c.name, &c.arguments)).await;
-            messages.push(json!({"role": "tool", "tool_call_id": c.id, "content": result}));
-        }
-    }
-    if reply.trim().is_empty() && !tools.actions.is_empty() {
-        reply = "好的，已处理。".into();
-    }
-    Box::pin(store_message(state, conv.id, req.user, "assistant", &reply)).await?;
+    // A turn that fails after its tools changed events still records their snapshot, so
+    // the changes can be undone.
+    let outcome = Box::pin(converse(
+        state,
+        req.user,
+        messages,
+        &mut tools,
+        sink.as_ref(),
+    ))
+    .await;
     let snapshot_id = if tools.changes.is_empty() {
         None
     } else {
@@ -454,6 +472,11 @@ pub async fn run(
             .await?,
         )
     };
+    let mut reply = outcome?;
+    if reply.trim().is_empty() && !tools.actions.is_empty() {
+        reply = "好的，已处理。".into();
+    }
+    Box::pin(store_message(state, conv.id, req.user, "assistant", &reply)).await?;
     Ok(TurnResult {
         reply,
         conversation_id: conv.id,

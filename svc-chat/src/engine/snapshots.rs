@@ -95,7 +95,11 @@ pub async fn revert(
         let changes: Vec<Change> =
             serde_json::from_value(s.changes.clone()).map_err(ApiError::internal)?;
         for c in changes.iter().rev() {
-            event::Entity::delete_by_id(c.event_id).exec(&txn).await?;
+            event::Entity::delete_many()
+                .filter(event::Column::Id.eq(c.event_id))
+                .filter(event::Column::UserId.eq(user))
+                .exec(&txn)
+                .await?;
             match &c.before {
                 // Every column as it was, stamped now so `/sync` hands it out again.
                 Some(before) => {

@@ -26,6 +26,40 @@ const SERVER_FIELDS: &[&str] = &[
     "changed_at",
 ];
 
+/// Every field of an event a client may send.
+const FIELDS: &[&str] = &[
+    "id",
+    "title",
+    "description",
+    "notes",
+    "event_date",
+    "time_period",
+    "start_time",
+    "end_time",
+    "duration",
+    "energy_required",
+    "urgency",
+    "importance",
+    "is_deep_work",
+    "event_type",
+    "category",
+    "tags",
+    "location",
+    "participants",
+    "status",
+    "completed_at",
+    "started_at",
+    "repeat_pattern",
+    "routine_batch_id",
+    "is_template",
+    "habit_interval",
+    "parent_event_id",
+    "energy_consumption",
+    "is_physically_demanding",
+    "is_mentally_demanding",
+    "project_id",
+];
+
 /// `Some(None)` when the client sent `null` (clear it), `None` when it left the field out.
 fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     d: D,
@@ -134,6 +168,30 @@ impl EventInput {
             return Err(ApiError::validation("the body must be a JSON object"));
         };
         strip_server_fields(&mut map);
+        Self::parse(map)
+    }
+
+    /// An update: the original's `EventUpdate` ignored every field it did not know (the app
+    /// sends its whole copy of the event back), so unknown fields are dropped, not refused.
+    pub fn update_from_json(body: Value) -> Result<Self, ApiError> {
+        let Value::Object(mut map) = body else {
+            return Err(ApiError::validation("the body must be a JSON object"));
+        };
+        let unknown: Vec<String> = map
+            .keys()
+            .filter(|k| !FIELDS.contains(&k.as_str()) || k.as_str() == "id")
+            .cloned()
+            .collect();
+        for k in &unknown {
+            map.remove(k);
+        }
+        if !unknown.is_empty() {
+            tracing::debug!(fields = ?unknown, "event update: fields ignored");
+        }
+        Self::parse(map)
+    }
+
+    fn parse(map: Map<String, Value>) -> Result<Self, ApiError> {
         let input: Self = serde_path_to_error::deserialize(Value::Object(map)).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
@@ -273,13 +331,6 @@ fn strip_server_fields(map: &mut Map<String, Value>) {
     }
 }
 
-/// For an update the app sends its whole event back, `id` included: drop it too.
-pub fn strip_id(body: &mut Value) {
-    if let Some(map) = body.as_object_mut() {
-        map.remove("id");
-    }
-}
-
 impl RepeatPattern {
     pub const KINDS: &[&str] = &["daily", "weekly", "monthly", "custom"];
 
@@ -336,6 +387,27 @@ mod tests {
         assert_eq!(ok.title.as_deref(), Some("跑步"));
         let err = EventInput::from_json(json!({"title": "x", "colour": "red"})).unwrap_err();
         assert!(err.message.contains("colour"), "{}", err.message);
+    }
+
+    #[test]
+    fn an_update_drops_what_it_does_not_know_as_the_original_did() {
+        let i = EventInput::update_from_json(json!({
+            "id": "7d0c6a5e-2f41-4b8e-9a57-0c1f1f0b9a11", "title": "x", "colour": "red",
+            "anchor_time": "10:00",
+        }))
+        .unwrap();
+        assert_eq!(i.sent_fields(), ["title"]);
+        assert!(EventInput::update_from_json(json!({"urgency": 9})).is_err());
+        // Every field the struct takes is in FIELDS (a new one must be added there too).
+        for f in FIELDS {
+            let mut body = serde_json::Map::new();
+            body.insert((*f).to_owned(), Value::Null);
+            let err = EventInput::parse(body)
+                .err()
+                .map(|e| e.message)
+                .unwrap_or_default();
+            assert!(!err.contains("unknown field"), "{f}: {err}");
+        }
     }
 
     #[test]

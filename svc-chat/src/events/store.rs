@@ -212,8 +212,12 @@ fn blank(owner: Owner, author: Author, id: Uuid, now: DateTime<Utc>) -> event::M
     }
 }
 
-async fn unbury<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<(), ApiError> {
-    event_tombstone::Entity::delete_by_id(id).exec(db).await?;
+async fn unbury<C: ConnectionTrait>(db: &C, user: Uuid, id: Uuid) -> Result<(), ApiError> {
+    event_tombstone::Entity::delete_many()
+        .filter(event_tombstone::Column::Id.eq(id))
+        .filter(event_tombstone::Column::UserId.eq(user))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
@@ -245,7 +249,7 @@ pub(crate) async fn insert_stamped<C: ConnectionTrait>(
     stamp: DateTime<Utc>,
 ) -> Result<event::Model, ApiError> {
     m.changed_at = stamp;
-    unbury(db, m.id).await?;
+    unbury(db, m.user_id, m.id).await?;
     event::Entity::insert(m.clone().into_active_model().reset_all())
         .exec_without_returning(db)
         .await?;
@@ -324,6 +328,9 @@ pub async fn create<C: TransactionTrait>(
             "an event with this id already exists",
         ));
     }
+    // Created at its stamp: `/sync` tells a creation from an update by `created_at`.
+    m.created_at = stamp;
+    m.updated_at = stamp;
     let m = insert_stamped(&txn, m, stamp).await?;
     txn.commit().await?;
     Ok((made, m))
@@ -520,6 +527,8 @@ pub async fn instance<C: TransactionTrait>(
     m.is_physically_demanding = template.is_physically_demanding;
     m.is_mentally_demanding = template.is_mentally_demanding;
     m.project_id = template.project_id;
+    m.created_at = stamp;
+    m.updated_at = stamp;
     let m = insert_stamped(&txn, m, stamp).await?;
     txn.commit().await?;
     Ok(m)

@@ -10,7 +10,6 @@ use shared::internal_auth::UserId;
 use shared::time::AppTime;
 use uuid::Uuid;
 
-use crate::events::input::strip_id;
 use crate::events::store::{self, Deleted};
 use crate::events::{self as ev, Author, EventInput, Filter, Made, Owner};
 use crate::state::AppState;
@@ -242,9 +241,7 @@ pub async fn update(
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = owner(&state, user).await?;
-    let mut body = body.into_inner();
-    strip_id(&mut body);
-    let input = EventInput::from_json(body)?;
+    let input = EventInput::update_from_json(body.into_inner())?;
     let routine = input.repeat_pattern.is_some();
     let u = store::update(&state.db, owner, path.into_inner(), input).await?;
     let view = ev::view(&u.after, owner.tz);

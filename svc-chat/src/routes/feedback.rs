@@ -2,7 +2,6 @@
 //! answered thanks and kept nothing, a TODO its author left).
 
 use actix_web::{HttpResponse, web};
-use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
@@ -56,7 +55,7 @@ pub async fn post_feedback(
         user_id: Set(user),
         rating: Set(body.rating),
         comment: Set(comment),
-        created_at: Set(Utc::now()),
+        created_at: Set(shared::time::now_micros()),
     })
     .on_conflict(
         OnConflict::column(chat_feedback::Column::MessageId)

@@ -57,16 +57,12 @@ pub async fn changes(
     let tz = state.timezone(user).await?;
     let since = q.since.map(|t| t.in_zone(chrono_tz::UTC));
     // Read first: nothing stamped after this is in this answer.
-    let Some(head) = clock::committed(&state.db, user).await? else {
-        return Ok(HttpResponse::Ok().json(answer(
-            since,
-            since.unwrap_or_else(Utc::now),
-            false,
-            &[],
-            tz,
-        )));
-    };
     let floor = since.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+    // No clock yet: nothing was written. The cursor stays where it was (not now: a first
+    // write committing meanwhile is stamped before now, and would be skipped).
+    let Some(head) = clock::committed(&state.db, user).await? else {
+        return Ok(HttpResponse::Ok().json(answer(since, floor, false, &[], tz)));
+    };
     if head <= floor {
         return Ok(HttpResponse::Ok().json(answer(since, floor, false, &[], tz)));
     }

@@ -840,3 +840,41 @@ async fn feedback_on_an_assistant_message_is_kept_and_only_for_ones_own() {
         assert_eq!(res.status(), status, "{b}");
     }
 }
+
+#[tokio::test]
+async fn a_turn_that_fails_after_changing_events_still_leaves_its_snapshot_to_undo() {
+    let app = spawn().await;
+    let user = app.user("UTC").await;
+    Mock::given(method("POST"))
+        .respond_with(sse_response(sse_tool_call(
+            "create_event",
+            &json!({"title": "Dentist", "start_time": "2026-11-25T15:00:00Z"}),
+        )))
+        .up_to_n_times(1)
+        .mount(&app.model)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&app.model)
+        .await;
+    let res = app.chat(user, json!({"message": "book the dentist"})).await;
+    assert_eq!(res.status(), StatusCode::BAD_GATEWAY);
+    let made = event::Entity::find()
+        .filter(event::Column::UserId.eq(user))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(made.len(), 1, "the tool ran before the model failed");
+    let res = app
+        .req(Method::POST, Some(user), "/api/v1/snapshots/undo")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let left = event::Entity::find()
+        .filter(event::Column::UserId.eq(user))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "undone");
+}

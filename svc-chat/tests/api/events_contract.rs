@@ -127,13 +127,24 @@ async fn a_timed_event_keeps_the_apps_id_and_the_apps_copy_updates_it() {
     assert_eq!(row.location.as_deref(), Some("会议室B"));
     assert!(row.updated_at > row.created_at);
 
-    // Unknown fields elsewhere are refused by name; so is an empty update.
-    let (status, err) = send(
+    // An update ignores what it does not know, as the original's did; a creation refuses it
+    // by name. An update with nothing known is refused.
+    let (status, body) = send(
         &app,
         Method::PUT,
         user,
         &format!("/api/v1/events/{id}"),
-        Some(json!({"colour": "red"})),
+        Some(json!({"colour": "red", "notes": "带电脑"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["event"]["notes"], "带电脑");
+    let (status, err) = send(
+        &app,
+        Method::POST,
+        user,
+        "/api/v1/events",
+        Some(json!({"title": "x", "colour": "red"})),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -143,7 +154,7 @@ async fn a_timed_event_keeps_the_apps_id_and_the_apps_copy_updates_it() {
         Method::PUT,
         user,
         &format!("/api/v1/events/{id}"),
-        Some(json!({"id": id})),
+        Some(json!({"id": id, "colour": "red"})),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "nothing to update");
