@@ -344,12 +344,22 @@ async fn every_cross_service_call_reaches_its_service_inside_the_stack() {
     let summary: Value = expiry.json().await.unwrap();
     assert_eq!(summary["failed"], 0, "{summary}");
     assert_eq!(summary["error"], Value::Null, "{summary}");
-    let inbox: Value = get("/api/v1/notifications")
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    // The stack's own clock may be running the same job at this moment: the run that claimed
+    // the dose first writes the reminder, so the inbox is read until it has both (5 s at most).
+    let mut inbox = Value::Null;
+    for _ in 0..50 {
+        inbox = get("/api/v1/notifications")
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let text = inbox.to_string();
+        if text.contains("dose_reminder") && text.contains("expiry_alert") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let kinds: Vec<&str> = inbox
         .as_array()
         .unwrap()
