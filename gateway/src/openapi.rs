@@ -202,7 +202,7 @@ pub const SERVICE_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
         "get",
         "/api/v1/events",
         "assistant",
-        "List events: {instances, templates} (start_date, end_date, status, event_type, category, time_period, project_id, include_templates, limit)",
+        "List events: {instances, templates} (start_date, end_date, status, event_type, category, time_period, project_id, include_templates, expand_virtual, limit); routine and habit days as virtual instances (id virtual_<template>_<YYYYMMDD>)",
         true,
     ),
     (
@@ -226,7 +226,13 @@ pub const SERVICE_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
         "Events overlapping start_time..end_time",
         true,
     ),
-    ("get", "/api/v1/events/{id}", "assistant", "One event", true),
+    (
+        "get",
+        "/api/v1/events/{id}",
+        "assistant",
+        "One event, or a routine day by its virtual id",
+        true,
+    ),
     (
         "put",
         "/api/v1/events/{id}",
@@ -238,7 +244,7 @@ pub const SERVICE_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
         "delete",
         "/api/v1/events/{id}",
         "assistant",
-        "Delete an event",
+        "Delete an event or a routine day; delete_series=true|following|false for the series, this day on, or this day",
         true,
     ),
     (
@@ -260,6 +266,27 @@ pub const SERVICE_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
         "/api/v1/events/{id}/instances",
         "assistant",
         "The instance of a habit or routine template on target_date",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/habits/{batch_id}",
+        "assistant",
+        "A habit's days: those made into instances and up to 20 coming ones",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/habits/{batch_id}/stats",
+        "assistant",
+        "A habit's record: days due, done, completion rate, current and best streak",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/habits/{batch_id}/confirm",
+        "assistant",
+        "Keep a habit {confirm: true} (replenished daily) or cancel its remaining days",
         true,
     ),
     (

@@ -152,6 +152,14 @@ pub struct UpcomingEvent {
     pub start_time: DateTime<Utc>,
     pub title: String,
     pub user_id: Uuid,
+    /// The template of a routine's or habit's day (made into an instance or not): a day is
+    /// reminded once per series and start, whichever form it has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series_id: Option<Uuid>,
+    /// A day not made into an instance: its `virtual_<template>_<YYYYMMDD>` id (`id` is then
+    /// the template's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub virtual_id: Option<String>,
 }
 
 /// A time as it is written on the wire (RFC 3339, UTC, `Z`, as many fraction digits as it
@@ -201,6 +209,8 @@ mod tests {
             start_time: start,
             title: "Dentist".into(),
             user_id: user,
+            series_id: None,
+            virtual_id: None,
         };
         assert_eq!(
             serde_json::to_string(&typed).unwrap(),

@@ -5,6 +5,7 @@ pub mod alloc;
 pub mod diary;
 pub mod engine;
 pub mod events;
+pub mod habits;
 pub mod routes;
 pub mod startup;
 pub mod state;

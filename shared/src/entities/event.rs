@@ -130,6 +130,14 @@ pub struct Model {
     pub participants: Json,
     /// `{type, weekdays?, time?, end_date?}` as the app sends it; the planner issue expands it.
     pub repeat_pattern: Option<Json>,
+    /// A template's recurrence as RFC 5545 text, derived from `repeat_pattern` when it is
+    /// written: `DTSTART;TZID=<IANA zone>:<local start>` (or `DTSTART;VALUE=DATE:<day>` for
+    /// a series without a time) and an `RRULE:` line. The owner's zone at that moment stays
+    /// with the series, so 07:00 stays 07:00 local across DST changes.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub rrule: Option<String>,
+    /// A template's cancelled occurrences (EXDATE): a JSON array of local dates `YYYY-MM-DD`.
+    pub exdates: Option<Json>,
     pub routine_batch_id: Option<String>,
     pub is_template: Option<bool>,
     pub habit_interval: Option<i32>,

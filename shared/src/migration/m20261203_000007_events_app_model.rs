@@ -108,6 +108,8 @@ fn upgrade(old: OldEvent, tz: Tz) -> event::Model {
         location: old.location,
         participants: json!([]),
         repeat_pattern: None,
+        rrule: None,
+        exdates: None,
         routine_batch_id: None,
         is_template: None,
         habit_interval: None,

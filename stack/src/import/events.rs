@@ -156,6 +156,8 @@ fn convert(
         location: row.get("location").map(str::to_owned),
         participants: Value::Array(participants),
         repeat_pattern,
+        rrule: None,
+        exdates: None,
         routine_batch_id: row.get("routine_batch_id").map(str::to_owned),
         is_template: flag("is_template"),
         habit_interval: None,

@@ -10,7 +10,7 @@ use shared::time::AppTime;
 use uuid::Uuid;
 
 use super::interactive;
-use crate::events::store::{self, Deleted};
+use crate::events::store::{self, Scope, Target};
 use crate::events::{self, Author, EventInput, Filter, Owner};
 use crate::state::AppState;
 
@@ -60,7 +60,15 @@ pub fn definitions() -> Value {
         "category": {"type": "string", "enum": Category::VALUES},
         "tags": {"type": "array", "items": {"type": "string"}},
         "location": {"type": "string"},
-        "participants": {"type": "array", "items": {"type": "string"}}
+        "participants": {"type": "array", "items": {"type": "string"}},
+        "repeat_pattern": {"type": "object", "description": "makes a routine repeating from event_date (or start_time's day): daily; weekly (weekdays, else the start's weekday); monthly (the start's day of month); custom (weekdays, or interval_days for every n days). time HH:MM local; end_date YYYY-MM-DD, the last day", "properties": {
+            "type": {"type": "string", "enum": crate::events::input::RepeatPattern::KINDS},
+            "weekdays": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 6}, "description": "0 Sunday … 6 Saturday"},
+            "time": {"type": "string", "description": "HH:MM"},
+            "end_date": {"type": "string", "description": "YYYY-MM-DD"},
+            "interval_days": {"type": "integer", "minimum": 1, "maximum": 365}
+        }, "required": ["type"]},
+        "habit_interval": {"type": "integer", "minimum": 1, "description": "with event_type habit: every n days"}
     });
     let mut update_fields = event_fields.clone();
     update_fields["event_id"] = json!({"type": "string"});
@@ -73,7 +81,7 @@ pub fn definitions() -> Value {
         ),
         function(
             "query_events",
-            "List the user's events between two dates (inclusive, user's time zone)",
+            "List the user's events between two dates (inclusive, user's time zone), with the days of routines and habits (ids virtual_…: use them to change, move, complete or delete one day)",
             json!({"type": "object", "properties": {
                 "start_date": {"type": "string"}, "end_date": {"type": "string"},
                 "status": {"type": "string", "enum": EventStatus::VALUES},
@@ -88,8 +96,13 @@ pub fn definitions() -> Value {
         ),
         function(
             "delete_event",
-            "Delete an event",
-            json!({"type": "object", "properties": {"event_id": {"type": "string"}}, "required": ["event_id"]})
+            "Delete an event, or one day of a routine or habit (its occurrence's id), or the whole series (scope all), or a day and the ones after (scope following)",
+            json!({"type": "object", "properties": {"event_id": {"type": "string"}, "scope": {"type": "string", "enum": ["this", "all", "following"]}}, "required": ["event_id"]})
+        ),
+        function(
+            "stop_repeating",
+            "Stop a routine or habit from a day on (default today); the days before stay",
+            json!({"type": "object", "properties": {"event_id": {"type": "string", "description": "the template's id or one of its occurrences"}, "from_date": {"type": "string", "description": "YYYY-MM-DD"}}, "required": ["event_id"]})
         ),
         function(
             "complete_event",
@@ -164,10 +177,10 @@ pub struct ToolContext<'a> {
 /// How sure the model is of what it writes, as the original recorded for the agent.
 const AGENT_CONFIDENCE: f64 = 0.8;
 
-fn parse_id(args: &Value) -> Result<Uuid, String> {
+fn parse_target(args: &Value) -> Result<Target, String> {
     args["event_id"]
         .as_str()
-        .and_then(|s| s.parse().ok())
+        .and_then(|s| Target::parse(s).ok())
         .ok_or_else(|| "event_id must be an event's id".to_owned())
 }
 
@@ -175,6 +188,7 @@ fn input(args: &Value) -> Result<EventInput, String> {
     let mut obj = args.as_object().cloned().unwrap_or_default();
     obj.remove("event_id");
     obj.remove("id");
+    obj.remove("scope");
     EventInput::from_json(Value::Object(obj)).map_err(|e| e.message)
 }
 
@@ -268,7 +282,7 @@ impl ToolContext<'_> {
                 Ok(self.act("create_event", &e))
             }
             "update_event" => {
-                let id = parse_id(args)?;
+                let id = self.stored(parse_target(args)?).await?;
                 let u = store::update(db, owner, id, input(args)?)
                     .await
                     .map_err(|e| e.message)?;
@@ -279,25 +293,49 @@ impl ToolContext<'_> {
                 Ok(self.act("update_event", &u.after))
             }
             "complete_event" => {
-                let id = parse_id(args)?;
+                let id = self.stored(parse_target(args)?).await?;
                 let u = store::set_status(db, owner, id, EventStatus::Completed)
                     .await
                     .map_err(|e| e.message)?;
                 self.record(id, Some(u.before), Some(u.after.clone()));
                 Ok(self.act("complete_event", &u.after))
             }
-            "delete_event" => {
-                let id = parse_id(args)?;
-                let Deleted::Single(before) = store::delete(db, owner, id, false)
-                    .await
-                    .map_err(|e| e.message)?
-                else {
-                    return Err("only single events are deleted here".into());
+            "delete_event" | "stop_repeating" => {
+                let mut target = parse_target(args)?;
+                let scope = if name == "stop_repeating" {
+                    let day = match args["from_date"].as_str() {
+                        Some(d) => d
+                            .parse::<NaiveDate>()
+                            .map_err(|_| "from_date must be YYYY-MM-DD".to_owned())?,
+                        None => Utc::now().with_timezone(&self.tz).date_naive(),
+                    };
+                    let template = match target {
+                        Target::Real(id) => {
+                            let e = events::owned(db, self.user, id)
+                                .await
+                                .map_err(|e| e.message)?;
+                            e.parent_event_id.unwrap_or(e.id)
+                        }
+                        Target::Occurrence(t, _) => t,
+                    };
+                    target = Target::Occurrence(template, day);
+                    Scope::Following
+                } else {
+                    Scope::parse(args["scope"].as_str()).map_err(|e| e.message)?
                 };
-                self.record(id, Some(*before), None);
+                let r = store::delete(db, owner, target, scope)
+                    .await
+                    .map_err(|e| e.message)?;
+                for d in &r.deleted {
+                    self.record(d.id, Some(d.clone()), None);
+                }
+                for (before, after) in r.template.iter().chain(&r.cancelled) {
+                    self.record(before.id, Some(before.clone()), Some(after.clone()));
+                }
+                let ids: Vec<Uuid> = r.deleted.iter().map(|d| d.id).collect();
                 self.actions
-                    .push(json!({"type": "delete_event", "event_id": id}));
-                Ok(json!({"deleted": id}))
+                    .push(json!({"type": name, "event_id": args["event_id"], "deleted": ids}));
+                Ok(json!({"deleted": r.kind, "count": r.count()}))
             }
             "query_events" => {
                 let date = |k: &str| -> Result<NaiveDate, String> {
@@ -320,7 +358,11 @@ impl ToolContext<'_> {
                 let list = events::query::list(db, self.user, &filter)
                     .await
                     .map_err(|e| e.message)?;
-                let views: Vec<Value> = list.iter().map(|e| events::view(e, self.tz)).collect();
+                let range = filter.from.zip(filter.to).unwrap_or_default();
+                let occ = events::query::occurrences(db, self.user, &filter, range, self.tz, false)
+                    .await
+                    .map_err(|e| e.message)?;
+                let views = events::query::merged(&list, &occ, self.tz);
                 if !views.is_empty() {
                     let shown: Vec<Value> = views.iter().take(10).cloned().collect();
                     self.query_results
@@ -372,6 +414,23 @@ impl ToolContext<'_> {
                     .await
             }
             other => Err(format!("no tool named {other}")),
+        }
+    }
+
+    /// The stored event a tool acts on: an occurrence is made into an instance first (a
+    /// change the snapshot records, so undo removes it again).
+    async fn stored(&mut self, target: Target) -> Result<Uuid, String> {
+        match target {
+            Target::Real(id) => Ok(id),
+            Target::Occurrence(template, date) => {
+                let (m, made) = store::instance(&self.state.db, self.owner(), template, date)
+                    .await
+                    .map_err(|e| e.message)?;
+                if made {
+                    self.record(m.id, None, Some(m.clone()));
+                }
+                Ok(m.id)
+            }
         }
     }
 

@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod input;
 pub mod query;
+pub mod recur;
 pub mod store;
 
 pub use input::EventInput;

@@ -1,6 +1,8 @@
 //! Reading events: the filtered list the app shows, a day, overlaps, and the JSON it reads.
 
-use chrono::{DateTime, Duration, Utc};
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sea_orm::sea_query::NullOrdering;
 use sea_orm::{
@@ -11,6 +13,8 @@ use serde_json::{Value, json};
 use shared::ApiError;
 use shared::entities::event::{self, Category, EventStatus, EventType, TimePeriod};
 use uuid::Uuid;
+
+use super::recur;
 
 /// Filters of `GET /events` (the original's query parameters).
 #[derive(Debug, Clone, Default)]
@@ -161,4 +165,163 @@ pub fn view(e: &event::Model, tz: Tz) -> Value {
         "habit_total_count": e.habit_total_count,
         "is_virtual": false, "template_id": null, "subtasks": [],
     })
+}
+
+/// An occurrence of a template not yet made, as the app lists it.
+#[derive(Debug, Clone)]
+pub struct Virtual {
+    pub template: event::Model,
+    /// The instance it would be (`id` is the template's; see `virtual_view`).
+    pub model: event::Model,
+    pub date: NaiveDate,
+}
+
+/// The original's virtual instance: the instance the template would make that day, with
+/// `id` `virtual_<template>_<YYYYMMDD>`, `is_virtual`, `template_id`, and the template's
+/// pattern (the app shows a repeat icon from it).
+pub fn virtual_view(v: &Virtual, tz: Tz) -> Value {
+    let mut out = view(&v.model, tz);
+    out["id"] = json!(recur::virtual_id(v.template.id, v.date));
+    out["is_virtual"] = json!(true);
+    out["template_id"] = json!(v.template.id);
+    out["repeat_pattern"] = v.template.repeat_pattern.clone().unwrap_or(Value::Null);
+    out["created_at"] = json!(v.template.created_at);
+    out["updated_at"] = json!(v.template.updated_at);
+    out["created_by"] = json!(v.template.created_by);
+    out["ai_confidence"] = json!(v.template.ai_confidence);
+    out["ai_reasoning"] = json!(v.template.ai_reasoning);
+    out
+}
+
+/// Occurrences of the user's templates (those `f` selects by type, category, period and
+/// project) on the days in `[from, to)` (by their local midnight, as events are listed),
+/// or starting in it with `by_start`, skipping days already made into an instance or
+/// cancelled. Only pending occurrences exist, so a status filter other than PENDING gives
+/// none. More than `recur::MAX_OCCURRENCES` is refused.
+pub async fn occurrences<C: ConnectionTrait>(
+    db: &C,
+    user: Uuid,
+    f: &Filter,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    tz: Tz,
+    by_start: bool,
+) -> Result<Vec<Virtual>, ApiError> {
+    if f.status.is_some_and(|s| s != EventStatus::Pending) || to <= from {
+        return Ok(Vec::new());
+    }
+    let templates = list(
+        db,
+        user,
+        &Filter {
+            templates: true,
+            from: None,
+            to: None,
+            status: None,
+            limit: 5000,
+            ..f.clone()
+        },
+    )
+    .await?;
+    let series: Vec<(event::Model, recur::Series)> = templates
+        .into_iter()
+        // A cancelled series (a habit given up) has no more days.
+        .filter(|t| t.status != EventStatus::Cancelled)
+        .filter_map(|t| recur::Series::of(&t, tz).map(|s| (t, s)))
+        .collect();
+    if series.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Days made into instances (any status: a completed one is no longer virtual).
+    let margin = Duration::days(2);
+    let made: HashSet<(Uuid, NaiveDate)> = event::Entity::find()
+        .select_only()
+        .column(event::Column::ParentEventId)
+        .column(event::Column::EventDate)
+        .column(event::Column::StartTime)
+        .filter(event::Column::UserId.eq(user))
+        .filter(event::Column::ParentEventId.is_in(series.iter().map(|(t, _)| t.id)))
+        .filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(event::Column::EventDate.gte(from - margin))
+                        .add(event::Column::EventDate.lt(to + margin)),
+                )
+                .add(
+                    Condition::all()
+                        .add(event::Column::StartTime.gte(from - margin))
+                        .add(event::Column::StartTime.lt(to + margin)),
+                ),
+        )
+        .into_tuple::<(Option<Uuid>, Option<DateTime<Utc>>, Option<DateTime<Utc>>)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(p, d, s)| Some((p?, d.or(s)?.with_timezone(&tz).date_naive())))
+        .collect();
+    let mut out = Vec::new();
+    for (t, s) in series {
+        let (lo, hi) = if by_start {
+            (from, to)
+        } else {
+            (from - Duration::days(1), to + Duration::days(1))
+        };
+        let left = recur::MAX_OCCURRENCES - out.len();
+        let occs = s
+            .between(lo, hi, tz, &recur::exdates(&t), left)
+            .map_err(|e| ApiError::validation(e.0))?;
+        for o in occs {
+            let day = shared::time::local_midnight(tz, o.date);
+            if made.contains(&(t.id, o.date)) || (!by_start && (day < from || day >= to)) {
+                continue;
+            }
+            let model = super::store::occurrence_model(&t, o, tz, t.id, t.created_at);
+            out.push(Virtual {
+                template: t.clone(),
+                model,
+                date: o.date,
+            });
+        }
+    }
+    out.sort_by_key(|v| (v.model.event_date, v.model.start_time, v.template.id));
+    Ok(out)
+}
+
+/// Occurrences of timed series overlapping `[start, end)`, for conflict checks.
+pub async fn occurrence_conflicts<C: ConnectionTrait>(
+    db: &C,
+    user: Uuid,
+    (start, end): (DateTime<Utc>, DateTime<Utc>),
+    tz: Tz,
+    except: Option<Uuid>,
+) -> Result<Vec<Virtual>, ApiError> {
+    let list = occurrences(
+        db,
+        user,
+        &Filter::default(),
+        (start - Duration::days(1), end),
+        tz,
+        true,
+    )
+    .await?;
+    Ok(list
+        .into_iter()
+        .filter(|v| {
+            Some(v.template.id) != except
+                && v.model
+                    .start_time
+                    .is_some_and(|s| s < end && end_of(&v.model, s) > start)
+        })
+        .collect())
+}
+
+/// Events and occurrences in one list, by day and time (events without a day last).
+pub fn merged(real: &[event::Model], virt: &[Virtual], tz: Tz) -> Vec<Value> {
+    let mut all: Vec<(&event::Model, Value)> = real
+        .iter()
+        .map(|e| (e, view(e, tz)))
+        .chain(virt.iter().map(|v| (&v.model, virtual_view(v, tz))))
+        .collect();
+    all.sort_by_key(|(m, _)| (m.event_date.is_none(), m.event_date, m.start_time));
+    all.into_iter().map(|(_, v)| v).collect()
 }

@@ -8,7 +8,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
     TransactionSession, TransactionTrait,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 use shared::entities::event::{self, EventStatus, EventType};
 use shared::entities::event_tombstone;
 use shared::time::{local_midnight, now_micros};
@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use super::clock;
 use super::input::{EventInput, RepeatPattern};
+use super::recur::{self, Occurrence, Series};
 
 /// Who is writing, for `created_by` and `ai_confidence`.
 #[derive(Debug, Clone, Copy)]
@@ -163,6 +164,16 @@ fn check(m: &event::Model) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A template's rule from its pattern, day and time (none for other events).
+pub(crate) fn set_rule(m: &mut event::Model, tz: Tz) -> Result<(), ApiError> {
+    m.rrule = if m.is_template == Some(true) {
+        recur::derive(m, tz).map_err(|e| ApiError::validation(e.0))?
+    } else {
+        None
+    };
+    Ok(())
+}
+
 fn blank(owner: Owner, author: Author, id: Uuid, now: DateTime<Utc>) -> event::Model {
     let (created_by, ai_confidence) = match author {
         Author::User => ("user", 1.0),
@@ -190,6 +201,8 @@ fn blank(owner: Owner, author: Author, id: Uuid, now: DateTime<Utc>) -> event::M
         location: None,
         participants: json!([]),
         repeat_pattern: None,
+        rrule: None,
+        exdates: None,
         routine_batch_id: None,
         is_template: None,
         habit_interval: None,
@@ -256,7 +269,7 @@ pub(crate) async fn insert_stamped<C: ConnectionTrait>(
     Ok(m)
 }
 
-async fn save<C: ConnectionTrait>(
+pub(crate) async fn save<C: ConnectionTrait>(
     db: &C,
     mut m: event::Model,
     stamp: DateTime<Utc>,
@@ -319,6 +332,11 @@ pub async fn create<C: TransactionTrait>(
     } else {
         Made::Event
     };
+    if made != Made::Event {
+        // The batch id the app's habit routes use; one series, one batch.
+        m.routine_batch_id.get_or_insert_with(|| id.to_string());
+    }
+    set_rule(&mut m, owner.tz)?;
     let txn = db.begin().await?;
     // The clock first: it is a write, so SQLite takes the write lock before any read.
     let stamp = clock::tick(&txn, owner.user).await?;
@@ -360,6 +378,7 @@ pub async fn update<C: TransactionTrait>(
     let mut m = before.clone();
     apply(&mut m, input, owner.tz);
     check(&m)?;
+    set_rule(&mut m, owner.tz)?;
     let mut dropped = Vec::new();
     if m.is_template == Some(true) && repeat_changed {
         dropped = event::Entity::find()
@@ -396,118 +415,309 @@ pub async fn set_status<C: TransactionTrait>(
     update(db, owner, id, input).await
 }
 
-/// What a delete removed, as the original's answer tells it.
-pub enum Deleted {
-    Single(Box<event::Model>),
-    Series(Vec<event::Model>),
-    Batch(Vec<event::Model>),
+/// Which event a route or tool names: a stored one, or an occurrence of a template not yet
+/// made (`virtual_<template>_<YYYYMMDD>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Real(Uuid),
+    Occurrence(Uuid, NaiveDate),
 }
 
-/// Delete one event; with `series`, a routine instance takes its template and every instance
-/// with it, and a habit instance cancels the batch's pending instances (as the original).
+impl Target {
+    pub fn parse(s: &str) -> Result<Target, ApiError> {
+        if let Ok(id) = s.parse() {
+            return Ok(Target::Real(id));
+        }
+        recur::parse_virtual_id(s)
+            .map(|(t, d)| Target::Occurrence(t, d))
+            .ok_or_else(|| ApiError::new(ErrorCode::EventNotFound, "no such event"))
+    }
+}
+
+/// How much of a series a delete takes: this one, all of it, or this one and the ones after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Single,
+    Series,
+    Following,
+}
+
+impl Scope {
+    /// `delete_series`: the original's `true`/`false`, or `this`, `all`, `following`.
+    pub fn parse(s: Option<&str>) -> Result<Scope, ApiError> {
+        Ok(match s.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("" | "false" | "0" | "this" | "single") => Scope::Single,
+            Some("true" | "1" | "all" | "series") => Scope::Series,
+            Some("following" | "future") => Scope::Following,
+            Some(other) => {
+                return Err(ApiError::validation(format!(
+                    "delete_series must be true, false, this, all or following, not {other:?}"
+                )));
+            }
+        })
+    }
+}
+
+/// What a delete did: the rows removed, a template changed on the way (a cancelled day or
+/// an earlier end), or a batch of the original's habit instances cancelled.
+pub struct Removal {
+    pub kind: &'static str,
+    pub deleted: Vec<event::Model>,
+    pub template: Option<(event::Model, event::Model)>,
+    pub cancelled: Vec<(event::Model, event::Model)>,
+}
+
+impl Removal {
+    fn new(kind: &'static str) -> Removal {
+        Removal {
+            kind,
+            deleted: Vec::new(),
+            template: None,
+            cancelled: Vec::new(),
+        }
+    }
+
+    /// How many events went, as the original counted them.
+    pub fn count(&self) -> usize {
+        self.deleted.len() + self.cancelled.len()
+    }
+}
+
+/// The local day an instance belongs to.
+fn local_day(m: &event::Model, tz: Tz) -> Option<NaiveDate> {
+    m.event_date
+        .or(m.start_time)
+        .map(|t| t.with_timezone(&tz).date_naive())
+}
+
+async fn remove<C: ConnectionTrait>(
+    db: &C,
+    user: Uuid,
+    rows: Vec<event::Model>,
+    stamp: DateTime<Utc>,
+    out: &mut Removal,
+) -> Result<(), ApiError> {
+    for r in rows {
+        event::Entity::delete_by_id(r.id).exec(db).await?;
+        bury(db, user, r.id, stamp).await?;
+        out.deleted.push(r);
+    }
+    Ok(())
+}
+
+async fn instances_of<C: ConnectionTrait>(
+    db: &C,
+    user: Uuid,
+    template: Uuid,
+    from: Option<DateTime<Utc>>,
+) -> Result<Vec<event::Model>, ApiError> {
+    let mut q = event::Entity::find()
+        .filter(event::Column::UserId.eq(user))
+        .filter(event::Column::ParentEventId.eq(template));
+    if let Some(from) = from {
+        q = q.filter(event::Column::EventDate.gte(from));
+    }
+    Ok(q.all(db).await?)
+}
+
+async fn template_of<C: ConnectionTrait>(
+    db: &C,
+    user: Uuid,
+    id: Uuid,
+) -> Result<event::Model, ApiError> {
+    let t = owned(db, user, id).await?;
+    if t.is_template != Some(true) {
+        return Err(ApiError::new(ErrorCode::EventNotFound, "no such event"));
+    }
+    Ok(t)
+}
+
+/// The whole series: the template and every instance made from it.
+async fn remove_series<C: ConnectionTrait>(
+    db: &C,
+    user: Uuid,
+    template: event::Model,
+    stamp: DateTime<Utc>,
+    out: &mut Removal,
+) -> Result<(), ApiError> {
+    let mut rows = instances_of(db, user, template.id, None).await?;
+    rows.push(template);
+    remove(db, user, rows, stamp, out).await
+}
+
+/// One day of a series cancelled (EXDATE), and its instance if one was made.
+async fn remove_day<C: ConnectionTrait>(
+    db: &C,
+    owner: Owner,
+    template: event::Model,
+    date: NaiveDate,
+    stamp: DateTime<Utc>,
+    out: &mut Removal,
+) -> Result<(), ApiError> {
+    let day = local_midnight(owner.tz, date);
+    let made: Vec<event::Model> = instances_of(db, owner.user, template.id, Some(day))
+        .await?
+        .into_iter()
+        .filter(|m| local_day(m, owner.tz) == Some(date))
+        .collect();
+    remove(db, owner.user, made, stamp, out).await?;
+    let mut days = recur::exdates(&template);
+    days.insert(date);
+    let mut t = template.clone();
+    t.exdates = recur::exdates_json(&days);
+    let after = save(db, t, stamp).await?;
+    out.template = Some((template, after));
+    Ok(())
+}
+
+/// This day and the ones after: the series now ends the day before (a series that would
+/// have no day left goes whole).
+async fn remove_following<C: ConnectionTrait>(
+    db: &C,
+    owner: Owner,
+    template: event::Model,
+    date: NaiveDate,
+    stamp: DateTime<Utc>,
+    out: &mut Removal,
+) -> Result<(), ApiError> {
+    let first = Series::of(&template, owner.tz).map(|s| s.first_day());
+    if first.is_none_or(|f| date <= f) {
+        return remove_series(db, owner.user, template, stamp, out).await;
+    }
+    let later = instances_of(
+        db,
+        owner.user,
+        template.id,
+        Some(local_midnight(owner.tz, date)),
+    )
+    .await?;
+    remove(db, owner.user, later, stamp, out).await?;
+    let mut pattern: RepeatPattern = template
+        .repeat_pattern
+        .clone()
+        .and_then(|p| serde_json::from_value(p).ok())
+        .ok_or_else(|| ApiError::validation("this template's repeat_pattern is unreadable"))?;
+    let end = date - Duration::days(1);
+    if pattern
+        .end_date
+        .as_deref()
+        .and_then(|d| d.parse::<NaiveDate>().ok())
+        .is_none_or(|e| e > end)
+    {
+        pattern.end_date = Some(end.format("%Y-%m-%d").to_string());
+    }
+    let mut t = template.clone();
+    t.repeat_pattern = serde_json::to_value(pattern).ok();
+    set_rule(&mut t, owner.tz)?;
+    let after = save(db, t, stamp).await?;
+    out.template = Some((template, after));
+    Ok(())
+}
+
+/// Delete an event, a day of a series, or a series (whole or from a day on). A template named
+/// on its own goes with its instances (the original left them behind, orphaned). With
+/// `Series`, an instance of the original's habit batches (no template) cancels the batch's
+/// pending instances, as the original did.
 pub async fn delete<C: TransactionTrait>(
     db: &C,
     owner: Owner,
-    id: Uuid,
-    series: bool,
-) -> Result<Deleted, ApiError> {
+    target: Target,
+    scope: Scope,
+) -> Result<Removal, ApiError> {
     let txn = db.begin().await?;
     let stamp = clock::tick(&txn, owner.user).await?;
-    let current = owned(&txn, owner.user, id).await?;
-    let result = if series && let Some(parent) = current.parent_event_id {
-        let mut rows = event::Entity::find()
-            .filter(event::Column::UserId.eq(owner.user))
-            .filter(event::Column::ParentEventId.eq(parent))
-            .all(&txn)
-            .await?;
-        if let Some(t) = event::Entity::find_by_id(parent)
-            .filter(event::Column::UserId.eq(owner.user))
-            .one(&txn)
-            .await?
-        {
-            rows.push(t);
+    let user = owner.user;
+    let (template, date, single) = match target {
+        Target::Real(id) => {
+            let current = owned(&txn, user, id).await?;
+            if current.is_template == Some(true) {
+                (Some(current), None, None)
+            } else if let Some(parent) = current.parent_event_id
+                && let Some(t) = event::Entity::find_by_id(parent)
+                    .filter(event::Column::UserId.eq(user))
+                    .one(&txn)
+                    .await?
+            {
+                (Some(t), local_day(&current, owner.tz), Some(current))
+            } else {
+                (None, None, Some(current))
+            }
         }
-        for r in &rows {
-            event::Entity::delete_by_id(r.id).exec(&txn).await?;
-            bury(&txn, owner.user, r.id, stamp).await?;
-        }
-        Deleted::Series(rows)
-    } else if series && let Some(batch) = current.routine_batch_id.clone() {
-        let rows = event::Entity::find()
-            .filter(event::Column::UserId.eq(owner.user))
-            .filter(event::Column::RoutineBatchId.eq(batch))
-            .filter(event::Column::Status.eq(EventStatus::Pending))
-            .all(&txn)
-            .await?;
-        for r in &rows {
-            let mut c = r.clone();
-            c.status = EventStatus::Cancelled;
-            save(&txn, c, stamp).await?;
-        }
-        Deleted::Batch(rows)
-    } else {
-        event::Entity::delete_by_id(id).exec(&txn).await?;
-        bury(&txn, owner.user, id, stamp).await?;
-        Deleted::Single(Box::new(current))
+        Target::Occurrence(t, d) => (Some(template_of(&txn, user, t).await?), Some(d), None),
     };
+    let mut out;
+    match (template, date, scope) {
+        (Some(t), None, _) | (Some(t), _, Scope::Series) => {
+            out = Removal::new("series");
+            remove_series(&txn, user, t, stamp, &mut out).await?;
+        }
+        (Some(t), Some(d), Scope::Single) => {
+            out = Removal::new("single");
+            if let Target::Occurrence(..) = target
+                && Series::of(&t, owner.tz)
+                    .and_then(|s| s.on(d, owner.tz))
+                    .is_none()
+            {
+                return Err(ApiError::new(ErrorCode::EventNotFound, "no such event"));
+            }
+            remove_day(&txn, owner, t, d, stamp, &mut out).await?;
+        }
+        (Some(t), Some(d), Scope::Following) => {
+            out = Removal::new("following");
+            remove_following(&txn, owner, t, d, stamp, &mut out).await?;
+        }
+        (None, _, _) => {
+            let current = single.ok_or_else(|| ApiError::internal("no event to delete"))?;
+            if scope == Scope::Series
+                && let Some(batch) = current.routine_batch_id.clone()
+            {
+                out = Removal::new("batch");
+                let rows = event::Entity::find()
+                    .filter(event::Column::UserId.eq(user))
+                    .filter(event::Column::RoutineBatchId.eq(batch))
+                    .filter(event::Column::Status.eq(EventStatus::Pending))
+                    .all(&txn)
+                    .await?;
+                for r in rows {
+                    let mut c = r.clone();
+                    c.status = EventStatus::Cancelled;
+                    let after = save(&txn, c, stamp).await?;
+                    out.cancelled.push((r, after));
+                }
+            } else {
+                out = Removal::new("single");
+                remove(&txn, user, vec![current], stamp, &mut out).await?;
+            }
+        }
+    }
     txn.commit().await?;
-    Ok(result)
+    Ok(out)
 }
 
-/// The instance of a template for `date`: the existing one, or a new one with the
-/// template's fields and the pattern's time on that day (the original's `instances`).
-pub async fn instance<C: TransactionTrait>(
-    db: &C,
-    owner: Owner,
-    template_id: Uuid,
-    date: NaiveDate,
-) -> Result<event::Model, ApiError> {
-    let txn = db.begin().await?;
-    let stamp = clock::tick(&txn, owner.user).await?;
-    let template = owned(&txn, owner.user, template_id).await?;
-    if template.is_template != Some(true) {
-        return Err(ApiError::validation(
-            "this event is not a template; instances are made from templates only",
-        ));
-    }
-    let day = local_midnight(owner.tz, date);
-    let next_day = local_midnight(owner.tz, date + Duration::days(1));
-    if let Some(existing) = event::Entity::find()
-        .filter(event::Column::UserId.eq(owner.user))
-        .filter(event::Column::ParentEventId.eq(template_id))
-        .filter(event::Column::EventDate.gte(day))
-        .filter(event::Column::EventDate.lt(next_day))
-        .one(&txn)
-        .await?
-    {
-        return Ok(existing);
-    }
-    let pattern_time = template
-        .repeat_pattern
-        .as_ref()
-        .and_then(|p| p.get("time").and_then(Value::as_str))
-        .and_then(|t| chrono::NaiveTime::parse_from_str(t, "%H:%M").ok());
-    let start = match (pattern_time, template.start_time) {
-        (Some(t), _) => Some(shared::time::AppTime::Local(date.and_time(t)).in_zone(owner.tz)),
-        (None, Some(s)) => {
-            let t = s.with_timezone(&owner.tz).time();
-            Some(shared::time::AppTime::Local(date.and_time(t)).in_zone(owner.tz))
-        }
-        (None, None) => None,
+/// A template's instance for an occurrence, not yet saved: the template's fields on that day.
+pub fn occurrence_model(
+    template: &event::Model,
+    occ: Occurrence,
+    tz: Tz,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> event::Model {
+    let owner = Owner {
+        user: template.user_id,
+        tz,
     };
-    let end = start.map(|s| {
+    let mut m = blank(owner, Author::System, id, now);
+    let end = occ.start.map(|s| {
         s + Duration::minutes(i64::from(
             template.duration.filter(|d| *d > 0).unwrap_or(60),
         ))
     });
-    let now = now_micros();
-    let mut m = blank(owner, Author::System, Uuid::now_v7(), now);
     m.title = template.title.clone();
     m.description = template.description.clone();
     m.notes = template.notes.clone();
-    m.event_date = Some(day);
+    m.event_date = Some(local_midnight(tz, occ.date));
     m.time_period = template.time_period;
-    m.start_time = start;
+    m.start_time = occ.start;
     m.end_time = end;
     m.duration = template.duration;
     m.energy_required = template.energy_required;
@@ -520,16 +730,57 @@ pub async fn instance<C: TransactionTrait>(
     m.location = template.location.clone();
     m.participants = template.participants.clone();
     m.is_template = Some(false);
-    m.parent_event_id = Some(template_id);
+    m.parent_event_id = Some(template.id);
+    m.routine_batch_id = template.routine_batch_id.clone();
+    m.habit_interval = template.habit_interval;
     m.habit_completed_count = template.habit_completed_count;
     m.habit_total_count = template.habit_total_count;
     m.energy_consumption = template.energy_consumption.clone();
     m.is_physically_demanding = template.is_physically_demanding;
     m.is_mentally_demanding = template.is_mentally_demanding;
     m.project_id = template.project_id;
+    m
+}
+
+/// The instance of a template for `date`: the existing one, or a new one with the
+/// template's fields at the series' time that day (the original's `instances`). The day
+/// must be one of the series' (not cancelled). `bool`: made now.
+pub async fn instance<C: TransactionTrait>(
+    db: &C,
+    owner: Owner,
+    template_id: Uuid,
+    date: NaiveDate,
+) -> Result<(event::Model, bool), ApiError> {
+    let txn = db.begin().await?;
+    let stamp = clock::tick(&txn, owner.user).await?;
+    let template = owned(&txn, owner.user, template_id).await?;
+    if template.is_template != Some(true) {
+        return Err(ApiError::validation(
+            "this event is not a template; instances are made from templates only",
+        ));
+    }
+    let day = local_midnight(owner.tz, date);
+    if let Some(existing) = instances_of(&txn, owner.user, template_id, Some(day))
+        .await?
+        .into_iter()
+        .find(|m| local_day(m, owner.tz) == Some(date))
+    {
+        return Ok((existing, false));
+    }
+    let series = Series::of(&template, owner.tz)
+        .ok_or_else(|| ApiError::validation("this template has no readable repeat_pattern"))?;
+    let occ = series
+        .on(date, owner.tz)
+        .filter(|_| !recur::exdates(&template).contains(&date))
+        .ok_or_else(|| {
+            ApiError::validation(format!(
+                "the series has no occurrence on {date} (not one of its days, or cancelled)"
+            ))
+        })?;
+    let mut m = occurrence_model(&template, occ, owner.tz, Uuid::now_v7(), stamp);
     m.created_at = stamp;
     m.updated_at = stamp;
     let m = insert_stamped(&txn, m, stamp).await?;
     txn.commit().await?;
-    Ok(m)
+    Ok((m, true))
 }

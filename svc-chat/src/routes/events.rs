@@ -10,7 +10,8 @@ use shared::internal_auth::UserId;
 use shared::time::AppTime;
 use uuid::Uuid;
 
-use crate::events::store::{self, Deleted};
+use crate::events::query::virtual_view;
+use crate::events::store::{self, Scope, Target};
 use crate::events::{self as ev, Author, EventInput, Filter, Made, Owner};
 use crate::state::AppState;
 
@@ -55,8 +56,7 @@ pub struct ListQuery {
     project_id: Option<Uuid>,
     #[serde(default)]
     include_templates: bool,
-    /// Accepted; repeating templates are expanded by the planner (next issue).
-    #[expect(dead_code, reason = "accepted for the app, not used yet")]
+    /// Occurrences of repeating templates in the range, not yet made (default: yes).
     expand_virtual: Option<bool>,
     limit: Option<u64>,
     /// Sent by old clients; the token decides whose events these are.
@@ -81,6 +81,10 @@ pub async fn list(
     let next_month = (month_start + Duration::days(32))
         .with_day(1)
         .unwrap_or(today);
+    let month = (
+        ev::local_midnight(owner.tz, month_start),
+        ev::local_midnight(owner.tz, next_month),
+    );
     let (from, to) = match (&q.start_date, &q.end_date) {
         (None, None) if q.project_id.is_some() => (None, None),
         (from, to) => (
@@ -113,6 +117,12 @@ pub async fn list(
         limit,
     };
     let instances = ev::query::list(&state.db, user, &filter).await?;
+    let occurrences = if q.expand_virtual.unwrap_or(true) {
+        let range = from.zip(to).unwrap_or(month);
+        ev::query::occurrences(&state.db, user, &filter, range, owner.tz, false).await?
+    } else {
+        Vec::new()
+    };
     let templates = if q.include_templates {
         filter.templates = true;
         filter.from = None;
@@ -127,7 +137,7 @@ pub async fn list(
             .collect::<Vec<_>>()
     };
     Ok(HttpResponse::Ok().json(json!({
-        "instances": render(&instances),
+        "instances": ev::query::merged(&instances, &occurrences, owner.tz),
         "templates": render(&templates),
     })))
 }
@@ -156,11 +166,9 @@ pub async fn today(
         ..Filter::default()
     };
     let list = ev::query::list(&state.db, user, &filter).await?;
-    Ok(HttpResponse::Ok().json(
-        list.iter()
-            .map(|e| ev::view(e, owner.tz))
-            .collect::<Vec<_>>(),
-    ))
+    let range = filter.from.zip(filter.to).unwrap_or_default();
+    let occ = ev::query::occurrences(&state.db, user, &filter, range, owner.tz, false).await?;
+    Ok(HttpResponse::Ok().json(ev::query::merged(&list, &occ, owner.tz)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -183,19 +191,12 @@ pub async fn conflicts(
     q: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = owner(&state, user).await?;
-    let list = ev::query::conflicts(
-        &state.db,
-        user,
-        q.start_time.in_zone(owner.tz),
-        q.end_time.in_zone(owner.tz),
-        q.exclude_event_id.or(q.exclude_id),
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(
-        list.iter()
-            .map(|e| ev::view(e, owner.tz))
-            .collect::<Vec<_>>(),
-    ))
+    let (start, end) = (q.start_time.in_zone(owner.tz), q.end_time.in_zone(owner.tz));
+    let except = q.exclude_event_id.or(q.exclude_id);
+    let list = ev::query::conflicts(&state.db, user, start, end, except).await?;
+    let occ =
+        ev::query::occurrence_conflicts(&state.db, user, (start, end), owner.tz, except).await?;
+    Ok(HttpResponse::Ok().json(ev::query::merged(&list, &occ, owner.tz)))
 }
 
 /// `POST /events` → 201 `{type:"event", event}`, or `{type:"habit"|"routine", template,
@@ -222,28 +223,70 @@ pub async fn create(
     }))
 }
 
+/// `GET /events/{id}`: an event, or an occurrence by its virtual id.
 pub async fn get(
     state: web::Data<AppState>,
     UserId(user): UserId,
-    path: web::Path<Uuid>,
+    path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = owner(&state, user).await?;
-    let e = ev::owned(&state.db, user, path.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(ev::view(&e, owner.tz)))
+    match Target::parse(&path)? {
+        Target::Real(id) => {
+            let e = ev::owned(&state.db, user, id).await?;
+            Ok(HttpResponse::Ok().json(ev::view(&e, owner.tz)))
+        }
+        Target::Occurrence(template, date) => {
+            let day = (
+                ev::local_midnight(owner.tz, date),
+                ev::local_midnight(owner.tz, date + Duration::days(1)),
+            );
+            let list = ev::query::occurrences(
+                &state.db,
+                user,
+                &ev::Filter::default(),
+                day,
+                owner.tz,
+                false,
+            )
+            .await?;
+            let v = list
+                .iter()
+                .find(|v| v.template.id == template && v.date == date)
+                .ok_or_else(|| ApiError::new(shared::ErrorCode::EventNotFound, "no such event"))?;
+            Ok(HttpResponse::Ok().json(virtual_view(v, owner.tz)))
+        }
+    }
+}
+
+/// The stored event a write acts on: an occurrence is made into an instance first (as the
+/// app does with `POST /events/{id}/instances` before editing one).
+async fn stored(state: &AppState, owner: ev::Owner, target: Target) -> Result<Uuid, ApiError> {
+    Ok(match target {
+        Target::Real(id) => id,
+        Target::Occurrence(template, date) => {
+            store::instance(&state.db, owner, template, date)
+                .await?
+                .0
+                .id
+        }
+    })
 }
 
 /// `PUT /events/{id}`: what was sent changes; the app's own copy of the event (with `id`,
-/// `user_id`, timestamps) is accepted and those fields ignored.
+/// `user_id`, timestamps) is accepted and those fields ignored. An occurrence's virtual id
+/// changes that day only.
 pub async fn update(
     state: web::Data<AppState>,
     UserId(user): UserId,
-    path: web::Path<Uuid>,
+    path: web::Path<String>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = owner(&state, user).await?;
+    let target = Target::parse(&path)?;
     let input = EventInput::update_from_json(body.into_inner())?;
     let routine = input.repeat_pattern.is_some();
-    let u = store::update(&state.db, owner, path.into_inner(), input).await?;
+    let id = stored(&state, owner, target).await?;
+    let u = store::update(&state.db, owner, id, input).await?;
     let view = ev::view(&u.after, owner.tz);
     Ok(
         HttpResponse::Ok().json(if routine && u.after.is_template == Some(true) {
@@ -260,55 +303,57 @@ pub async fn update(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteQuery {
-    #[serde(default)]
-    delete_series: bool,
+    /// `true`/`all`: the whole series; `following`: this day and the ones after;
+    /// `false`/`this` (default): this one.
+    delete_series: Option<String>,
     #[serde(rename = "user_id")]
     _user_id: Option<String>,
 }
 
-/// `DELETE /events/{id}[?delete_series=true]` → 200 with what went.
+/// `DELETE /events/{id}[?delete_series=true|following]` → 200 with what went.
 pub async fn delete(
     state: web::Data<AppState>,
     UserId(user): UserId,
-    path: web::Path<Uuid>,
+    path: web::Path<String>,
     q: web::Query<DeleteQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = owner(&state, user).await?;
-    let id = path.into_inner();
-    Ok(HttpResponse::Ok().json(
-        match store::delete(&state.db, owner, id, q.delete_series).await? {
-            Deleted::Single(_) => json!({"deleted": "single", "id": id}),
-            Deleted::Series(rows) => json!({"deleted": "series", "count": rows.len()}),
-            Deleted::Batch(rows) => json!({"deleted": "batch", "count": rows.len()}),
-        },
-    ))
+    let scope = Scope::parse(q.delete_series.as_deref())?;
+    let target = Target::parse(&path)?;
+    let r = store::delete(&state.db, owner, target, scope).await?;
+    Ok(HttpResponse::Ok().json(match r.kind {
+        "single" => json!({"deleted": "single", "id": path.as_str()}),
+        kind => json!({"deleted": kind, "count": r.count()}),
+    }))
 }
 
 async fn set_status(
     state: &AppState,
     user: Uuid,
-    id: Uuid,
+    path: &str,
     status: EventStatus,
 ) -> Result<HttpResponse, ApiError> {
     let owner = owner(state, user).await?;
+    let id = stored(state, owner, Target::parse(path)?).await?;
     let u = store::set_status(&state.db, owner, id, status).await?;
     Ok(HttpResponse::Ok().json(ev::view(&u.after, owner.tz)))
 }
 
+/// `POST /events/{id}/complete`: an event or an occurrence (made into an instance).
 pub async fn complete(
     state: web::Data<AppState>,
     UserId(user): UserId,
-    path: web::Path<Uuid>,
+    path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    set_status(&state, user, path.into_inner(), EventStatus::Completed).await
+    set_status(&state, user, &path, EventStatus::Completed).await
 }
 
 pub async fn uncomplete(
     state: web::Data<AppState>,
     UserId(user): UserId,
-    path: web::Path<Uuid>,
+    path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    set_status(&state, user, path.into_inner(), EventStatus::Pending).await
+    set_status(&state, user, &path, EventStatus::Pending).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -316,7 +361,8 @@ pub struct InstanceBody {
     target_date: String,
 }
 
-/// `POST /events/{id}/instances {target_date}` → 201, the template's instance that day.
+/// `POST /events/{id}/instances {target_date}` → 201 with the instance, made now or before
+/// (the original answered 201 to both).
 pub async fn instance(
     state: web::Data<AppState>,
     UserId(user): UserId,
@@ -326,6 +372,6 @@ pub async fn instance(
     let owner = owner(&state, user).await?;
     let date = NaiveDate::parse_from_str(body.target_date.trim(), "%Y-%m-%d")
         .map_err(|_| ApiError::validation("target_date must be YYYY-MM-DD"))?;
-    let e = store::instance(&state.db, owner, path.into_inner(), date).await?;
+    let (e, _) = store::instance(&state.db, owner, path.into_inner(), date).await?;
     Ok(HttpResponse::Created().json(ev::view(&e, owner.tz)))
 }

@@ -17,7 +17,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/internal/diaries/generate", web::post().to(diary))
         .route("/internal/profiles/daily", web::post().to(daily))
         .route("/internal/profiles/weekly", web::post().to(weekly))
-        .route("/internal/events/upcoming", web::get().to(upcoming));
+        .route("/internal/events/upcoming", web::get().to(upcoming))
+        .route("/internal/habits/replenish", web::post().to(replenish));
 }
 
 #[derive(Debug, Deserialize)]
@@ -27,7 +28,8 @@ pub struct Window {
     to: chrono::DateTime<chrono::Utc>,
 }
 
-/// Pending events of every user starting in `[from, to)` (at most a day), for reminders.
+/// Pending events of every user starting in `[from, to)` (at most a day), for reminders,
+/// with the days of every timed routine and habit not yet made into instances.
 pub async fn upcoming(
     state: web::Data<AppState>,
     q: web::Query<Window>,
@@ -52,7 +54,7 @@ pub async fn upcoming(
         .limit(10_000)
         .all(&state.db)
         .await?;
-    let out: Vec<UpcomingEvent> = rows
+    let mut out: Vec<UpcomingEvent> = rows
         .into_iter()
         .filter_map(|e| {
             Some(UpcomingEvent {
@@ -61,10 +63,113 @@ pub async fn upcoming(
                 start_time: e.start_time?,
                 title: e.title,
                 user_id: e.user_id,
+                series_id: e.parent_event_id,
+                virtual_id: None,
             })
         })
         .collect();
+    out.extend(occurrences_starting(&state, q.from, q.to).await?);
+    out.sort_by_key(|e| e.start_time);
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// Days of timed series starting in `[from, to)` and not made into instances (made ones are
+/// events above, whatever their status), over every user's templates.
+async fn occurrences_starting(
+    state: &AppState,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<UpcomingEvent>, ApiError> {
+    use crate::events::recur::{self, Series};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    use shared::entities::event;
+    use std::collections::{HashMap, HashSet};
+    let templates = event::Entity::find()
+        .filter(event::Column::IsTemplate.eq(true))
+        .filter(event::Column::Status.ne(event::EventStatus::Cancelled))
+        .all(&state.db)
+        .await?;
+    let mut zones: HashMap<Uuid, chrono_tz::Tz> = HashMap::new();
+    let mut due = Vec::new();
+    for t in templates {
+        // A stored rule carries its zone; one written before rules were stored is read in
+        // its owner's zone.
+        let zone = match zones.get(&t.user_id) {
+            Some(z) => *z,
+            None => {
+                let z = state.timezone(t.user_id).await?;
+                zones.insert(t.user_id, z);
+                z
+            }
+        };
+        let Some(series) = Series::of(&t, zone).filter(Series::timed) else {
+            continue;
+        };
+        let Ok(days) = series.between(from, to, zone, &recur::exdates(&t), 100) else {
+            continue;
+        };
+        for o in days {
+            if let Some(start) = o.start {
+                let midnight = shared::time::local_midnight(zone, o.date);
+                due.push((t.clone(), o.date, start, midnight));
+            }
+        }
+    }
+    if due.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Days made into instances, by template and the day's local midnight.
+    type Made = (Option<Uuid>, Option<chrono::DateTime<chrono::Utc>>);
+    let made: HashSet<(Uuid, chrono::DateTime<chrono::Utc>)> = event::Entity::find()
+        .select_only()
+        .column(event::Column::ParentEventId)
+        .column(event::Column::EventDate)
+        .filter(event::Column::ParentEventId.is_in(due.iter().map(|(t, ..)| t.id)))
+        .filter(event::Column::EventDate.gte(from - chrono::Duration::days(2)))
+        .filter(event::Column::EventDate.lt(to + chrono::Duration::days(2)))
+        .into_tuple::<Made>()
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .filter_map(|(p, d)| Some((p?, d?)))
+        .collect();
+    Ok(due
+        .into_iter()
+        .filter(|(t, _, _, midnight)| !made.contains(&(t.id, *midnight)))
+        .map(|(t, date, start, _)| UpcomingEvent {
+            id: t.id,
+            location: t.location,
+            start_time: start,
+            title: t.title,
+            user_id: t.user_id,
+            series_id: Some(t.id),
+            virtual_id: Some(recur::virtual_id(t.id, date)),
+        })
+        .collect())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Replenish {
+    user_id: Uuid,
+    date: NaiveDate,
+}
+
+/// The daily habit replenishment for one user (svc-scheduler's `habit-replenish` job):
+/// `{status: done|skipped, extended}`.
+pub async fn replenish(
+    state: web::Data<AppState>,
+    body: web::Json<Replenish>,
+) -> Result<HttpResponse, ApiError> {
+    let owner = crate::events::Owner {
+        user: body.user_id,
+        tz: state.timezone(body.user_id).await?,
+    };
+    let n = crate::habits::replenish(&state.db, owner, body.date).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "status": if n == 0 { "skipped" } else { "done" },
+        "extended": n,
+    })))
 }
 
 #[derive(Debug, Deserialize)]

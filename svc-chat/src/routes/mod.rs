@@ -9,6 +9,7 @@ pub mod conversations;
 pub mod diaries;
 pub mod events;
 pub mod feedback;
+pub mod habits;
 pub mod history;
 pub mod internal;
 pub mod onboarding;
@@ -50,6 +51,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(events::uncomplete),
             )
             .route("/events/{id}/instances", web::post().to(events::instance))
+            .route("/habits/{batch_id}", web::get().to(habits::get))
+            .route("/habits/{batch_id}/stats", web::get().to(habits::stats))
+            .route(
+                "/habits/{batch_id}/confirm",
+                web::post().to(habits::confirm),
+            )
             .route("/sync", web::get().to(sync::changes))
             .route("/sync/status", web::get().to(sync::status))
             .route("/snapshots", web::get().to(snapshots::list))

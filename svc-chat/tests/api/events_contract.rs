@@ -409,7 +409,7 @@ async fn habits_and_routines_are_templates_with_instances_made_on_demand() {
         &app,
         Method::GET,
         user,
-        "/api/v1/events?start_date=2026-01-01&end_date=2026-12-31&include_templates=true",
+        "/api/v1/events?start_date=2026-01-01&end_date=2026-12-31&include_templates=true&expand_virtual=false",
         None,
     )
     .await;

@@ -194,7 +194,7 @@ async fn a_page_never_ends_inside_one_write() {
     // A routine template and three instances, then one write deletes the whole series.
     let res = app
         .req(Method::POST, Some(user), "/api/v1/events")
-        .json(&json!({"title": "r", "repeat_pattern": {"type": "daily", "time": "08:00"}}))
+        .json(&json!({"title": "r", "event_date": "2026-02-01", "repeat_pattern": {"type": "daily", "time": "08:00"}}))
         .send()
         .await
         .unwrap();

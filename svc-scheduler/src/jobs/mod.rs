@@ -20,15 +20,17 @@ pub enum Job {
     DoseReminders,
     ExpiryAlerts,
     EventReminders,
+    HabitReplenish,
 }
 
-pub const ALL: [Job; 6] = [
+pub const ALL: [Job; 7] = [
     Job::DoseReminders,
     Job::EventReminders,
     Job::ExpiryAlerts,
     Job::DailyDiaries,
     Job::DailyProfiles,
     Job::WeeklyProfiles,
+    Job::HabitReplenish,
 ];
 
 impl Job {
@@ -40,6 +42,7 @@ impl Job {
             Job::DoseReminders => "dose-reminders",
             Job::ExpiryAlerts => "expiry-alerts",
             Job::EventReminders => "event-reminders",
+            Job::HabitReplenish => "habit-replenish",
         }
     }
 
@@ -55,6 +58,7 @@ impl Job {
             Job::DoseReminders => "every minute (doses due now; missed doses marked)",
             Job::ExpiryAlerts => "daily 09:00 user's local time (and low stock)",
             Job::EventReminders => "every minute (events starting soon)",
+            Job::HabitReplenish => "daily 02:00 user's local time (kept habits: 20 days ahead)",
         }
     }
 
@@ -66,6 +70,7 @@ impl Job {
             Job::DailyProfiles => t(3, 15).map(|t| (t, None)),
             Job::WeeklyProfiles => t(4, 0).map(|t| (t, Some(Weekday::Sun))),
             Job::ExpiryAlerts => t(9, 0).map(|t| (t, None)),
+            Job::HabitReplenish => t(2, 0).map(|t| (t, None)),
             Job::DoseReminders | Job::EventReminders => None,
         }
     }
@@ -81,7 +86,7 @@ impl Job {
         }
         let today = local.date_naive();
         match self {
-            Job::ExpiryAlerts => Some(today),
+            Job::ExpiryAlerts | Job::HabitReplenish => Some(today),
             _ => Some(today - Duration::days(1)),
         }
     }

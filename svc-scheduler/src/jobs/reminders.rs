@@ -194,8 +194,12 @@ pub async fn event_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, St
                 kind: "event_reminder",
                 title: format!("Soon: {}", e.title),
                 body: format!("starts at {start}"),
-                data: json!({"event_id": e.id, "start_time": e.start_time}),
-                dedupe_key: format!("event:{}:{start}", e.id),
+                data: json!({
+                    "event_id": e.virtual_id.clone().unwrap_or_else(|| e.id.to_string()),
+                    "start_time": e.start_time,
+                }),
+                // A routine's day is reminded once, made into an instance or not.
+                dedupe_key: format!("event:{}:{start}", e.series_id.unwrap_or(e.id)),
             },
         )
         .await
@@ -273,10 +277,11 @@ pub async fn work_item(
             .map_err(|e| e.to_string())?;
             Ok(Outcome::Done)
         }
-        Job::DailyDiaries | Job::DailyProfiles | Job::WeeklyProfiles => {
+        Job::DailyDiaries | Job::DailyProfiles | Job::WeeklyProfiles | Job::HabitReplenish => {
             let path = match job {
                 Job::DailyDiaries => "/internal/diaries/generate",
                 Job::DailyProfiles => "/internal/profiles/daily",
+                Job::HabitReplenish => "/internal/habits/replenish",
                 _ => "/internal/profiles/weekly",
             };
             let answer = call(

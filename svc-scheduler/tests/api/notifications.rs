@@ -315,3 +315,68 @@ async fn an_event_starting_soon_is_reminded_once() {
     assert_eq!(inbox[0]["kind"], "event_reminder");
     assert!(inbox[0]["title"].as_str().unwrap().contains("Dentist"));
 }
+
+#[tokio::test]
+async fn a_routines_day_is_reminded_once_made_into_an_instance_or_not() {
+    let app = spawn().await;
+    let user = app.user("Europe/Paris").await;
+    let start = chrono::Utc::now() + chrono::Duration::minutes(10);
+    let token = || app.tokens.mint("gateway", "chat", Some(user));
+    // Every day at the minute ten minutes from now (Paris time): today's day is due soon.
+    let res = app
+        .client
+        .post(format!("{}/api/v1/events", app.settings.services.chat))
+        .header("x-internal-token", token())
+        .json(&serde_json::json!({
+            "title": "Stretch", "start_time": start, "repeat_pattern": {"type": "daily"},
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let template: Value = res.json().await.unwrap();
+    let id = template["template"]["id"].as_str().unwrap().to_owned();
+    let tick = || async {
+        let tick: Value = app
+            .sched(Method::POST, None, "/internal/tick")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let run = tick["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["job"] == "event-reminders")
+            .unwrap()
+            .clone();
+        assert_eq!(run["status"], "done", "{run}");
+    };
+    tick().await;
+    tick().await;
+    // The day made into an instance (the app does so to edit it): still the same day.
+    let today = start.with_timezone(&chrono_tz::Europe::Paris).date_naive();
+    let res = app
+        .client
+        .post(format!(
+            "{}/api/v1/events/{id}/instances",
+            app.settings.services.chat
+        ))
+        .header("x-internal-token", token())
+        .json(&serde_json::json!({"target_date": today}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    tick().await;
+    let inbox = app.notifications(user).await;
+    assert_eq!(inbox.len(), 1, "{inbox:?}");
+    assert_eq!(inbox[0]["kind"], "event_reminder");
+    assert!(inbox[0]["title"].as_str().unwrap().contains("Stretch"));
+    assert_eq!(
+        inbox[0]["data"]["event_id"],
+        format!("virtual_{id}_{}", today.format("%Y%m%d"))
+    );
+}
