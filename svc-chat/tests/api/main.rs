@@ -11,5 +11,6 @@ mod conversations;
 mod diaries;
 mod events_contract;
 mod helpers;
+mod projects;
 mod shape;
 mod sync;
