@@ -63,6 +63,7 @@ const CHAT_PREFIXES: &[&str] = &[
     "/api/v1/conversations",
     "/api/v1/events",
     "/api/v1/habits",
+    "/api/v1/projects",
     "/api/v1/snapshots",
     "/api/v1/diaries",
     "/api/v1/users/me/profile",

@@ -78,6 +78,7 @@ error_codes! {
     ConversationNotFound = "conversation_not_found", NOT_FOUND, "对话不存在";
     MessageNotFound = "message_not_found", NOT_FOUND, "这条消息不存在";
     EventNotFound = "event_not_found", NOT_FOUND, "日程不存在";
+    ProjectNotFound = "project_not_found", NOT_FOUND, "项目不存在";
     DiaryNotFound = "diary_not_found", NOT_FOUND, "这一天还没有日记";
     NoMessages = "no_messages", NOT_FOUND, "这一天没有聊天记录，写不出日记";
     SnapshotNotFound = "snapshot_not_found", NOT_FOUND, "没有可以撤销的操作记录";

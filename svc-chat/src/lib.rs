@@ -1,11 +1,12 @@
 //! svc-chat: the assistant — chat with tools (plain and streamed), conversations, events,
-//! snapshots, diaries and profiles.
+//! life projects, snapshots, diaries and profiles.
 
 pub mod alloc;
 pub mod diary;
 pub mod engine;
 pub mod events;
 pub mod habits;
+pub mod projects;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -5,7 +5,7 @@
 //! | users, refresh_tokens | gateway (others read `users.timezone` and `users.preferences`) |
 //! | drugs, drug_images, recognitions, products, medication_plans, dose_logs | svc-drugs |
 //! | job_runs, job_items, notifications, devices, deliveries, app_devices, notification_settings | svc-scheduler |
-//! | conversations, messages, events, event_tombstones, sync_clocks, snapshots, diaries, profiles, profile_logs, chat_usage, chat_feedback, chat_user_state | svc-chat |
+//! | conversations, messages, events, event_tombstones, sync_clocks, snapshots, diaries, profiles, profile_logs, chat_usage, chat_feedback, chat_user_state, projects | svc-chat |
 
 pub mod app_device;
 pub mod chat_feedback;
@@ -29,6 +29,7 @@ pub mod notification_setting;
 pub mod product;
 pub mod profile;
 pub mod profile_log;
+pub mod project;
 pub mod recognition;
 pub mod refresh_token;
 pub mod snapshot;

@@ -1,7 +1,8 @@
 use sea_orm::entity::prelude::*;
 
-/// The events a chat turn changed, as they were before it (owner: svc-chat). `changes` is a
-/// JSON array of `{event_id, before}` with `before` null for an event the turn created.
+/// The events and projects a chat turn changed, as they were before it (owner: svc-chat).
+/// `changes` is a JSON array of `{event_id, before, after, action}`, then `{project_id, before,
+/// after, action}`, with `before` null for what the turn created.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "snapshots")]
 pub struct Model {

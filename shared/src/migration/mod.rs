@@ -15,6 +15,7 @@ mod m20261203_000009_app_devices;
 mod m20261203_000010_chat_user_state;
 mod m20261203_000011_chat_feedback;
 mod m20261203_000012_event_recurrence;
+mod m20261203_000013_projects;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_chat_user_state::Migration),
             Box::new(m20261203_000011_chat_feedback::Migration),
             Box::new(m20261203_000012_event_recurrence::Migration),
+            Box::new(m20261203_000013_projects::Migration),
         ]
     }
 }

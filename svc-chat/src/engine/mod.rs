@@ -1,6 +1,6 @@
 //! One chat turn: the prompt (persona, profile, the user's time, recent conversation within a
 //! budget with older turns summarised), a bounded tool loop over a streamed completion, the
-//! reply stored, and a snapshot of the events the turn changed.
+//! reply stored, and a snapshot of the events and projects the turn changed.
 
 use bytes::Bytes;
 use chrono::{DateTime, FixedOffset, Utc};
@@ -21,6 +21,7 @@ use uuid::Uuid;
 use crate::state::AppState;
 
 pub mod interactive;
+pub mod project_tools;
 pub mod snapshots;
 pub mod tools;
 
@@ -458,7 +459,7 @@ pub async fn run(
         sink.as_ref(),
     ))
     .await;
-    let snapshot_id = if tools.changes.is_empty() {
+    let snapshot_id = if !tools.changed_anything() {
         None
     } else {
         Some(
@@ -468,6 +469,7 @@ pub async fn run(
                 conv.id,
                 &req.message,
                 &tools.changes,
+                &tools.project_changes,
             ))
             .await?,
         )

@@ -10,6 +10,7 @@ use shared::time::AppTime;
 use uuid::Uuid;
 
 use super::interactive;
+use super::project_tools::{self, ProjectChange};
 use crate::events::store::{self, Scope, Target};
 use crate::events::{self, Author, EventInput, Filter, Owner};
 use crate::state::AppState;
@@ -73,7 +74,7 @@ pub fn definitions() -> Value {
     let mut update_fields = event_fields.clone();
     update_fields["event_id"] = json!({"type": "string"});
     update_fields["status"] = json!({"type": "string", "enum": EventStatus::VALUES});
-    json!([
+    let mut all = json!([
         function(
             "create_event",
             "Add an event to the user's schedule",
@@ -158,7 +159,11 @@ pub fn definitions() -> Value {
             "Today's medication doses and their status",
             json!({"type": "object", "properties": {}})
         ),
-    ])
+    ]);
+    if let Some(list) = all.as_array_mut() {
+        list.extend(project_tools::definitions());
+    }
+    all
 }
 
 pub struct ToolContext<'a> {
@@ -166,6 +171,8 @@ pub struct ToolContext<'a> {
     pub user: Uuid,
     pub tz: Tz,
     pub changes: Vec<Change>,
+    /// Projects changed in the turn, for its snapshot beside the events.
+    pub project_changes: Vec<ProjectChange>,
     pub actions: Vec<Value>,
     /// What `provide_suggestions`, `ask_user_questions` and the query tools leave for the
     /// answer (the last call of each wins, as in the original).
@@ -199,6 +206,7 @@ impl ToolContext<'_> {
             user,
             tz,
             changes: Vec::new(),
+            project_changes: Vec::new(),
             actions: Vec::new(),
             suggestions: None,
             questions: None,
@@ -206,7 +214,7 @@ impl ToolContext<'_> {
         }
     }
 
-    fn owner(&self) -> Owner {
+    pub(super) fn owner(&self) -> Owner {
         Owner {
             user: self.user,
             tz: self.tz,
@@ -215,7 +223,7 @@ impl ToolContext<'_> {
 
     /// Only the first state of an event in a turn matters for restoring it; the last one is
     /// what the turn left.
-    fn record(
+    pub(super) fn record(
         &mut self,
         event_id: Uuid,
         before: Option<event::Model>,
@@ -243,7 +251,7 @@ impl ToolContext<'_> {
         }
     }
 
-    fn act(&mut self, kind: &str, e: &event::Model) -> Value {
+    pub(super) fn act(&mut self, kind: &str, e: &event::Model) -> Value {
         let view = events::view(e, self.tz);
         self.actions
             .push(json!({"type": kind, "event_id": e.id, "event": view}));
@@ -413,6 +421,9 @@ impl ToolContext<'_> {
                 self.drugs(&format!("/internal/users/{user}/expiring?days={days}"))
                     .await
             }
+            name if project_tools::NAMES.contains(&name) => {
+                Box::pin(self.run_project(name, args)).await
+            }
             other => Err(format!("no tool named {other}")),
         }
     }
@@ -432,6 +443,11 @@ impl ToolContext<'_> {
                 Ok(m.id)
             }
         }
+    }
+
+    /// Whether the turn changed anything a snapshot would restore.
+    pub fn changed_anything(&self) -> bool {
+        !self.changes.is_empty() || !self.project_changes.is_empty()
     }
 
     async fn drugs(&self, path: &str) -> Result<Value, String> {

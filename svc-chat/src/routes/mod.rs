@@ -13,6 +13,7 @@ pub mod habits;
 pub mod history;
 pub mod internal;
 pub mod onboarding;
+pub mod projects;
 pub mod snapshots;
 pub mod stats;
 pub mod sync;
@@ -57,6 +58,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/habits/{batch_id}/confirm",
                 web::post().to(habits::confirm),
             )
+            .route(
+                "/projects/quests/overview",
+                web::get().to(projects::quest_overview),
+            )
+            .route("/projects", web::get().to(projects::list))
+            .route("/projects", web::post().to(projects::create))
+            .route("/projects/{id}", web::get().to(projects::get))
+            .route("/projects/{id}", web::put().to(projects::update))
+            .route("/projects/{id}", web::delete().to(projects::delete))
+            .route("/projects/{id}/mode", web::post().to(projects::set_mode))
             .route("/sync", web::get().to(sync::changes))
             .route("/sync/status", web::get().to(sync::status))
             .route("/snapshots", web::get().to(snapshots::list))

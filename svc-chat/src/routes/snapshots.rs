@@ -12,21 +12,29 @@ use shared::internal_auth::UserId;
 use uuid::Uuid;
 
 use crate::engine::snapshots::{self, RETENTION_DAYS, cutoff};
-use crate::engine::tools::Change;
-use crate::events;
 use crate::state::AppState;
+use crate::{events, projects};
 
+/// The original's `SnapshotResponse`; the projects the turn changed come in
+/// `project_changes` (the app's `changes` are events only).
 fn view(s: &snapshot::Model, tz: Tz) -> Value {
-    let changes: Vec<Change> = serde_json::from_value(s.changes.clone()).unwrap_or_default();
+    let recorded = snapshots::decode(&s.changes).unwrap_or_default();
     let render = |e: &Option<shared::entities::event::Model>| {
         e.as_ref().map_or(Value::Null, |e| events::view(e, tz))
+    };
+    let render_project = |p: &Option<shared::entities::project::Model>| {
+        p.as_ref().map_or(Value::Null, projects::stats::record)
     };
     json!({
         "id": s.id, "user_id": s.user_id, "conversation_id": s.conversation_id,
         "trigger_message": s.summary, "trigger_time": s.created_at,
-        "changes": changes.iter().map(|c| json!({
+        "changes": recorded.events.iter().map(|c| json!({
             "event_id": c.event_id, "action": c.action(),
             "before": render(&c.before), "after": render(&c.after),
+        })).collect::<Vec<_>>(),
+        "project_changes": recorded.projects.iter().map(|c| json!({
+            "project_id": c.project_id, "action": c.action(),
+            "before": render_project(&c.before), "after": render_project(&c.after),
         })).collect::<Vec<_>>(),
         "is_reverted": s.reverted_at.is_some(), "reverted_at": s.reverted_at,
         "created_at": s.created_at,
@@ -71,18 +79,24 @@ pub async fn list(
 }
 
 /// `{snapshot_id, message, reverted_events, reverted_at}`: the snapshot asked for (reverting
-/// it reverts the later ones first) and every event put back.
+/// it reverts the later ones first) and every event put back (`reverted_projects`: every
+/// project).
 fn reverted(done: &[snapshot::Model]) -> Result<Value, ApiError> {
     let target = done
         .last()
         .ok_or_else(|| ApiError::internal("a revert reverted nothing"))?;
     let mut ids: Vec<Uuid> = Vec::new();
+    let mut project_ids: Vec<Uuid> = Vec::new();
     for s in done {
-        let changes: Vec<Change> =
-            serde_json::from_value(s.changes.clone()).map_err(ApiError::internal)?;
-        for c in changes {
+        let recorded = snapshots::decode(&s.changes).map_err(ApiError::internal)?;
+        for c in recorded.events {
             if !ids.contains(&c.event_id) {
                 ids.push(c.event_id);
+            }
+        }
+        for c in recorded.projects {
+            if !project_ids.contains(&c.project_id) {
+                project_ids.push(c.project_id);
             }
         }
     }
@@ -90,6 +104,7 @@ fn reverted(done: &[snapshot::Model]) -> Result<Value, ApiError> {
         "snapshot_id": target.id,
         "message": "已撤销这次修改",
         "reverted_events": ids,
+        "reverted_projects": project_ids,
         "reverted_at": target.reverted_at,
         "reverted_snapshots": done.iter().map(|s| s.id).collect::<Vec<_>>(),
     }))

@@ -11,6 +11,7 @@ mod conversations;
 mod diaries;
 mod events_contract;
 mod helpers;
+mod projects;
 mod recurrence;
 mod shape;
 mod sync;

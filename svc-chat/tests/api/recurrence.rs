@@ -653,3 +653,39 @@ async fn a_habit_runs_its_first_batch_is_kept_or_cancelled_and_is_replenished_on
         2
     );
 }
+
+#[tokio::test]
+async fn a_projects_routine_days_are_its_quests() {
+    let app = spawn().await;
+    let user = app.user("Asia/Shanghai").await;
+    let (status, p) = send(
+        &app,
+        Method::POST,
+        user,
+        "/api/v1/projects",
+        Some(json!({"title": "考研", "base_tier": 0})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    let mut body = run_at_seven();
+    body["title"] = json!("背单词");
+    body["project_id"] = p["id"].clone();
+    let t = routine(&app, user, body).await;
+    let (status, day) = send(
+        &app,
+        Method::GET,
+        user,
+        "/api/v1/projects/quests/overview?date=2027-01-02",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{day}");
+    let main = day["overview"]["MAIN"].as_array().unwrap();
+    assert_eq!(main.len(), 1, "{day}");
+    assert_eq!(
+        main[0]["id"],
+        format!("virtual_{}_20270102", t["id"].as_str().unwrap())
+    );
+    assert_eq!(main[0]["quest_type"], "MAIN");
+    assert_eq!(day["counts"]["total"], 1);
+}
