@@ -689,3 +689,122 @@ async fn a_projects_routine_days_are_its_quests() {
     assert_eq!(main[0]["quest_type"], "MAIN");
     assert_eq!(day["counts"]["total"], 1);
 }
+
+/// One chat turn in which the model calls `tool` with `args`, then answers.
+async fn turn(app: &TestApp, user: Uuid, tool: &str, args: Value) -> Value {
+    use wiremock::Mock;
+    use wiremock::matchers::method;
+    app.model.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(sse_response(sse_tool_call(tool, &args)))
+        .up_to_n_times(1)
+        .mount(&app.model)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(sse_response(sse_text(&["好的。"])))
+        .mount(&app.model)
+        .await;
+    let res = app.chat(user, json!({"message": "…"})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_assistant_makes_a_routine_edits_its_days_and_undo_restores_it_exactly() {
+    let app = spawn().await;
+    let user = app.user("Asia/Shanghai").await;
+    // "每天早上7点跑步"
+    let made = turn(
+        &app,
+        user,
+        "create_event",
+        json!({"title": "跑步", "event_type": "schedule", "event_date": "2027-01-01",
+               "repeat_pattern": {"type": "daily", "time": "07:00"}}),
+    )
+    .await;
+    assert_eq!(made["actions"][0]["type"], "create_event", "{made}");
+    let id = made["actions"][0]["event_id"].as_str().unwrap().to_owned();
+    let after_create = stored(&app, &id).await;
+    assert!(
+        after_create
+            .rrule
+            .as_deref()
+            .unwrap()
+            .ends_with("RRULE:FREQ=DAILY")
+    );
+
+    // The model sees the days, moves one, cancels one, stops the series from the 10th.
+    let seen = turn(
+        &app,
+        user,
+        "query_events",
+        json!({"start_date": "2027-01-01", "end_date": "2027-01-03"}),
+    )
+    .await;
+    assert_eq!(seen["query_results"][0]["count"], 3, "{seen}");
+    let snapshot_before_edits = {
+        let moved = turn(
+            &app,
+            user,
+            "update_event",
+            json!({"event_id": format!("virtual_{id}_20270104"), "start_time": "2027-01-04T09:00:00"}),
+        )
+        .await;
+        moved["snapshot_id"].as_str().unwrap().to_owned()
+    };
+    turn(
+        &app,
+        user,
+        "delete_event",
+        json!({"event_id": format!("virtual_{id}_20270105")}),
+    )
+    .await;
+    turn(
+        &app,
+        user,
+        "stop_repeating",
+        json!({"event_id": id, "from_date": "2027-01-10"}),
+    )
+    .await;
+    let edited = stored(&app, &id).await;
+    assert_eq!(edited.exdates, Some(json!(["2027-01-05"])));
+    assert_eq!(
+        edited.repeat_pattern.clone().unwrap()["end_date"],
+        "2027-01-09"
+    );
+    assert_eq!(days(&app, user, "2027-01-01", "2027-01-31").await.len(), 8);
+    assert_eq!(
+        rows(&app, user).await.len(),
+        2,
+        "the template and the moved day"
+    );
+
+    // Reverting the first edit's turn reverts every later one: as right after the create.
+    let res = app
+        .req(
+            Method::POST,
+            Some(user),
+            &format!("/api/v1/snapshots/{snapshot_before_edits}/revert"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let restored = stored(&app, &id).await;
+    assert_eq!(
+        event::Model {
+            changed_at: after_create.changed_at,
+            ..restored
+        },
+        after_create,
+        "every column as it was"
+    );
+    assert_eq!(
+        rows(&app, user).await.len(),
+        1,
+        "the made day is gone again"
+    );
+    let list = days(&app, user, "2027-01-01", "2027-01-31").await;
+    assert_eq!(list.len(), 31);
+    assert!(list.iter().all(|e| e["is_virtual"] == true));
+}
