@@ -9,22 +9,6 @@ use uuid::Uuid;
 use crate::contract::{check_event, fixture};
 use crate::helpers::*;
 
-async fn send(
-    app: &TestApp,
-    m: Method,
-    user: Uuid,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = app.req(m, Some(user), path);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
 async fn create(app: &TestApp, user: Uuid, body: Value) -> Value {
     let (status, body) = send(app, Method::POST, user, "/api/v1/events", Some(body)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");

@@ -118,3 +118,20 @@ pub async fn slow_model(tokens: usize, gap: Duration) -> shared::testing::RawMod
         .await
         .expect("fake model")
 }
+
+/// A request as the gateway makes it for `user`: the status and the JSON body (null if none).
+pub async fn send(
+    app: &TestApp,
+    m: reqwest::Method,
+    user: Uuid,
+    path: &str,
+    body: Option<Value>,
+) -> (reqwest::StatusCode, Value) {
+    let mut req = app.req(m, Some(user), path);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}

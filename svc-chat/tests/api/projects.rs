@@ -13,22 +13,6 @@ use crate::contract::check_event;
 use crate::helpers::*;
 use crate::shape::{assert_shape, fixture};
 
-async fn send(
-    app: &TestApp,
-    m: Method,
-    user: Uuid,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = app.req(m, Some(user), path);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
 /// A project as the original's `Project`: every field, of its type, and its statistics.
 fn check_project(p: &Value) {
     assert_shape(p, "project.shape.json");
