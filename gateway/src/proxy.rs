@@ -84,7 +84,7 @@ pub async fn forward(
     // (413, 502, 504) in Chinese too, as svc-drugs answers on these routes.
     match route.access {
         Access::Legacy => result.map_err(ApiError::in_chinese),
-        Access::User => result,
+        Access::User | Access::Public => result,
     }
 }
 
@@ -97,8 +97,17 @@ async fn forward_on(
     upstream: &UpstreamClient,
 ) -> Result<HttpResponse, ApiError> {
     let user = match route.access {
-        Access::User => AuthUser::authenticate(&req, state)?.id,
-        Access::Legacy => state.legacy_user().await?,
+        Access::User => Some(AuthUser::authenticate(&req, state)?.id),
+        Access::Legacy => Some(state.legacy_user().await?),
+        Access::Public => {
+            if req.method() != actix_web::http::Method::GET {
+                return Err(ApiError::new(
+                    ErrorCode::MethodNotAllowed,
+                    "only GET is served here",
+                ));
+            }
+            None
+        }
     };
     let declared_len = req
         .headers()
@@ -139,7 +148,22 @@ async fn forward_on(
     if let Ok(v) = http::HeaderValue::from_str(&state.client_ip(&req).to_string()) {
         headers.insert("x-forwarded-for", v);
     }
-    internal.decorate(headers, route.peer.name, Some(user));
+    // The address the client reached us at, for links a service writes (the calendar
+    // feed's): the request's own Host and scheme, nothing a service could not check.
+    let info = req.connection_info();
+    if let Ok(v) = http::HeaderValue::from_str(info.host()) {
+        headers.insert("x-forwarded-host", v);
+    }
+    headers.insert(
+        "x-forwarded-proto",
+        http::HeaderValue::from_static(if info.scheme() == "https" {
+            "https"
+        } else {
+            "http"
+        }),
+    );
+    drop(info);
+    internal.decorate(headers, route.peer.name, user);
 
     let response = upstream.send(request, deadline).await.map_err(|e| {
         if overflow.load(Ordering::Relaxed) {

@@ -13,6 +13,9 @@ pub enum Access {
     User,
     /// Legacy drug-serve routes: no token, acting as the reserved legacy account.
     Legacy,
+    /// No token and no user: the service's own key decides (the calendar feed's address).
+    /// Only GET and HEAD pass.
+    Public,
 }
 
 #[derive(Debug, Clone)]
@@ -72,6 +75,7 @@ const CHAT_PREFIXES: &[&str] = &[
     "/api/v1/users/me/stats",
     "/api/v1/users/me/onboarding-status",
     "/api/v1/users/me/ai-identity",
+    "/api/v1/calendar",
 ];
 const SCHEDULER_PREFIXES: &[&str] = &[
     "/api/v1/notifications",
@@ -79,6 +83,8 @@ const SCHEDULER_PREFIXES: &[&str] = &[
     "/api/v1/jobs",
     "/api/v1/users/me/notification-settings",
 ];
+/// The calendar feed (`/ical/{token}.ics`): calendar apps poll it without a token.
+pub const FEED_PREFIX: &str = "/ical";
 const LEGACY_PREFIXES: &[&str] = &["/api/drugs", "/uploads"];
 
 pub fn route_table(settings: &Settings) -> RouteTable {
@@ -108,6 +114,7 @@ pub fn route_table(settings: &Settings) -> RouteTable {
     for p in SCHEDULER_PREFIXES {
         table.add(p, &scheduler, default, Access::User);
     }
+    table.add(FEED_PREFIX, &chat, default, Access::Public);
     if settings.legacy.enabled {
         for p in LEGACY_PREFIXES {
             table.add(p, &drugs, upload, Access::Legacy);

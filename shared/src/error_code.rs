@@ -87,6 +87,7 @@ error_codes! {
     DeviceNotFound = "device_not_found", NOT_FOUND, "设备不存在";
     JobNotFound = "job_not_found", NOT_FOUND, "没有这个任务";
     HabitNotFound = "habit_not_found", NOT_FOUND, "这个习惯不存在";
+    CalendarFeedNotFound = "calendar_feed_not_found", NOT_FOUND, "日历订阅地址无效或已停用";
     // Conflicts with what is there.
     UserExists = "user_exists", CONFLICT, "这个账号名已被注册";
     EmailTaken = "email_taken", CONFLICT, "这个邮箱已被使用";

@@ -23,6 +23,16 @@ pub const TRACE_ID_HEADER: HeaderName = HeaderName::from_static("x-trace-id");
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
 
+/// The path as logs may show it: a calendar feed's address is its key, so what follows
+/// `/ical/` is replaced.
+pub fn loggable_path(path: &str) -> &str {
+    if path.starts_with("/ical/") {
+        "/ical/[redacted]"
+    } else {
+        path
+    }
+}
+
 pub async fn request_context(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -40,7 +50,7 @@ pub async fn request_context(
         otel.kind = "server",
         otel.name = name.as_str(),
         http.request.method = method,
-        url.path = req.path(),
+        url.path = loggable_path(req.path()),
         http.route = route,
         http.response.status_code = tracing::field::Empty,
         request_id = id.as_str(),
@@ -142,6 +152,17 @@ mod tests {
     use super::*;
     use crate::internal_auth::InternalTokens;
     use crate::internal_client::{InternalClient, Peer};
+
+    #[test]
+    fn a_calendar_feeds_address_never_reaches_the_logs() {
+        assert_eq!(loggable_path("/ical/abcDEF_123-x.ics"), "/ical/[redacted]");
+        assert_eq!(loggable_path("/ical/"), "/ical/[redacted]");
+        assert_eq!(
+            loggable_path("/api/v1/calendar/feed"),
+            "/api/v1/calendar/feed"
+        );
+        assert_eq!(loggable_path("/icalendar"), "/icalendar");
+    }
 
     /// An app behind `request_context` on a free port: `/echo` answers with the
     /// `traceparent` it received; `/call` calls `/echo` of `peer` through the internal client

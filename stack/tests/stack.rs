@@ -435,7 +435,9 @@ fn served_public_routes() -> std::collections::BTreeSet<(String, String)> {
         }
     }
     out.retain(|(_, p)| {
-        p.starts_with("/api/v1/") || p.starts_with("/api/drugs") || p.starts_with("/uploads/")
+        ["/api/v1/", "/api/drugs", "/uploads/", "/ical/"]
+            .iter()
+            .any(|prefix| p.starts_with(prefix))
     });
     out
 }
@@ -587,6 +589,7 @@ async fn every_documented_route_is_served_and_every_served_route_is_documented()
         ("get", "/api/v1/notifications"),
         ("put", "/api/drugs/{}"),
         ("get", "/uploads/{}"),
+        ("get", "/ical/{}"),
     ] {
         assert!(
             served.contains(&(expected.0.to_owned(), expected.1.to_owned())),

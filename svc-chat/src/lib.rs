@@ -1,7 +1,8 @@
 //! svc-chat: the assistant — chat with tools (plain and streamed), conversations, events,
-//! life projects, snapshots, diaries and profiles.
+//! life projects, snapshots, diaries and profiles, and the calendar feed.
 
 pub mod alloc;
+pub mod calendar;
 pub mod diary;
 pub mod engine;
 pub mod events;

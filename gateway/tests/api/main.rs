@@ -6,6 +6,7 @@
 mod apple;
 mod apple_keys;
 mod auth;
+mod calendar_feed;
 mod contract;
 mod errors;
 mod health;

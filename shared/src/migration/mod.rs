@@ -16,6 +16,7 @@ mod m20261203_000010_chat_user_state;
 mod m20261203_000011_chat_feedback;
 mod m20261203_000012_event_recurrence;
 mod m20261203_000013_projects;
+mod m20261203_000014_calendar_feeds;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_chat_feedback::Migration),
             Box::new(m20261203_000012_event_recurrence::Migration),
             Box::new(m20261203_000013_projects::Migration),
+            Box::new(m20261203_000014_calendar_feeds::Migration),
         ]
     }
 }

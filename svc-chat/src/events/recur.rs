@@ -293,6 +293,32 @@ impl Series {
         self.start.date()
     }
 
+    /// The zone a timed series is kept in (`None`: floating days).
+    pub fn zone(&self) -> Option<Tz> {
+        self.zone
+    }
+
+    /// The `RRULE` value for a calendar: as stored, except that a series of days ends on a
+    /// day (RFC 5545 §3.3.10: UNTIL has DTSTART's value type), not at a UTC instant.
+    pub fn rrule_value(&self) -> String {
+        let stored = self
+            .text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("RRULE:"))
+            .unwrap_or_default();
+        if self.zone.is_some() {
+            return stored.to_owned();
+        }
+        stored
+            .split(';')
+            .map(|p| match p.strip_prefix("UNTIL=") {
+                Some(v) => format!("UNTIL={}", v.get(..8).unwrap_or(v)),
+                None => p.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+
     /// The rule as built from `day` on (a day of the series or before it).
     fn build(&self, day: NaiveDate) -> Result<rrule::RRuleSet, RuleError> {
         let zone = rrule::Tz::Tz(self.zone.unwrap_or(chrono_tz::UTC));

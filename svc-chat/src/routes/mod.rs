@@ -3,6 +3,7 @@
 use actix_web::web;
 
 pub mod ai_identity;
+pub mod calendar;
 pub mod chat;
 pub mod context;
 pub mod conversations;
@@ -97,7 +98,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/users/me/onboarding-status/dismiss",
                 web::post().to(onboarding::dismiss),
             )
-            .route("/users/me/ai-identity", web::get().to(ai_identity::get)),
+            .route("/users/me/ai-identity", web::get().to(ai_identity::get))
+            .route("/calendar/feed", web::get().to(calendar::status))
+            .route("/calendar/feed", web::post().to(calendar::create))
+            .route("/calendar/feed", web::delete().to(calendar::revoke)),
     )
+    // Public through the gateway without a user: the token in the address is the key.
+    .route("/ical/{token}", web::get().to(calendar::feed))
     .configure(internal::configure);
 }

@@ -1,0 +1,119 @@
+//! The calendar feed through the gateway: made with the user's token, read by a calendar app
+//! with none (the address is the key), and the address kept out of every span.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shared::testing::TestDatabase;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn a_calendar_app_reads_the_feed_through_the_gateway_without_a_token() {
+    shared::install_crypto_provider();
+    spans();
+    let database = TestDatabase::create().await.unwrap();
+    let settings = database.settings();
+    let chat = svc_chat::startup::build(&settings).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", chat.port());
+    tokio::spawn(chat.run_until_stopped(std::future::pending()));
+    let app = spawn_app_with(|s| s.services.chat = base).await;
+    let session = app.register("calendar-user").await;
+    let created = app
+        .client
+        .post(app.url("/api/v1/events"))
+        .bearer_auth(&session.access)
+        .json(&json!({"title": "周会", "start_time": "2027-02-01T10:00:00"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+
+    // Making a feed needs the user.
+    let anonymous = app
+        .client
+        .post(app.url("/api/v1/calendar/feed"))
+        .send()
+        .await
+        .unwrap();
+    assert_envelope(anonymous, StatusCode::UNAUTHORIZED).await;
+    let made = app
+        .client
+        .post(app.url("/api/v1/calendar/feed"))
+        .bearer_auth(&session.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let made: Value = made.json().await.unwrap();
+    // The address is the one the app reached: the gateway's.
+    let url = made["url"].as_str().unwrap().to_owned();
+    assert!(
+        url.starts_with(&app.address),
+        "{url} is not under {}",
+        app.address
+    );
+    let token = url
+        .rsplit_once("/ical/")
+        .unwrap()
+        .1
+        .trim_end_matches(".ics")
+        .to_owned();
+
+    // A calendar app: no token, GET (and HEAD) only.
+    let feed = app.client.get(&url).send().await.unwrap();
+    assert_eq!(feed.status(), StatusCode::OK);
+    assert_eq!(
+        feed.headers()["content-type"],
+        "text/calendar; charset=utf-8"
+    );
+    let text = feed.text().await.unwrap();
+    assert!(text.starts_with("BEGIN:VCALENDAR\r\n"), "{text}");
+    assert!(text.contains("SUMMARY:周会"), "{text}");
+    let head = app.client.head(&url).send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+    let post = app.client.post(&url).send().await.unwrap();
+    assert_envelope(post, StatusCode::METHOD_NOT_ALLOWED).await;
+    let unknown = app
+        .client
+        .get(app.url(&format!("/ical/{}.ics", "x".repeat(43))))
+        .send()
+        .await
+        .unwrap();
+    assert_envelope(unknown, StatusCode::NOT_FOUND).await;
+
+    // Revoked through the gateway: the address stops working.
+    let revoked = app
+        .client
+        .delete(app.url("/api/v1/calendar/feed"))
+        .bearer_auth(&session.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.client.get(&url).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // The address is a secret: no span of either service carries it.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let leaks: Vec<String> = spans()
+        .get_finished_spans()
+        .unwrap()
+        .into_iter()
+        .flat_map(|s| s.attributes.into_iter())
+        .map(|kv| kv.value.as_str().into_owned())
+        .filter(|v| v.contains(&token))
+        .collect();
+    assert!(leaks.is_empty(), "{leaks:?}");
+    let redacted = spans()
+        .get_finished_spans()
+        .unwrap()
+        .into_iter()
+        .flat_map(|s| s.attributes.into_iter())
+        .any(|kv| kv.key.as_str() == "url.path" && kv.value.as_str() == "/ical/[redacted]");
+    assert!(
+        redacted,
+        "the feed's requests were recorded, without the address"
+    );
+}
