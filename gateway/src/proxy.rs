@@ -150,19 +150,18 @@ async fn forward_on(
     }
     // The address the client reached us at, for links a service writes (the calendar
     // feed's): the request's own Host and scheme, nothing a service could not check.
-    let info = req.connection_info();
-    if let Ok(v) = http::HeaderValue::from_str(info.host()) {
-        headers.insert("x-forwarded-host", v);
-    }
-    headers.insert(
-        "x-forwarded-proto",
-        http::HeaderValue::from_static(if info.scheme() == "https" {
+    {
+        let info = req.connection_info();
+        if let Ok(v) = http::HeaderValue::from_str(info.host()) {
+            headers.insert("x-forwarded-host", v);
+        }
+        let scheme = if info.scheme() == "https" {
             "https"
         } else {
             "http"
-        }),
-    );
-    drop(info);
+        };
+        headers.insert("x-forwarded-proto", http::HeaderValue::from_static(scheme));
+    }
     internal.decorate(headers, route.peer.name, user);
 
     let response = upstream.send(request, deadline).await.map_err(|e| {
