@@ -143,6 +143,10 @@ pub struct LowStock {
     pub user_id: Uuid,
 }
 
+/// How long before an event's start its reminder goes out (svc-scheduler's event
+/// reminders), and the calendar feed's default alarm.
+pub const EVENT_REMINDER_LEAD_MINUTES: i64 = 15;
+
 /// An event that starts soon: `GET /internal/events/upcoming` (svc-chat → svc-scheduler).
 /// Fields in this order, as the answer has always had them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

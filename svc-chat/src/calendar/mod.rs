@@ -26,7 +26,7 @@ pub const HISTORY_DAYS: i64 = 180;
 /// At most this many events in a feed: the latest.
 pub const MAX_EVENTS: u64 = 5000;
 /// The alarm a new feed has unless asked otherwise: the app's own event reminder lead.
-pub const DEFAULT_ALARM_MINUTES: i32 = 15;
+pub const DEFAULT_ALARM_MINUTES: i32 = shared::contracts::EVENT_REMINDER_LEAD_MINUTES as i32;
 
 fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
