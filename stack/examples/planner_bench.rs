@@ -10,7 +10,8 @@
 //! Prints: the expansion alone (50 series over a month, in this process, median of 500), then
 //! `GET /api/v1/events?start_date=…&end_date=…` for both users through the gateway: latency
 //! one request at a time (median and p99 of 300) and throughput with 8 clients for 3 s, and
-//! the planner user's figures as a ratio of the plain user's.
+//! the planner user's figures as a ratio of the plain user's; then each user's calendar feed
+//! (`GET /ical/<token>.ics`, median of 100).
 
 #![allow(
     clippy::unwrap_used,
@@ -275,6 +276,40 @@ async fn main() {
         "series ÷ plain: latency {:.2}×, throughput {:.2}× (target: latency ≤ 3×)",
         month.median_ms / base.median_ms,
         base.per_sec / month.per_sec
+    );
+    // The calendar feed of each user (every event; the routines as rules), as a calendar app
+    // polls it: no bearer token, the address is the key.
+    let mut feeds = Vec::new();
+    for token in [&plain, &planner] {
+        let made: Value = client
+            .post(format!("{gw}/api/v1/calendar/feed"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let url = made["url"].as_str().unwrap().to_owned();
+        let mut lat = Vec::new();
+        let mut size = 0;
+        for i in 0..150 {
+            let t = Instant::now();
+            let res = client.get(&url).send().await.unwrap();
+            assert!(res.status().is_success());
+            size = res.bytes().await.unwrap().len();
+            if i >= 50 {
+                lat.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        feeds.push((median(&mut lat), size));
+    }
+    for ((ms, size), name) in feeds.iter().zip(["50 plain events", "50 series"]) {
+        println!("GET /ical/<token>.ics, {name} ({size} bytes): median {ms:.3} ms");
+    }
+    println!(
+        "feed, series ÷ plain: latency {:.2}×",
+        feeds[1].0 / feeds[0].0
     );
     let _ = stack.kill();
     let _ = stack.wait();

@@ -165,8 +165,7 @@ pub async fn dose_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, Str
 }
 
 /// How far ahead an event reminder goes out.
-pub const EVENT_LEAD: Duration =
-    Duration::minutes(shared::contracts::EVENT_REMINDER_LEAD_MINUTES);
+pub const EVENT_LEAD: Duration = Duration::minutes(shared::contracts::EVENT_REMINDER_LEAD_MINUTES);
 
 /// Events starting within the next 15 minutes, each reminded once (per start time: a moved
 /// event is reminded again).
