@@ -14,9 +14,9 @@
 //! (RFC 5545 allows neither in a `VTIMEZONE`), so its output was invalid and differed on
 //! every fetch. The tests read the feed back with the `icalendar` crate's parser.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use shared::entities::event::{self, EventStatus};
 use uuid::Uuid;
@@ -285,13 +285,21 @@ fn exception_event(
     template: &event::Model,
     s: &Series,
     opts: &FeedOptions,
+    overridden: &mut HashSet<(Uuid, NaiveDate)>,
 ) -> Option<DateTime<Utc>> {
     let date = e
         .event_date
         .or(e.start_time)?
         .with_timezone(&opts.tz)
         .date_naive();
+    // One override per day of the series, and none for a cancelled day (a calendar would
+    // drop one of two, or hide an override of an excluded day): such an instance is an
+    // event of its own.
+    if recur::exdates(template).contains(&date) || overridden.contains(&(template.id, date)) {
+        return None;
+    }
     let occ = s.on(date, opts.tz)?;
+    overridden.insert((template.id, date));
     let at = placement(e, opts.tz)?;
     w.begin("VEVENT");
     describe(w, e, &uid(template.id), opts.now);
@@ -331,6 +339,7 @@ pub fn render(events: &[event::Model], opts: &FeedOptions) -> String {
     zones.insert(opts.tz.name());
     let mut body = Writer::default();
     let mut earliest: Option<DateTime<Utc>> = None;
+    let mut overridden = HashSet::new();
     for e in events {
         let at = match (&e.is_template, e.parent_event_id) {
             (Some(true), _) => match templates.get(&e.id) {
@@ -344,7 +353,7 @@ pub fn render(events: &[event::Model], opts: &FeedOptions) -> String {
             },
             (_, Some(parent)) => templates
                 .get(&parent)
-                .and_then(|(t, s)| exception_event(&mut body, e, t, s, opts))
+                .and_then(|(t, s)| exception_event(&mut body, e, t, s, opts, &mut overridden))
                 // Not a day of a live series (its series cancelled, or the day moved off
                 // the series' days): an event of its own.
                 .or_else(|| single_event(&mut body, e, opts)),
@@ -358,7 +367,14 @@ pub fn render(events: &[event::Model], opts: &FeedOptions) -> String {
     // Whole UTC days, so the zones' part of the feed (and its ETag) stays the same between
     // fetches while the events do.
     let midnight = |at: DateTime<Utc>| at.date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
-    let from = midnight(earliest.unwrap_or(opts.now) - Duration::days(1));
+    // Without events, from the start of the year (not yesterday: the ETag would change daily).
+    let from = match earliest {
+        Some(at) => midnight(at - Duration::days(1)),
+        None => NaiveDate::from_ymd_opt(opts.now.year(), 1, 1)
+            .unwrap_or(opts.now.date_naive())
+            .and_time(chrono::NaiveTime::MIN)
+            .and_utc(),
+    };
     let to = midnight(opts.now + Duration::days(366 * ZONE_YEARS_AHEAD));
     let mut w = Writer::default();
     w.begin("VCALENDAR")

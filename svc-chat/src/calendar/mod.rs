@@ -13,8 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use sha2::{Digest, Sha256};
 use shared::entities::{calendar_feed, event};
@@ -108,9 +107,20 @@ pub async fn open<C: ConnectionTrait>(
         .last_fetched_at
         .is_none_or(|t| now - t >= Duration::minutes(1))
     {
-        let mut active: calendar_feed::ActiveModel = feed.clone().into();
-        active.last_fetched_at = Set(Some(now));
-        active.update(db).await?;
+        // Only this address' row (a revoke or a new address may have come in between), and
+        // a failed note does not fail the feed.
+        let noted = calendar_feed::Entity::update_many()
+            .col_expr(
+                calendar_feed::Column::LastFetchedAt,
+                sea_orm::sea_query::Expr::value(Some(now)),
+            )
+            .filter(calendar_feed::Column::UserId.eq(feed.user_id))
+            .filter(calendar_feed::Column::TokenHash.eq(&feed.token_hash))
+            .exec(db)
+            .await;
+        if let Err(e) = noted {
+            tracing::warn!(error = %e, "could not note the calendar feed's fetch");
+        }
     }
     Ok(feed)
 }

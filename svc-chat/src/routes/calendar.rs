@@ -142,7 +142,13 @@ pub async fn feed(
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+        .is_some_and(|v| {
+            v.split(',').any(|t| {
+                // A weak tag of the same body matches too (a proxy that compressed it).
+                let t = t.trim();
+                t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag
+            })
+        });
     if matches {
         return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))
