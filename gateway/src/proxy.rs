@@ -18,6 +18,7 @@ use http_body_util::{BodyExt, Empty, StreamBody};
 use hyper::body::{Frame, Incoming};
 use shared::ApiError;
 use shared::ErrorCode;
+use shared::contracts::PUBLIC_URL_HEADER;
 use shared::internal_client::{InternalClient, Peer};
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -149,18 +150,9 @@ async fn forward_on(
         headers.insert("x-forwarded-for", v);
     }
     // The address the client reached us at, for links a service writes (the calendar
-    // feed's): the request's own Host and scheme, nothing a service could not check.
-    {
-        let info = req.connection_info();
-        if let Ok(v) = http::HeaderValue::from_str(info.host()) {
-            headers.insert("x-forwarded-host", v);
-        }
-        let scheme = if info.scheme() == "https" {
-            "https"
-        } else {
-            "http"
-        };
-        headers.insert("x-forwarded-proto", http::HeaderValue::from_static(scheme));
+    // feed's), decided here where the proxy settings are known.
+    if let Ok(v) = http::HeaderValue::from_str(&state.public_url(&req)) {
+        headers.insert(PUBLIC_URL_HEADER, v);
     }
     internal.decorate(headers, route.peer.name, user);
 

@@ -83,6 +83,11 @@ pub fn state(settings: &Settings, db: DatabaseConnection) -> Result<AppState, St
             ("scheduler", Peer::new("scheduler", &s.scheduler)),
         ],
         trust_forwarded_for: settings.rate_limit.trust_forwarded_for,
+        public_url: settings
+            .server
+            .public_url
+            .as_deref()
+            .map(|u| u.trim_end_matches('/').to_owned()),
         legacy: settings.legacy.enabled.then(LegacyAccount::default),
         max_body_bytes: (settings.storage.max_file_size as u64) * 5 + 1024 * 1024,
         apple,

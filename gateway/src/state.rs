@@ -24,6 +24,8 @@ pub struct AppState {
     /// The services `GET /api/v1/health` asks, by public name.
     pub peers: Vec<(&'static str, Peer)>,
     pub trust_forwarded_for: bool,
+    /// `server.public_url` without its trailing `/`.
+    pub public_url: Option<String>,
     pub legacy: Option<LegacyAccount>,
     pub max_body_bytes: u64,
     /// Sign in with Apple; `None` when no bundle id is configured (off).
@@ -51,6 +53,29 @@ impl AppState {
             .map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip())
     }
 
+    /// The address the client reached us at, for links a service writes (the calendar
+    /// feed's): `server.public_url` when set; behind a trusted proxy what it forwarded;
+    /// else the request's own `Host` (when it is a plain host name) and scheme.
+    pub fn public_url(&self, req: &HttpRequest) -> String {
+        if let Some(url) = &self.public_url {
+            return url.clone();
+        }
+        if self.trust_forwarded_for {
+            let info = req.connection_info();
+            return format!("{}://{}", info.scheme(), info.host());
+        }
+        let config = req.app_config();
+        let scheme = if config.secure() { "https" } else { "http" };
+        let host = req
+            .headers()
+            .get(actix_web::http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| req.uri().authority().map(|a| a.as_str()))
+            .filter(|h| is_host(h))
+            .unwrap_or_else(|| config.host());
+        format!("{scheme}://{host}")
+    }
+
     /// The legacy account's id, when the legacy routes are enabled.
     pub async fn legacy_user(&self) -> Result<Uuid, ApiError> {
         let legacy = self
@@ -58,5 +83,33 @@ impl AppState {
             .as_ref()
             .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such route or resource"))?;
         legacy.user_id(&self.db).await
+    }
+}
+
+/// A `Host` value fit to put in a link: a name or address with an optional port.
+fn is_host(h: &str) -> bool {
+    !h.is_empty()
+        && h.len() <= 255
+        && h.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_host;
+
+    #[test]
+    fn only_plain_hosts_go_into_links() {
+        for ok in [
+            "api.example.com",
+            "127.0.0.1:8080",
+            "[::1]:8080",
+            "xn--fiq228c.cn",
+        ] {
+            assert!(is_host(ok), "{ok}");
+        }
+        for bad in ["", "evil.com/x", "a b", "a@b", "a\"b"] {
+            assert!(!is_host(bad), "{bad}");
+        }
     }
 }

@@ -155,6 +155,12 @@ pub struct ServerSettings {
     pub workers: usize,
     /// Largest JSON body accepted, in bytes.
     pub json_limit: usize,
+    /// The address clients reach the gateway at (`https://api.example.com`, with a path
+    /// prefix if a proxy adds one), for links the services write: the calendar feed's. Unset:
+    /// the request's own `Host` and scheme (the proxy's forwarded ones when
+    /// `rate_limit.trust_forwarded_for`).
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -638,6 +644,9 @@ impl Settings {
                 reason: "max_files must be at least 1 and max_long_edge at least 64".into(),
             });
         }
+        if let Some(url) = &self.server.public_url {
+            check_public_url(url)?;
+        }
         self.check_sign_in()?;
         if self.is_production() {
             check_secret(
@@ -672,6 +681,28 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// `server.public_url`: an absolute http(s) address without query, fragment or credentials.
+fn check_public_url(url: &str) -> Result<(), ConfigError> {
+    let bad = |reason: &str| ConfigError::BadValue {
+        key: "server.public_url",
+        reason: format!("{url:?}: {reason}"),
+    };
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| bad("must start with https:// or http://"))?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() {
+        return Err(bad("has no host"));
+    }
+    if url.contains(['?', '#', '@']) || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad(
+            "must be a plain address (no query, fragment, credentials or spaces)",
+        ));
+    }
+    Ok(())
 }
 
 fn check_secret(secret: &SecretString, variable: &'static str) -> Result<(), ConfigError> {
@@ -865,6 +896,29 @@ mod tests {
         )
         .unwrap();
         assert!(s.is_production());
+    }
+
+    #[test]
+    fn public_url_must_be_a_plain_http_address() {
+        for bad in [
+            "api.example.com",
+            "ftp://api.example.com",
+            "https://",
+            "https://api.example.com/?x=1",
+            "https://user:pw@api.example.com",
+            "https://api.example.com/a b",
+        ] {
+            let err =
+                Settings::load_from(None, &env(&[("APP__SERVER__PUBLIC_URL", bad)])).unwrap_err();
+            assert!(
+                err.to_string().contains("server.public_url"),
+                "{bad}: {err}"
+            );
+        }
+        for good in ["https://api.example.com", "http://10.0.0.2:8080/unilife/"] {
+            let s = Settings::load_from(None, &env(&[("APP__SERVER__PUBLIC_URL", good)])).unwrap();
+            assert_eq!(s.server.public_url.as_deref(), Some(good));
+        }
     }
 
     #[test]

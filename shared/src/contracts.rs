@@ -147,6 +147,11 @@ pub struct LowStock {
 /// reminders), and the calendar feed's default alarm.
 pub const EVENT_REMINDER_LEAD_MINUTES: i64 = 15;
 
+/// The header the gateway tells a service the address clients reach it at with
+/// (`https://api.example.com`, no trailing `/`), for links the service writes. A client's own
+/// header of that name never passes the gateway.
+pub const PUBLIC_URL_HEADER: &str = "x-public-url";
+
 /// An event that starts soon: `GET /internal/events/upcoming` (svc-chat → svc-scheduler).
 /// Fields in this order, as the answer has always had them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

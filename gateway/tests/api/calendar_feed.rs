@@ -36,10 +36,14 @@ async fn a_calendar_app_reads_the_feed_through_the_gateway_without_a_token() {
         .await
         .unwrap();
     assert_envelope(anonymous, StatusCode::UNAUTHORIZED).await;
+    // Headers a client makes up do not move the address (no trusted proxy configured).
     let made = app
         .client
         .post(app.url("/api/v1/calendar/feed"))
         .bearer_auth(&session.access)
+        .header("x-forwarded-host", "evil.example")
+        .header("forwarded", "host=evil.example;proto=https")
+        .header("x-public-url", "https://evil.example")
         .send()
         .await
         .unwrap();
@@ -115,5 +119,36 @@ async fn a_calendar_app_reads_the_feed_through_the_gateway_without_a_token() {
     assert!(
         redacted,
         "the feed's requests were recorded, without the address"
+    );
+}
+
+#[tokio::test]
+async fn the_feed_address_is_the_configured_public_url() {
+    shared::install_crypto_provider();
+    let database = TestDatabase::create().await.unwrap();
+    let settings = database.settings();
+    let chat = svc_chat::startup::build(&settings).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", chat.port());
+    tokio::spawn(chat.run_until_stopped(std::future::pending()));
+    let app = spawn_app_with(|s| {
+        s.services.chat = base;
+        s.server.public_url = Some("https://api.example.com/unilife/".into());
+    })
+    .await;
+    let session = app.register("public-url-user").await;
+    let made: Value = app
+        .client
+        .post(app.url("/api/v1/calendar/feed"))
+        .bearer_auth(&session.access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = made["url"].as_str().unwrap();
+    assert!(
+        url.starts_with("https://api.example.com/unilife/ical/") && url.ends_with(".ics"),
+        "{url}"
     );
 }

@@ -138,6 +138,11 @@ pub struct Model {
     pub rrule: Option<String>,
     /// A template's cancelled occurrences (EXDATE): a JSON array of local dates `YYYY-MM-DD`.
     pub exdates: Option<Json>,
+    /// The day of its series an instance stands for (RFC 5545 `RECURRENCE-ID`), in the
+    /// series' days: kept when the instance moves to another day or the owner to another
+    /// zone. `None` on events that are not instances, and on instances made before it was
+    /// stored (their own local day is theirs).
+    pub recurrence_date: Option<Date>,
     pub routine_batch_id: Option<String>,
     pub is_template: Option<bool>,
     pub habit_interval: Option<i32>,

@@ -110,6 +110,7 @@ fn upgrade(old: OldEvent, tz: Tz) -> event::Model {
         repeat_pattern: None,
         rrule: None,
         exdates: None,
+        recurrence_date: None,
         routine_batch_id: None,
         is_template: None,
         habit_interval: None,

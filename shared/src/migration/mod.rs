@@ -17,6 +17,7 @@ mod m20261203_000011_chat_feedback;
 mod m20261203_000012_event_recurrence;
 mod m20261203_000013_projects;
 mod m20261203_000014_calendar_feeds;
+mod m20261205_000015_event_recurrence_date;
 
 pub struct Migrator;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000012_event_recurrence::Migration),
             Box::new(m20261203_000013_projects::Migration),
             Box::new(m20261203_000014_calendar_feeds::Migration),
+            Box::new(m20261205_000015_event_recurrence_date::Migration),
         ]
     }
 }

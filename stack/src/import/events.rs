@@ -158,6 +158,7 @@ fn convert(
         repeat_pattern,
         rrule: None,
         exdates: None,
+        recurrence_date: None,
         routine_batch_id: row.get("routine_batch_id").map(str::to_owned),
         is_template: flag("is_template"),
         habit_interval: None,

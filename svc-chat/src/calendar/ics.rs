@@ -125,9 +125,15 @@ fn local(at: DateTime<Utc>, tz: Tz) -> NaiveDateTime {
 
 /// `NAME;TZID=zone` and the local time, for a zoned date-time property.
 fn zoned(w: &mut Writer, name: &str, at: DateTime<Utc>, tz: Tz) {
+    wall(w, name, local(at, tz), tz);
+}
+
+/// `NAME;TZID=zone` and a wall-clock time as written (one a DST gap skips included: a
+/// series' days are its wall-clock time, and a calendar moves a skipped one as we do).
+fn wall(w: &mut Writer, name: &str, at: NaiveDateTime, tz: Tz) {
     w.raw(
         &format!("{name};TZID={}", tz.name()),
-        &local(at, tz).format("%Y%m%dT%H%M%S").to_string(),
+        &at.format("%Y%m%dT%H%M%S").to_string(),
     );
 }
 
@@ -251,18 +257,22 @@ fn series_event(
     w.begin("VEVENT");
     describe(w, t, &uid(t.id), opts.now);
     let exdates = recur::exdates(t);
-    let at = match (s.zone(), first.start) {
-        (Some(zone), Some(start)) => {
-            let at = Placement::Timed(start, start + length(t));
-            place(w, at, zone);
+    let at = match (s.zone(), first.start, s.local_on(first.date)) {
+        (Some(zone), Some(start), Some(wall_start)) => {
+            // The rule's days are its wall-clock time: DTSTART is that time on the first
+            // day even when a DST gap moves that day's occurrence (the gap's length later).
+            wall(w, "DTSTART", wall_start, zone);
+            wall(w, "DTEND", wall_start + length(t), zone);
             w.raw("RRULE", &s.rrule_value());
             for d in &exdates {
-                if let Some(start) = s.on(*d, opts.tz).and_then(|o| o.start) {
-                    zoned(w, "EXDATE", start, zone);
+                if s.on(*d, opts.tz).is_some()
+                    && let Some(at) = s.local_on(*d)
+                {
+                    wall(w, "EXDATE", at, zone);
                 }
             }
             alarm(w, t, opts.alarm_minutes);
-            at
+            Placement::Timed(start, start + length(t))
         }
         _ => {
             let at = Placement::Day(first.date);
@@ -287,11 +297,7 @@ fn exception_event(
     opts: &FeedOptions,
     overridden: &mut HashSet<(Uuid, NaiveDate)>,
 ) -> Option<DateTime<Utc>> {
-    let date = e
-        .event_date
-        .or(e.start_time)?
-        .with_timezone(&opts.tz)
-        .date_naive();
+    let date = crate::events::store::series_day(e, opts.tz)?;
     // One override per day of the series, and none for a cancelled day (a calendar would
     // drop one of two, or hide an override of an excluded day): such an instance is an
     // event of its own.
@@ -304,8 +310,8 @@ fn exception_event(
     w.begin("VEVENT");
     describe(w, e, &uid(template.id), opts.now);
     let zone = s.zone().unwrap_or(opts.tz);
-    match (s.zone(), occ.start) {
-        (Some(z), Some(start)) => zoned(w, "RECURRENCE-ID", start, z),
+    match (s.zone(), s.local_on(occ.date)) {
+        (Some(z), Some(at)) => wall(w, "RECURRENCE-ID", at, z),
         _ => day(w, "RECURRENCE-ID", occ.date),
     }
     place(w, at, zone);

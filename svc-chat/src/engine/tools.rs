@@ -370,7 +370,9 @@ impl ToolContext<'_> {
                 let occ = events::query::occurrences(db, self.user, &filter, range, self.tz, false)
                     .await
                     .map_err(|e| e.message)?;
-                let views = events::query::merged(&list, &occ, self.tz);
+                let views = serde_json::to_value(events::query::merged(&list, &occ, self.tz))
+                    .map_err(|e| e.to_string())?;
+                let views = views.as_array().map(Vec::as_slice).unwrap_or_default();
                 if !views.is_empty() {
                     let shown: Vec<Value> = views.iter().take(10).cloned().collect();
                     self.query_results

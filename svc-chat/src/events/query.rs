@@ -1,6 +1,7 @@
 //! Reading events: the filtered list the app shows, a day, overlaps, and the JSON it reads.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -9,7 +10,8 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder,
     QuerySelect,
 };
-use serde_json::{Value, json};
+use serde::{Serialize, Serializer};
+use serde_json::Value;
 use shared::ApiError;
 use shared::entities::event::{self, Category, EventStatus, EventType, TimePeriod};
 use uuid::Uuid;
@@ -134,63 +136,165 @@ pub async fn conflicts<C: ConnectionTrait>(
         .collect())
 }
 
-fn local(t: Option<DateTime<Utc>>, tz: Tz) -> Value {
-    t.map_or(Value::Null, |t| json!(t.with_timezone(&tz).to_rfc3339()))
+/// A time of the event's own in the owner's zone with its offset (RFC 3339), or `null`.
+#[derive(Debug, Clone, Copy)]
+struct Local(Option<DateTime<Utc>>, Tz);
+
+impl Serialize for Local {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Some(t) => s.serialize_str(&t.with_timezone(&self.1).to_rfc3339()),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+/// An event's id: its own, or a virtual instance's `virtual_<template>_<YYYYMMDD>`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+enum Id {
+    Real(Uuid),
+    Virtual(String),
 }
 
 /// The original's `EventResponse`: the event's own times in the owner's zone with its
-/// offset, bookkeeping times in UTC.
+/// offset, bookkeeping times in UTC. Written straight from the rows it borrows (a month of
+/// a planner's days is hundreds of these); the fields are in alphabetical order, as the
+/// `serde_json::Value` form [`view`] gives them.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView<'a> {
+    ai_confidence: f64,
+    ai_reasoning: &'a Option<String>,
+    category: Category,
+    completed_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    created_by: &'a str,
+    description: &'a Option<String>,
+    duration: Option<i32>,
+    end_time: Local,
+    energy_consumption: &'a Option<Value>,
+    energy_required: Option<event::EnergyLevel>,
+    event_date: Local,
+    event_type: EventType,
+    habit_completed_count: Option<i32>,
+    habit_interval: Option<i32>,
+    habit_total_count: i32,
+    id: Id,
+    importance: i32,
+    is_deep_work: bool,
+    is_mentally_demanding: bool,
+    is_physically_demanding: bool,
+    is_template: Option<bool>,
+    is_virtual: bool,
+    location: &'a Option<String>,
+    notes: &'a Option<String>,
+    parent_event_id: Option<Uuid>,
+    participants: &'a Value,
+    project_id: Option<Uuid>,
+    repeat_pattern: &'a Option<Value>,
+    routine_batch_id: &'a Option<String>,
+    start_time: Local,
+    started_at: Option<DateTime<Utc>>,
+    status: EventStatus,
+    subtasks: [(); 0],
+    tags: &'a Value,
+    template_id: Option<Uuid>,
+    time_period: Option<TimePeriod>,
+    title: &'a str,
+    updated_at: DateTime<Utc>,
+    urgency: i32,
+    user_id: Uuid,
+    /// Where the event sorts in a list: by day, then time (events without a day last).
+    #[serde(skip)]
+    order: (bool, Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+}
+
+impl<'a> EventView<'a> {
+    pub fn of(e: &'a event::Model, tz: Tz) -> EventView<'a> {
+        EventView {
+            ai_confidence: e.ai_confidence,
+            ai_reasoning: &e.ai_reasoning,
+            category: e.category,
+            completed_at: e.completed_at,
+            created_at: e.created_at,
+            created_by: &e.created_by,
+            description: &e.description,
+            duration: e.duration,
+            end_time: Local(e.end_time, tz),
+            energy_consumption: &e.energy_consumption,
+            energy_required: e.energy_required,
+            event_date: Local(e.event_date, tz),
+            event_type: e.event_type,
+            habit_completed_count: e.habit_completed_count,
+            habit_interval: e.habit_interval,
+            habit_total_count: e.habit_total_count,
+            id: Id::Real(e.id),
+            importance: e.importance,
+            is_deep_work: e.is_deep_work,
+            is_mentally_demanding: e.is_mentally_demanding,
+            is_physically_demanding: e.is_physically_demanding,
+            is_template: e.is_template,
+            is_virtual: false,
+            location: &e.location,
+            notes: &e.notes,
+            parent_event_id: e.parent_event_id,
+            participants: &e.participants,
+            project_id: e.project_id,
+            repeat_pattern: &e.repeat_pattern,
+            routine_batch_id: &e.routine_batch_id,
+            start_time: Local(e.start_time, tz),
+            started_at: e.started_at,
+            status: e.status,
+            subtasks: [],
+            tags: &e.tags,
+            template_id: None,
+            time_period: e.time_period,
+            title: &e.title,
+            updated_at: e.updated_at,
+            urgency: e.urgency,
+            user_id: e.user_id,
+            order: (e.event_date.is_none(), e.event_date, e.start_time),
+        }
+    }
+
+    /// The original's virtual instance: the instance the template would make that day, with
+    /// `id` `virtual_<template>_<YYYYMMDD>`, `is_virtual`, `template_id`, and the
+    /// template's pattern (the app shows a repeat icon from it) and authorship.
+    pub fn occurrence(v: &'a Virtual, tz: Tz) -> EventView<'a> {
+        let t = &*v.template;
+        EventView {
+            id: Id::Virtual(recur::virtual_id(t.id, v.date)),
+            is_virtual: true,
+            template_id: Some(t.id),
+            repeat_pattern: &t.repeat_pattern,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+            created_by: &t.created_by,
+            ai_confidence: t.ai_confidence,
+            ai_reasoning: &t.ai_reasoning,
+            ..EventView::of(&v.model, tz)
+        }
+    }
+}
+
+/// [`EventView`] as a `serde_json::Value`, for answers that add to it.
 pub fn view(e: &event::Model, tz: Tz) -> Value {
-    json!({
-        "id": e.id, "user_id": e.user_id, "title": e.title,
-        "description": e.description, "notes": e.notes,
-        "event_date": local(e.event_date, tz), "time_period": e.time_period,
-        "start_time": local(e.start_time, tz), "end_time": local(e.end_time, tz),
-        "duration": e.duration, "energy_required": e.energy_required,
-        "urgency": e.urgency, "importance": e.importance, "is_deep_work": e.is_deep_work,
-        "event_type": e.event_type, "category": e.category, "tags": e.tags,
-        "location": e.location, "participants": e.participants,
-        "repeat_pattern": e.repeat_pattern, "routine_batch_id": e.routine_batch_id,
-        "is_template": e.is_template, "habit_interval": e.habit_interval,
-        "parent_event_id": e.parent_event_id,
-        "energy_consumption": e.energy_consumption,
-        "is_physically_demanding": e.is_physically_demanding,
-        "is_mentally_demanding": e.is_mentally_demanding,
-        "project_id": e.project_id, "status": e.status,
-        "created_at": e.created_at, "updated_at": e.updated_at,
-        "completed_at": e.completed_at, "started_at": e.started_at,
-        "created_by": e.created_by, "ai_confidence": e.ai_confidence,
-        "ai_reasoning": e.ai_reasoning,
-        "habit_completed_count": e.habit_completed_count,
-        "habit_total_count": e.habit_total_count,
-        "is_virtual": false, "template_id": null, "subtasks": [],
-    })
+    serde_json::to_value(EventView::of(e, tz)).unwrap_or(Value::Null)
 }
 
 /// An occurrence of a template not yet made, as the app lists it.
 #[derive(Debug, Clone)]
 pub struct Virtual {
-    pub template: event::Model,
-    /// The instance it would be (`id` is the template's; see `virtual_view`).
+    /// Shared by all of its days.
+    pub template: Arc<event::Model>,
+    /// The instance it would be (`id` is the template's; see [`EventView::occurrence`]).
     pub model: event::Model,
     pub date: NaiveDate,
 }
 
-/// The original's virtual instance: the instance the template would make that day, with
-/// `id` `virtual_<template>_<YYYYMMDD>`, `is_virtual`, `template_id`, and the template's
-/// pattern (the app shows a repeat icon from it).
+/// [`EventView::occurrence`] as a `serde_json::Value`.
 pub fn virtual_view(v: &Virtual, tz: Tz) -> Value {
-    let mut out = view(&v.model, tz);
-    out["id"] = json!(recur::virtual_id(v.template.id, v.date));
-    out["is_virtual"] = json!(true);
-    out["template_id"] = json!(v.template.id);
-    out["repeat_pattern"] = v.template.repeat_pattern.clone().unwrap_or(Value::Null);
-    out["created_at"] = json!(v.template.created_at);
-    out["updated_at"] = json!(v.template.updated_at);
-    out["created_by"] = json!(v.template.created_by);
-    out["ai_confidence"] = json!(v.template.ai_confidence);
-    out["ai_reasoning"] = json!(v.template.ai_reasoning);
-    out
+    serde_json::to_value(EventView::occurrence(v, tz)).unwrap_or(Value::Null)
 }
 
 /// Occurrences of the user's templates (those `f` selects by type, category, period and
@@ -222,42 +326,62 @@ pub async fn occurrences<C: ConnectionTrait>(
         },
     )
     .await?;
-    let series: Vec<(event::Model, recur::Series)> = templates
+    let series: Vec<(Arc<event::Model>, recur::Series)> = templates
         .into_iter()
         // A cancelled series (a habit given up) has no more days.
         .filter(|t| t.status != EventStatus::Cancelled)
-        .filter_map(|t| recur::Series::of(&t, tz).map(|s| (t, s)))
+        .filter_map(|t| recur::Series::of(&t, tz).map(|s| (Arc::new(t), s)))
         .collect();
     if series.is_empty() {
         return Ok(Vec::new());
     }
-    // Days made into instances (any status: a completed one is no longer virtual).
+    // Days made into instances (any status: a completed one is no longer virtual), by the
+    // series day each stands for (an instance moved to another day still stands for its
+    // own); instances made before that was stored by their own day in the user's zone.
     let margin = Duration::days(2);
+    let (lo_day, hi_day) = ((from - margin).date_naive(), (to + margin).date_naive());
     let made: HashSet<(Uuid, NaiveDate)> = event::Entity::find()
         .select_only()
         .column(event::Column::ParentEventId)
+        .column(event::Column::RecurrenceDate)
         .column(event::Column::EventDate)
         .column(event::Column::StartTime)
         .filter(event::Column::UserId.eq(user))
         .filter(event::Column::ParentEventId.is_in(series.iter().map(|(t, _)| t.id)))
         .filter(
             Condition::any()
+                .add(event::Column::RecurrenceDate.between(lo_day, hi_day))
                 .add(
                     Condition::all()
-                        .add(event::Column::EventDate.gte(from - margin))
-                        .add(event::Column::EventDate.lt(to + margin)),
-                )
-                .add(
-                    Condition::all()
-                        .add(event::Column::StartTime.gte(from - margin))
-                        .add(event::Column::StartTime.lt(to + margin)),
+                        .add(event::Column::RecurrenceDate.is_null())
+                        .add(
+                            Condition::any()
+                                .add(
+                                    Condition::all()
+                                        .add(event::Column::EventDate.gte(from - margin))
+                                        .add(event::Column::EventDate.lt(to + margin)),
+                                )
+                                .add(
+                                    Condition::all()
+                                        .add(event::Column::StartTime.gte(from - margin))
+                                        .add(event::Column::StartTime.lt(to + margin)),
+                                ),
+                        ),
                 ),
         )
-        .into_tuple::<(Option<Uuid>, Option<DateTime<Utc>>, Option<DateTime<Utc>>)>()
+        .into_tuple::<(
+            Option<Uuid>,
+            Option<NaiveDate>,
+            Option<DateTime<Utc>>,
+            Option<DateTime<Utc>>,
+        )>()
         .all(db)
         .await?
         .into_iter()
-        .filter_map(|(p, d, s)| Some((p?, d.or(s)?.with_timezone(&tz).date_naive())))
+        .filter_map(|(p, r, d, s)| {
+            let day = r.or_else(|| Some(d.or(s)?.with_timezone(&tz).date_naive()))?;
+            Some((p?, day))
+        })
         .collect();
     let mut out = Vec::new();
     for (t, s) in series {
@@ -277,7 +401,7 @@ pub async fn occurrences<C: ConnectionTrait>(
             }
             let model = super::store::occurrence_model(&t, o, tz, t.id, t.created_at);
             out.push(Virtual {
-                template: t.clone(),
+                template: Arc::clone(&t),
                 model,
                 date: o.date,
             });
@@ -316,12 +440,12 @@ pub async fn occurrence_conflicts<C: ConnectionTrait>(
 }
 
 /// Events and occurrences in one list, by day and time (events without a day last).
-pub fn merged(real: &[event::Model], virt: &[Virtual], tz: Tz) -> Vec<Value> {
-    let mut all: Vec<(&event::Model, Value)> = real
+pub fn merged<'a>(real: &'a [event::Model], virt: &'a [Virtual], tz: Tz) -> Vec<EventView<'a>> {
+    let mut all: Vec<EventView<'a>> = real
         .iter()
-        .map(|e| (e, view(e, tz)))
-        .chain(virt.iter().map(|v| (&v.model, virtual_view(v, tz))))
+        .map(|e| EventView::of(e, tz))
+        .chain(virt.iter().map(|v| EventView::occurrence(v, tz)))
         .collect();
-    all.sort_by_key(|(m, _)| (m.event_date.is_none(), m.event_date, m.start_time));
-    all.into_iter().map(|(_, v)| v).collect()
+    all.sort_by_key(|v| v.order);
+    all
 }

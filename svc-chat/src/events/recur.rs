@@ -298,6 +298,12 @@ impl Series {
         self.zone
     }
 
+    /// A timed series' local date-time on `date` (its wall-clock time that day, which a DST
+    /// gap may skip: then the occurrence is the gap's length later, as RFC 5545 reads it).
+    pub fn local_on(&self, date: NaiveDate) -> Option<NaiveDateTime> {
+        self.zone.map(|_| date.and_time(self.start.time()))
+    }
+
     /// The `RRULE` value for a calendar: as stored, except that a series of days ends on a
     /// day (RFC 5545 §3.3.10: UNTIL has DTSTART's value type), not at a UTC instant.
     pub fn rrule_value(&self) -> String {

@@ -203,6 +203,7 @@ fn blank(owner: Owner, author: Author, id: Uuid, now: DateTime<Utc>) -> event::M
         repeat_pattern: None,
         rrule: None,
         exdates: None,
+        recurrence_date: None,
         routine_batch_id: None,
         is_template: None,
         habit_interval: None,
@@ -483,11 +484,14 @@ impl Removal {
     }
 }
 
-/// The local day an instance belongs to.
-fn local_day(m: &event::Model, tz: Tz) -> Option<NaiveDate> {
-    m.event_date
-        .or(m.start_time)
-        .map(|t| t.with_timezone(&tz).date_naive())
+/// The day of its series an instance stands for: its recurrence date, else (an instance
+/// made before that was stored) its own local day in `tz`.
+pub fn series_day(m: &event::Model, tz: Tz) -> Option<NaiveDate> {
+    m.recurrence_date.or_else(|| {
+        m.event_date
+            .or(m.start_time)
+            .map(|t| t.with_timezone(&tz).date_naive())
+    })
 }
 
 async fn remove<C: ConnectionTrait>(
@@ -505,19 +509,18 @@ async fn remove<C: ConnectionTrait>(
     Ok(())
 }
 
+/// The instances made from `template`, all of them: one moved to another day still stands
+/// for its series day (`series_day`).
 async fn instances_of<C: ConnectionTrait>(
     db: &C,
     user: Uuid,
     template: Uuid,
-    from: Option<DateTime<Utc>>,
 ) -> Result<Vec<event::Model>, ApiError> {
-    let mut q = event::Entity::find()
+    Ok(event::Entity::find()
         .filter(event::Column::UserId.eq(user))
-        .filter(event::Column::ParentEventId.eq(template));
-    if let Some(from) = from {
-        q = q.filter(event::Column::EventDate.gte(from));
-    }
-    Ok(q.all(db).await?)
+        .filter(event::Column::ParentEventId.eq(template))
+        .all(db)
+        .await?)
 }
 
 async fn template_of<C: ConnectionTrait>(
@@ -540,7 +543,7 @@ async fn remove_series<C: ConnectionTrait>(
     stamp: DateTime<Utc>,
     out: &mut Removal,
 ) -> Result<(), ApiError> {
-    let mut rows = instances_of(db, user, template.id, None).await?;
+    let mut rows = instances_of(db, user, template.id).await?;
     rows.push(template);
     remove(db, user, rows, stamp, out).await
 }
@@ -554,11 +557,10 @@ async fn remove_day<C: ConnectionTrait>(
     stamp: DateTime<Utc>,
     out: &mut Removal,
 ) -> Result<(), ApiError> {
-    let day = local_midnight(owner.tz, date);
-    let made: Vec<event::Model> = instances_of(db, owner.user, template.id, Some(day))
+    let made: Vec<event::Model> = instances_of(db, owner.user, template.id)
         .await?
         .into_iter()
-        .filter(|m| local_day(m, owner.tz) == Some(date))
+        .filter(|m| series_day(m, owner.tz) == Some(date))
         .collect();
     remove(db, owner.user, made, stamp, out).await?;
     let mut days = recur::exdates(&template);
@@ -584,13 +586,11 @@ async fn remove_following<C: ConnectionTrait>(
     if first.is_none_or(|f| date <= f) {
         return remove_series(db, owner.user, template, stamp, out).await;
     }
-    let later = instances_of(
-        db,
-        owner.user,
-        template.id,
-        Some(local_midnight(owner.tz, date)),
-    )
-    .await?;
+    let later: Vec<event::Model> = instances_of(db, owner.user, template.id)
+        .await?
+        .into_iter()
+        .filter(|m| series_day(m, owner.tz).is_some_and(|d| d >= date))
+        .collect();
     remove(db, owner.user, later, stamp, out).await?;
     let mut pattern: RepeatPattern = template
         .repeat_pattern
@@ -638,7 +638,7 @@ pub async fn delete<C: TransactionTrait>(
                     .one(&txn)
                     .await?
             {
-                (Some(t), local_day(&current, owner.tz), Some(current))
+                (Some(t), series_day(&current, owner.tz), Some(current))
             } else {
                 (None, None, Some(current))
             }
@@ -716,6 +716,7 @@ pub fn occurrence_model(
     m.description = template.description.clone();
     m.notes = template.notes.clone();
     m.event_date = Some(local_midnight(tz, occ.date));
+    m.recurrence_date = Some(occ.date);
     m.time_period = template.time_period;
     m.start_time = occ.start;
     m.end_time = end;
@@ -759,11 +760,10 @@ pub async fn instance<C: TransactionTrait>(
             "this event is not a template; instances are made from templates only",
         ));
     }
-    let day = local_midnight(owner.tz, date);
-    if let Some(existing) = instances_of(&txn, owner.user, template_id, Some(day))
+    if let Some(existing) = instances_of(&txn, owner.user, template_id)
         .await?
         .into_iter()
-        .find(|m| local_day(m, owner.tz) == Some(date))
+        .find(|m| series_day(m, owner.tz) == Some(date))
     {
         return Ok((existing, false));
     }

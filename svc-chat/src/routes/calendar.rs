@@ -13,22 +13,19 @@ use shared::internal_auth::UserId;
 use crate::calendar::{self, ics};
 use crate::state::AppState;
 
-/// The address the app reached us at (the gateway passes it on), for the feed's address.
+/// The address the app reached us at (the gateway says; a direct call in tests: the
+/// request's own).
 fn public_base(req: &HttpRequest) -> String {
-    let h = |name: &str| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| !v.is_empty())
-    };
+    if let Some(url) = req
+        .headers()
+        .get(shared::contracts::PUBLIC_URL_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
+    {
+        return url.to_owned();
+    }
     let info = req.connection_info();
-    let host = h("x-forwarded-host")
-        .unwrap_or_else(|| info.host())
-        .to_owned();
-    let scheme = h("x-forwarded-proto")
-        .unwrap_or_else(|| info.scheme())
-        .to_owned();
-    format!("{scheme}://{host}")
+    format!("{}://{}", info.scheme(), info.host())
 }
 
 fn feed_view(feed: Option<&shared::entities::calendar_feed::Model>) -> serde_json::Value {

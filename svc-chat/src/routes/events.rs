@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use chrono::{Datelike, Duration, NaiveDate, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use shared::ApiError;
 use shared::entities::event::{Category, EventStatus, EventType, TimePeriod};
@@ -10,7 +10,7 @@ use shared::internal_auth::UserId;
 use shared::time::AppTime;
 use uuid::Uuid;
 
-use crate::events::query::virtual_view;
+use crate::events::query::{EventView, virtual_view};
 use crate::events::store::{self, Scope, Target};
 use crate::events::{self as ev, Author, EventInput, Filter, Made, Owner};
 use crate::state::AppState;
@@ -131,15 +131,20 @@ pub async fn list(
     } else {
         Vec::new()
     };
-    let render = |list: &[shared::entities::event::Model]| {
-        list.iter()
-            .map(|e| ev::view(e, owner.tz))
-            .collect::<Vec<_>>()
-    };
-    Ok(HttpResponse::Ok().json(json!({
-        "instances": ev::query::merged(&instances, &occurrences, owner.tz),
-        "templates": render(&templates),
-    })))
+    Ok(HttpResponse::Ok().json(Listing {
+        instances: ev::query::merged(&instances, &occurrences, owner.tz),
+        templates: templates
+            .iter()
+            .map(|e| EventView::of(e, owner.tz))
+            .collect(),
+    }))
+}
+
+/// `GET /events`' answer, written straight from the rows.
+#[derive(Serialize)]
+struct Listing<'a> {
+    instances: Vec<EventView<'a>>,
+    templates: Vec<EventView<'a>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -30,11 +30,16 @@ pub async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = owner(&state, user).await?;
-    let list = match habits::batch(&state.db, owner, &path, today(owner)).await? {
-        Batch::Instances(rows) => ev::query::merged(&rows, &[], owner.tz),
-        Batch::Series { made, coming } => ev::query::merged(&made, &coming, owner.tz),
-    };
-    Ok(HttpResponse::Ok().json(list))
+    Ok(
+        match habits::batch(&state.db, owner, &path, today(owner)).await? {
+            Batch::Instances(rows) => {
+                HttpResponse::Ok().json(ev::query::merged(&rows, &[], owner.tz))
+            }
+            Batch::Series { made, coming } => {
+                HttpResponse::Ok().json(ev::query::merged(&made, &coming, owner.tz))
+            }
+        },
+    )
 }
 
 /// `GET /habits/{batch_id}/stats` → days due, done, rate and streaks.

@@ -102,6 +102,17 @@ async fn a_calendar_reads_the_feed_back_as_the_app_lists_it() {
     )
     .await;
     let id = routine["template"]["id"].as_str().unwrap().to_owned();
+    // A routine whose first day's time falls in the DST gap (02:30 on 14 March).
+    post(
+        &app,
+        user,
+        "/api/v1/events",
+        Some(
+            json!({"title": "夜班", "event_type": "schedule", "event_date": "2027-03-14",
+            "duration": 60, "repeat_pattern": {"type": "daily", "time": "02:30"}}),
+        ),
+    )
+    .await;
     // Cancel the 15th, complete the 16th: an EXDATE and an exception.
     let (status, _) = send(
         &app,
@@ -265,6 +276,50 @@ async fn a_calendar_reads_the_feed_back_as_the_app_lists_it() {
         ]
     );
     assert_eq!(calendar_days, app_days);
+
+    // The gap routine: its wall-clock time from the first day. RFC 5545 §3.3.5 reads a
+    // local time a gap skips with the offset before the gap (02:30 EST = 03:30 EDT, the app's
+    // first night); the `rrule` crate refuses such a start, so its expansion is checked from
+    // the next day on, where the rule's days are plain 02:30s.
+    let nights = by_summary(&cal, "夜班");
+    assert_eq!(nights.len(), 1, "{text}");
+    assert_eq!(prop(nights[0], "DTSTART").0, "20270314T023000");
+    assert_eq!(prop(nights[0], "DTEND").0, "20270314T033000");
+    let rule = format!(
+        "DTSTART;TZID=America/New_York:20270315T023000\nRRULE:{}",
+        prop(nights[0], "RRULE").0,
+    );
+    let set: rrule::RRuleSet = rule.parse().unwrap();
+    let mut calendar_nights: Vec<String> = set
+        .after(from.with_timezone(&rrule::Tz::UTC))
+        .before(to.with_timezone(&rrule::Tz::UTC))
+        .all(100)
+        .dates
+        .iter()
+        .map(|d| d.to_rfc3339())
+        .collect();
+    calendar_nights.insert(0, "2027-03-14T03:30:00-04:00".into());
+    let app_nights: Vec<String> = listed["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["title"] == "夜班")
+        .map(|e| {
+            chrono::DateTime::parse_from_rfc3339(e["start_time"].as_str().unwrap())
+                .unwrap()
+                .to_rfc3339()
+        })
+        .collect();
+    assert_eq!(
+        app_nights,
+        [
+            "2027-03-14T03:30:00-04:00",
+            "2027-03-15T02:30:00-04:00",
+            "2027-03-16T02:30:00-04:00",
+            "2027-03-17T02:30:00-04:00"
+        ]
+    );
+    assert_eq!(calendar_nights, app_nights);
 }
 
 #[tokio::test]

@@ -222,6 +222,91 @@ async fn one_day_is_completed_edited_or_cancelled_without_touching_the_others() 
 }
 
 #[tokio::test]
+async fn a_day_moved_to_another_day_or_seen_from_another_zone_still_stands_for_its_own() {
+    let app = spawn().await;
+    let user = app.user("Asia/Shanghai").await;
+    let t = routine(&app, user, run_at_seven()).await;
+    let id = t["id"].as_str().unwrap().to_owned();
+
+    // Move the 6th to 09:00 on the 7th.
+    let (status, moved) = send(
+        &app,
+        Method::PUT,
+        user,
+        &format!("/api/v1/events/virtual_{id}_20270106"),
+        Some(json!({"start_time": "2027-01-07T09:00:00", "end_time": "2027-01-07T09:30:00"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    let moved_id = moved["event"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        stored(&app, &moved_id).await.recurrence_date,
+        Some("2027-01-06".parse().unwrap())
+    );
+    // The 6th has no run left; the 7th has its own and the moved one.
+    let list = days(&app, user, "2027-01-06", "2027-01-08").await;
+    assert_eq!(
+        starts(&list),
+        [
+            "2027-01-07T07:00:00+08:00",
+            "2027-01-07T09:00:00+08:00",
+            "2027-01-08T07:00:00+08:00"
+        ],
+        "{list:#?}"
+    );
+    assert_eq!(list[1]["id"], moved_id.as_str());
+    // Asking for the 6th's instance gives the moved one, not a second.
+    let (status, again) = send(
+        &app,
+        Method::POST,
+        user,
+        &format!("/api/v1/events/{id}/instances"),
+        Some(json!({"target_date": "2027-01-06"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{again}");
+    assert_eq!(again["id"], moved_id.as_str());
+
+    // The owner moves to New York: the series stays at 07:00 Shanghai time, and the moved
+    // day still replaces the 6th (by its own day in the new zone it would be the 5th).
+    use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+    let mut owner = shared::entities::user::Entity::find_by_id(user)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into_active_model();
+    owner.timezone = Set("America/New_York".into());
+    owner.update(&app.db).await.unwrap();
+    let list = days(&app, user, "2027-01-03", "2027-01-10").await;
+    let ids: Vec<&str> = list.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert!(
+        !ids.contains(&format!("virtual_{id}_20270106").as_str()),
+        "{ids:?}"
+    );
+    assert_eq!(ids.iter().filter(|i| **i == moved_id).count(), 1, "{ids:?}");
+    assert!(
+        ids.contains(&format!("virtual_{id}_20270105").as_str()),
+        "{ids:?}"
+    );
+    assert!(
+        ids.contains(&format!("virtual_{id}_20270107").as_str()),
+        "{ids:?}"
+    );
+    // Cancelling the moved one cancels the 6th, whatever day it is on now.
+    let (status, gone) = send(
+        &app,
+        Method::DELETE,
+        user,
+        &format!("/api/v1/events/{moved_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{gone}");
+    assert_eq!(stored(&app, &id).await.exdates, Some(json!(["2027-01-06"])));
+}
+
+#[tokio::test]
 async fn this_and_following_ends_the_series_and_all_deletes_it() {
     let app = spawn().await;
     let user = app.user("Asia/Shanghai").await;
