@@ -1,5 +1,6 @@
 //! The gateway: the only public service.
 
+pub mod admin;
 pub mod auth;
 pub mod domain;
 pub mod openapi;

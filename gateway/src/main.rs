@@ -12,6 +12,7 @@ async fn main() -> anyhow::Result<()> {
     shared::server::healthcheck_if_asked();
     shared::install_crypto_provider();
     let settings = Settings::load()?;
+    gateway::admin::run_if_asked(&settings).await;
     let _telemetry = shared::telemetry::init(&settings, "gateway");
     let app = gateway::startup::build(&settings).await?;
     tracing::info!(port = app.port(), "gateway listening");

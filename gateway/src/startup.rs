@@ -174,6 +174,11 @@ pub async fn build_on(
             .app_data(upstream)
             .app_data(db_probe.clone())
             .wrap(cors(&origins))
+            // Photos and every other answer are taken as the type they are sent with.
+            .wrap(
+                actix_web::middleware::DefaultHeaders::new()
+                    .add(("x-content-type-options", "nosniff")),
+            )
             .wrap(from_fn(shared::middleware::request_context))
             .app_data(state.clone())
             .app_data(json.clone())

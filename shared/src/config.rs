@@ -43,6 +43,7 @@ pub const FLAT_ALIASES: &[(&str, &str)] = &[
 
 /// Settings with no default (absent unless configured), beside those in the defaults.
 pub const OPTIONAL_KEYS: &[&str] = &[
+    "server.public_url",
     "llm_vision.api_key",
     "llm_chat.api_key",
     "llm_vision.ca_file",
@@ -312,7 +313,7 @@ pub struct RateLimitSettings {
     pub enabled: bool,
     /// Login and register attempts per minute from one IP address.
     pub auth_per_ip_per_minute: u32,
-    /// Login attempts per minute against one account name.
+    /// Login attempts per minute against one account (its login and its email share them).
     pub auth_per_account_per_minute: u32,
     /// Authenticated requests per minute for one user, all routes together.
     pub user_per_minute: u32,

@@ -31,6 +31,14 @@ enum Command {
     /// database (and photo store), then print what was read, created, already there and
     /// skipped. Safe to run again: what is there already is left alone.
     Import(stack::import::ImportArgs),
+    /// Grant or revoke the admin role (it sees every user's job runs): `admin grant <login>`,
+    /// `admin revoke <login>`, against the configured database.
+    Admin {
+        /// `grant` or `revoke`.
+        action: String,
+        /// The account's login name.
+        login: String,
+    },
 }
 
 mod secrets;
@@ -45,10 +53,25 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let mut base = Settings::load()?;
     let _telemetry = shared::telemetry::init(&base, "stack");
-    if let Some(Command::Import(args)) = cli.command {
-        let summary = stack::import::run(&base, &args).await?;
-        print!("{summary}");
-        return Ok(());
+    match cli.command {
+        Some(Command::Import(args)) => {
+            let summary = stack::import::run(&base, &args).await?;
+            print!("{summary}");
+            return Ok(());
+        }
+        Some(Command::Admin { action, login }) => {
+            let command = gateway::admin::AdminCommand::parse(&[action, login])
+                .map_err(anyhow::Error::msg)?;
+            let db = shared::db::connect(&base.database).await?;
+            println!(
+                "{}",
+                gateway::admin::run(&db, &command)
+                    .await
+                    .map_err(anyhow::Error::msg)?
+            );
+            return Ok(());
+        }
+        None => {}
     }
     let secrets = secrets::ensure(&mut base, std::path::Path::new(DATA_DIR))?;
 

@@ -169,19 +169,27 @@ pub async fn login(
     let Some(password) = body.password else {
         return login_passwordless(&state, body).await;
     };
-    let account = match (&body.user_id, &body.email) {
+    let (named, account) = match (&body.user_id, &body.email) {
         (Some(login), _) if !login.trim().is_empty() => {
             let login = login.trim();
-            state.limits.check_auth_account(login)?;
-            users::find_by_login(&state.db, login).await?
+            (
+                login.to_owned(),
+                users::find_by_login(&state.db, login).await?,
+            )
         }
         (_, Some(email)) if !email.trim().is_empty() => {
             let email = email.trim().to_lowercase();
-            state.limits.check_auth_account(&email)?;
-            users::find_by_email(&state.db, &email).await?
+            let account = users::find_by_email(&state.db, &email).await?;
+            (email, account)
         }
         _ => return Err(ApiError::validation("user_id or email is required")),
     };
+    // One budget per account, whether it is named by its login or its email; a name that
+    // is no account has its own.
+    match &account {
+        Some(a) => state.limits.check_auth_account(&format!("id:{}", a.id))?,
+        None => state.limits.check_auth_account(&format!("name:{named}"))?,
+    }
     if password.is_empty() {
         return Err(ApiError::validation("password is required"));
     }

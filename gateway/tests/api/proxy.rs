@@ -91,7 +91,7 @@ async fn proxied_routes_need_a_valid_access_token() {
 }
 
 #[tokio::test]
-async fn hop_by_hop_response_headers_are_stripped() {
+async fn hop_by_hop_response_headers_are_stripped_and_nosniff_is_added() {
     let upstream = spawn_upstream().await;
     let base = upstream.base_url.clone();
     let app = spawn_app_with(|s| s.services.drugs = base).await;
@@ -102,6 +102,11 @@ async fn hop_by_hop_response_headers_are_stripped() {
     for hop in ["keep-alive", "proxy-authenticate", "trailer"] {
         assert!(res.headers().get(hop).is_none(), "{hop} leaked");
     }
+    // No browser guesses a type from the bytes (a photo is served as the type it was
+    // stored with), on relayed answers and the gateway's own.
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    let own = app.client.get(app.url("/health")).send().await.unwrap();
+    assert_eq!(own.headers()["x-content-type-options"], "nosniff");
 }
 
 #[tokio::test]

@@ -78,6 +78,45 @@ async fn login_attempts_against_one_account_are_limited() {
 }
 
 #[tokio::test]
+async fn an_accounts_login_name_and_email_share_one_budget() {
+    let app = spawn_app_with(|s| {
+        s.rate_limit.auth_per_ip_per_minute = 100;
+        s.rate_limit.auth_per_account_per_minute = 2;
+    })
+    .await;
+    let made = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"user_id": "mei", "password": "s3cret-passw0rd", "email": "mei@example.com"}),
+        )
+        .await;
+    assert_eq!(made.status(), StatusCode::CREATED);
+    for body in [
+        json!({"user_id": "mei", "password": "guess1234"}),
+        json!({"email": "MEI@example.com", "password": "guess1234"}),
+    ] {
+        let res = app.post_json("/api/v1/auth/login", &body).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    // Two guesses spent, one by name and one by email: the third is refused either way,
+    // the right password too.
+    let res = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"user_id": "mei", "password": "s3cret-passw0rd"}),
+        )
+        .await;
+    assert_429(res).await;
+    let res = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"email": "mei@example.com", "password": "guess1234"}),
+        )
+        .await;
+    assert_429(res).await;
+}
+
+#[tokio::test]
 async fn a_user_over_the_global_budget_gets_429() {
     let app = spawn_app_with(|s| s.rate_limit.user_per_minute = 5).await;
     let session = app.register("busy").await;

@@ -4,6 +4,7 @@ use serde::Deserialize;
 use shared::ApiError;
 use shared::entities::{job_item, job_run, user};
 use shared::internal_auth::UserId;
+use uuid::Uuid;
 
 use crate::jobs::Job;
 use crate::state::Ctx;
@@ -15,8 +16,8 @@ pub struct RunsQuery {
     limit: Option<u64>,
 }
 
-/// Recent runs with their counts, and the work items behind them: the caller's own, or
-/// everyone's for an admin.
+/// Recent runs with their counts, and the work items behind them: the caller's own items and
+/// the runs they were in, or everyone's for an admin (`gateway admin grant <login>`).
 pub async fn list(
     ctx: web::Data<Ctx>,
     UserId(caller): UserId,
@@ -39,7 +40,18 @@ pub async fn list(
         .await?
         .is_some_and(|u| u.is_admin);
     if !admin {
+        // A user sees their own work and the runs it was done in, nobody else's.
         items = items.filter(job_item::Column::UserId.eq(caller));
+        let mine: Vec<Option<Uuid>> = job_item::Entity::find()
+            .select_only()
+            .column(job_item::Column::RunId)
+            .filter(job_item::Column::UserId.eq(caller))
+            .filter(job_item::Column::RunId.is_not_null())
+            .distinct()
+            .into_tuple()
+            .all(&ctx.db)
+            .await?;
+        runs = runs.filter(job_run::Column::Id.is_in(mine.into_iter().flatten()));
     }
     let runs = runs
         .order_by_desc(job_run::Column::StartedAt)

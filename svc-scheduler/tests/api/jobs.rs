@@ -296,6 +296,31 @@ async fn failed_items_keep_their_error_retry_and_a_crashed_claim_is_taken_over()
         .await
         .unwrap();
     assert_eq!(theirs["items"], json!([]));
+    assert_eq!(theirs["runs"], json!([]), "no one else's runs");
+    // An admin (the role an operator grants) sees everyone's.
+    use sea_orm::IntoActiveModel;
+    let mut admin = shared::entities::user::Entity::find_by_id(stranger)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .into_active_model();
+    admin.is_admin = Set(true);
+    admin.update(&app.db).await.unwrap();
+    let all: Value = app
+        .sched(
+            Method::GET,
+            Some(stranger),
+            "/api/v1/jobs/runs?job=daily-diaries",
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all["items"].as_array().unwrap().len(), 2, "{all}");
+    assert!(all["runs"].as_array().unwrap().len() >= 2, "{all}");
 }
 
 #[tokio::test]
