@@ -34,11 +34,16 @@ enum Command {
     /// Grant or revoke the admin role (it sees every user's job runs): `admin grant <login>`,
     /// `admin revoke <login>`, against the configured database.
     Admin {
-        /// `grant` or `revoke`.
-        action: String,
+        action: AdminAction,
         /// The account's login name.
         login: String,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum AdminAction {
+    Grant,
+    Revoke,
 }
 
 mod secrets;
@@ -60,15 +65,18 @@ async fn main() -> anyhow::Result<()> {
             return Ok(());
         }
         Some(Command::Admin { action, login }) => {
-            let command = gateway::admin::AdminCommand::parse(&[action, login])
-                .map_err(anyhow::Error::msg)?;
+            let command = match action {
+                AdminAction::Grant => gateway::admin::AdminCommand::Grant(login),
+                AdminAction::Revoke => gateway::admin::AdminCommand::Revoke(login),
+            };
             let db = shared::db::connect(&base.database).await?;
-            println!(
-                "{}",
-                gateway::admin::run(&db, &command)
-                    .await
-                    .map_err(anyhow::Error::msg)?
-            );
+            match gateway::admin::run(&db, &command).await {
+                Ok(line) => println!("{line}"),
+                Err(why) => {
+                    eprintln!("{why}");
+                    std::process::exit(2);
+                }
+            }
             return Ok(());
         }
         None => {}

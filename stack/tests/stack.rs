@@ -230,6 +230,31 @@ async fn the_stack_starts_every_service_and_stops_cleanly_on_ctrl_c() {
         "SQLite database under ./data"
     );
     check_secrets_file(&stack.dir);
+    // The operator gives the admin role from a shell beside the stack, and only there.
+    let admin = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_stack"))
+            .arg("admin")
+            .args(args)
+            .current_dir(&stack.dir)
+            .env_remove("DATABASE_URL")
+            .env_remove("POSTGRESQL_URL")
+            .env("LOG_LEVEL", "warn")
+            .output()
+            .unwrap()
+    };
+    let granted = admin(&["grant", "stack-user"]);
+    assert!(granted.status.success(), "{granted:?}");
+    assert!(
+        String::from_utf8_lossy(&granted.stdout).contains("stack-user"),
+        "{granted:?}"
+    );
+    let unknown = admin(&["grant", "nobody-at-all"]);
+    assert_eq!(unknown.status.code(), Some(2), "{unknown:?}");
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr)
+            .contains("no account with the login \"nobody-at-all\""),
+        "{unknown:?}"
+    );
     stack.interrupt();
 }
 

@@ -68,6 +68,24 @@ async fn post(app: &TestApp, user: Uuid, path: &str, body: Option<Value>) -> Val
     answer
 }
 
+/// The days a calendar computes from a feed's rule (read by the `rrule` crate) from 13 to 17
+/// March 2027 in New York, as RFC 3339 times.
+fn expand(rule: &str) -> Vec<String> {
+    let set: rrule::RRuleSet = rule.parse().unwrap();
+    let at = |t: &str| {
+        t.parse::<chrono::DateTime<chrono::FixedOffset>>()
+            .unwrap()
+            .with_timezone(&rrule::Tz::UTC)
+    };
+    set.after(at("2027-03-13T00:00:00-05:00"))
+        .before(at("2027-03-18T00:00:00-04:00"))
+        .all(100)
+        .dates
+        .iter()
+        .map(|d| d.to_rfc3339())
+        .collect()
+}
+
 #[tokio::test]
 async fn a_calendar_reads_the_feed_back_as_the_app_lists_it() {
     let app = spawn().await;
@@ -229,21 +247,7 @@ async fn a_calendar_reads_the_feed_back_as_the_app_lists_it() {
         prop(series, "RRULE").0,
         exdates.join("\n")
     );
-    let set: rrule::RRuleSet = rule.parse().unwrap();
-    let from = "2027-03-13T00:00:00-05:00"
-        .parse::<chrono::DateTime<chrono::FixedOffset>>()
-        .unwrap();
-    let to = "2027-03-18T00:00:00-04:00"
-        .parse::<chrono::DateTime<chrono::FixedOffset>>()
-        .unwrap();
-    let calendar_days: Vec<String> = set
-        .after(from.with_timezone(&rrule::Tz::UTC))
-        .before(to.with_timezone(&rrule::Tz::UTC))
-        .all(100)
-        .dates
-        .iter()
-        .map(|d| d.to_rfc3339())
-        .collect();
+    let calendar_days = expand(&rule);
     let (status, listed) = send(
         &app,
         Method::GET,
@@ -289,15 +293,7 @@ async fn a_calendar_reads_the_feed_back_as_the_app_lists_it() {
         "DTSTART;TZID=America/New_York:20270315T023000\nRRULE:{}",
         prop(nights[0], "RRULE").0,
     );
-    let set: rrule::RRuleSet = rule.parse().unwrap();
-    let mut calendar_nights: Vec<String> = set
-        .after(from.with_timezone(&rrule::Tz::UTC))
-        .before(to.with_timezone(&rrule::Tz::UTC))
-        .all(100)
-        .dates
-        .iter()
-        .map(|d| d.to_rfc3339())
-        .collect();
+    let mut calendar_nights = expand(&rule);
     calendar_nights.insert(0, "2027-03-14T03:30:00-04:00".into());
     let app_nights: Vec<String> = listed["instances"]
         .as_array()
