@@ -54,22 +54,31 @@ impl AppState {
     }
 
     /// The address the client reached us at, for links a service writes (the calendar
-    /// feed's): `server.public_url` when set; behind a trusted proxy what it forwarded;
-    /// else the request's own `Host` (when it is a plain host name) and scheme.
+    /// feed's): `server.public_url` when set; behind a trusted proxy the last host and scheme
+    /// it forwarded (the entries it appended; earlier ones are the client's); else the
+    /// request's own `Host` and scheme. Only a plain host name and http(s) go into a link.
     pub fn public_url(&self, req: &HttpRequest) -> String {
         if let Some(url) = &self.public_url {
             return url.clone();
         }
-        if self.trust_forwarded_for {
-            let info = req.connection_info();
-            return format!("{}://{}", info.scheme(), info.host());
-        }
+        let header = |name: &str| {
+            req.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit(',').next())
+                .map(str::trim)
+        };
         let config = req.app_config();
-        let scheme = if config.secure() { "https" } else { "http" };
-        let host = req
-            .headers()
-            .get(actix_web::http::header::HOST)
-            .and_then(|v| v.to_str().ok())
+        let forwarded = |name: &str| header(name).filter(|_| self.trust_forwarded_for);
+        let scheme = match forwarded("x-forwarded-proto") {
+            Some(p) if p.eq_ignore_ascii_case("https") => "https",
+            Some(p) if p.eq_ignore_ascii_case("http") => "http",
+            _ if config.secure() => "https",
+            _ => "http",
+        };
+        let host = forwarded("x-forwarded-host")
+            .filter(|h| is_host(h))
+            .or_else(|| header("host").filter(|h| is_host(h)))
             .or_else(|| req.uri().authority().map(|a| a.as_str()))
             .filter(|h| is_host(h))
             .unwrap_or_else(|| config.host());

@@ -698,9 +698,14 @@ fn check_public_url(url: &str) -> Result<(), ConfigError> {
     if host.is_empty() {
         return Err(bad("has no host"));
     }
-    if url.contains(['?', '#', '@']) || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if url.contains(['?', '#', '@'])
+        || url
+            .chars()
+            .any(|c| !c.is_ascii() || c.is_whitespace() || c.is_control())
+    {
         return Err(bad(
-            "must be a plain address (no query, fragment, credentials or spaces)",
+            "must be a plain ASCII address (no query, fragment, credentials or spaces; \
+             a non-ASCII host name in its xn-- form)",
         ));
     }
     Ok(())
@@ -908,6 +913,7 @@ mod tests {
             "https://api.example.com/?x=1",
             "https://user:pw@api.example.com",
             "https://api.example.com/a b",
+            "https://例子.中国",
         ] {
             let err =
                 Settings::load_from(None, &env(&[("APP__SERVER__PUBLIC_URL", bad)])).unwrap_err();

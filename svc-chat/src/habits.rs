@@ -138,10 +138,7 @@ pub async fn stats<C: sea_orm::ConnectionTrait>(
         .all(db)
         .await?
         .into_iter()
-        .filter_map(|m| {
-            let day = m.event_date.or(m.start_time)?;
-            Some((day.with_timezone(&owner.tz).date_naive(), m.status))
-        })
+        .filter_map(|m| Some((store::series_day(&m, owner.tz)?, m.status)))
         .collect();
     let since = (today - Duration::days(STATS_DAYS)).max(series.first_day());
     let days: Vec<NaiveDate> = series
@@ -267,10 +264,7 @@ pub async fn confirm<C: TransactionTrait>(
             .all(&txn)
             .await?;
         let done_today = made.iter().any(|m| {
-            m.status == EventStatus::Completed
-                && m.event_date
-                    .map(|d| d.with_timezone(&owner.tz).date_naive())
-                    == Some(today)
+            m.status == EventStatus::Completed && store::series_day(m, owner.tz) == Some(today)
         });
         let cut = if done_today {
             today + Duration::days(1)
@@ -280,8 +274,7 @@ pub async fn confirm<C: TransactionTrait>(
         let mut out = Vec::new();
         for r in made.into_iter().filter(|r| {
             r.status == EventStatus::Pending
-                && r.event_date
-                    .is_some_and(|d| d >= local_midnight(owner.tz, cut))
+                && store::series_day(r, owner.tz).is_some_and(|d| d >= cut)
         }) {
             let mut c = r;
             c.status = EventStatus::Cancelled;

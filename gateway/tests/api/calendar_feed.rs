@@ -152,3 +152,46 @@ async fn the_feed_address_is_the_configured_public_url() {
         "{url}"
     );
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_feed_address_is_what_the_proxy_appended() {
+    shared::install_crypto_provider();
+    let database = TestDatabase::create().await.unwrap();
+    let settings = database.settings();
+    let chat = svc_chat::startup::build(&settings).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", chat.port());
+    tokio::spawn(chat.run_until_stopped(std::future::pending()));
+    let app = spawn_app_with(|s| {
+        s.services.chat = base;
+        s.rate_limit.trust_forwarded_for = true;
+    })
+    .await;
+    let session = app.register("proxied-user").await;
+    let made = |host: &'static str, proto: &'static str| {
+        app.client
+            .post(app.url("/api/v1/calendar/feed"))
+            .bearer_auth(&session.access)
+            .header("x-forwarded-host", host)
+            .header("x-forwarded-proto", proto)
+            .header("forwarded", "host=evil.example;proto=https")
+            .send()
+    };
+    // The client's own entries come first; the proxy's last.
+    let answer: Value = made("evil.example, api.example.org", "javascript, https")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = answer["url"].as_str().unwrap();
+    assert!(url.starts_with("https://api.example.org/ical/"), "{url}");
+    // What is not a plain host or http(s) never reaches a link.
+    let answer: Value = made("evil.example/x", "javascript")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = answer["url"].as_str().unwrap();
+    assert!(url.starts_with(&format!("{}/ical/", app.address)), "{url}");
+}

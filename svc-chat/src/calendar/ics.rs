@@ -261,8 +261,13 @@ fn series_event(
         (Some(zone), Some(start), Some(wall_start)) => {
             // The rule's days are its wall-clock time: DTSTART is that time on the first
             // day even when a DST gap moves that day's occurrence (the gap's length later).
+            // Its length as DURATION: a DTEND on the wall clock would be 0 or 2 hours long
+            // when the first day has a change inside the event.
             wall(w, "DTSTART", wall_start, zone);
-            wall(w, "DTEND", wall_start + length(t), zone);
+            w.raw(
+                "DURATION",
+                &format!("PT{}M", length(t).num_minutes().max(0)),
+            );
             w.raw("RRULE", &s.rrule_value());
             for d in &exdates {
                 if s.on(*d, opts.tz).is_some()

@@ -301,7 +301,10 @@ impl Series {
     /// A timed series' local date-time on `date` (its wall-clock time that day, which a DST
     /// gap may skip: then the occurrence is the gap's length later, as RFC 5545 reads it).
     pub fn local_on(&self, date: NaiveDate) -> Option<NaiveDateTime> {
-        self.zone.map(|_| date.and_time(self.start.time()))
+        // To the minute, as the expansion pins it (BYSECOND=0).
+        let t = self.start.time();
+        let minute = NaiveTime::from_hms_opt(t.hour(), t.minute(), 0).unwrap_or(t);
+        self.zone.map(|_| date.and_time(minute))
     }
 
     /// The `RRULE` value for a calendar: as stored, except that a series of days ends on a

@@ -66,6 +66,7 @@ fn day_of(t: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
 /// and the day was the one derived from it.
 fn apply(m: &mut event::Model, input: EventInput, tz: Tz) {
     let old_start = m.start_time;
+    let old_parent = m.parent_event_id;
     let date_sent = input.event_date.is_some();
     macro_rules! set {
         ($($field:ident),+) => {$(
@@ -87,6 +88,11 @@ fn apply(m: &mut event::Model, input: EventInput, tz: Tz) {
         parent_event_id,
         project_id
     );
+    // A day of one series stands for nothing once it leaves that series or becomes a
+    // template.
+    if m.parent_event_id != old_parent || m.is_template == Some(true) {
+        m.recurrence_date = None;
+    }
     if let Some(t) = input.title {
         m.title = t.trim().to_owned();
     }

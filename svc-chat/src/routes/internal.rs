@@ -81,7 +81,7 @@ async fn occurrences_starting(
     to: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<UpcomingEvent>, ApiError> {
     use crate::events::recur::{self, Series};
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
     use shared::entities::event;
     use std::collections::{HashMap, HashSet};
     let templates = event::Entity::find()
@@ -118,24 +118,54 @@ async fn occurrences_starting(
     if due.is_empty() {
         return Ok(Vec::new());
     }
-    // Days made into instances, by template and the day's local midnight.
-    type Made = (Option<Uuid>, Option<chrono::DateTime<chrono::Utc>>);
-    let made: HashSet<(Uuid, chrono::DateTime<chrono::Utc>)> = event::Entity::find()
+    // Days made into instances, by template and the series day each stands for (its
+    // recurrence date; an instance made before that was stored, by its own day).
+    type Made = (
+        Option<Uuid>,
+        Option<NaiveDate>,
+        Option<chrono::DateTime<chrono::Utc>>,
+    );
+    let owners: HashMap<Uuid, Uuid> = due.iter().map(|(t, ..)| (t.id, t.user_id)).collect();
+    let margin = chrono::Duration::days(2);
+    let made: HashSet<(Uuid, NaiveDate)> = event::Entity::find()
         .select_only()
         .column(event::Column::ParentEventId)
+        .column(event::Column::RecurrenceDate)
         .column(event::Column::EventDate)
         .filter(event::Column::ParentEventId.is_in(due.iter().map(|(t, ..)| t.id)))
-        .filter(event::Column::EventDate.gte(from - chrono::Duration::days(2)))
-        .filter(event::Column::EventDate.lt(to + chrono::Duration::days(2)))
+        .filter(
+            Condition::any()
+                .add(
+                    event::Column::RecurrenceDate
+                        .between((from - margin).date_naive(), (to + margin).date_naive()),
+                )
+                .add(
+                    Condition::all()
+                        .add(event::Column::RecurrenceDate.is_null())
+                        .add(event::Column::EventDate.gte(from - margin))
+                        .add(event::Column::EventDate.lt(to + margin)),
+                ),
+        )
         .into_tuple::<Made>()
         .all(&state.db)
         .await?
         .into_iter()
-        .filter_map(|(p, d)| Some((p?, d?)))
+        .filter_map(|(p, r, d)| {
+            let p = p?;
+            let day = match r {
+                Some(r) => r,
+                None => {
+                    let d = d?;
+                    let zone = zones.get(owners.get(&p)?)?;
+                    d.with_timezone(zone).date_naive()
+                }
+            };
+            Some((p, day))
+        })
         .collect();
     Ok(due
         .into_iter()
-        .filter(|(t, _, _, midnight)| !made.contains(&(t.id, *midnight)))
+        .filter(|(t, date, _, _)| !made.contains(&(t.id, *date)))
         .map(|(t, date, start, _)| UpcomingEvent {
             id: t.id,
             location: t.location,

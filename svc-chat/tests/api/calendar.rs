@@ -288,7 +288,7 @@ async fn a_calendar_reads_the_feed_back_as_the_app_lists_it() {
     let nights = by_summary(&cal, "夜班");
     assert_eq!(nights.len(), 1, "{text}");
     assert_eq!(prop(nights[0], "DTSTART").0, "20270314T023000");
-    assert_eq!(prop(nights[0], "DTEND").0, "20270314T033000");
+    assert_eq!(prop(nights[0], "DURATION").0, "PT60M");
     let rule = format!(
         "DTSTART;TZID=America/New_York:20270315T023000\nRRULE:{}",
         prop(nights[0], "RRULE").0,

@@ -1,10 +1,10 @@
 use actix_web::{HttpResponse, web};
+use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use shared::ApiError;
 use shared::entities::{job_item, job_run, user};
 use shared::internal_auth::UserId;
-use uuid::Uuid;
 
 use crate::jobs::Job;
 use crate::state::Ctx;
@@ -42,16 +42,15 @@ pub async fn list(
     if !admin {
         // A user sees their own work and the runs it was done in, nobody else's.
         items = items.filter(job_item::Column::UserId.eq(caller));
-        let mine: Vec<Option<Uuid>> = job_item::Entity::find()
-            .select_only()
-            .column(job_item::Column::RunId)
-            .filter(job_item::Column::UserId.eq(caller))
-            .filter(job_item::Column::RunId.is_not_null())
-            .distinct()
-            .into_tuple()
-            .all(&ctx.db)
-            .await?;
-        runs = runs.filter(job_run::Column::Id.is_in(mine.into_iter().flatten()));
+        runs = runs.filter(
+            job_run::Column::Id.in_subquery(
+                Query::select()
+                    .column(job_item::Column::RunId)
+                    .from(job_item::Entity)
+                    .and_where(job_item::Column::UserId.eq(caller))
+                    .to_owned(),
+            ),
+        );
     }
     let runs = runs
         .order_by_desc(job_run::Column::StartedAt)

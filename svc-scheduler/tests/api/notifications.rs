@@ -380,3 +380,65 @@ async fn a_routines_day_is_reminded_once_made_into_an_instance_or_not() {
         format!("virtual_{id}_{}", today.format("%Y%m%d"))
     );
 }
+
+#[tokio::test]
+async fn a_routines_day_moved_to_another_day_is_not_reminded_at_its_old_time() {
+    let app = spawn().await;
+    let user = app.user("Europe/Paris").await;
+    let start = chrono::Utc::now() + chrono::Duration::minutes(10);
+    let token = || app.tokens.mint("gateway", "chat", Some(user));
+    let chat = &app.settings.services.chat;
+    let res = app
+        .client
+        .post(format!("{chat}/api/v1/events"))
+        .header("x-internal-token", token())
+        .json(&serde_json::json!({
+            "title": "Stretch", "start_time": start, "repeat_pattern": {"type": "daily"},
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let template: Value = res.json().await.unwrap();
+    let id = template["template"]["id"].as_str().unwrap().to_owned();
+    // Today's day moved to tomorrow at the same time: nothing is due soon any more.
+    let today = start.with_timezone(&chrono_tz::Europe::Paris).date_naive();
+    let tomorrow = start + chrono::Duration::days(1);
+    let res = app
+        .client
+        .put(format!(
+            "{chat}/api/v1/events/virtual_{id}_{}",
+            today.format("%Y%m%d")
+        ))
+        .header("x-internal-token", token())
+        .json(&serde_json::json!({
+            "start_time": tomorrow,
+            "end_time": tomorrow + chrono::Duration::minutes(30),
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let tick: Value = app
+        .sched(Method::POST, None, "/internal/tick")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        tick["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["job"] == "event-reminders" && r["status"] == "done"),
+        "{tick}"
+    );
+    assert_eq!(app.notifications(user).await, Vec::<Value>::new());
+}
