@@ -7,16 +7,30 @@ use shared::testing::TestDatabase;
 
 use crate::helpers::*;
 
-#[tokio::test]
-async fn a_calendar_app_reads_the_feed_through_the_gateway_without_a_token() {
+/// The gateway in front of a real svc-chat on a database of its own (kept while the guard
+/// lives).
+async fn gateway_with_chat(
+    customize: impl FnOnce(&mut shared::config::Settings),
+) -> (TestApp, TestDatabase) {
     shared::install_crypto_provider();
-    spans();
     let database = TestDatabase::create().await.unwrap();
-    let settings = database.settings();
-    let chat = svc_chat::startup::build(&settings).await.unwrap();
+    let chat = svc_chat::startup::build(&database.settings())
+        .await
+        .unwrap();
     let base = format!("http://127.0.0.1:{}", chat.port());
     tokio::spawn(chat.run_until_stopped(std::future::pending()));
-    let app = spawn_app_with(|s| s.services.chat = base).await;
+    let app = spawn_app_with(|s| {
+        s.services.chat = base;
+        customize(s);
+    })
+    .await;
+    (app, database)
+}
+
+#[tokio::test]
+async fn a_calendar_app_reads_the_feed_through_the_gateway_without_a_token() {
+    spans();
+    let (app, _chat_db) = gateway_with_chat(|_| {}).await;
     let session = app.register("calendar-user").await;
     let created = app
         .client
@@ -124,14 +138,7 @@ async fn a_calendar_app_reads_the_feed_through_the_gateway_without_a_token() {
 
 #[tokio::test]
 async fn the_feed_address_is_the_configured_public_url() {
-    shared::install_crypto_provider();
-    let database = TestDatabase::create().await.unwrap();
-    let settings = database.settings();
-    let chat = svc_chat::startup::build(&settings).await.unwrap();
-    let base = format!("http://127.0.0.1:{}", chat.port());
-    tokio::spawn(chat.run_until_stopped(std::future::pending()));
-    let app = spawn_app_with(|s| {
-        s.services.chat = base;
+    let (app, _chat_db) = gateway_with_chat(|s| {
         s.server.public_url = Some("https://api.example.com/unilife/".into());
     })
     .await;
@@ -155,17 +162,7 @@ async fn the_feed_address_is_the_configured_public_url() {
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_the_feed_address_is_what_the_proxy_appended() {
-    shared::install_crypto_provider();
-    let database = TestDatabase::create().await.unwrap();
-    let settings = database.settings();
-    let chat = svc_chat::startup::build(&settings).await.unwrap();
-    let base = format!("http://127.0.0.1:{}", chat.port());
-    tokio::spawn(chat.run_until_stopped(std::future::pending()));
-    let app = spawn_app_with(|s| {
-        s.services.chat = base;
-        s.rate_limit.trust_forwarded_for = true;
-    })
-    .await;
+    let (app, _chat_db) = gateway_with_chat(|s| s.rate_limit.trust_forwarded_for = true).await;
     let session = app.register("proxied-user").await;
     let made = |host: &'static str, proto: &'static str| {
         app.client

@@ -316,17 +316,19 @@ async fn an_event_starting_soon_is_reminded_once() {
     assert!(inbox[0]["title"].as_str().unwrap().contains("Dentist"));
 }
 
-#[tokio::test]
-async fn a_routines_day_is_reminded_once_made_into_an_instance_or_not() {
-    let app = spawn().await;
-    let user = app.user("Europe/Paris").await;
-    let start = chrono::Utc::now() + chrono::Duration::minutes(10);
-    let token = || app.tokens.mint("gateway", "chat", Some(user));
-    // Every day at the minute ten minutes from now (Paris time): today's day is due soon.
+/// A routine "Stretch" every day at `start`'s time, made in svc-chat as the app does; its id.
+async fn daily_stretch(
+    app: &TestApp,
+    user: uuid::Uuid,
+    start: chrono::DateTime<chrono::Utc>,
+) -> String {
     let res = app
         .client
         .post(format!("{}/api/v1/events", app.settings.services.chat))
-        .header("x-internal-token", token())
+        .header(
+            "x-internal-token",
+            app.tokens.mint("gateway", "chat", Some(user)),
+        )
         .json(&serde_json::json!({
             "title": "Stretch", "start_time": start, "repeat_pattern": {"type": "daily"},
         }))
@@ -335,7 +337,17 @@ async fn a_routines_day_is_reminded_once_made_into_an_instance_or_not() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     let template: Value = res.json().await.unwrap();
-    let id = template["template"]["id"].as_str().unwrap().to_owned();
+    template["template"]["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_routines_day_is_reminded_once_made_into_an_instance_or_not() {
+    let app = spawn().await;
+    let user = app.user("Europe/Paris").await;
+    let start = chrono::Utc::now() + chrono::Duration::minutes(10);
+    let token = || app.tokens.mint("gateway", "chat", Some(user));
+    // Every day at the minute ten minutes from now (Paris time): today's day is due soon.
+    let id = daily_stretch(&app, user, start).await;
     let tick = || async {
         let tick: Value = app
             .sched(Method::POST, None, "/internal/tick")
@@ -388,19 +400,7 @@ async fn a_routines_day_moved_to_another_day_is_not_reminded_at_its_old_time() {
     let start = chrono::Utc::now() + chrono::Duration::minutes(10);
     let token = || app.tokens.mint("gateway", "chat", Some(user));
     let chat = &app.settings.services.chat;
-    let res = app
-        .client
-        .post(format!("{chat}/api/v1/events"))
-        .header("x-internal-token", token())
-        .json(&serde_json::json!({
-            "title": "Stretch", "start_time": start, "repeat_pattern": {"type": "daily"},
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let template: Value = res.json().await.unwrap();
-    let id = template["template"]["id"].as_str().unwrap().to_owned();
+    let id = daily_stretch(&app, user, start).await;
     // Today's day moved to tomorrow at the same time: nothing is due soon any more.
     let today = start.with_timezone(&chrono_tz::Europe::Paris).date_naive();
     let tomorrow = start + chrono::Duration::days(1);
