@@ -98,8 +98,11 @@ async fn forward_on(
     upstream: &UpstreamClient,
 ) -> Result<HttpResponse, ApiError> {
     let user = match route.access {
-        Access::User => Some(AuthUser::authenticate(&req, state)?.id),
-        Access::Legacy => Some(state.legacy_user().await?),
+        Access::User => Some(AuthUser::authenticate(&req, state).await?.id),
+        Access::Legacy => {
+            state.limits.check_legacy_ip(state.client_ip(&req))?;
+            Some(state.legacy_user().await?)
+        }
         Access::Public => {
             if req.method() != actix_web::http::Method::GET {
                 return Err(ApiError::new(

@@ -1,5 +1,6 @@
 //! Rate limits (GCRA, in memory per instance): login/register per client address and per
-//! account name against brute force, and one budget per user over all routes.
+//! account name against brute force, one budget per user over all routes, and the same
+//! budget per client address on the legacy routes (which act for one shared account).
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -16,6 +17,7 @@ pub struct Limits {
     auth_ip: DefaultKeyedRateLimiter<IpAddr>,
     auth_account: DefaultKeyedRateLimiter<String>,
     user: DefaultKeyedRateLimiter<Uuid>,
+    legacy_ip: DefaultKeyedRateLimiter<IpAddr>,
     clock: DefaultClock,
 }
 
@@ -30,6 +32,7 @@ impl Limits {
             auth_ip: RateLimiter::keyed(per_minute(settings.auth_per_ip_per_minute)),
             auth_account: RateLimiter::keyed(per_minute(settings.auth_per_account_per_minute)),
             user: RateLimiter::keyed(per_minute(settings.user_per_minute)),
+            legacy_ip: RateLimiter::keyed(per_minute(settings.user_per_minute)),
             clock: DefaultClock::default(),
         }
     }
@@ -60,11 +63,16 @@ impl Limits {
         self.verdict(&self.user, &user)
     }
 
+    pub fn check_legacy_ip(&self, ip: IpAddr) -> Result<(), ApiError> {
+        self.verdict(&self.legacy_ip, &ip)
+    }
+
     /// Forget keys whose budget has fully refilled, so the maps stay small.
     pub fn prune(&self) {
         self.auth_ip.retain_recent();
         self.auth_account.retain_recent();
         self.user.retain_recent();
+        self.legacy_ip.retain_recent();
     }
 }
 

@@ -14,6 +14,7 @@ use shared::server::{Application, StartupError, bind, local_port, workers};
 use crate::auth::JwtKeys;
 use crate::auth::apple::AppleVerifier;
 use crate::auth::legacy::LegacyAccount;
+use crate::auth::revocation::SessionCheck;
 use crate::rate_limit::{Limits, spawn_pruner};
 use crate::routing::route_table;
 use crate::state::AppState;
@@ -75,6 +76,7 @@ pub fn state(settings: &Settings, db: DatabaseConnection) -> Result<AppState, St
             settings.auth.jwt_expire_minutes,
             settings.auth.refresh_expire_days,
         ),
+        sessions: SessionCheck::new(settings.auth.session_check_secs),
         limits: Arc::new(Limits::new(&settings.rate_limit)),
         routes: route_table(settings),
         peers: vec![

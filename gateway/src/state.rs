@@ -13,12 +13,15 @@ use uuid::Uuid;
 use crate::auth::JwtKeys;
 use crate::auth::apple::AppleVerifier;
 use crate::auth::legacy::LegacyAccount;
+use crate::auth::revocation::SessionCheck;
 use crate::rate_limit::Limits;
 use crate::routing::RouteTable;
 
 pub struct AppState {
     pub db: DatabaseConnection,
     pub jwt: JwtKeys,
+    /// Whether an access token's session is still open (cached a few seconds).
+    pub sessions: SessionCheck,
     pub limits: Arc<Limits>,
     pub routes: RouteTable,
     /// The services `GET /api/v1/health` asks, by public name.

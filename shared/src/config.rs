@@ -180,8 +180,12 @@ pub struct DatabaseSettings {
 pub struct AuthSettings {
     pub jwt_secret: SecretString,
     pub jwt_algorithm: String,
+    /// Access-token lifetime; short, since a client renews it with its refresh token.
     pub jwt_expire_minutes: i64,
     pub refresh_expire_days: i64,
+    /// How long the gateway trusts its last look at whether an access token's session was
+    /// revoked (logout, refresh-token reuse, sessions ended); 0 looks on every request.
+    pub session_check_secs: u64,
     pub internal_secret: SecretString,
     pub internal_token_ttl_secs: i64,
 }
@@ -290,6 +294,12 @@ pub struct DrugsSettings {
     /// Days before expiry a drug counts as `expiring`, unless the user's preferences say
     /// otherwise (`expiry_warning_days`).
     pub expiry_warning_days: i64,
+    /// Vision-model calls per account per UTC day (0: no limit). Repeats of earlier photos
+    /// are free.
+    pub daily_recognitions_per_user: u32,
+    /// Vision-model calls per client network (IPv4 address, IPv6 /64) per UTC day (0: no
+    /// limit), over every account and the legacy routes.
+    pub daily_recognitions_per_address: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -401,8 +411,9 @@ migrate_on_start = true
 [auth]
 jwt_secret = "dev-only-insecure-secret-change-me"
 jwt_algorithm = "HS256"
-jwt_expire_minutes = 10080
+jwt_expire_minutes = 15
 refresh_expire_days = 30
+session_check_secs = 5
 internal_secret = "dev-only-insecure-secret-change-me"
 internal_token_ttl_secs = 120
 
@@ -456,6 +467,8 @@ max_decode_bytes = 268435456
 max_long_edge = 1536
 jpeg_quality = 85
 expiry_warning_days = 30
+daily_recognitions_per_user = 50
+daily_recognitions_per_address = 100
 
 [telemetry]
 
@@ -755,7 +768,7 @@ mod tests {
                 ("API_KEY", "ark-1"),
                 ("MODEL_ID", "vision-x"),
                 ("MAX_FILE_SIZE", "2048"),
-                ("JWT_EXPIRE_MINUTES", "15"),
+                ("JWT_EXPIRE_MINUTES", "60"),
                 ("SERVERLESS", "true"),
                 ("LOG_LEVEL", "debug"),
                 ("APP__LLM_CHAT__CA_FILE", "/etc/model-ca.pem"),
@@ -776,7 +789,7 @@ mod tests {
         );
         assert_eq!(s.llm_vision.model, "vision-x");
         assert_eq!(s.storage.max_file_size, 2048);
-        assert_eq!(s.auth.jwt_expire_minutes, 15);
+        assert_eq!(s.auth.jwt_expire_minutes, 60);
         assert!(s.app.serverless);
         assert_eq!(s.app.log_level, "debug");
     }

@@ -7,6 +7,17 @@ use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTim
 use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer};
 
+/// Seconds until the next UTC midnight, when daily quotas start again (at least 1).
+pub fn seconds_to_utc_midnight() -> u64 {
+    let now = now_micros();
+    let next = (now.date_naive() + Duration::days(1))
+        .and_time(NaiveTime::MIN)
+        .and_utc();
+    u64::try_from((next - now).num_seconds())
+        .unwrap_or(3600)
+        .max(1)
+}
+
 /// Now, to the microsecond: what PostgreSQL keeps and what the original's timestamps
 /// carried (clients reading six fractional digits at most are common).
 pub fn now_micros() -> DateTime<Utc> {

@@ -66,6 +66,12 @@ impl From<RecognitionError> for ApiError {
             RecognitionError::AlreadySucceeded => {
                 ApiError::new(ErrorCode::RecognitionSucceeded, err.to_string())
             }
+            RecognitionError::QuotaExceeded { .. } => {
+                let mut api = ApiError::too_many_requests(shared::time::seconds_to_utc_midnight());
+                api.code = ErrorCode::QuotaExceeded;
+                api.message = err.to_string();
+                api
+            }
             RecognitionError::Storage(e) => ApiError::internal(e),
             RecognitionError::Worker(e) => ApiError::internal(e),
             RecognitionError::Encode(e) => ApiError::internal(e),

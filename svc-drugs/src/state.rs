@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use chrono_tz::Tz;
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
+use secrecy::ExposeSecret;
 use shared::config::{ConfigError, DrugsSettings, Settings};
 use shared::entities::user;
 use shared::llm::LlmClient;
@@ -21,6 +22,8 @@ pub struct AppState {
     pub max_file_size: usize,
     /// Bounds how many photos are decoded at once, and so the memory they take.
     pub image_permits: Arc<Semaphore>,
+    /// Keys the hash of a client network in `recognition_quotas` (from the internal secret).
+    pub quota_secret: Vec<u8>,
 }
 
 /// A user's own settings that svc-drugs needs (read from the gateway's `users` table).
@@ -44,6 +47,12 @@ impl AppState {
             drugs: settings.drugs.clone(),
             max_file_size: settings.storage.max_file_size,
             image_permits: Arc::new(Semaphore::new(cpus.max(2))),
+            quota_secret: settings
+                .auth
+                .internal_secret
+                .expose_secret()
+                .as_bytes()
+                .to_vec(),
         })
     }
 

@@ -1,10 +1,10 @@
-//! `AuthUser`: a verified access token, and the per-user request budget spent.
-
-use std::future::{Ready, ready};
+//! `AuthUser`: a verified access token of an open session, and the per-user request budget
+//! spent.
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
 use shared::ApiError;
 use shared::ErrorCode;
 use uuid::Uuid;
@@ -19,8 +19,9 @@ pub struct AuthUser {
 }
 
 impl AuthUser {
-    /// Verify the bearer token of `req` and charge the user's rate limit.
-    pub fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Self, ApiError> {
+    /// Verify the bearer token of `req`, that its session is open, and charge the user's rate
+    /// limit.
+    pub async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<Self, ApiError> {
         let token = req
             .headers()
             .get(header::AUTHORIZATION)
@@ -37,6 +38,13 @@ impl AuthUser {
             ApiError::new(ErrorCode::InvalidToken, "invalid or expired access token")
         })?;
         state.limits.check_user(claims.sub)?;
+        if !state.sessions.is_live(&state.db, claims.sid).await? {
+            tracing::info!(user.id = %claims.sub, "access token of a revoked session refused");
+            return Err(ApiError::new(
+                ErrorCode::InvalidToken,
+                "this session has ended (signed out or revoked); sign in again",
+            ));
+        }
         Ok(Self {
             id: claims.sub,
             session: claims.sid,
@@ -46,13 +54,15 @@ impl AuthUser {
 
 impl FromRequest for AuthUser {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let result = match req.app_data::<web::Data<AppState>>() {
-            Some(state) => Self::authenticate(req, state),
-            None => Err(ApiError::internal("gateway state missing")),
-        };
-        ready(result)
+        let req = req.clone();
+        Box::pin(async move {
+            match req.app_data::<web::Data<AppState>>() {
+                Some(state) => Self::authenticate(&req, state).await,
+                None => Err(ApiError::internal("gateway state missing")),
+            }
+        })
     }
 }

@@ -7,6 +7,7 @@ pub mod extractor;
 pub mod jwt;
 pub mod legacy;
 pub mod password;
+pub mod revocation;
 pub mod sessions;
 
 pub use extractor::AuthUser;

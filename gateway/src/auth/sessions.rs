@@ -10,6 +10,7 @@ use shared::ErrorCode;
 use uuid::Uuid;
 
 use super::jwt::{JwtKeys, TokenType};
+use super::revocation::SessionCheck;
 use crate::repo::{refresh_tokens, users};
 
 /// The token answer of register, login and refresh (**compat** shape).
@@ -71,6 +72,7 @@ fn refused() -> ApiError {
 pub async fn rotate(
     db: &DatabaseConnection,
     jwt: &JwtKeys,
+    check: &SessionCheck,
     presented: &str,
 ) -> Result<TokenPair, ApiError> {
     let claims = jwt.verify(presented, TokenType::Refresh).map_err(|e| {
@@ -85,6 +87,7 @@ pub async fn rotate(
     }
     if row.used_at.is_some() || !refresh_tokens::mark_used(db, row.id).await? {
         let revoked = refresh_tokens::revoke_family(db, row.family_id).await?;
+        check.revoked(row.family_id);
         tracing::warn!(user.id = %row.user_id, revoked, "refresh token reused: session family revoked");
         return Err(ApiError::new(
             ErrorCode::RefreshTokenReused,
@@ -95,7 +98,13 @@ pub async fn rotate(
     issue(db, jwt, row.user_id, row.family_id).await
 }
 
-pub async fn end(db: &DatabaseConnection, family: Uuid) -> Result<(), ApiError> {
+/// Logout: the session's refresh tokens, and with them its access tokens, are revoked.
+pub async fn end(
+    db: &DatabaseConnection,
+    check: &SessionCheck,
+    family: Uuid,
+) -> Result<(), ApiError> {
     refresh_tokens::revoke_family(db, family).await?;
+    check.revoked(family);
     Ok(())
 }

@@ -1,7 +1,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    QuerySelect, Set,
 };
 use shared::entities::refresh_token::{self, Entity as RefreshTokens};
 use uuid::Uuid;
@@ -51,6 +52,19 @@ pub async fn mark_used(db: &DatabaseConnection, id: Uuid) -> Result<bool, DbErr>
     Ok(result.rows_affected == 1)
 }
 
+/// Whether the session (refresh-token family) was revoked.
+pub async fn family_revoked(db: &DatabaseConnection, family_id: Uuid) -> Result<bool, DbErr> {
+    let revoked = RefreshTokens::find()
+        .select_only()
+        .column(refresh_token::Column::Id)
+        .filter(refresh_token::Column::FamilyId.eq(family_id))
+        .filter(refresh_token::Column::RevokedAt.is_not_null())
+        .into_tuple::<Uuid>()
+        .one(db)
+        .await?;
+    Ok(revoked.is_some())
+}
+
 pub async fn revoke_family(db: &DatabaseConnection, family_id: Uuid) -> Result<u64, DbErr> {
     let result = RefreshTokens::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
@@ -61,7 +75,7 @@ pub async fn revoke_family(db: &DatabaseConnection, family_id: Uuid) -> Result<u
     Ok(result.rows_affected)
 }
 
-/// Revoke every session of an account (its refresh tokens; access tokens run out on their own).
+/// Revoke every session of an account (its refresh tokens, and so its access tokens).
 pub async fn revoke_user(db: &DatabaseConnection, user_id: Uuid) -> Result<u64, DbErr> {
     let result = RefreshTokens::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))

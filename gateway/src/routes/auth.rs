@@ -277,13 +277,14 @@ pub async fn refresh(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     state.limits.check_auth_ip(state.client_ip(&req))?;
-    let pair = sessions::rotate(&state.db, &state.jwt, body.refresh_token.trim()).await?;
+    let presented = body.refresh_token.trim();
+    let pair = sessions::rotate(&state.db, &state.jwt, &state.sessions, presented).await?;
     Ok(HttpResponse::Ok().json(pair))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401)))]
 pub async fn logout(user: AuthUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    sessions::end(&state.db, user.session).await?;
+    sessions::end(&state.db, &state.sessions, user.session).await?;
     Ok(HttpResponse::NoContent().finish())
 }

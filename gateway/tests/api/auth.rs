@@ -7,7 +7,7 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use shared::entities::{refresh_token, user};
 
-use crate::helpers::{assert_envelope, spawn_app};
+use crate::helpers::{assert_envelope, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn register_returns_tokens_and_stores_an_argon2id_hash() {
@@ -21,8 +21,15 @@ async fn register_returns_tokens_and_stores_an_argon2id_hash() {
     assert_eq!(res.status(), StatusCode::CREATED);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["token_type"], "bearer");
-    assert_eq!(body["expires_in"], 10080 * 60);
-    assert!(body["access_token"].as_str().unwrap().len() > 20);
+    assert_eq!(body["expires_in"], 15 * 60);
+    let access = body["access_token"].as_str().unwrap();
+    let payload = access.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        15 * 60,
+        "the token lives as long as expires_in says"
+    );
     let id: uuid::Uuid = body["user_id"].as_str().unwrap().parse().unwrap();
 
     let row = user::Entity::find_by_id(id)
@@ -266,6 +273,17 @@ async fn refresh_rotates_and_reuse_of_a_rotated_token_revokes_the_family() {
         assert_envelope(after, StatusCode::UNAUTHORIZED).await,
         "invalid_refresh_token"
     );
+    // The stolen family's access tokens, old and new, stop working at once.
+    for access in [
+        session.access.as_str(),
+        rotated["access_token"].as_str().unwrap(),
+    ] {
+        let res = app.get_authed("/api/v1/users/me", access).await;
+        assert_eq!(
+            assert_envelope(res, StatusCode::UNAUTHORIZED).await,
+            "invalid_token"
+        );
+    }
 
     let user_id: uuid::Uuid = session.user_id.parse().unwrap();
     let rows = refresh_token::Entity::find()
@@ -297,9 +315,23 @@ async fn an_access_token_is_not_accepted_as_a_refresh_token() {
 }
 
 #[tokio::test]
-async fn logout_revokes_the_refresh_family() {
+async fn logout_revokes_the_refresh_family_and_its_access_tokens() {
     let app = spawn_app().await;
     let session = app.register("heidi").await;
+    let phone = app
+        .post_json(
+            "/api/v1/auth/login",
+            &json!({"user_id": "heidi", "password": "s3cret-passw0rd"}),
+        )
+        .await;
+    let phone: Value = phone.json().await.unwrap();
+    let phone = phone["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.get_authed("/api/v1/users/me", &session.access)
+            .await
+            .status(),
+        StatusCode::OK
+    );
     let res = app
         .client
         .post(app.url("/api/v1/auth/logout"))
@@ -318,6 +350,23 @@ async fn logout_revokes_the_refresh_family() {
         assert_envelope(res, StatusCode::UNAUTHORIZED).await,
         "invalid_refresh_token"
     );
+    // The access token of the ended session is refused from now on; the account's other
+    // session is not touched.
+    let res = app.get_authed("/api/v1/users/me", &session.access).await;
+    let status = res.status();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["code"], "invalid_token");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("session has ended")
+    );
+    assert_eq!(
+        app.get_authed("/api/v1/users/me", &phone).await.status(),
+        StatusCode::OK
+    );
     let unauthenticated = app
         .client
         .post(app.url("/api/v1/auth/logout"))
@@ -325,4 +374,33 @@ async fn logout_revokes_the_refresh_family() {
         .await
         .unwrap();
     assert_eq!(unauthenticated.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_session_revoked_by_another_instance_is_refused_after_the_check_interval() {
+    // Another gateway instance revoked the session: this one learns it from the database
+    // once its cached answer is older than `auth.session_check_secs` (0 here: every request).
+    let app = spawn_app_with(|s| s.auth.session_check_secs = 0).await;
+    let session = app.register("ivan").await;
+    assert_eq!(
+        app.get_authed("/api/v1/users/me", &session.access)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let user: uuid::Uuid = session.user_id.parse().unwrap();
+    gateway::repo::refresh_tokens::revoke_user(&app.db, user)
+        .await
+        .unwrap();
+    let res = app.get_authed("/api/v1/users/me", &session.access).await;
+    assert_eq!(
+        assert_envelope(res, StatusCode::UNAUTHORIZED).await,
+        "invalid_token"
+    );
+    // Proxied routes check it too.
+    let res = app.get_authed("/api/v1/drugs", &session.access).await;
+    assert_eq!(
+        assert_envelope(res, StatusCode::UNAUTHORIZED).await,
+        "invalid_token"
+    );
 }

@@ -162,3 +162,27 @@ async fn a_client_cannot_escape_the_address_limit_by_rotating_x_forwarded_for() 
     );
     assert_429(attempt("3.3.3.3").await.unwrap()).await;
 }
+
+#[tokio::test]
+async fn the_legacy_routes_have_a_budget_per_client_address() {
+    // No token on these routes: the budget is the address's (svc-drugs is not running here,
+    // so the requests within the budget get the gateway's 502).
+    let app = spawn_app_with(|s| {
+        s.legacy.enabled = true;
+        s.rate_limit.user_per_minute = 2;
+    })
+    .await;
+    let list = || app.client.get(app.url("/api/drugs")).send();
+    for _ in 0..2 {
+        assert_eq!(list().await.unwrap().status(), StatusCode::BAD_GATEWAY);
+    }
+    let res = list().await.unwrap();
+    assert!(res.headers().contains_key("retry-after"));
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "rate_limited");
+    assert!(
+        shared::error::is_chinese(body["message"].as_str().unwrap()),
+        "{body}"
+    );
+}

@@ -10,6 +10,7 @@ use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, IntoActiveMode
 use sha2::{Digest, Sha256};
 use shared::entities::{drug, drug_image};
 use svc_drugs::pipeline::normalize::{self, NormalizeLimits};
+use svc_drugs::pipeline::phash;
 use svc_drugs::storage::Store;
 
 use super::ids;
@@ -65,9 +66,16 @@ pub async fn import(
     }
     let content_hash = hex::encode(Sha256::digest(&bytes));
     let limits = rules.limits;
-    let normalized =
-        tokio::task::spawn_blocking(move || normalize::normalize(&bytes, limits)).await?;
-    let normalized = match normalized {
+    // Normalised as an upload is, with the picture's hash, so a photo of the import sent
+    // again through the app is a repeat.
+    let normalized = tokio::task::spawn_blocking(move || {
+        normalize::normalize_with_grey(&bytes, limits).map(|mut n| {
+            let picture = n.grey.take().map(|grey| phash::of_grey(&grey));
+            (n, picture)
+        })
+    })
+    .await?;
+    let (normalized, perceptual_hash) = match normalized {
         Ok(n) => n,
         Err(e) => {
             table.skip(file, e.to_string());
@@ -84,6 +92,7 @@ pub async fn import(
         drug_id: Some(drug.id),
         storage_key,
         content_hash,
+        perceptual_hash,
         size_bytes: i64::try_from(normalized.jpeg.len()).unwrap_or(i64::MAX),
         width: i32::try_from(normalized.width).unwrap_or(i32::MAX),
         height: i32::try_from(normalized.height).unwrap_or(i32::MAX),

@@ -101,20 +101,12 @@ async fn take_quota(state: &AppState, user: Uuid) -> Result<(), ApiError> {
         0
     };
     if taken == 0 {
-        let mut err = ApiError::too_many_requests(seconds_to_midnight());
+        let mut err = ApiError::too_many_requests(shared::time::seconds_to_utc_midnight());
         err.code = ErrorCode::QuotaExceeded;
         err.message = format!("the daily limit of {limit} assistant requests is used up");
         return Err(err);
     }
     Ok(())
-}
-
-fn seconds_to_midnight() -> u64 {
-    let now = shared::time::now_micros();
-    let next = (now.date_naive() + chrono::Duration::days(1))
-        .and_time(chrono::NaiveTime::MIN)
-        .and_utc();
-    u64::try_from((next - now).num_seconds()).unwrap_or(3600)
 }
 
 /// The turn's conversation: the one named if it is the user's, else a new one (the original

@@ -13,7 +13,7 @@ use shared::entities::drug;
 use uuid::Uuid;
 
 use crate::cabinet::{self, CabinetError, search_condition};
-use crate::recognition::{self, RecognitionError};
+use crate::recognition::{self, RecognitionError, Requester};
 use crate::state::AppState;
 
 pub use items::image_url;
@@ -49,7 +49,7 @@ pub fn image_ids(raw: &[String]) -> Result<Vec<Uuid>, LegacyError> {
 /// Recognise and save the drug on these stored photos; the drug and its photos' ids.
 pub async fn analyze(
     state: &AppState,
-    user: Uuid,
+    who: Requester,
     ids: Vec<Uuid>,
 ) -> Result<(drug::Model, Vec<Uuid>), LegacyError> {
     if ids.is_empty() || ids.len() > state.drugs.max_files {
@@ -58,8 +58,8 @@ pub async fn analyze(
             state.drugs.max_files
         )));
     }
-    let photos = recognition::photos_by_ids(state, user, &ids).await?;
-    let outcome = recognition::run(state, user, photos, None, true).await?;
+    let photos = recognition::photos_by_ids(state, who.user, &ids).await?;
+    let outcome = recognition::run(state, who, photos, None, true).await?;
     let saved = outcome.drug.ok_or(LegacyError::NoDrug)?;
     Ok((saved, outcome.images.iter().map(|i| i.id).collect()))
 }

@@ -5,3 +5,4 @@ pub mod barcode;
 pub mod ean;
 pub mod fields;
 pub mod normalize;
+pub mod phash;

@@ -1,5 +1,6 @@
 //! Photos in: normalised on blocking threads (a bounded number at once), stored once per user
-//! and content, scanned for a barcode, and loaded back from the store when needed.
+//! and picture (the same bytes, or the same picture in other bytes by its perceptual hash),
+//! scanned for a barcode, and loaded back from the store when needed.
 
 use sha2::{Digest, Sha256};
 use shared::entities::drug_image;
@@ -8,6 +9,7 @@ use uuid::Uuid;
 use super::{RecognitionError, repo};
 use crate::pipeline::barcode::{self, Barcode};
 use crate::pipeline::normalize::{self, NormalizeError, Normalized};
+use crate::pipeline::phash;
 use crate::state::AppState;
 use crate::storage::Store;
 
@@ -39,8 +41,9 @@ fn worker_error(err: impl std::fmt::Display) -> RecognitionError {
     RecognitionError::Worker(err.to_string())
 }
 
-/// Normalise each upload and store it; a photo this user sent before (same bytes) is not
-/// stored again.
+/// Normalise each upload and store it; a photo this user sent before (same bytes, or the
+/// same picture: re-encoded, resized, a byte appended) is not stored again, so the photos'
+/// set is the same and its earlier recognition is reused without a model call.
 #[tracing::instrument(name = "recognition.ingest", skip_all, fields(user.id = %user, photos = files.len()))]
 pub async fn ingest(
     state: &AppState,
@@ -54,8 +57,12 @@ pub async fn ingest(
             photos.push(Photo::stored(image));
             continue;
         }
-        let (normalized, code) = normalize_and_scan(state, bytes).await?;
-        let image = store(state, user, hash, &normalized).await?;
+        let (normalized, code, picture) = normalize_and_scan(state, bytes).await?;
+        if let Some(image) = repo::image_by_picture(&state.db, user, &picture).await? {
+            photos.push(Photo::stored(image));
+            continue;
+        }
+        let image = store(state, user, hash, picture, &normalized).await?;
         photos.push(Photo {
             image,
             jpeg: Some(normalized.jpeg),
@@ -66,11 +73,12 @@ pub async fn ingest(
     Ok(photos)
 }
 
-/// Decode, orient, strip and resize one upload, and read a barcode from its grey pixels.
+/// Decode, orient, strip and resize one upload; read a barcode and the perceptual hash from
+/// its grey pixels.
 async fn normalize_and_scan(
     state: &AppState,
     bytes: Vec<u8>,
-) -> Result<(Normalized, Option<Barcode>), RecognitionError> {
+) -> Result<(Normalized, Option<Barcode>, String), RecognitionError> {
     let limits = state.normalize_limits();
     let permit = state
         .image_permits
@@ -81,8 +89,12 @@ async fn normalize_and_scan(
     let done = shared::request_id::spawn_blocking(move || {
         let _permit = permit;
         let mut n = normalize::normalize_with_grey(&bytes, limits)?;
-        let code = n.grey.take().as_ref().and_then(barcode::detect);
-        Ok::<_, NormalizeError>((n, code))
+        let grey = n
+            .grey
+            .take()
+            .ok_or_else(|| NormalizeError::Undecodable("no grey image".into()))?;
+        let picture = phash::of_grey(&grey);
+        Ok::<_, NormalizeError>((n, barcode::detect(&grey), picture))
     })
     .await
     .map_err(worker_error)?;
@@ -94,6 +106,7 @@ async fn store(
     state: &AppState,
     user: Uuid,
     hash: String,
+    picture: String,
     normalized: &Normalized,
 ) -> Result<drug_image::Model, RecognitionError> {
     let id = Uuid::now_v7();
@@ -105,6 +118,7 @@ async fn store(
         drug_id: None,
         storage_key: key,
         content_hash: hash,
+        perceptual_hash: Some(picture),
         size_bytes: i64::try_from(normalized.jpeg.len()).unwrap_or(i64::MAX),
         width: i32::try_from(normalized.width).unwrap_or(i32::MAX),
         height: i32::try_from(normalized.height).unwrap_or(i32::MAX),

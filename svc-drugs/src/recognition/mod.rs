@@ -7,6 +7,7 @@ mod answer;
 mod ingest;
 mod merge;
 mod model;
+mod quota;
 mod record;
 mod repo;
 mod run;
@@ -21,6 +22,7 @@ use crate::storage::StorageError;
 
 pub use answer::answer;
 pub use ingest::{Photo, ingest, photos_by_ids};
+pub use quota::{QuotaScope, Requester, address_key};
 pub use run::{Outcome, retry, run};
 
 /// The unknown-name placeholder of the original product.
@@ -46,6 +48,22 @@ pub enum RecognitionError {
     /// The model failed; `kept` is the failed recognition that keeps the photos for a retry.
     #[error("{error}")]
     Model { error: LlmError, kept: Option<Uuid> },
+    /// A daily quota of model calls is used up (nothing was counted for this request).
+    #[error("{}", quota_message(*scope, *limit))]
+    QuotaExceeded { scope: QuotaScope, limit: u32 },
     #[error("encoding the answer: {0}")]
     Encode(#[from] serde_json::Error),
+}
+
+fn quota_message(scope: QuotaScope, limit: u32) -> String {
+    match scope {
+        QuotaScope::Account => format!(
+            "今天的识别次数（每个账号每天 {limit} 次）已用完，请明天再试；重复识别同一张照片不计次数。\
+             The daily limit of {limit} recognitions for this account is used up; try again tomorrow (the same photos again are free)."
+        ),
+        QuotaScope::Network => format!(
+            "来自你所在网络的识别次数（每天 {limit} 次）已用完，请明天再试。\
+             The daily limit of {limit} recognitions from your network is used up; try again tomorrow."
+        ),
+    }
 }

@@ -33,7 +33,7 @@ pub async fn succeeded(
     let existing = job.existing.as_ref();
     let record = recognition::ActiveModel {
         id: Set(existing.map_or_else(Uuid::now_v7, |r| r.id)),
-        user_id: Set(job.user),
+        user_id: Set(job.who.user),
         images_key: Set(job.key.clone()),
         image_ids: Set(json!(job.image_ids)),
         status: Set(RecognitionStatus::Succeeded.as_str().into()),
@@ -69,7 +69,7 @@ pub async fn failed(job: &Job<'_>, err: &LlmError) -> Result<recognition::Model,
     }
     Ok(recognition::ActiveModel {
         id: Set(Uuid::now_v7()),
-        user_id: Set(job.user),
+        user_id: Set(job.who.user),
         images_key: Set(job.key.clone()),
         image_ids: Set(json!(job.image_ids)),
         status: Set(RecognitionStatus::Failed.as_str().into()),

@@ -3,12 +3,13 @@
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use shared::entities::{drug, drug_image, product, recognition};
 use uuid::Uuid;
 
 use crate::domain::recognition::RecognitionStatus;
+use crate::pipeline::phash;
 
 /// The first photo this user stored with these bytes.
 pub async fn image_by_hash<C: ConnectionTrait>(
@@ -22,6 +23,30 @@ pub async fn image_by_hash<C: ConnectionTrait>(
         .order_by_asc(drug_image::Column::CreatedAt)
         .one(db)
         .await
+}
+
+/// How many of a user's latest photos a new one is compared with by its picture.
+const PICTURES_COMPARED: u64 = 500;
+
+/// The user's photo of the same picture as `picture` (a perceptual hash), among their latest.
+pub async fn image_by_picture<C: ConnectionTrait>(
+    db: &C,
+    user: Uuid,
+    picture: &str,
+) -> Result<Option<drug_image::Model>, DbErr> {
+    let recent = drug_image::Entity::find()
+        .filter(drug_image::Column::UserId.eq(user))
+        .filter(drug_image::Column::PerceptualHash.is_not_null())
+        .order_by_desc(drug_image::Column::CreatedAt)
+        .limit(PICTURES_COMPARED)
+        .all(db)
+        .await?;
+    Ok(recent.into_iter().find(|image| {
+        image
+            .perceptual_hash
+            .as_deref()
+            .is_some_and(|h| phash::same_picture(h, picture))
+    }))
 }
 
 pub async fn insert_image<C: ConnectionTrait>(

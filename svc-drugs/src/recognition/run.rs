@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::ingest::{images_key, load_jpeg, scan};
 use super::merge::{self, Reading};
-use super::{Photo, RecognitionError, model, photos_by_ids, record, repo, save};
+use super::{Photo, RecognitionError, Requester, model, photos_by_ids, quota, record, repo, save};
 use crate::domain::recognition::RecognitionStatus;
 use crate::pipeline::barcode::Barcode;
 use crate::pipeline::fields::Fields;
@@ -25,7 +25,7 @@ pub struct Outcome {
 /// What one run works on: whose photos, which set, the failed recognition being retried.
 pub(super) struct Job<'a> {
     pub state: &'a AppState,
-    pub user: Uuid,
+    pub who: Requester,
     pub key: String,
     pub image_ids: Vec<Uuid>,
     pub existing: Option<recognition::Model>,
@@ -33,17 +33,17 @@ pub(super) struct Job<'a> {
 }
 
 /// Run recognition over stored photos. `existing` is a failed recognition being retried.
-#[tracing::instrument(name = "recognition.run", skip_all, fields(user.id = %user, photos = photos.len(), retry = existing.is_some()))]
+#[tracing::instrument(name = "recognition.run", skip_all, fields(user.id = %who.user, photos = photos.len(), retry = existing.is_some()))]
 pub async fn run(
     state: &AppState,
-    user: Uuid,
+    who: Requester,
     mut photos: Vec<Photo>,
     existing: Option<recognition::Model>,
     save: bool,
 ) -> Result<Outcome, RecognitionError> {
     let job = Job {
         state,
-        user,
+        who,
         key: images_key(&photos),
         image_ids: photos.iter().map(|p| p.image.id).collect(),
         existing,
@@ -78,19 +78,19 @@ pub async fn run(
 /// Retry a failed recognition of this user with the photos it kept.
 pub async fn retry(
     state: &AppState,
-    user: Uuid,
+    who: Requester,
     id: Uuid,
     save: bool,
 ) -> Result<Outcome, RecognitionError> {
-    let rec = repo::recognition_of_user(&state.db, user, id)
+    let rec = repo::recognition_of_user(&state.db, who.user, id)
         .await?
         .ok_or(RecognitionError::NotFound)?;
     if RecognitionStatus::parse(&rec.status) != Some(RecognitionStatus::Failed) {
         return Err(RecognitionError::AlreadySucceeded);
     }
     let ids: Vec<Uuid> = serde_json::from_value(rec.image_ids.clone()).unwrap_or_default();
-    let photos = photos_by_ids(state, user, &ids).await?;
-    run(state, user, photos, Some(rec), save).await
+    let photos = photos_by_ids(state, who.user, &ids).await?;
+    run(state, who, photos, Some(rec), save).await
 }
 
 /// Stage 1: the same photos recognised before (never for a retry).
@@ -100,7 +100,7 @@ async fn reusable(job: &Job<'_>) -> Result<Option<recognition::Model>, Recogniti
     }
     Ok(repo::latest_with_key(
         &job.state.db,
-        job.user,
+        job.who.user,
         &job.key,
         RecognitionStatus::Succeeded,
     )
@@ -123,7 +123,8 @@ async fn reuse(
         None => None,
     };
     if saved.is_none() && job.save {
-        saved = Some(save::save_drug(job.state, job.user, &fields, done.id, &job.image_ids).await?);
+        saved =
+            Some(save::save_drug(job.state, job.who.user, &fields, done.id, &job.image_ids).await?);
     }
     Ok(Outcome {
         images: save::attached_images(job.state, saved.as_ref(), photos).await?,
@@ -150,8 +151,9 @@ async fn scan_all(
     Ok(found)
 }
 
-/// Stage 3: what the model reads on the photos. Without a model only a barcode the catalogue
-/// knows can stand in; a model failure is recorded so the photos can be retried.
+/// Stage 3: what the model reads on the photos, counted against the daily quotas. Without a
+/// model only a barcode the catalogue knows can stand in; a model failure is recorded so the
+/// photos can be retried (the call still counts: it was made).
 async fn ask_model(
     job: &Job<'_>,
     photos: &mut [Photo],
@@ -174,6 +176,7 @@ async fn ask_model(
     for photo in photos.iter_mut() {
         load_jpeg(job.state, photo).await?;
     }
+    quota::take(job.state, job.who).await?;
     match model::ask(job.state, photos).await {
         Ok((answer, completion)) => {
             reading.read_model(&answer, &completion);
@@ -198,7 +201,14 @@ async fn save_if_asked(
     if !job.save {
         return Ok((None, recognition));
     }
-    let drug = save::save_drug(job.state, job.user, fields, recognition.id, &job.image_ids).await?;
+    let drug = save::save_drug(
+        job.state,
+        job.who.user,
+        fields,
+        recognition.id,
+        &job.image_ids,
+    )
+    .await?;
     let recognition = repo::recognition(&job.state.db, recognition.id)
         .await?
         .unwrap_or(recognition);

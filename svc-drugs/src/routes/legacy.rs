@@ -6,7 +6,7 @@ use actix_multipart::Multipart;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Next, from_fn};
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::ApiError;
@@ -16,6 +16,7 @@ use shared::internal_auth::UserId;
 use uuid::Uuid;
 
 use crate::legacy::{self, image_url};
+use crate::routes::recognize::requester;
 use crate::state::AppState;
 use crate::upload::read_files;
 
@@ -95,12 +96,13 @@ pub async fn upload(
 }
 
 pub async fn analyze_batch(
+    req: HttpRequest,
     state: web::Data<AppState>,
     UserId(user): UserId,
     body: web::Json<Vec<String>>,
 ) -> Result<HttpResponse, ApiError> {
     let ids = legacy::image_ids(&body)?;
-    let (d, images) = legacy::analyze(&state, user, ids).await?;
+    let (d, images) = legacy::analyze(&state, requester(&req, user), ids).await?;
     Ok(HttpResponse::Ok().json(json!({
         "name": d.name,
         "production_date": d.production_date,
@@ -110,11 +112,12 @@ pub async fn analyze_batch(
 }
 
 pub async fn analyze_one(
+    req: HttpRequest,
     state: web::Data<AppState>,
     UserId(user): UserId,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let (d, _) = legacy::analyze(&state, user, vec![path.into_inner()]).await?;
+    let (d, _) = legacy::analyze(&state, requester(&req, user), vec![path.into_inner()]).await?;
     Ok(HttpResponse::Ok().json(json!({
         "name": d.name,
         "production_date": d.production_date,

@@ -1,13 +1,13 @@
 //! `POST /api/v1/drugs/recognize` and `POST /api/v1/drugs/recognitions/{id}/retry`.
 
 use actix_multipart::Multipart;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use shared::ApiError;
 use shared::internal_auth::UserId;
 use uuid::Uuid;
 
-use crate::recognition::{self, Outcome};
+use crate::recognition::{self, Outcome, Requester};
 use crate::state::AppState;
 use crate::upload::read_files;
 
@@ -23,11 +23,24 @@ impl SaveQuery {
     }
 }
 
+/// The account and the client's address as the gateway saw it (`X-Forwarded-For`, which it
+/// sets itself; only the gateway can call us, with the internal token).
+pub fn requester(req: &HttpRequest, user: Uuid) -> Requester {
+    let address = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|v| v.trim().parse().ok());
+    Requester { user, address }
+}
+
 async fn answer(state: &AppState, user: Uuid, outcome: Outcome) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(recognition::answer(state, user, outcome).await?))
 }
 
 pub async fn recognize(
+    req: HttpRequest,
     state: web::Data<AppState>,
     UserId(user): UserId,
     query: web::Query<SaveQuery>,
@@ -35,16 +48,19 @@ pub async fn recognize(
 ) -> Result<HttpResponse, ApiError> {
     let files = read_files(payload, state.drugs.max_files, state.max_file_size).await?;
     let photos = recognition::ingest(&state, user, files).await?;
-    let outcome = recognition::run(&state, user, photos, None, query.save()).await?;
+    let outcome =
+        recognition::run(&state, requester(&req, user), photos, None, query.save()).await?;
     answer(&state, user, outcome).await
 }
 
 pub async fn retry(
+    req: HttpRequest,
     state: web::Data<AppState>,
     UserId(user): UserId,
     path: web::Path<Uuid>,
     query: web::Query<SaveQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let outcome = recognition::retry(&state, user, path.into_inner(), query.save()).await?;
+    let who = requester(&req, user);
+    let outcome = recognition::retry(&state, who, path.into_inner(), query.save()).await?;
     answer(&state, user, outcome).await
 }

@@ -9,5 +9,6 @@ mod helpers;
 mod legacy;
 mod legacy_walk;
 mod medications;
+mod quotas;
 mod recognize;
 mod s3;
