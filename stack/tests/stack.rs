@@ -14,6 +14,9 @@ use shared::internal_auth::{INTERNAL_TOKEN_HEADER, InternalTokens};
 use wiremock::matchers::{body_string_contains, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+#[path = "stack_tests/authorization.rs"]
+mod authorization;
+
 /// The stack binary running in its own empty directory.
 struct Stack {
     child: Child,
