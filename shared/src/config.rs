@@ -250,6 +250,8 @@ pub struct ChatSettings {
     /// Model requests one user may make per day (chat turns and tool rounds; diaries and
     /// profiles written by the scheduler do not count).
     pub daily_quota: i32,
+    /// Chat turns (streamed or not) one user may have in progress at once, per instance.
+    pub max_turns_in_progress: usize,
     /// Model calls per chat turn when the model keeps calling tools.
     pub max_tool_rounds: usize,
     /// Estimated tokens of recent conversation sent verbatim with each turn (English text
@@ -300,6 +302,10 @@ pub struct DrugsSettings {
     /// Vision-model calls per client network (IPv4 address, IPv6 /64) per UTC day (0: no
     /// limit), over every account and the legacy routes.
     pub daily_recognitions_per_address: u32,
+    /// Drugs one user's cabinet holds at most.
+    pub max_drugs_per_user: u64,
+    /// Medication plans one user has at most.
+    pub max_plans_per_user: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -447,6 +453,7 @@ s3_path_style = false
 
 [chat]
 daily_quota = 200
+max_turns_in_progress = 3
 max_tool_rounds = 5
 history_tokens = 3000
 
@@ -469,6 +476,8 @@ jpeg_quality = 85
 expiry_warning_days = 30
 daily_recognitions_per_user = 50
 daily_recognitions_per_address = 100
+max_drugs_per_user = 1000
+max_plans_per_user = 100
 
 [telemetry]
 

@@ -95,6 +95,7 @@ error_codes! {
     SnapshotReverted = "snapshot_reverted", CONFLICT, "这次操作已经撤销过了";
     EventExists = "event_exists", CONFLICT, "这个日程已经存在";
     TooManyDevices = "too_many_devices", CONFLICT, "设备数量已达上限";
+    LimitReached = "limit_reached", CONFLICT, "数量已达上限，请先删除一些再添加";
     // Limits.
     RateLimited = "rate_limited", TOO_MANY_REQUESTS, "请求太频繁，请稍后再试";
     QuotaExceeded = "quota_exceeded", TOO_MANY_REQUESTS, "今天的使用次数已用完，请明天再试";

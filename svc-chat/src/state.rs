@@ -13,12 +13,16 @@ use shared::internal_client::{InternalClient, Peer};
 use shared::llm::LlmClient;
 use uuid::Uuid;
 
+use crate::engine::slots::TurnSlots;
+
 pub struct AppState {
     pub db: DatabaseConnection,
     pub llm: LlmClient,
     pub internal: InternalClient,
     pub drugs: Peer,
     pub chat: ChatSettings,
+    /// Chat turns in progress per user on this instance.
+    pub turns: TurnSlots,
 }
 
 impl AppState {
@@ -39,6 +43,7 @@ impl AppState {
             )?,
             drugs: Peer::new("drugs", &settings.services.drugs),
             chat: settings.chat.clone(),
+            turns: TurnSlots::new(settings.chat.max_turns_in_progress),
         })
     }
 

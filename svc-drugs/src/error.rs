@@ -72,6 +72,7 @@ impl From<RecognitionError> for ApiError {
                 api.message = err.to_string();
                 api
             }
+            RecognitionError::Cabinet(e) => e.into(),
             RecognitionError::Storage(e) => ApiError::internal(e),
             RecognitionError::Worker(e) => ApiError::internal(e),
             RecognitionError::Encode(e) => ApiError::internal(e),
@@ -85,6 +86,7 @@ impl From<CabinetError> for ApiError {
             CabinetError::Db(e) => e.into(),
             CabinetError::Invalid(message) => ApiError::validation(message),
             CabinetError::DrugNotFound => ApiError::new(ErrorCode::DrugNotFound, err.to_string()),
+            CabinetError::Full(_) => ApiError::new(ErrorCode::LimitReached, err.to_string()),
             CabinetError::ImageNotFound | CabinetError::FileNotFound | CabinetError::ImageGone => {
                 ApiError::new(ErrorCode::ImageNotFound, err.to_string())
             }
@@ -104,6 +106,7 @@ impl From<PlanError> for ApiError {
                 ApiError::new(ErrorCode::MedicationNotFound, err.to_string())
             }
             PlanError::DoseNotFound => ApiError::new(ErrorCode::DoseNotFound, err.to_string()),
+            PlanError::TooMany(_) => ApiError::new(ErrorCode::LimitReached, err.to_string()),
             PlanError::NoSuchAction => ApiError::new(ErrorCode::NotFound, err.to_string()),
             PlanError::Internal(cause) => ApiError::internal(cause),
         }

@@ -113,7 +113,9 @@ pub fn parse_metadata(raw: Option<serde_json::Value>) -> Result<serde_json::Valu
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
-    #[error("at most {MAX_APP_DEVICES} devices")]
+    #[error(
+        "最多可以登记 {MAX_APP_DEVICES} 台设备，请先删除不用的。At most {MAX_APP_DEVICES} devices; remove one first."
+    )]
     TooMany,
     #[error(transparent)]
     Db(#[from] DbErr),

@@ -1,4 +1,5 @@
 use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 
 use crate::helpers::{assert_envelope, spawn_app_with};
@@ -185,4 +186,30 @@ async fn the_legacy_routes_have_a_budget_per_client_address() {
         shared::error::is_chinese(body["message"].as_str().unwrap()),
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn a_burst_of_registrations_from_one_address_is_slowed() {
+    let app = spawn_app_with(|s| s.rate_limit.auth_per_ip_per_minute = 3).await;
+    for n in 0..3 {
+        let res = app
+            .post_json(
+                "/api/v1/auth/register",
+                &json!({"user_id": format!("bulk{n}"), "password": "s3cret-passw0rd"}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let res = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"user_id": "bulk3", "password": "s3cret-passw0rd"}),
+        )
+        .await;
+    assert_429(res).await;
+    let made = shared::entities::user::Entity::find()
+        .filter(shared::entities::user::Column::Login.starts_with("bulk"))
+        .count(&app.db)
+        .await;
+    assert_eq!(made.unwrap(), 3);
 }

@@ -22,6 +22,7 @@ use crate::state::AppState;
 
 pub mod interactive;
 pub mod project_tools;
+pub mod slots;
 pub mod snapshots;
 pub mod tools;
 

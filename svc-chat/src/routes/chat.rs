@@ -60,7 +60,9 @@ pub async fn post_chat(
         message,
         current_time: body.current_time,
     };
+    let slot = state.turns.take(user)?;
     if !wants_stream {
+        let _slot = slot;
         return match engine::run(&state, turn, None).await {
             Ok(result) => Ok(HttpResponse::Ok().json(result)),
             Err(TurnError::Api(e)) => Err(e),
@@ -78,6 +80,7 @@ pub async fn post_chat(
     // The turn runs on in its own task (it finishes and is stored even if the client leaves),
     // with the request's id, trace and span: its tool calls and its error event carry them.
     shared::request_id::spawn_local(async move {
+        let _slot = slot;
         let sink = Sink::new(events_tx.clone());
         let last = match engine::run(&state, turn, Some(sink)).await {
             Ok(done) => sse_event("done", &serde_json::to_value(&done).unwrap_or_default()),

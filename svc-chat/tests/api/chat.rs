@@ -878,3 +878,57 @@ async fn a_turn_that_fails_after_changing_events_still_leaves_its_snapshot_to_un
         .unwrap();
     assert_eq!(left, 0, "undone");
 }
+
+#[tokio::test]
+async fn a_user_cannot_hold_more_chat_turns_open_than_the_limit() {
+    // A slow model keeps the first turn's stream open; the limit is one turn at a time.
+    let slow = slow_model(40, Duration::from_millis(25)).await;
+    let url = slow.url.clone();
+    let app = spawn_with(move |s| {
+        s.llm_chat.base_url = url;
+        s.chat.max_turns_in_progress = 1;
+    })
+    .await;
+    let (user, other) = (app.user("UTC").await, app.user("UTC").await);
+    let open = |who| {
+        app.req(Method::POST, Some(who), "/api/v1/chat")
+            .json(&json!({"message": "tell me a long story", "stream": true}))
+            .send()
+    };
+    let mut first = open(user).await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let chunk = first.chunk().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&chunk).contains("event: delta"));
+
+    let second = open(user).await.unwrap();
+    assert_eq!(second.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(second.headers().contains_key("retry-after"));
+    let body: Value = second.json().await.unwrap();
+    assert_eq!(body["code"], "rate_limited");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("你已有 1 个对话正在进行"),
+        "{body}"
+    );
+    // A plain turn counts too; another user does not.
+    let plain = app.chat(user, json!({"message": "hi"})).await;
+    assert_eq!(plain.status(), StatusCode::TOO_MANY_REQUESTS);
+    let mut theirs = open(other).await.unwrap();
+    assert_eq!(theirs.status(), StatusCode::OK);
+    drop(theirs.chunk().await);
+
+    // When the first turn ends, its slot is free again.
+    while first.chunk().await.unwrap().is_some() {}
+    let mut again = None;
+    for _ in 0..100 {
+        let res = open(user).await.unwrap();
+        if res.status() == StatusCode::OK {
+            again = Some(res);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(again.is_some(), "the finished turn gave its slot back");
+}

@@ -46,6 +46,16 @@ fn checked(m: &drug::ActiveModel) -> Result<(), CabinetError> {
     check_dates(&model)
 }
 
+/// Room for one more drug in the user's cabinet (`drugs.max_drugs_per_user`).
+pub async fn ensure_room(state: &AppState, user: Uuid) -> Result<(), CabinetError> {
+    let held = repo::of_user(user).count(&state.db).await?;
+    let limit = state.drugs.max_drugs_per_user;
+    if held >= limit {
+        return Err(CabinetError::Full(limit));
+    }
+    Ok(())
+}
+
 pub async fn create(
     state: &AppState,
     user: Uuid,
@@ -55,6 +65,7 @@ pub async fn create(
         return Err(CabinetError::invalid("name is required"));
     }
     input.validate()?;
+    ensure_room(state, user).await?;
     let mut m = blank_drug(user);
     input.apply(&mut m);
     checked(&m)?;

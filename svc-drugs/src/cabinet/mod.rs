@@ -13,7 +13,8 @@ use sea_orm::DbErr;
 use crate::storage::StorageError;
 
 pub use drugs::{
-    Page, create, delete, expiring_for, for_assistant, get, image, image_bytes, list, owned, update,
+    Page, create, delete, ensure_room, expiring_for, for_assistant, get, image, image_bytes, list,
+    owned, update,
 };
 pub use input::{DrugInput, blank_drug, set_text};
 pub use search::{ListQuery, search_condition};
@@ -28,6 +29,10 @@ pub enum CabinetError {
     Invalid(String),
     #[error("no such drug")]
     DrugNotFound,
+    #[error(
+        "药箱最多放 {0} 种药品，请先删除不用的再添加。A cabinet holds at most {0} drugs; delete some first."
+    )]
+    Full(u64),
     #[error("no such image")]
     ImageNotFound,
     /// An image asked for by file name (the legacy `/uploads/{file}`).

@@ -30,6 +30,10 @@ async fn check_drug(state: &AppState, user: Uuid, drug: Uuid) -> Result<(), Plan
 pub async fn create(state: &AppState, user: Uuid, input: PlanInput) -> Result<PlanView, PlanError> {
     input.validate()?;
     check_drug(state, user, input.drug_id).await?;
+    let limit = state.drugs.max_plans_per_user;
+    if repo::count_of_user(&state.db, user).await? >= limit {
+        return Err(PlanError::TooMany(limit));
+    }
     let prefs = state.user_prefs(user).await?;
     let now = Utc::now();
     let mut m = medication_plan::ActiveModel {

@@ -38,6 +38,10 @@ pub enum PlanError {
     PlanNotFound,
     #[error("no such dose")]
     DoseNotFound,
+    #[error(
+        "最多可以有 {0} 个用药计划，请先删除不用的再添加。At most {0} medication plans; delete some first."
+    )]
+    TooMany(u64),
     #[error("no such action")]
     NoSuchAction,
     #[error("{0}")]

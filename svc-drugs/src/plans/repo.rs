@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use shared::entities::{dose_log, drug, medication_plan};
 use uuid::Uuid;
@@ -44,6 +44,14 @@ pub async fn of_user<C: ConnectionTrait>(
         select
     };
     select.all(db).await
+}
+
+/// How many plans a user has.
+pub async fn count_of_user<C: ConnectionTrait>(db: &C, user: Uuid) -> Result<u64, DbErr> {
+    medication_plan::Entity::find()
+        .filter(medication_plan::Column::UserId.eq(user))
+        .count(db)
+        .await
 }
 
 /// Delete a plan and what was recorded about its doses.

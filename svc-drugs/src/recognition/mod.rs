@@ -34,6 +34,9 @@ pub enum RecognitionError {
     Db(#[from] DbErr),
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// The cabinet is full (checked before the model is asked, when the drug is to be saved).
+    #[error(transparent)]
+    Cabinet(#[from] crate::cabinet::CabinetError),
     #[error(transparent)]
     Image(#[from] NormalizeError),
     /// A blocking image task that could not run or finish.

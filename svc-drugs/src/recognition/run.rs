@@ -52,6 +52,11 @@ pub async fn run(
     if let Some(done) = reusable(&job).await? {
         return reuse(&job, &photos, done).await;
     }
+    if save {
+        crate::cabinet::ensure_room(state, who.user)
+            .await
+            .map_err(RecognitionError::Cabinet)?;
+    }
     let found = scan_all(state, &mut photos).await?;
     let known = match &found {
         Some(code) => repo::product(&state.db, &code.text).await?,

@@ -245,3 +245,90 @@ async fn concurrent_recognitions_cannot_overshoot_the_account_quota() {
     assert_eq!((ok, limited), (2, 4), "{answers:?}");
     assert_eq!(app.model_calls().await.len(), 2);
 }
+
+#[tokio::test]
+async fn a_full_cabinet_and_a_full_plan_list_are_refused_before_any_model_call() {
+    let app = spawn_app_with(|s| {
+        s.drugs.max_drugs_per_user = 2;
+        s.drugs.max_plans_per_user = 1;
+    })
+    .await;
+    app.model_answers(&cotton_swab_answer().to_string()).await;
+    let user = app.user("Asia/Shanghai").await;
+    let first = app
+        .add_drug(user, serde_json::json!({"name": "布洛芬"}))
+        .await;
+    app.add_drug(user, serde_json::json!({"name": "维生素C"}))
+        .await;
+
+    let res = app
+        .post(user, "/api/v1/drugs")
+        .json(&serde_json::json!({"name": "板蓝根"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "limit_reached");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("药箱最多放 2 种药品"),
+        "{body}"
+    );
+
+    // Recognising to save: refused before the model is asked; a preview still works.
+    let res = recognize_from(&app, user, "203.0.113.7", picture(1)).await;
+    assert_eq!(res.status(), StatusCode::OK, "a preview saves nothing");
+    let form = reqwest::multipart::Form::new().part(
+        "files",
+        reqwest::multipart::Part::bytes(picture(2)).file_name("b.jpg"),
+    );
+    let res = app
+        .post(user, "/api/v1/drugs/recognize")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(app.model_calls().await.len(), 1);
+    let total: Value = app.get_as(user, "/api/v1/drugs").await;
+    assert_eq!(total["total"], 2);
+
+    // Another user's cabinet is their own.
+    let other = app.user("Asia/Shanghai").await;
+    app.add_drug(other, serde_json::json!({"name": "板蓝根"}))
+        .await;
+
+    let today = chrono::Utc::now().date_naive();
+    let plan = |n: u32| {
+        serde_json::json!({
+            "drug_id": first["id"], "dose": {"amount": n, "unit": "粒"},
+            "schedule": {"times": ["08:00"], "start_date": today}
+        })
+    };
+    let res = app
+        .post(user, "/api/v1/medications")
+        .json(&plan(1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = app
+        .post(user, "/api/v1/medications")
+        .json(&plan(2))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "limit_reached");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("At most 1 medication plans"),
+        "{body}"
+    );
+}

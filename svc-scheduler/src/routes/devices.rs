@@ -79,7 +79,9 @@ async fn create_webhook(ctx: &Ctx, user: Uuid, body: NewDevice) -> Result<HttpRe
     if count >= MAX_DEVICES {
         return Err(ApiError::new(
             ErrorCode::TooManyDevices,
-            format!("at most {MAX_DEVICES} devices"),
+            format!(
+                "最多可以添加 {MAX_DEVICES} 个推送目标，请先删除不用的。At most {MAX_DEVICES} devices; remove one first."
+            ),
         ));
     }
     let mut secret = [0u8; 32];
