@@ -70,24 +70,66 @@ fn signals(v: &Value) -> Result<Vec<Signal>, String> {
         .collect()
 }
 
-/// Validate the model's diary JSON.
+/// Most insights kept from one diary, and the longest one.
+const MAX_INSIGHTS: usize = 20;
+const MAX_INSIGHT_CHARS: usize = 300;
+
+/// One insight's text: a string, or the text field of an object (`{text}`, `{content}`,
+/// `{insight}`), or any other value written out.
+fn insight_text(v: &Value) -> Option<String> {
+    let text = match v {
+        Value::Null => return None,
+        Value::String(s) => s.clone(),
+        Value::Object(o) => ["text", "content", "insight", "description"]
+            .iter()
+            .find_map(|k| o.get(*k).and_then(Value::as_str))
+            .map_or_else(|| v.to_string(), str::to_owned),
+        other => other.to_string(),
+    };
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.chars().take(MAX_INSIGHT_CHARS).collect())
+}
+
+/// The insights in whatever shape the model wrote them: a list (of strings or objects), an
+/// object of lists by topic (the original UniLife's shape: `{"work": [...], "health": [...]}`,
+/// read as `work: …`), one string, or nothing.
+fn insights(v: &Value) -> Vec<String> {
+    let list: Vec<String> = match v {
+        Value::Array(items) => items.iter().filter_map(insight_text).collect(),
+        Value::Object(topics) => topics
+            .iter()
+            .flat_map(|(topic, items)| {
+                let items = match items {
+                    Value::Array(a) => a.iter().filter_map(insight_text).collect(),
+                    one => insight_text(one).into_iter().collect::<Vec<_>>(),
+                };
+                items.into_iter().map(move |i| format!("{topic}: {i}"))
+            })
+            .collect(),
+        other => insight_text(other).into_iter().collect(),
+    };
+    list.into_iter().take(MAX_INSIGHTS).collect()
+}
+
+/// Validate the model's diary JSON. Only the summary is required: insights and signals in an
+/// unexpected shape are normalised (or dropped) rather than losing the day's diary.
 pub fn validate_diary(v: &Value) -> Result<(String, Vec<String>, Vec<Signal>), String> {
     let summary = v["summary"]
         .as_str()
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .ok_or("summary must be a non-empty string")?;
-    let insights = v["key_insights"]
-        .as_array()
-        .ok_or("key_insights must be an array")?
-        .iter()
-        .map(|i| {
-            i.as_str()
-                .map(str::to_owned)
-                .ok_or("key_insights must hold strings")
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let sig = signals(&v["extracted_signals"])?;
+    let insights = insights(&v["key_insights"]);
+    let sig = match &v["extracted_signals"] {
+        Value::Null => Vec::new(),
+        // `{"sport": "running"}`: a map of key to value.
+        Value::Object(map) => signals(&Value::Array(
+            map.iter()
+                .map(|(k, v)| serde_json::json!({"key": k, "value": v}))
+                .collect(),
+        ))?,
+        list => signals(list)?,
+    };
     Ok((summary.chars().take(4000).collect(), insights, sig))
 }
 
@@ -362,9 +404,36 @@ mod tests {
             validate_diary(&json!({"summary": "", "key_insights": [], "extracted_signals": []}))
                 .is_err()
         );
-        assert!(
-            validate_diary(&json!({"summary": "ok", "key_insights": "x", "extracted_signals": []}))
-                .is_err()
+    }
+
+    #[test]
+    fn insights_in_other_shapes_are_normalised_and_only_a_missing_summary_fails() {
+        let diary = |insights: Value| {
+            validate_diary(
+                &json!({"summary": "ok", "key_insights": insights, "extracted_signals": []}),
+            )
+            .map(|(_, i, _)| i)
+        };
+        assert_eq!(diary(json!(["早起", "跑步"])).unwrap(), ["早起", "跑步"]);
+        assert_eq!(
+            diary(json!({"work": ["写完报告"], "health": ["吃了布洛芬", "  "]})).unwrap(),
+            ["health: 吃了布洛芬", "work: 写完报告"]
         );
+        assert_eq!(diary(json!("只有一条")).unwrap(), ["只有一条"]);
+        assert_eq!(
+            diary(json!([{"text": "对象里的"}, {"other": 1}, null, 3])).unwrap(),
+            ["对象里的", "{\"other\":1}", "3"]
+        );
+        assert!(diary(Value::Null).unwrap().is_empty());
+        assert_eq!(diary(json!(vec!["x"; 50])).unwrap().len(), MAX_INSIGHTS);
+        let (_, _, signals) = validate_diary(&json!({
+            "summary": "ok", "key_insights": [], "extracted_signals": {"sport": "running"}
+        }))
+        .unwrap();
+        assert_eq!(
+            (signals[0].key.as_str(), signals[0].value.as_str()),
+            ("sport", "running")
+        );
+        assert!(validate_diary(&json!({"key_insights": {"work": ["x"]}})).is_err());
     }
 }

@@ -15,7 +15,9 @@ use crate::upload::UploadError;
 impl From<UploadError> for ApiError {
     fn from(err: UploadError) -> Self {
         let code = match err {
-            UploadError::NotMultipart(_) | UploadError::BrokeOff(_) => ErrorCode::BadMultipart,
+            UploadError::NotMultipart(_)
+            | UploadError::BrokeOff(_)
+            | UploadError::OtherField(_) => ErrorCode::BadMultipart,
             UploadError::TooManyFiles(_) => ErrorCode::TooManyFiles,
             UploadError::TooLarge(_) => ErrorCode::FileTooLarge,
             UploadError::Empty => ErrorCode::EmptyFile,

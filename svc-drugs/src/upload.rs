@@ -19,6 +19,9 @@ pub enum UploadError {
     Empty,
     #[error("send one to five photos in the multipart field `files`")]
     NoFiles,
+    /// A large field of another name: most likely the photos sent under the wrong name.
+    #[error("the multipart field `{0}` is not read: send the photos in the field `files`")]
+    OtherField(String),
 }
 
 /// Form fields other than `files` are read and dropped, up to this size each.
@@ -37,11 +40,18 @@ pub async fn read_files(
             return Err(UploadError::TooManyFiles(max_files));
         }
         let mut buf = Vec::new();
+        // Bytes of the field so far, whatever its name: the verdict depends on the sizes
+        // sent, never on how the network cut them into chunks.
+        let mut seen = 0usize;
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(|e| UploadError::BrokeOff(e.to_string()))?;
-            let limit = if is_file { max_size } else { MAX_OTHER_FIELD };
-            if buf.len() + chunk.len() > limit {
+            seen += chunk.len();
+            if is_file && seen > max_size {
                 return Err(UploadError::TooLarge(max_size));
+            }
+            if !is_file && seen > MAX_OTHER_FIELD {
+                let name = field.name().unwrap_or_default().chars().take(40).collect();
+                return Err(UploadError::OtherField(name));
             }
             if is_file {
                 buf.extend_from_slice(&chunk);

@@ -185,3 +185,35 @@ async fn a_malformed_diary_answer_writes_nothing_and_the_weekly_failure_is_logge
     assert_eq!(list["total"], 1);
     assert_eq!(list["has_more"], false);
 }
+
+#[tokio::test]
+async fn a_diary_whose_insights_come_as_an_object_of_lists_is_written_normalised() {
+    let app = spawn().await;
+    let user = app.user("UTC").await;
+    say(
+        &app,
+        user,
+        "2026-11-21T10:00:00Z",
+        "写完了报告，晚上吃了布洛芬",
+    )
+    .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(completion(
+            "{\"summary\": \"忙碌的一天\", \"key_insights\": {\"work\": [\"写完报告\"], \"health\": [\"吃了布洛芬\"]}, \"extracted_signals\": []}",
+        )))
+        .mount(&app.model)
+        .await;
+    let res = app
+        .req(Method::POST, None, "/internal/diaries/generate")
+        .json(&json!({"user_id": user, "date": "2026-11-21"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let written = diary::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(written.len(), 1);
+    assert_eq!(
+        written[0].key_insights,
+        json!(["health: 吃了布洛芬", "work: 写完报告"])
+    );
+}

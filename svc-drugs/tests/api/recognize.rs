@@ -429,3 +429,67 @@ async fn without_an_api_key_recognition_answers_503_and_the_rest_works() {
         .await;
     assert_eq!(d["name"], "布洛芬缓释胶囊");
 }
+
+/// A multipart body with one part named `field` holding `bytes`.
+fn multipart_body(field: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----unilife-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"box.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn a_photo_in_a_field_not_named_files_gets_the_same_400_however_the_body_is_cut() {
+    let app = spawn_app().await;
+    let user = app.user("Asia/Shanghai").await;
+    let (content_type, body) = multipart_body("photo", &photo("cotton-swab-front.jpg"));
+    // All at once, in 1 KiB pieces and in 100 KiB pieces: the network's cuts, made on purpose.
+    for piece in [body.len(), 1024, 100 * 1024] {
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+            body.chunks(piece).map(|c| Ok(c.to_vec())).collect();
+        let res = app
+            .post(user, "/api/v1/drugs/recognize")
+            .header("content-type", &content_type)
+            .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+                chunks,
+            )))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let answer: Value = res.json().await.unwrap();
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "pieces of {piece}: {answer}"
+        );
+        assert_eq!(
+            answer["code"], "bad_multipart",
+            "pieces of {piece}: {answer}"
+        );
+        assert!(
+            answer["message"].as_str().unwrap().contains("`photo`"),
+            "{answer}"
+        );
+    }
+    // A small extra field (a form's name or note) is dropped, the photos are read.
+    app.model_answers(&cotton_swab_answer().to_string()).await;
+    let form = reqwest::multipart::Form::new()
+        .text("note", "厨房抽屉")
+        .part(
+            "files",
+            reqwest::multipart::Part::bytes(photo("cotton-swab-front.jpg")).file_name("a.jpg"),
+        );
+    let res = app
+        .post(user, "/api/v1/drugs/recognize?save=false")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(app.model_calls().await.len() == 1);
+}
