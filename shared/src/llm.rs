@@ -507,4 +507,100 @@ mod tests {
         assert!(extract_json_object("no json here").is_none());
         assert!(extract_json_object("[1, 2]").is_none());
     }
+
+    mod properties {
+        use proptest::prelude::*;
+        use serde_json::json;
+
+        use super::super::{SseDecoder, StreamEvent, extract_json_object};
+
+        /// An SSE body as a provider streams it: text deltas (any Unicode), a tool call in
+        /// fragments, usage, and `[DONE]`.
+        fn body(texts: &[String], args: &str) -> Vec<u8> {
+            let mut out = String::from(": keep-alive\n\n");
+            for t in texts {
+                let chunk = json!({"choices": [{"index": 0, "delta": {"content": t}}]});
+                out.push_str(&format!("data: {chunk}\n\n"));
+            }
+            let call = json!({"choices": [{"index": 0, "delta": {"tool_calls": [
+                {"index": 0, "id": "c1", "function": {"name": "create_event", "arguments": args}}
+            ]}}]});
+            out.push_str(&format!("data:{call}\r\n\r\n"));
+            out.push_str("data: {\"choices\": [], \"usage\": {\"prompt_tokens\": 3, \"completion_tokens\": 4}}\n\n");
+            out.push_str("data: [DONE]\n\n");
+            out.into_bytes()
+        }
+
+        fn decode(bytes: &[u8], cuts: &[usize]) -> (Result<Vec<StreamEvent>, String>, bool) {
+            let mut decoder = SseDecoder::default();
+            let mut events = Vec::new();
+            let mut at = 0;
+            let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+            points.sort_unstable();
+            points.push(bytes.len());
+            for end in points {
+                match decoder.push(&bytes[at..end.max(at)]) {
+                    Ok(mut e) => events.append(&mut e),
+                    Err(e) => return (Err(e.to_string()), decoder.done),
+                }
+                at = end.max(at);
+            }
+            (Ok(events), decoder.done)
+        }
+
+        proptest! {
+            #[test]
+            fn a_stream_decodes_the_same_however_the_network_cuts_it(
+                texts in prop::collection::vec("\\PC{0,12}", 0..6),
+                args in "\\PC{0,30}",
+                cuts in prop::collection::vec(any::<usize>(), 0..12),
+            ) {
+                let bytes = body(&texts, &args);
+                let whole = decode(&bytes, &[]);
+                prop_assert_eq!(decode(&bytes, &cuts), whole.clone());
+                let (events, done) = whole;
+                prop_assert!(done);
+                let events = events.map_err(TestCaseError::fail)?;
+                let text: String = events.iter().filter_map(|e| match e {
+                    StreamEvent::Content(t) => Some(t.as_str()),
+                    _ => None,
+                }).collect();
+                prop_assert_eq!(text, texts.concat());
+                let has_usage = events.iter().any(|e| matches!(e, StreamEvent::Usage { .. }));
+                prop_assert!(has_usage);
+            }
+
+            #[test]
+            fn any_bytes_are_decoded_or_refused_without_panicking(
+                bytes in prop::collection::vec(any::<u8>(), 0..400),
+                cuts in prop::collection::vec(any::<usize>(), 0..6),
+            ) {
+                let _ = decode(&bytes, &cuts);
+            }
+
+            #[test]
+            fn the_answers_object_is_found_in_fences_and_prose(
+                name in "\\PC{0,20}", before in "[^{}`]{0,40}", after in "[^{}`]{0,40}",
+            ) {
+                let object = json!({"name": name, "n": 1});
+                let fenced = format!("{before}\n```json\n{object}\n```\n{after}");
+                prop_assert_eq!(extract_json_object(&fenced), Some(object.clone()));
+                let prose = format!("{before} {object} {after}");
+                prop_assert_eq!(extract_json_object(&prose), Some(object));
+            }
+
+            #[test]
+            fn a_truncated_answer_is_nothing_or_an_object_never_a_panic(
+                name in "\\PC{0,30}", keep in any::<usize>(), noise in "\\PC{0,60}",
+            ) {
+                let full = json!({"name": name, "expiry_date": "2027.10"}).to_string();
+                let cut: String = full.chars().take(keep % (full.chars().count() + 1)).collect();
+                for text in [cut, noise] {
+                    if let Some(v) = extract_json_object(&text) {
+                        prop_assert!(v.is_object());
+                    }
+                }
+            }
+        }
+    }
 }

@@ -13,5 +13,8 @@ pub mod state;
 pub mod storage;
 pub mod upload;
 
+#[cfg(test)]
+mod proptests;
+
 /// The audience internal tokens for this service carry.
 pub const SERVICE_NAME: &str = "drugs";

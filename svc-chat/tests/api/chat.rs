@@ -534,7 +534,12 @@ async fn the_prompt_carries_the_conversation_within_the_token_budget_and_only_to
 
 #[tokio::test]
 async fn the_daily_quota_holds_when_turns_arrive_at_once() {
-    let app = spawn_with(|s| s.chat.daily_quota = 3).await;
+    // Room for all eight at once: the quota, not the turns-in-progress limit, decides.
+    let app = spawn_with(|s| {
+        s.chat.daily_quota = 3;
+        s.chat.max_turns_in_progress = 16;
+    })
+    .await;
     let user = app.user("UTC").await;
     Mock::given(method("POST"))
         .respond_with(sse_response(sse_text(&["ok"])))
