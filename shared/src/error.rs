@@ -74,8 +74,36 @@ impl ApiError {
     }
 }
 
+/// Whether a database error means the database could not be reached (the pool could not
+/// connect, or the connection broke), not that a statement was wrong.
+pub fn database_unreachable(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    use sea_orm::{DbErr, RuntimeErr};
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            matches!(
+                e.as_ref(),
+                Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed
+            )
+        }
+        _ => false,
+    }
+}
+
 impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
+        if database_unreachable(&err) {
+            // Logged once here, without the request's data; the pool reconnects by itself.
+            tracing::error!(error = %err, "database unreachable");
+            return Self {
+                retry_after: Some(2),
+                ..Self::new(
+                    ErrorCode::DatabaseUnavailable,
+                    "the database cannot be reached just now; nothing was changed, try again",
+                )
+            };
+        }
         Self::internal(format_args!("database: {err}"))
     }
 }

@@ -106,6 +106,7 @@ error_codes! {
     LlmFailed = "llm_failed", BAD_GATEWAY, "模型服务暂时出错，请稍后重试";
     LlmTimeout = "llm_timeout", GATEWAY_TIMEOUT, "模型服务响应超时，请稍后重试";
     UpstreamUnavailable = "upstream_unavailable", BAD_GATEWAY, "服务暂时不可用，请稍后再试";
+    DatabaseUnavailable = "database_unavailable", SERVICE_UNAVAILABLE, "数据库暂时无法访问，本次操作没有生效，请稍后再试";
     UpstreamError = "upstream_error", BAD_GATEWAY, "服务暂时出错，请稍后再试";
     UpstreamTimeout = "upstream_timeout", GATEWAY_TIMEOUT, "服务响应超时，请稍后再试";
 }

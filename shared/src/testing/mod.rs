@@ -6,6 +6,7 @@
 //! test binaries agree).
 
 pub mod shape;
+pub mod tcp_proxy;
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement};
 use sea_orm_migration::MigratorTrait;

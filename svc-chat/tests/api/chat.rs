@@ -937,3 +937,129 @@ async fn a_user_cannot_hold_more_chat_turns_open_than_the_limit() {
     }
     assert!(again.is_some(), "the finished turn gave its slot back");
 }
+
+/// A model over raw TCP: the first request gets `first` (a whole SSE answer); every later one
+/// gets the head and one text chunk, then the connection is reset (RST), mid-answer.
+async fn model_that_resets_its_second_answer(first: String) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let answered = answered.clone();
+            let first = first.clone();
+            tokio::spawn(async move {
+                // Read the request: its head, then Content-Length bytes of body.
+                let mut got = Vec::new();
+                let mut buf = vec![0u8; 65536];
+                loop {
+                    let n = sock.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    got.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&got).to_lowercase();
+                    if let Some(head_end) = text.find("\r\n\r\n") {
+                        let length: usize = text
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse().ok())
+                            .unwrap_or(0);
+                        if got.len() >= head_end + 4 + length {
+                            break;
+                        }
+                    }
+                }
+                let n = answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if n == 0 {
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: {}\r\n\r\n",
+                        first.len()
+                    );
+                    let _ = sock.write_all(head.as_bytes()).await;
+                    let _ = sock.write_all(first.as_bytes()).await;
+                    return;
+                }
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+                let event = "data: {\"choices\": [{\"index\": 0, \"delta\": {\"content\": \"好的，\"}}]}\n\n";
+                let chunk = format!("{:x}\r\n{event}\r\n", event.len());
+                let _ = sock.write_all(head.as_bytes()).await;
+                let _ = sock.write_all(chunk.as_bytes()).await;
+                let _ = sock.flush().await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let _ = sock.set_zero_linger();
+                drop(sock);
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_model_that_resets_mid_tool_round_leaves_a_turn_that_undo_reverts_exactly() {
+    let args = json!({"title": "牙医复诊", "start_time": "2026-11-25T15:00:00+08:00", "duration": 60, "category": "HEALTH", "event_type": "schedule"});
+    let url = model_that_resets_its_second_answer(sse_tool_call("create_event", &args)).await;
+    let app = spawn_with(move |s| s.llm_chat.base_url = url).await;
+    let user = app.user("Asia/Shanghai").await;
+    // An event the user has already, which the turn must leave as it is.
+    let (status, kept) = send(
+        &app,
+        Method::POST,
+        user,
+        "/api/v1/events",
+        Some(json!({"title": "体检", "event_date": "2026-11-26"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{kept}");
+    let events_of_user = || async {
+        let mut rows = event::Entity::find()
+            .filter(event::Column::UserId.eq(user))
+            .all(&app.db)
+            .await
+            .unwrap();
+        rows.sort_by_key(|e| e.id);
+        rows
+    };
+    let before = events_of_user().await;
+
+    let res = app
+        .chat(
+            user,
+            json!({"message": "周三下午三点去看牙医", "stream": true}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let events = parse_sse(&res.text().await.unwrap());
+    let (kind, error) = events.last().unwrap();
+    assert_eq!(kind, "error", "{events:?}");
+    assert_eq!(error["code"], "llm_failed", "{error}");
+
+    // The tool's change is there, with a snapshot naming it: consistent, and undoable.
+    let during = events_of_user().await;
+    assert_eq!(during.len(), before.len() + 1);
+    let made = during
+        .iter()
+        .find(|e| e.title == "牙医复诊")
+        .expect("the tool's event");
+    let (_, snaps) = send(&app, Method::GET, user, "/api/v1/snapshots", None).await;
+    assert_eq!(snaps.as_array().unwrap().len(), 1, "{snaps}");
+    assert_eq!(snaps[0]["trigger_message"], "周三下午三点去看牙医");
+    assert_eq!(snaps[0]["changes"][0]["event_id"], made.id.to_string());
+    // No half answer was stored as the assistant's.
+    let answers = message::Entity::find()
+        .filter(message::Column::UserId.eq(user))
+        .filter(message::Column::Role.eq("assistant"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(answers, 0);
+
+    let (status, undone) = send(&app, Method::POST, user, "/api/v1/snapshots/undo", None).await;
+    assert_eq!(status, StatusCode::OK, "{undone}");
+    assert_eq!(
+        events_of_user().await,
+        before,
+        "undo restores the events exactly"
+    );
+}

@@ -5,6 +5,7 @@
 
 mod cabinet;
 mod contracts;
+mod faults;
 mod helpers;
 mod legacy;
 mod legacy_walk;
