@@ -80,6 +80,30 @@ async fn model() -> MockServer {
     model
 }
 
+/// The stack with both fake models (keep the server as long as the stack) and this internal
+/// secret.
+async fn stack_with_models(secret: &str) -> (MockServer, Stack) {
+    shared::install_crypto_provider();
+    let model = model().await;
+    let stack = Stack::start(&[
+        ("DEEPSEEK_BASE_URL", model.uri()),
+        ("DEEPSEEK_API_KEY", "test-key".into()),
+        ("API_BASE_URL", model.uri()),
+        ("API_KEY", "test-key".into()),
+        ("APP__AUTH__INTERNAL_SECRET", secret.into()),
+    ]);
+    (model, stack)
+}
+
+async fn sign_up<'a>(stack: &'a Stack, login: &str) -> Client<'a> {
+    let http = reqwest::Client::new();
+    Client {
+        access: register(&http, stack, login).await,
+        http,
+        stack,
+    }
+}
+
 /// A user's session on the stack, with the calls the matrix needs.
 struct Client<'a> {
     http: reqwest::Client,
@@ -366,27 +390,12 @@ fn hostile_body(
 
 #[tokio::test]
 async fn another_user_reaches_none_of_a_users_objects_on_any_documented_route() {
-    shared::install_crypto_provider();
-    let model = model().await;
     let secret = "stack-authz-internal-secret-0123456789abcdef";
-    let stack = Stack::start(&[
-        ("DEEPSEEK_BASE_URL", model.uri()),
-        ("DEEPSEEK_API_KEY", "test-key".into()),
-        ("API_BASE_URL", model.uri()),
-        ("API_KEY", "test-key".into()),
-        ("APP__AUTH__INTERNAL_SECRET", secret.into()),
-    ]);
-    let http = reqwest::Client::new();
-    let a = Client {
-        access: register(&http, &stack, "alice-owner").await,
-        http: http.clone(),
-        stack: &stack,
-    };
-    let b = Client {
-        access: register(&http, &stack, "bob-intruder").await,
-        http,
-        stack: &stack,
-    };
+    let (_model, stack) = stack_with_models(secret).await;
+    let (a, b) = (
+        sign_up(&stack, "alice-owner").await,
+        sign_up(&stack, "bob-intruder").await,
+    );
     let ids = objects_of(&a, &stack, secret).await;
     let before = what_a_sees(&a, &ids).await;
     let today = chrono::Utc::now()
@@ -447,27 +456,12 @@ fn owner_fields(intruder: &str, injected: &str) -> Vec<(&'static str, Value)> {
 /// an admin.
 #[tokio::test]
 async fn owner_role_and_id_fields_in_a_body_change_nothing() {
-    shared::install_crypto_provider();
-    let model = model().await;
     let secret = "stack-mass-assignment-secret-0123456789abcdef";
-    let stack = Stack::start(&[
-        ("DEEPSEEK_BASE_URL", model.uri()),
-        ("DEEPSEEK_API_KEY", "test-key".into()),
-        ("API_BASE_URL", model.uri()),
-        ("API_KEY", "test-key".into()),
-        ("APP__AUTH__INTERNAL_SECRET", secret.into()),
-    ]);
-    let http = reqwest::Client::new();
-    let a = Client {
-        access: register(&http, &stack, "alice-owner").await,
-        http: http.clone(),
-        stack: &stack,
-    };
-    let b = Client {
-        access: register(&http, &stack, "bob-intruder").await,
-        http,
-        stack: &stack,
-    };
+    let (_model, stack) = stack_with_models(secret).await;
+    let (a, b) = (
+        sign_up(&stack, "alice-owner").await,
+        sign_up(&stack, "bob-intruder").await,
+    );
     let a_id = text(&a.get("/api/v1/users/me").await["id"]);
     let b_id = text(&b.get("/api/v1/users/me").await["id"]);
     let ids = objects_of(&a, &stack, secret).await;

@@ -19,6 +19,19 @@ fn completion(content: &str) -> Value {
     json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}], "model": "m", "usage": {"prompt_tokens": 10, "completion_tokens": 5}})
 }
 
+/// The diary of 2026-11-21 written with the model answering `content`.
+async fn generate_answered(app: &TestApp, user: Uuid, content: &str) -> reqwest::Response {
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(completion(content)))
+        .mount(&app.model)
+        .await;
+    app.req(Method::POST, None, "/internal/diaries/generate")
+        .json(&json!({"user_id": user, "date": "2026-11-21"}))
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_diary_covers_the_users_own_date_and_is_written_once() {
     let app = spawn().await;
@@ -137,16 +150,7 @@ async fn a_malformed_diary_answer_writes_nothing_and_the_weekly_failure_is_logge
     let app = spawn().await;
     let user = app.user("UTC").await;
     say(&app, user, "2026-11-21T10:00:00Z", "hello").await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(completion("{\"summary\": 3}")))
-        .mount(&app.model)
-        .await;
-    let res = app
-        .req(Method::POST, None, "/internal/diaries/generate")
-        .json(&json!({"user_id": user, "date": "2026-11-21"}))
-        .send()
-        .await
-        .unwrap();
+    let res = generate_answered(&app, user, "{\"summary\": 3}").await;
     assert_eq!(res.status(), StatusCode::BAD_GATEWAY);
     assert_eq!(diary::Entity::find().count(&app.db).await.unwrap(), 0);
     // Weekly needs diaries; with one in place and a bad answer the failure is logged.
@@ -197,18 +201,12 @@ async fn a_diary_whose_insights_come_as_an_object_of_lists_is_written_normalised
         "写完了报告，晚上吃了布洛芬",
     )
     .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(completion(
-            "{\"summary\": \"忙碌的一天\", \"key_insights\": {\"work\": [\"写完报告\"], \"health\": [\"吃了布洛芬\"]}, \"extracted_signals\": []}",
-        )))
-        .mount(&app.model)
-        .await;
-    let res = app
-        .req(Method::POST, None, "/internal/diaries/generate")
-        .json(&json!({"user_id": user, "date": "2026-11-21"}))
-        .send()
-        .await
-        .unwrap();
+    let res = generate_answered(
+        &app,
+        user,
+        "{\"summary\": \"忙碌的一天\", \"key_insights\": {\"work\": [\"写完报告\"], \"health\": [\"吃了布洛芬\"]}, \"extracted_signals\": []}",
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
     let written = diary::Entity::find().all(&app.db).await.unwrap();
     assert_eq!(written.len(), 1);

@@ -246,6 +246,14 @@ async fn concurrent_recognitions_cannot_overshoot_the_account_quota() {
     assert_eq!(app.model_calls().await.len(), 2);
 }
 
+/// A 409 `limit_reached` whose message says `says`.
+async fn assert_limit_reached(res: reqwest::Response, says: &str) {
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "limit_reached");
+    assert!(body["message"].as_str().unwrap().contains(says), "{body}");
+}
+
 #[tokio::test]
 async fn a_full_cabinet_and_a_full_plan_list_are_refused_before_any_model_call() {
     let app = spawn_app_with(|s| {
@@ -267,16 +275,7 @@ async fn a_full_cabinet_and_a_full_plan_list_are_refused_before_any_model_call()
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::CONFLICT);
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(body["code"], "limit_reached");
-    assert!(
-        body["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("药箱最多放 2 种药品"),
-        "{body}"
-    );
+    assert_limit_reached(res, "药箱最多放 2 种药品").await;
 
     // Recognising to save: refused before the model is asked; a preview still works.
     let res = recognize_from(&app, user, "203.0.113.7", picture(1)).await;
@@ -321,14 +320,5 @@ async fn a_full_cabinet_and_a_full_plan_list_are_refused_before_any_model_call()
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::CONFLICT);
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(body["code"], "limit_reached");
-    assert!(
-        body["message"]
-            .as_str()
-            .unwrap()
-            .contains("At most 1 medication plans"),
-        "{body}"
-    );
+    assert_limit_reached(res, "At most 1 medication plans").await;
 }
