@@ -20,7 +20,9 @@ pub enum UploadError {
     #[error("send one to five photos in the multipart field `files`")]
     NoFiles,
     /// A large field of another name: most likely the photos sent under the wrong name.
-    #[error("the multipart field `{0}` is not read: send the photos in the field `files`")]
+    #[error(
+        "表单字段 `{0}` 不会被读取，请把图片放在字段 `files` 中上传。The multipart field `{0}` is not read: send the photos in the field `files`"
+    )]
     OtherField(String),
 }
 

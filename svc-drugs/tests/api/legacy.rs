@@ -140,3 +140,29 @@ async fn the_drug_serve_routes_keep_their_shapes() {
         json!({"message": "删除成功"})
     );
 }
+
+#[tokio::test]
+async fn a_photo_sent_in_the_wrong_field_to_the_legacy_upload_is_told_so_in_chinese() {
+    let app = spawn_app().await;
+    let legacy = app.user("Asia/Shanghai").await;
+    let form = reqwest::multipart::Form::new().part(
+        "photo",
+        reqwest::multipart::Part::bytes(photo("cotton-swab-front.jpg")).file_name("a.jpg"),
+    );
+    let res = app
+        .post(legacy, "/api/drugs/upload")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "bad_multipart");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("表单字段 `photo` 不会被读取"),
+        "{body}"
+    );
+}
