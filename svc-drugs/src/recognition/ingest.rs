@@ -58,7 +58,7 @@ pub async fn ingest(
             continue;
         }
         let (normalized, code, picture) = normalize_and_scan(state, bytes).await?;
-        if let Some(image) = repo::image_by_picture(&state.db, user, &picture).await? {
+        if let Some(image) = same_picture(state, user, &picture).await? {
             photos.push(Photo::stored(image));
             continue;
         }
@@ -71,6 +71,25 @@ pub async fn ingest(
         });
     }
     Ok(photos)
+}
+
+/// How many of a user's latest photos a new one is compared with by its picture.
+const PICTURES_COMPARED: u64 = 500;
+
+/// The user's photo of the same picture as `picture` (a perceptual hash), among their latest.
+async fn same_picture(
+    state: &AppState,
+    user: Uuid,
+    picture: &str,
+) -> Result<Option<drug_image::Model>, RecognitionError> {
+    let recent = repo::recent_pictures(&state.db, user, PICTURES_COMPARED).await?;
+    let Some((id, _)) = recent
+        .into_iter()
+        .find(|(_, hash)| phash::same_picture(hash, picture))
+    else {
+        return Ok(None);
+    };
+    Ok(repo::images_by_ids(&state.db, user, &[id]).await?.pop())
 }
 
 /// Decode, orient, strip and resize one upload; read a barcode and the perceptual hash from

@@ -9,7 +9,6 @@ use shared::entities::{drug, drug_image, product, recognition};
 use uuid::Uuid;
 
 use crate::domain::recognition::RecognitionStatus;
-use crate::pipeline::phash;
 
 /// The first photo this user stored with these bytes.
 pub async fn image_by_hash<C: ConnectionTrait>(
@@ -25,28 +24,23 @@ pub async fn image_by_hash<C: ConnectionTrait>(
         .await
 }
 
-/// How many of a user's latest photos a new one is compared with by its picture.
-const PICTURES_COMPARED: u64 = 500;
-
-/// The user's photo of the same picture as `picture` (a perceptual hash), among their latest.
-pub async fn image_by_picture<C: ConnectionTrait>(
+/// The perceptual hashes of a user's latest `count` photos that have one, with their ids.
+pub async fn recent_pictures<C: ConnectionTrait>(
     db: &C,
     user: Uuid,
-    picture: &str,
-) -> Result<Option<drug_image::Model>, DbErr> {
-    let recent = drug_image::Entity::find()
+    count: u64,
+) -> Result<Vec<(Uuid, String)>, DbErr> {
+    drug_image::Entity::find()
+        .select_only()
+        .column(drug_image::Column::Id)
+        .column(drug_image::Column::PerceptualHash)
         .filter(drug_image::Column::UserId.eq(user))
         .filter(drug_image::Column::PerceptualHash.is_not_null())
         .order_by_desc(drug_image::Column::CreatedAt)
-        .limit(PICTURES_COMPARED)
+        .limit(count)
+        .into_tuple()
         .all(db)
-        .await?;
-    Ok(recent.into_iter().find(|image| {
-        image
-            .perceptual_hash
-            .as_deref()
-            .is_some_and(|h| phash::same_picture(h, picture))
-    }))
+        .await
 }
 
 pub async fn insert_image<C: ConnectionTrait>(

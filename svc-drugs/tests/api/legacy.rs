@@ -3,6 +3,18 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
+async fn upload(
+    app: &TestApp,
+    legacy: uuid::Uuid,
+    form: reqwest::multipart::Form,
+) -> reqwest::Response {
+    app.post(legacy, "/api/drugs/upload")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn the_drug_serve_routes_keep_their_shapes() {
     let app = spawn_app().await;
@@ -20,12 +32,7 @@ async fn the_drug_serve_routes_keep_their_shapes() {
             reqwest::multipart::Part::bytes(photo("cotton-swab-side-barcode.jpg"))
                 .file_name("b.jpg"),
         );
-    let res = app
-        .post(legacy, "/api/drugs/upload")
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let res = upload(&app, legacy, form).await;
     assert_eq!(res.status(), StatusCode::OK);
     let uploaded: Value = res.json().await.unwrap();
     let uploaded = uploaded.as_array().unwrap();
@@ -149,12 +156,7 @@ async fn a_photo_sent_in_the_wrong_field_to_the_legacy_upload_is_told_so_in_chin
         "photo",
         reqwest::multipart::Part::bytes(photo("cotton-swab-front.jpg")).file_name("a.jpg"),
     );
-    let res = app
-        .post(legacy, "/api/drugs/upload")
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let res = upload(&app, legacy, form).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["code"], "bad_multipart");
