@@ -117,8 +117,15 @@ fn text(digits: &[u8]) -> String {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
+    /// Within what the reader claims (ean.rs): sharp bars from 2 px a module, soft ones from
+    /// 3 px. Below that (2 px modules under a 3 px blur) it can read a different valid code:
+    /// found by this test (`2025200000009` read as `7017200000009`), noted on the issue.
     #[test]
-    fn every_printed_ean13_is_read_back(digits in ean13(), module in 2u32..5, soft: bool, turned: bool) {
+    fn every_printed_ean13_is_read_back(
+        digits in ean13(),
+        (module, soft) in prop_oneof![(2u32..5, Just(false)), (3u32..5, Just(true))],
+        turned: bool,
+    ) {
         let img = render(&digits, module, soft, turned);
         prop_assert_eq!(ean::detect(&img), Some(text(&digits)));
     }
