@@ -147,6 +147,78 @@ mod tests {
         assert!(AppTime::parse("2026-13-01T00:00:00").is_none());
     }
 
+    mod properties {
+        use chrono::{DateTime, FixedOffset, NaiveDateTime, Timelike};
+        use chrono_tz::Tz;
+        use proptest::prelude::*;
+
+        use super::super::AppTime;
+
+        /// Any second from 1900 to 2200.
+        fn naive() -> impl Strategy<Value = NaiveDateTime> {
+            (-2_208_988_800i64..7_258_118_400)
+                .prop_map(|s| DateTime::from_timestamp(s, 0).unwrap().naive_utc())
+        }
+
+        const ZONES: [Tz; 5] = [
+            chrono_tz::Asia::Shanghai,
+            chrono_tz::America::New_York,
+            chrono_tz::America::Santiago,
+            chrono_tz::Australia::Lord_Howe,
+            chrono_tz::Pacific::Apia,
+        ];
+
+        proptest! {
+            #[test]
+            fn any_text_is_a_time_or_none_never_a_panic(s in "\\PC{0,40}") {
+                let _ = AppTime::parse(&s);
+            }
+
+            #[test]
+            fn every_local_form_the_app_sends_reads_back(t in naive()) {
+                for (form, exact) in [
+                    ("%Y-%m-%dT%H:%M:%S", true),
+                    ("%Y-%m-%d %H:%M:%S", true),
+                    ("%Y-%m-%dT%H:%M:%S%.3f", true),
+                    ("%Y-%m-%dT%H:%M", false),
+                    ("%Y-%m-%d %H:%M", false),
+                ] {
+                    let text = t.format(form).to_string();
+                    let want = if exact { t } else { t.with_second(0).unwrap() };
+                    prop_assert_eq!(AppTime::parse(&text), Some(AppTime::Local(want)), "{}", text);
+                }
+            }
+
+            #[test]
+            fn a_time_with_an_offset_is_its_instant(
+                t in naive(),
+                offset in -(14 * 3600)..=(14 * 3600),
+            ) {
+                let offset = FixedOffset::east_opt(offset - offset % 60).unwrap();
+                let at = t.and_local_timezone(offset).single().unwrap();
+                for text in [at.to_rfc3339(), at.format("%Y-%m-%d %H:%M:%S%:z").to_string(), at.format("%Y-%m-%dT%H:%M:%S%z").to_string()] {
+                    let parsed = AppTime::parse(&text);
+                    prop_assert_eq!(parsed, Some(AppTime::Exact(at)), "{}", text);
+                    prop_assert_eq!(parsed.map(|p| p.in_zone(chrono_tz::UTC)), Some(at.to_utc()));
+                }
+            }
+
+            #[test]
+            fn a_local_time_lands_on_that_wall_time_or_just_after_a_gap(t in naive(), zone in 0..ZONES.len()) {
+                let tz = ZONES[zone];
+                let at = AppTime::Local(t).in_zone(tz);
+                let wall = at.with_timezone(&tz).naive_local();
+                // The same wall time, or (in a gap a DST change skips) up to the gap later.
+                let shift = wall - t;
+                prop_assert!(
+                    shift >= chrono::Duration::zero() && shift <= chrono::Duration::hours(1),
+                    "{} in {} became {}", t, tz, wall
+                );
+                prop_assert_eq!(AppTime::Local(t).local_date(tz), t.date());
+            }
+        }
+    }
+
     #[test]
     fn midnight_skipped_by_a_dst_change_is_the_first_instant_of_the_day() {
         // Santiago skips 00:00–01:00 on 2026-09-06.

@@ -7,10 +7,13 @@
 //! the raw body with the device's secret, compares in constant time, and refuses timestamps
 //! more than five minutes old. Failed deliveries are retried with backoff, then `dead`.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
+use futures_util::StreamExt;
 use hmac::{Hmac, Mac};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Set, TransactionTrait};
 use sha2::Sha256;
 use shared::entities::delivery::DeliveryStatus;
 use shared::entities::{delivery, device, notification};
@@ -28,8 +31,19 @@ pub struct NewNotification<'a> {
 }
 
 /// Create the notification unless one with the same key exists; queue a delivery to each of
-/// the user's devices. True when it was new.
+/// the user's devices. True when it was new. One transaction: an instance that dies between
+/// the two would otherwise leave a notification that no retry ever delivers (its key exists).
 pub async fn create(ctx: &Ctx, n: NewNotification<'_>) -> Result<bool, sea_orm::DbErr> {
+    let txn = ctx.db.begin().await?;
+    let created = create_in(&txn, n).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+async fn create_in(
+    db: &impl sea_orm::ConnectionTrait,
+    n: NewNotification<'_>,
+) -> Result<bool, sea_orm::DbErr> {
     let now = Utc::now();
     let id = Uuid::now_v7();
     let inserted = notification::Entity::insert(notification::ActiveModel {
@@ -48,14 +62,14 @@ pub async fn create(ctx: &Ctx, n: NewNotification<'_>) -> Result<bool, sea_orm::
             .do_nothing()
             .to_owned(),
     )
-    .exec_without_returning(&ctx.db)
+    .exec_without_returning(db)
     .await?;
     if inserted == 0 {
         return Ok(false);
     }
     let devices = device::Entity::find()
         .filter(device::Column::UserId.eq(n.user))
-        .all(&ctx.db)
+        .all(db)
         .await?;
     if !devices.is_empty() {
         let rows = devices.iter().map(|d| delivery::ActiveModel {
@@ -76,7 +90,7 @@ pub async fn create(ctx: &Ctx, n: NewNotification<'_>) -> Result<bool, sea_orm::
                     .do_nothing()
                     .to_owned(),
             )
-            .exec_without_returning(&ctx.db)
+            .exec_without_returning(db)
             .await?;
     }
     Ok(true)
@@ -104,7 +118,9 @@ pub struct DeliveryCounts {
     pub dead: u32,
 }
 
-/// Send the deliveries that are due, until none is left or the deadline passes.
+/// Send the deliveries that are due, until none is left or the deadline passes: a batch at a
+/// time, its notifications and devices read in two queries, sent `scheduler.concurrency` at
+/// once, the sent ones recorded in one statement.
 pub async fn deliver_due(
     ctx: &Ctx,
     deadline: DateTime<Utc>,
@@ -115,46 +131,79 @@ pub async fn deliver_due(
         if batch.is_empty() {
             break;
         }
-        for d in batch {
-            match send(ctx, &d).await {
-                Ok(()) => {
-                    delivery::Entity::update_many()
-                        .col_expr(delivery::Column::Status, Expr::value(DeliveryStatus::Sent))
-                        .col_expr(delivery::Column::SentAt, Expr::value(Utc::now()))
-                        .col_expr(
-                            delivery::Column::LastError,
-                            Expr::value(Option::<String>::None),
-                        )
-                        .filter(delivery::Column::Id.eq(d.id))
-                        .exec(&ctx.db)
-                        .await?;
-                    counts.sent += 1;
+        let notifications: HashMap<Uuid, notification::Model> = notification::Entity::find()
+            .filter(notification::Column::Id.is_in(batch.iter().map(|d| d.notification_id)))
+            .all(&ctx.db)
+            .await?
+            .into_iter()
+            .map(|n| (n.id, n))
+            .collect();
+        let devices: HashMap<Uuid, device::Model> = device::Entity::find()
+            .filter(device::Column::Id.is_in(batch.iter().map(|d| d.device_id)))
+            .all(&ctx.db)
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d))
+            .collect();
+        let results: Vec<(delivery::Model, Result<(), String>)> = futures_util::stream::iter(batch)
+            .map(|d| {
+                let target = notifications
+                    .get(&d.notification_id)
+                    .ok_or("notification deleted")
+                    .and_then(|n| Ok((n, devices.get(&d.device_id).ok_or("device deleted")?)));
+                async move {
+                    let result = match target {
+                        Ok((n, dev)) => send(ctx, &d, n, dev).await,
+                        Err(e) => Err(e.to_owned()),
+                    };
+                    (d, result)
                 }
-                Err(e) => {
-                    let dead = d.attempts >= ctx.settings.max_attempts;
-                    let base = i64::try_from(ctx.settings.retry_base_secs).unwrap_or(30);
-                    let next = Utc::now()
-                        + Duration::seconds(base * (1i64 << (d.attempts - 1).clamp(0, 16)));
-                    delivery::Entity::update_many()
-                        .col_expr(
-                            delivery::Column::Status,
-                            Expr::value(if dead {
-                                DeliveryStatus::Dead
-                            } else {
-                                DeliveryStatus::Pending
-                            }),
-                        )
-                        .col_expr(delivery::Column::NextAttemptAt, Expr::value(next))
-                        .col_expr(delivery::Column::LastError, Expr::value(Some(e)))
-                        .filter(delivery::Column::Id.eq(d.id))
-                        .exec(&ctx.db)
-                        .await?;
-                    if dead {
-                        counts.dead += 1;
+            })
+            .buffer_unordered(ctx.settings.concurrency.max(1))
+            .collect()
+            .await;
+        let sent: Vec<Uuid> = results
+            .iter()
+            .filter(|(_, r)| r.is_ok())
+            .map(|(d, _)| d.id)
+            .collect();
+        if !sent.is_empty() {
+            delivery::Entity::update_many()
+                .col_expr(delivery::Column::Status, Expr::value(DeliveryStatus::Sent))
+                .col_expr(delivery::Column::SentAt, Expr::value(Utc::now()))
+                .col_expr(
+                    delivery::Column::LastError,
+                    Expr::value(Option::<String>::None),
+                )
+                .filter(delivery::Column::Id.is_in(sent.iter().copied()))
+                .exec(&ctx.db)
+                .await?;
+            counts.sent += sent.len() as u32;
+        }
+        for (d, result) in results {
+            let Err(e) = result else { continue };
+            let dead = d.attempts >= ctx.settings.max_attempts;
+            let base = i64::try_from(ctx.settings.retry_base_secs).unwrap_or(30);
+            let next =
+                Utc::now() + Duration::seconds(base * (1i64 << (d.attempts - 1).clamp(0, 16)));
+            delivery::Entity::update_many()
+                .col_expr(
+                    delivery::Column::Status,
+                    Expr::value(if dead {
+                        DeliveryStatus::Dead
                     } else {
-                        counts.retried += 1;
-                    }
-                }
+                        DeliveryStatus::Pending
+                    }),
+                )
+                .col_expr(delivery::Column::NextAttemptAt, Expr::value(next))
+                .col_expr(delivery::Column::LastError, Expr::value(Some(e)))
+                .filter(delivery::Column::Id.eq(d.id))
+                .exec(&ctx.db)
+                .await?;
+            if dead {
+                counts.dead += 1;
+            } else {
+                counts.retried += 1;
             }
         }
     }
@@ -199,19 +248,14 @@ async fn claim(ctx: &Ctx) -> Result<Vec<delivery::Model>, sea_orm::DbErr> {
         .await
 }
 
-async fn send(ctx: &Ctx, d: &delivery::Model) -> Result<(), String> {
-    let n = notification::Entity::find_by_id(d.notification_id)
-        .one(&ctx.db)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("notification deleted")?;
-    let dev = device::Entity::find_by_id(d.device_id)
-        .one(&ctx.db)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("device deleted")?;
+async fn send(
+    ctx: &Ctx,
+    d: &delivery::Model,
+    n: &notification::Model,
+    dev: &device::Model,
+) -> Result<(), String> {
     let body = serde_json::to_vec(&serde_json::json!({
-        "id": n.id, "kind": n.kind, "title": n.title, "body": n.body,
+        "id": n.id, "kind": &n.kind, "title": n.title, "body": n.body,
         "data": n.data, "created_at": n.created_at, "delivery_id": d.id,
     }))
     .map_err(|e| e.to_string())?;

@@ -19,6 +19,8 @@ pub struct Ctx {
     pub webhooks: reqwest::Client,
     /// Names this instance in claims, so a log can tell instances apart.
     pub instance: String,
+    /// When this instance last found every user of a time zone seeded for a job's period.
+    pub seeded: Arc<crate::jobs::items::SeedMemo>,
 }
 
 impl Ctx {
@@ -41,6 +43,7 @@ impl Ctx {
                 &[],
             )?,
             instance: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
+            seeded: Arc::default(),
         })
     }
 }

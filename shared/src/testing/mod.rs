@@ -98,7 +98,11 @@ fn with_database(admin: &str, name: &str) -> String {
 
 async fn postgres(admin_url: &str) -> Result<TestDatabase, DbErr> {
     let template = format!("unilife_tpl_{}", migration_fingerprint());
-    let admin = Database::connect(admin_url).await?;
+    // One connection: the advisory lock below is a session's, and a pool could take it on
+    // one connection and release it on another.
+    let mut options = sea_orm::ConnectOptions::new(admin_url.to_owned());
+    options.max_connections(1).sqlx_logging(false);
+    let admin = Database::connect(options).await?;
     let exec = |sql: String| Statement::from_string(DbBackend::Postgres, sql);
     admin
         .execute_raw(exec("SELECT pg_advisory_lock(4242)".into()))

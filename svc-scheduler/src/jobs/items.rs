@@ -15,7 +15,12 @@ use crate::state::Ctx;
 const USER_PAGE: u64 = 500;
 
 /// Create the items due at `now` (or, with `force_period`, for that period regardless of the
-/// users' local time), for every user or one. Returns how many users were looked at.
+/// users' local time), for every user or one. Returns how many items were created.
+///
+/// A daily job stays due all day once its hour has passed, so this runs on every tick: it asks
+/// the database only for the users of each time zone who lack the item (an anti-join on the
+/// item's unique key), and not again for [`SeedMemo::RECHECK`] once a (job, time zone,
+/// period) is complete, so users who sign up or move later in the day are seeded within it.
 pub async fn seed(
     ctx: &Ctx,
     job: Job,
@@ -23,54 +28,110 @@ pub async fn seed(
     force_period: Option<NaiveDate>,
     only_user: Option<Uuid>,
 ) -> Result<u64, sea_orm::DbErr> {
-    let mut after: Option<Uuid> = None;
-    let mut seen = 0;
-    loop {
-        let mut page = user::Entity::find()
-            .select_only()
-            .column(user::Column::Id)
-            .column(user::Column::Timezone)
-            .order_by_asc(user::Column::Id)
-            .limit(USER_PAGE);
-        if let Some(last) = after {
-            page = page.filter(user::Column::Id.gt(last));
-        }
-        if let Some(u) = only_user {
-            page = page.filter(user::Column::Id.eq(u));
-        }
-        let users: Vec<(Uuid, String)> = page.into_tuple().all(&ctx.db).await?;
-        let Some(last) = users.last().map(|u| u.0) else {
-            break;
+    let mut zones = user::Entity::find()
+        .select_only()
+        .column(user::Column::Timezone)
+        .distinct();
+    if let Some(u) = only_user {
+        zones = zones.filter(user::Column::Id.eq(u));
+    }
+    let zones: Vec<String> = zones.into_tuple().all(&ctx.db).await?;
+    let mut created = 0;
+    for zone in zones {
+        let tz: Tz = zone.parse().unwrap_or(shared::DEFAULT_TZ);
+        let Some(period) = force_period.or_else(|| job.period_due(now, tz)) else {
+            continue;
         };
-        after = Some(last);
-        seen += users.len() as u64;
-        let rows: Vec<job_item::ActiveModel> = users
-            .iter()
-            .filter_map(|(id, tz)| {
-                let tz: Tz = tz.parse().unwrap_or(shared::DEFAULT_TZ);
-                let period = force_period.or_else(|| job.period_due(now, tz))?;
-                Some(new_item(job, *id, period, now))
-            })
-            .collect();
-        if !rows.is_empty() {
-            job_item::Entity::insert_many(rows)
-                .on_conflict(
-                    OnConflict::columns([
-                        job_item::Column::Job,
-                        job_item::Column::UserId,
-                        job_item::Column::Period,
-                    ])
-                    .do_nothing()
-                    .to_owned(),
-                )
-                .exec_without_returning(&ctx.db)
-                .await?;
+        let key = (job.name(), zone.clone(), period);
+        if only_user.is_none() && ctx.seeded.fresh(&key) {
+            continue;
         }
-        if (users.len() as u64) < USER_PAGE {
-            break;
+        loop {
+            let users = lacking(ctx, job, &zone, period, only_user).await?;
+            if users.is_empty() {
+                break;
+            }
+            let page = users.len() as u64;
+            created += job_item::Entity::insert_many(
+                users.into_iter().map(|u| new_item(job, u, period, now)),
+            )
+            .on_conflict(
+                OnConflict::columns([
+                    job_item::Column::Job,
+                    job_item::Column::UserId,
+                    job_item::Column::Period,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(&ctx.db)
+            .await?;
+            if page < USER_PAGE {
+                break;
+            }
+        }
+        if only_user.is_none() {
+            ctx.seeded.remember(key);
         }
     }
-    Ok(seen)
+    Ok(created)
+}
+
+type SeedKey = (&'static str, String, NaiveDate);
+
+/// Per instance: the (job, time zone, period) found complete, and when. Lost on restart, which
+/// costs one query each.
+#[derive(Debug, Default)]
+pub struct SeedMemo(std::sync::Mutex<std::collections::HashMap<SeedKey, std::time::Instant>>);
+
+impl SeedMemo {
+    pub const RECHECK: std::time::Duration = std::time::Duration::from_secs(300);
+
+    fn fresh(&self, key: &SeedKey) -> bool {
+        self.0
+            .lock()
+            .map(|m| m.get(key).is_some_and(|at| at.elapsed() < Self::RECHECK))
+            .unwrap_or(false)
+    }
+
+    fn remember(&self, key: SeedKey) {
+        if let Ok(mut m) = self.0.lock() {
+            // Periods move on daily: what was not checked for a while is gone.
+            m.retain(|_, at| at.elapsed() < Self::RECHECK * 2);
+            m.insert(key, std::time::Instant::now());
+        }
+    }
+}
+
+/// Up to a page of the users in time zone `zone` with no item of `job` for `period`.
+async fn lacking(
+    ctx: &Ctx,
+    job: Job,
+    zone: &str,
+    period: NaiveDate,
+    only_user: Option<Uuid>,
+) -> Result<Vec<Uuid>, sea_orm::DbErr> {
+    let mut has_item = Query::select();
+    has_item
+        .expr(Expr::val(1))
+        .from(job_item::Entity)
+        .and_where(Expr::col((job_item::Entity, job_item::Column::Job)).eq(job.name()))
+        .and_where(
+            Expr::col((job_item::Entity, job_item::Column::UserId))
+                .equals((user::Entity, user::Column::Id)),
+        )
+        .and_where(Expr::col((job_item::Entity, job_item::Column::Period)).eq(period.to_string()));
+    let mut users = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::Timezone.eq(zone))
+        .filter(Expr::exists(has_item).not())
+        .order_by_asc(user::Column::Id)
+        .limit(USER_PAGE);
+    if let Some(u) = only_user {
+        users = users.filter(user::Column::Id.eq(u));
+    }
+    users.into_tuple().all(&ctx.db).await
 }
 
 fn new_item(job: Job, user: Uuid, period: NaiveDate, now: DateTime<Utc>) -> job_item::ActiveModel {
@@ -158,33 +219,77 @@ pub enum Outcome {
     Skipped,
 }
 
-/// Record how an item went. A failure is retried after `retry_base × 2^(attempts-1)` until
-/// `max_attempts`, then `dead`. Only the claimant may finish its item.
-pub async fn finish(
+/// Record how a batch went: the items done and skipped in one statement each, failures one
+/// by one (each has its own next attempt). Returns how many of each.
+pub async fn finish_all(
     ctx: &Ctx,
-    item: &job_item::Model,
-    result: &Result<Outcome, String>,
-) -> Result<JobItemStatus, sea_orm::DbErr> {
-    let now = Utc::now();
-    let (status, error, next) = match result {
-        Ok(Outcome::Done) => (JobItemStatus::Done, None, now),
-        Ok(Outcome::Skipped) => (JobItemStatus::Skipped, None, now),
-        Err(e) if item.attempts >= ctx.settings.max_attempts => {
-            (JobItemStatus::Dead, Some(e.clone()), now)
+    results: &[(job_item::Model, Result<Outcome, String>)],
+) -> Result<Finished, sea_orm::DbErr> {
+    let mut finished = Finished::default();
+    for (outcome, status) in [
+        (Outcome::Done, JobItemStatus::Done),
+        (Outcome::Skipped, JobItemStatus::Skipped),
+    ] {
+        let ids: Vec<Uuid> = results
+            .iter()
+            .filter(|(_, r)| r.as_ref().is_ok_and(|o| *o == outcome))
+            .map(|(item, _)| item.id)
+            .collect();
+        if ids.is_empty() {
+            continue;
         }
-        Err(e) => {
-            let base = i64::try_from(ctx.settings.retry_base_secs).unwrap_or(30);
-            let factor = 1i64 << (item.attempts - 1).clamp(0, 16);
-            (
-                JobItemStatus::Failed,
-                Some(e.clone()),
-                now + Duration::seconds(base * factor),
+        let now = Utc::now();
+        job_item::Entity::update_many()
+            .col_expr(job_item::Column::Status, Expr::value(status))
+            .col_expr(job_item::Column::Error, Expr::value(Option::<String>::None))
+            .col_expr(job_item::Column::NextAttemptAt, Expr::value(now))
+            .col_expr(
+                job_item::Column::ClaimedUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
             )
+            .col_expr(job_item::Column::UpdatedAt, Expr::value(now))
+            .filter(job_item::Column::Id.is_in(ids.iter().copied()))
+            .filter(job_item::Column::ClaimedBy.eq(ctx.instance.clone()))
+            .exec(&ctx.db)
+            .await?;
+        match outcome {
+            Outcome::Done => finished.done += ids.len() as i32,
+            Outcome::Skipped => finished.skipped += ids.len() as i32,
         }
+    }
+    for (item, result) in results {
+        if let Err(e) = result {
+            fail(ctx, item, e).await?;
+            finished.failed += 1;
+        }
+    }
+    Ok(finished)
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Finished {
+    pub done: i32,
+    pub skipped: i32,
+    pub failed: i32,
+}
+
+/// A failed item is retried after `retry_base × 2^(attempts-1)` until `max_attempts`, then
+/// `dead`. Only the claimant may finish its item.
+async fn fail(ctx: &Ctx, item: &job_item::Model, error: &str) -> Result<(), sea_orm::DbErr> {
+    let now = Utc::now();
+    let (status, next) = if item.attempts >= ctx.settings.max_attempts {
+        (JobItemStatus::Dead, now)
+    } else {
+        let base = i64::try_from(ctx.settings.retry_base_secs).unwrap_or(30);
+        let factor = 1i64 << (item.attempts - 1).clamp(0, 16);
+        (
+            JobItemStatus::Failed,
+            now + Duration::seconds(base * factor),
+        )
     };
     job_item::Entity::update_many()
         .col_expr(job_item::Column::Status, Expr::value(status))
-        .col_expr(job_item::Column::Error, Expr::value(error))
+        .col_expr(job_item::Column::Error, Expr::value(Some(error.to_owned())))
         .col_expr(job_item::Column::NextAttemptAt, Expr::value(next))
         .col_expr(
             job_item::Column::ClaimedUntil,
@@ -195,5 +300,5 @@ pub async fn finish(
         .filter(job_item::Column::ClaimedBy.eq(ctx.instance.clone()))
         .exec(&ctx.db)
         .await?;
-    Ok(status)
+    Ok(())
 }

@@ -5,7 +5,6 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use futures_util::StreamExt;
 use sea_orm::{ActiveModelTrait, Set};
 use serde::Serialize;
-use shared::entities::job_item::JobItemStatus;
 use shared::entities::job_run::{self, JobRunStatus};
 use uuid::Uuid;
 
@@ -104,16 +103,15 @@ pub async fn run_job(
                     .buffer_unordered(ctx.settings.concurrency.max(1))
                     .collect()
                     .await;
-                for (item, result) in results {
-                    if let Err(e) = &result {
+                for (item, result) in &results {
+                    if let Err(e) = result {
                         tracing::warn!(job = job.name(), item = %item.id, error = %e, "work item failed");
                     }
-                    match items::finish(ctx, &item, &result).await? {
-                        JobItemStatus::Done => counts.done += 1,
-                        JobItemStatus::Skipped => counts.skipped += 1,
-                        _ => counts.failed += 1,
-                    }
                 }
+                let finished = items::finish_all(ctx, &results).await?;
+                counts.done += finished.done;
+                counts.skipped += finished.skipped;
+                counts.failed += finished.failed;
                 if let Some(progress) = options.progress {
                     progress(counts.done + counts.skipped + counts.failed, counts.total);
                 }

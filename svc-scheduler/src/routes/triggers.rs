@@ -87,10 +87,23 @@ pub async fn scf_event(ctx: web::Data<Ctx>, body: web::Bytes) -> Result<HttpResp
     Ok(HttpResponse::Ok().json(summary))
 }
 
-pub async fn internal_tick(ctx: web::Data<Ctx>) -> Result<HttpResponse, ApiError> {
-    let summary = runner::tick(&ctx, "api", Utc::now())
-        .await
-        .map_err(tick_error)?;
+/// The body of `POST /internal/tick`, optional.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TickBody {
+    /// Pretend the time is this: which daily items are due and which doses and events are
+    /// reminded (tests and catch-up runs). Claims, leases and retries keep the real clock.
+    now: Option<DateTime<Utc>>,
+}
+
+pub async fn internal_tick(
+    ctx: web::Data<Ctx>,
+    body: Option<web::Json<TickBody>>,
+) -> Result<HttpResponse, ApiError> {
+    let now = body
+        .and_then(|b| b.into_inner().now)
+        .unwrap_or_else(Utc::now);
+    let summary = runner::tick(&ctx, "api", now).await.map_err(tick_error)?;
     Ok(HttpResponse::Ok().json(summary))
 }
 
