@@ -151,11 +151,6 @@ async fn relay(target: &str) {
     }
 }
 
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
 /// `program`, on CPU 1 when pinning (where the gateway runs, or the relay in its place).
 fn on_cpu_1(pin: bool, program: &std::path::Path) -> Command {
     if pin {
@@ -338,7 +333,7 @@ async fn main() {
     );
     let dir = std::env::temp_dir().join(format!("proxy-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let gateway_port = free_port();
+    let gateway_port = shared::testing::free_port();
     let pin = env_or("BENCH_PIN", 1) == 1
         && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
     if pin {
@@ -413,7 +408,7 @@ async fn main() {
     };
     // The relay baseline, when asked for: placed as the gateway is (CPU 1 when pinned).
     let mut relay = (env_or("BENCH_RELAY", 0) == 1).then(|| {
-        let port = free_port();
+        let port = shared::testing::free_port();
         let child = on_cpu_1(pin, &std::env::current_exe().unwrap())
             .env("BENCH_RELAY_TO", format!("127.0.0.1:{upstream_port}"))
             .env("PORT", port.to_string())

@@ -66,6 +66,10 @@ const HOP_BY_HOP: &[&str] = &[
 /// since the gateway sent them).
 const SET_BY_THE_GATEWAY: &[&str] = &["content-length", "x-request-id", "x-trace-id"];
 
+/// `shared::middleware::DEADLINE_HEADER`, as the upstream client's header type.
+const DEADLINE_HEADER: http::HeaderName = http::HeaderName::from_static("x-request-deadline-ms");
+const DEADLINE_MARGIN: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// The gateway's default service: proxy a known prefix, 404 otherwise.
 pub async fn forward(
     req: HttpRequest,
@@ -158,6 +162,12 @@ async fn forward_on(
         headers.insert(PUBLIC_URL_HEADER, v);
     }
     internal.decorate(headers, route.peer.name, user);
+    // The service stops the request a little before we would give up on it, so the user gets
+    // its answer (504 `deadline_exceeded`, its transaction rolled back) rather than ours.
+    headers.insert(
+        DEADLINE_HEADER,
+        http::HeaderValue::from(route.timeout.saturating_sub(DEADLINE_MARGIN).as_millis() as u64),
+    );
 
     let response = upstream.send(request, deadline).await.map_err(|e| {
         if overflow.load(Ordering::Relaxed) {

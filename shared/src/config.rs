@@ -156,6 +156,10 @@ pub struct ServerSettings {
     pub workers: usize,
     /// Largest JSON body accepted, in bytes.
     pub json_limit: usize,
+    /// A service stops a request that has not answered (its response head) in this many
+    /// seconds: 504 `deadline_exceeded`. Requests through the gateway carry the gateway's own
+    /// route timeout (`x-request-deadline-ms`), used instead when shorter.
+    pub request_timeout_secs: u64,
     /// The address clients reach the gateway at (`https://api.example.com`, with a path
     /// prefix if a proxy adds one), for links the services write: the calendar feed's. Unset:
     /// the request's own `Host` and scheme (the proxy's forwarded ones when
@@ -405,6 +409,7 @@ host = "0.0.0.0"
 port = 8080
 workers = 0
 json_limit = 1048576
+request_timeout_secs = 300
 
 [database]
 url = "sqlite://data/unilife.db?mode=rwc"

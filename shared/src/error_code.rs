@@ -109,6 +109,9 @@ error_codes! {
     DatabaseUnavailable = "database_unavailable", SERVICE_UNAVAILABLE, "数据库暂时无法访问，本次操作没有生效，请稍后再试";
     UpstreamError = "upstream_error", BAD_GATEWAY, "服务暂时出错，请稍后再试";
     UpstreamTimeout = "upstream_timeout", GATEWAY_TIMEOUT, "服务响应超时，请稍后再试";
+    /// A service gave up on a request that ran past its deadline (a stalled database, say):
+    /// whatever it was writing in a transaction was rolled back.
+    DeadlineExceeded = "deadline_exceeded", GATEWAY_TIMEOUT, "处理超时，已停止；请稍后查看结果或重试";
 }
 
 impl std::fmt::Display for ErrorCode {

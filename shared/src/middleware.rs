@@ -288,3 +288,46 @@ mod tests {
         assert!(sent.starts_with(&format!("00-{trace_id}-")));
     }
 }
+
+/// The time a caller still gives a request, in milliseconds (the gateway sends its route's
+/// timeout, a little under it, so the service's answer arrives before the gateway gives up).
+pub const DEADLINE_HEADER: HeaderName = HeaderName::from_static("x-request-deadline-ms");
+
+/// A service's own limit on a request (`server.request_timeout_secs`); a caller's
+/// [`DEADLINE_HEADER`] may shorten it, never lengthen it.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestBudget(pub std::time::Duration);
+
+/// Stop a request that has not answered by its deadline: 504 `deadline_exceeded`. The
+/// handler's future is dropped, and with it any transaction it held open (rolled back), so a
+/// stalled database does not hold the request, its connection or the caller forever. Only the
+/// response head is timed: a stream that has started runs on.
+pub async fn deadline(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let own = req
+        .app_data::<RequestBudget>()
+        .map_or(std::time::Duration::from_secs(300), |b| b.0);
+    let limit = req
+        .headers()
+        .get(&DEADLINE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(own, |ms| own.min(std::time::Duration::from_millis(ms)));
+    match tokio::time::timeout(limit, next.call(req)).await {
+        Ok(res) => res.map(ServiceResponse::map_into_boxed_body),
+        Err(_) => {
+            tracing::warn!(
+                limit_ms = limit.as_millis() as u64,
+                "request stopped at its deadline"
+            );
+            Err(crate::ApiError::new(
+                crate::ErrorCode::DeadlineExceeded,
+                "the request ran past its deadline and was stopped; anything it was writing was \
+                 rolled back — check, then try again",
+            )
+            .into())
+        }
+    }
+}

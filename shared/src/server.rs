@@ -125,14 +125,19 @@ where
     ));
     let guard = InternalGuard::new(tokens, name, open_paths);
     let (json, path, query) = crate::error::extractor_configs(settings.server.json_limit);
+    let budget = crate::middleware::RequestBudget(std::time::Duration::from_secs(
+        settings.server.request_timeout_secs,
+    ));
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(from_fn(crate::middleware::deadline))
             .wrap(from_fn(require_internal_token))
             .wrap(from_fn(crate::middleware::request_context))
             .app_data(json.clone())
             .app_data(path.clone())
             .app_data(query.clone())
             .app_data(web::Data::new(guard.clone()))
+            .app_data(budget)
             .configure(crate::lifecycle::configure)
             .configure(configure.clone())
             .default_service(web::to(crate::error::not_found))

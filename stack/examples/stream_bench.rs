@@ -144,7 +144,7 @@ async fn main() {
         let direct = median(direct);
 
         // 1. The whole stack in one process (`cargo run -p stack`).
-        let port = free_port();
+        let port = shared::testing::free_port();
         let stack = spawn(
             Command::new(release("stack")).args(["--port", &port.to_string()]),
             &dir,
@@ -169,7 +169,7 @@ async fn main() {
         //    Their database pools are as large as the deploy files make them (`BENCH_POOL`).
         for (protocol, h2c) in [("HTTP/1.1", "false"), ("h2c", "true")] {
             let db = format!("split-{h2c}-{}.db", model.ca_file.is_some());
-            let chat_port = free_port();
+            let chat_port = shared::testing::free_port();
             let chat = spawn(
                 Command::new(release("svc-chat"))
                     .env("PORT", chat_port.to_string())
@@ -179,7 +179,7 @@ async fn main() {
                 &db,
             );
             wait_healthy(&client, &format!("http://127.0.0.1:{chat_port}/healthz")).await;
-            let gw_port = free_port();
+            let gw_port = shared::testing::free_port();
             let gateway = spawn(
                 Command::new(release("gateway"))
                     .env("PORT", gw_port.to_string())
@@ -230,14 +230,6 @@ async fn main() {
 
 /// `APP__DATABASE__MAX_CONNECTIONS` in the deploy files.
 const DEPLOYED_POOL: &str = "5";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn spawn(command: &mut Command, dir: &Path, model: &Model, db: &str) -> std::process::Child {
     if let Some(ca) = &model.ca_file {

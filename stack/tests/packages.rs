@@ -26,14 +26,6 @@ fn dist() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist"))
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Unpack a zip with the platform's tool semantics (modes from the archive) and make the
 /// directory read-only.
 fn unpack(zip: &Path, into: &Path) {
@@ -128,7 +120,7 @@ struct S3 {
 }
 
 async fn s3(tmp: &Path) -> S3 {
-    let port = free_port();
+    let port = shared::testing::free_port();
     let log = std::fs::File::create(tmp.join("moto.log")).unwrap();
     #[allow(clippy::zombie_processes, reason = "Proc kills and waits in Drop")]
     let child = Command::new("moto_server")
@@ -213,7 +205,10 @@ async fn fc_packages_cold_start_read_only_and_carry_a_full_flow() {
     let s3 = s3(&tmp).await;
     let database = pg_database().await;
     let services = ["gateway", "svc-drugs", "svc-chat", "svc-scheduler"];
-    let ports: BTreeMap<&str, u16> = services.iter().map(|s| (*s, free_port())).collect();
+    let ports: BTreeMap<&str, u16> = services
+        .iter()
+        .map(|s| (*s, shared::testing::free_port()))
+        .collect();
     let env = production_env(&database, &s3.endpoint, &ports);
     let client = reqwest::Client::new();
 
@@ -342,7 +337,7 @@ async fn scf_packages_serve_on_9000_and_the_scheduler_runs_the_runtime_api_loop(
     let database = pg_database().await;
     let ports: BTreeMap<&str, u16> = ["gateway", "svc-drugs", "svc-chat", "svc-scheduler"]
         .iter()
-        .map(|s| (*s, free_port()))
+        .map(|s| (*s, shared::testing::free_port()))
         .collect();
     let env = production_env(&database, &s3.endpoint, &ports);
     let client = reqwest::Client::new();

@@ -500,3 +500,11 @@ pub fn request_head(got: &[u8]) -> Option<(usize, usize)> {
         .unwrap_or(0);
     Some((end + 4, length))
 }
+
+/// A loopback port free just now, for a process the test starts and tells its port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"))
+}

@@ -31,8 +31,10 @@ pub struct ScfTimer {
     time: Option<String>,
 }
 
+/// A database that cannot be reached is 503 `database_unavailable` (the next trigger carries
+/// on where this one stopped); anything else 500.
 fn tick_error(e: sea_orm::DbErr) -> ApiError {
-    ApiError::internal(format_args!("tick: {e}"))
+    ApiError::from(e)
 }
 
 pub async fn fc_invoke(

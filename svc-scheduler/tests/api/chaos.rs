@@ -18,7 +18,6 @@
 //! svc-scheduler --test api chaos -- --nocapture`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, Instant};
@@ -291,18 +290,10 @@ struct Instance {
     url: String,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Start an instance; with `wait`, until it answers (a restarted one joins when it is up, and
 /// a tick sent before is refused like one sent to a dead instance).
 async fn start(env: &[(&str, String)], client: &reqwest::Client, wait: bool) -> Instance {
-    let port = free_port();
+    let port = shared::testing::free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_svc-scheduler"))
         .arg("serve")
         .env_clear()

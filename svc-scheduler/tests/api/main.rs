@@ -5,6 +5,7 @@
 
 mod app_devices;
 mod chaos;
+mod faults;
 mod helpers;
 mod jobs;
 mod notification_settings;
