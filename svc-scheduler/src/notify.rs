@@ -111,6 +111,65 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     )
 }
 
+/// Why a receiver refuses a delivery's `X-UniLife-Signature`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("the signature header is not t=<unix seconds>,v1=<hex>")]
+    Malformed,
+    #[error("the signature's timestamp is too far from now")]
+    Stale,
+    #[error("no signature matches the body")]
+    Mismatch,
+}
+
+/// What a receiver does with a delivery, as the reference for receivers and tests: read
+/// `t=<unix seconds>,v1=<hex>` (more than one `v1` is accepted, for a secret being rotated),
+/// refuse a timestamp more than `tolerance` seconds from `now`, and compare the HMAC-SHA256
+/// of `"<t>.<body>"` in constant time.
+pub fn verify(
+    secret: &str,
+    header: &str,
+    body: &[u8],
+    now: i64,
+    tolerance: i64,
+) -> Result<(), SignatureError> {
+    let mut timestamp = None;
+    let mut signatures = Vec::new();
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", t)) => {
+                timestamp = Some(t.parse::<i64>().map_err(|_| SignatureError::Malformed)?)
+            }
+            Some(("v1", v)) => {
+                signatures.push(hex::decode(v).map_err(|_| SignatureError::Malformed)?)
+            }
+            _ => return Err(SignatureError::Malformed),
+        }
+    }
+    let Some(t) = timestamp else {
+        return Err(SignatureError::Malformed);
+    };
+    if signatures.is_empty() {
+        return Err(SignatureError::Malformed);
+    }
+    if now.abs_diff(t) > tolerance.unsigned_abs() {
+        return Err(SignatureError::Stale);
+    }
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).map_err(|_| SignatureError::Mismatch)?;
+    mac.update(t.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    if signatures
+        .iter()
+        .any(|s| mac.clone().verify_slice(s).is_ok())
+    {
+        Ok(())
+    } else {
+        Err(SignatureError::Mismatch)
+    }
+}
+
 #[derive(Debug, Default, Clone, Copy, serde::Serialize)]
 pub struct DeliveryCounts {
     pub sent: u32,
@@ -290,5 +349,45 @@ mod tests {
             signature("k", 1_700_000_000, b"{}"),
             "t=1700000000,v1=c6ef4734033cee2367414a0939385eca0397754aa7a59716da7463a9298b5146"
         );
+        let header = signature("k", 1_700_000_000, b"{}");
+        assert_eq!(verify("k", &header, b"{}", 1_700_000_100, 300), Ok(()));
+        // During a rotation a receiver may be sent two; one matching is enough.
+        let rotated = format!("{header},v1={}", "00".repeat(32));
+        assert_eq!(verify("k", &rotated, b"{}", 1_700_000_000, 300), Ok(()));
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::{SignatureError, signature, verify};
+
+        proptest! {
+            #[test]
+            fn what_we_sign_verifies_and_any_change_does_not(
+                secret in "\\PC{0,40}",
+                t in 0i64..4_000_000_000,
+                body in prop::collection::vec(any::<u8>(), 0..200),
+                flip in any::<prop::sample::Index>(),
+            ) {
+                let header = signature(&secret, t, &body);
+                prop_assert_eq!(verify(&secret, &header, &body, t + 299, 300), Ok(()));
+                prop_assert_eq!(verify(&secret, &header, &body, t - 301, 300), Err(SignatureError::Stale));
+                let other = format!("{secret}x");
+                prop_assert_eq!(verify(&other, &header, &body, t, 300), Err(SignatureError::Mismatch));
+                if !body.is_empty() {
+                    let mut changed = body.clone();
+                    let i = flip.index(changed.len());
+                    changed[i] ^= 1;
+                    prop_assert_eq!(verify(&secret, &header, &changed, t, 300), Err(SignatureError::Mismatch));
+                }
+                let later = header.replacen(&format!("t={t}"), &format!("t={}", t + 1), 1);
+                prop_assert_eq!(verify(&secret, &later, &body, t, 300), Err(SignatureError::Mismatch));
+            }
+
+            #[test]
+            fn any_header_is_refused_cleanly(header in "\\PC{0,120}", body in "\\PC{0,40}") {
+                prop_assert!(verify("k", &header, body.as_bytes(), 1_700_000_000, 300).is_err());
+            }
+        }
     }
 }
