@@ -294,9 +294,13 @@ mod tests {
 pub const DEADLINE_HEADER: HeaderName = HeaderName::from_static("x-request-deadline-ms");
 
 /// A service's own limit on a request (`server.request_timeout_secs`); a caller's
-/// [`DEADLINE_HEADER`] may shorten it, never lengthen it.
+/// [`DEADLINE_HEADER`] may shorten it, never lengthen it. Paths starting with one of
+/// `untimed` (a scheduler's ticks, which keep their own budget) are not stopped.
 #[derive(Debug, Clone, Copy)]
-pub struct RequestBudget(pub std::time::Duration);
+pub struct RequestBudget {
+    pub limit: std::time::Duration,
+    pub untimed: &'static [&'static str],
+}
 
 /// Stop a request that has not answered by its deadline: 504 `deadline_exceeded`. The
 /// handler's future is dropped, and with it any transaction it held open (rolled back), so a
@@ -306,9 +310,14 @@ pub async fn deadline(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let own = req
-        .app_data::<RequestBudget>()
-        .map_or(std::time::Duration::from_secs(300), |b| b.0);
+    let budget = req.app_data::<RequestBudget>().copied();
+    if budget.is_some_and(|b| b.untimed.iter().any(|p| req.path().starts_with(p))) {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    }
+    let own = budget.map_or(std::time::Duration::from_secs(300), |b| b.limit);
     let limit = req
         .headers()
         .get(&DEADLINE_HEADER)

@@ -106,6 +106,7 @@ pub fn internal_service<F>(
     settings: &crate::config::Settings,
     listener: TcpListener,
     open_paths: &'static [&'static str],
+    untimed_paths: &'static [&'static str],
     configure: F,
 ) -> std::io::Result<Server>
 where
@@ -125,9 +126,10 @@ where
     ));
     let guard = InternalGuard::new(tokens, name, open_paths);
     let (json, path, query) = crate::error::extractor_configs(settings.server.json_limit);
-    let budget = crate::middleware::RequestBudget(std::time::Duration::from_secs(
-        settings.server.request_timeout_secs,
-    ));
+    let budget = crate::middleware::RequestBudget {
+        limit: std::time::Duration::from_secs(settings.server.request_timeout_secs),
+        untimed: untimed_paths,
+    };
     let server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(crate::middleware::deadline))

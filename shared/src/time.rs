@@ -29,13 +29,17 @@ pub fn now_micros() -> DateTime<Utc> {
 /// Midnight of `date` in `tz`, as UTC (the first instant of the day where midnight is
 /// skipped by a DST change).
 pub fn local_midnight(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
-    let naive = date.and_time(NaiveTime::MIN);
-    tz.from_local_datetime(&naive)
-        .earliest()
-        .or_else(|| {
-            tz.from_local_datetime(&(naive + Duration::hours(1)))
-                .earliest()
-        })
+    wall_time(tz, date.and_time(NaiveTime::MIN))
+}
+
+/// The instant of the wall time `naive` in `tz`: the earlier one when a DST change repeats it;
+/// when a change skips it, the same time shifted by the (usual, one-hour) gap, or for a longer
+/// gap (Apia skipped 2011-12-30 whole) the first quarter hour after it.
+fn wall_time(tz: Tz, naive: NaiveDateTime) -> DateTime<Utc> {
+    std::iter::once(Duration::zero())
+        .chain(std::iter::once(Duration::hours(1)))
+        .chain((1..=4 * 48).map(|q| Duration::minutes(15 * q)))
+        .find_map(|shift| tz.from_local_datetime(&(naive + shift)).earliest())
         .map_or_else(|| naive.and_utc(), |t| t.with_timezone(&Utc))
 }
 
@@ -83,14 +87,7 @@ impl AppTime {
     pub fn in_zone(self, tz: Tz) -> DateTime<Utc> {
         match self {
             Self::Exact(t) => t.with_timezone(&Utc),
-            Self::Local(naive) => tz
-                .from_local_datetime(&naive)
-                .earliest()
-                .or_else(|| {
-                    tz.from_local_datetime(&(naive + Duration::hours(1)))
-                        .earliest()
-                })
-                .map_or_else(|| naive.and_utc(), |t| t.with_timezone(&Utc)),
+            Self::Local(naive) => wall_time(tz, naive),
         }
     }
 
@@ -208,15 +205,28 @@ mod tests {
                 let tz = ZONES[zone];
                 let at = AppTime::Local(t).in_zone(tz);
                 let wall = at.with_timezone(&tz).naive_local();
-                // The same wall time, or (in a gap a DST change skips) up to the gap later.
+                // The same wall time if it exists; in a gap a change skips, a little later
+                // (an hour for the usual gap, up to the end of a skipped day).
                 let shift = wall - t;
+                let exists = t.and_local_timezone(tz).earliest().is_some();
                 prop_assert!(
-                    shift >= chrono::Duration::zero() && shift <= chrono::Duration::hours(1),
+                    if exists { shift.is_zero() } else { shift > chrono::Duration::zero() && shift <= chrono::Duration::hours(25) },
                     "{} in {} became {}", t, tz, wall
                 );
                 prop_assert_eq!(AppTime::Local(t).local_date(tz), t.date());
             }
         }
+    }
+
+    #[test]
+    fn a_time_in_a_skipped_day_is_the_start_of_the_next() {
+        // Apia went from 2011-12-29 23:59:59 straight to 2011-12-31 00:00.
+        let t = AppTime::parse("2011-12-30T10:00:00").unwrap();
+        let at = t.in_zone(chrono_tz::Pacific::Apia);
+        assert_eq!(
+            at.with_timezone(&chrono_tz::Pacific::Apia).to_string(),
+            "2011-12-31 00:00:00 +14"
+        );
     }
 
     #[test]

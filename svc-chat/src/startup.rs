@@ -23,7 +23,7 @@ pub async fn build_on(
     let port = local_port(&listener);
     let state = web::Data::new(state);
     let db = web::Data::new(db);
-    let server = internal_service(SERVICE_NAME, settings, listener, &[], move |cfg| {
+    let server = internal_service(SERVICE_NAME, settings, listener, &[], &[], move |cfg| {
         cfg.app_data(db.clone())
             .app_data(state.clone())
             .configure(crate::routes::configure);

@@ -31,7 +31,7 @@ pub async fn build_on(
             .map_err(|e| StartupError::Other(e.to_string()))?,
     );
     let db = web::Data::new(db);
-    let server = internal_service(SERVICE_NAME, settings, listener, &[], move |cfg| {
+    let server = internal_service(SERVICE_NAME, settings, listener, &[], &[], move |cfg| {
         cfg.app_data(db.clone())
             .app_data(state.clone())
             .configure(crate::routes::configure);

@@ -138,15 +138,18 @@ pub fn verify(
     for part in header.split(',') {
         match part.trim().split_once('=') {
             Some(("t", t)) => {
-                timestamp = Some(t.parse::<i64>().map_err(|_| SignatureError::Malformed)?)
+                let at = t.parse::<i64>().map_err(|_| SignatureError::Malformed)?;
+                timestamp = Some((t, at));
             }
             Some(("v1", v)) => {
                 signatures.push(hex::decode(v).map_err(|_| SignatureError::Malformed)?)
             }
-            _ => return Err(SignatureError::Malformed),
+            // A scheme this receiver does not know (a later one) is not its business.
+            Some(_) => {}
+            None => return Err(SignatureError::Malformed),
         }
     }
-    let Some(t) = timestamp else {
+    let Some((text, t)) = timestamp else {
         return Err(SignatureError::Malformed);
     };
     if signatures.is_empty() {
@@ -157,7 +160,8 @@ pub fn verify(
     }
     let mut mac =
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).map_err(|_| SignatureError::Mismatch)?;
-    mac.update(t.to_string().as_bytes());
+    // Over the timestamp as sent, as a receiver in any language would.
+    mac.update(text.as_bytes());
     mac.update(b".");
     mac.update(body);
     if signatures
@@ -235,6 +239,7 @@ pub async fn deliver_due(
                     Expr::value(Option::<String>::None),
                 )
                 .filter(delivery::Column::Id.is_in(sent.iter().copied()))
+                .filter(delivery::Column::Status.eq(DeliveryStatus::Sending))
                 .exec(&ctx.db)
                 .await?;
             counts.sent += sent.len() as u32;
@@ -257,6 +262,10 @@ pub async fn deliver_due(
                 .col_expr(delivery::Column::NextAttemptAt, Expr::value(next))
                 .col_expr(delivery::Column::LastError, Expr::value(Some(e)))
                 .filter(delivery::Column::Id.eq(d.id))
+                // Unless another instance took it over after our lease lapsed (and may have
+                // sent it since): a failure of ours must not undo that.
+                .filter(delivery::Column::Status.eq(DeliveryStatus::Sending))
+                .filter(delivery::Column::ClaimedUntil.eq(d.claimed_until))
                 .exec(&ctx.db)
                 .await?;
             if dead {
@@ -352,7 +361,7 @@ mod tests {
         let header = signature("k", 1_700_000_000, b"{}");
         assert_eq!(verify("k", &header, b"{}", 1_700_000_100, 300), Ok(()));
         // During a rotation a receiver may be sent two; one matching is enough.
-        let rotated = format!("{header},v1={}", "00".repeat(32));
+        let rotated = format!("{header},v1={},v2=later-scheme", "00".repeat(32));
         assert_eq!(verify("k", &rotated, b"{}", 1_700_000_000, 300), Ok(()));
     }
 

@@ -33,6 +33,7 @@ pub async fn build_on(
         settings,
         listener,
         crate::routes::OPEN_PATHS,
+        crate::routes::UNTIMED_PATHS,
         move |cfg| {
             cfg.app_data(db.clone())
                 .app_data(ctx.clone())

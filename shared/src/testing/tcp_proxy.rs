@@ -152,6 +152,11 @@ impl TcpProxy {
         self.shared.stalled.send_replace(true);
     }
 
+    /// Whether bytes are held now (by [`TcpProxy::stall`] or a tripped [`TcpProxy::stall_on`]).
+    pub fn is_stalled(&self) -> bool {
+        *self.shared.stalled.borrow()
+    }
+
     /// Bytes move again, what was held first.
     pub fn resume(&self) {
         self.shared.stalled.send_replace(false);

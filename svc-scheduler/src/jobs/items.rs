@@ -46,11 +46,13 @@ pub async fn seed(
         if only_user.is_none() && ctx.seeded.fresh(&key) {
             continue;
         }
+        let mut after = None;
         loop {
-            let users = lacking(ctx, job, &zone, period, only_user).await?;
-            if users.is_empty() {
+            let users = lacking(ctx, job, &zone, period, only_user, after).await?;
+            let Some(last) = users.last().copied() else {
                 break;
-            }
+            };
+            after = Some(last);
             let page = users.len() as u64;
             created += job_item::Entity::insert_many(
                 users.into_iter().map(|u| new_item(job, u, period, now)),
@@ -103,13 +105,15 @@ impl SeedMemo {
     }
 }
 
-/// Up to a page of the users in time zone `zone` with no item of `job` for `period`.
+/// Up to a page of the users in time zone `zone`, after `after` in id order, with no item of
+/// `job` for `period`.
 async fn lacking(
     ctx: &Ctx,
     job: Job,
     zone: &str,
     period: NaiveDate,
     only_user: Option<Uuid>,
+    after: Option<Uuid>,
 ) -> Result<Vec<Uuid>, sea_orm::DbErr> {
     let mut has_item = Query::select();
     has_item
@@ -130,6 +134,9 @@ async fn lacking(
         .limit(USER_PAGE);
     if let Some(u) = only_user {
         users = users.filter(user::Column::Id.eq(u));
+    }
+    if let Some(last) = after {
+        users = users.filter(user::Column::Id.gt(last));
     }
     users.into_tuple().all(&ctx.db).await
 }

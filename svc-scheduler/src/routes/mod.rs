@@ -15,6 +15,17 @@ pub mod triggers;
 /// which is idempotent; they are reachable only where the platform routes timer events.
 pub const OPEN_PATHS: &[&str] = &["/invoke", "/event-invoke"];
 
+/// Not stopped at `server.request_timeout_secs`: a tick keeps its own budget
+/// (`scheduler.run_budget_secs`, then the batch in hand and the deliveries), and cutting it
+/// short would leave claims to lapse and sent webhooks unmarked. The platform's function
+/// timeout bounds it.
+pub const UNTIMED_PATHS: &[&str] = &[
+    "/invoke",
+    "/event-invoke",
+    "/internal/tick",
+    "/internal/jobs/",
+];
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")

@@ -98,13 +98,21 @@ pub struct TickBody {
     now: Option<DateTime<Utc>>,
 }
 
+/// An optional JSON body: none is the default, a bad one is 400 (never quietly ignored).
+fn optional_body<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(ErrorCode::InvalidJson, format!("invalid JSON body: {e}")))
+}
+
 pub async fn internal_tick(
     ctx: web::Data<Ctx>,
-    body: Option<web::Json<TickBody>>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let now = body
-        .and_then(|b| b.into_inner().now)
-        .unwrap_or_else(Utc::now);
+    let body: TickBody = optional_body(&body)?;
+    let now = body.now.unwrap_or_else(Utc::now);
     let summary = runner::tick(&ctx, "api", now).await.map_err(tick_error)?;
     Ok(HttpResponse::Ok().json(summary))
 }
@@ -121,11 +129,11 @@ pub struct RunBody {
 pub async fn run_one(
     ctx: web::Data<Ctx>,
     path: web::Path<String>,
-    body: Option<web::Json<RunBody>>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let job =
         Job::parse(&path).ok_or_else(|| ApiError::new(ErrorCode::JobNotFound, "no such job"))?;
-    let body = body.map(web::Json::into_inner).unwrap_or_default();
+    let body: RunBody = optional_body(&body)?;
     let budget = Duration::seconds(i64::try_from(ctx.settings.run_budget_secs).unwrap_or(240));
     let options = RunOptions {
         period: body.date,

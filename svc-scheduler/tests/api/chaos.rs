@@ -378,7 +378,8 @@ async fn run(seed: u64) -> Stats {
     let database = TestDatabase::create().await.unwrap();
     let db = database.connect().await.unwrap();
     // The test kills the scheduler, not PostgreSQL: a commit need not wait for the disk.
-    let name = database.url.rsplit('/').next().unwrap().to_owned();
+    let name = database.url.rsplit('/').next().unwrap();
+    let name = name.split('?').next().unwrap().to_owned();
     db.execute_unprepared(&format!(
         "ALTER DATABASE {name} SET synchronous_commit TO off"
     ))
@@ -403,7 +404,11 @@ async fn run(seed: u64) -> Stats {
     .await
     .unwrap();
 
+    // Each run its own internal secret: a port another run's instance took over answers 401,
+    // never works on the wrong database.
+    let secret = format!("chaos-run-{seed}-{}", Uuid::new_v4().simple());
     let env: Vec<(&str, String)> = vec![
+        ("APP__AUTH__INTERNAL_SECRET", secret.clone()),
         ("APP__DATABASE__URL", database.url.clone()),
         ("APP__DATABASE__MAX_CONNECTIONS", "4".into()),
         ("APP__SERVER__HOST", "127.0.0.1".into()),
@@ -426,7 +431,7 @@ async fn run(seed: u64) -> Stats {
         .unwrap();
     let settings = database.settings();
     let token = InternalTokens::new(
-        &settings.auth.internal_secret,
+        &secrecy::SecretString::from(secret.clone()),
         settings.auth.internal_token_ttl_secs,
     );
     let mut instances = Vec::new();

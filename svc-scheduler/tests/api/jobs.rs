@@ -373,3 +373,56 @@ async fn a_failed_run_shown_to_its_user_names_no_internal_address() {
         "{listed}"
     );
 }
+
+#[tokio::test]
+async fn ticks_keep_their_own_budget_and_a_bad_tick_body_is_refused() {
+    // Services stop requests at 1 s; the diary model takes 1.5 s.
+    let app = spawn_with(|s| {
+        s.server.request_timeout_secs = 1;
+        s.scheduler.max_attempts = 1;
+    })
+    .await;
+    Mock::given(method("POST"))
+        .respond_with(diary_completion().set_delay(std::time::Duration::from_millis(1_500)))
+        .mount(&app.model)
+        .await;
+    let user = app.user("UTC").await;
+    say(&app, user, "2026-11-21T10:00:00Z", "hi").await;
+    let started = std::time::Instant::now();
+    let summary = run(
+        &app,
+        "daily-diaries",
+        json!({"date": "2026-11-21", "user": user}),
+    )
+    .await;
+    // svc-chat's diary route was stopped at its deadline (504 in the envelope) ...
+    let item = job_item::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(item.status, JobItemStatus::Dead, "{summary}");
+    assert!(
+        item.error.as_deref().is_some_and(|e| e.contains("504")),
+        "{item:?}"
+    );
+    // ... while the run itself, past the same limit, answered in full.
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+    assert_eq!(summary["failed"], 1, "{summary}");
+
+    let tick = |body: &'static str| {
+        app.sched(Method::POST, None, "/internal/tick")
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let res = tick(r#"{"now": "2026-11-21T03:30:00Z"}"#).await.unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::OK);
+    let summary: Value = res.json().await.unwrap();
+    assert_eq!(summary["at"], "2026-11-21T03:30:00Z", "{summary}");
+    // A time that is not one is said so, not taken for "now".
+    let res = tick(r#"{"now": "yesterday"}"#).await.unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::BAD_REQUEST);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "invalid_json", "{body}");
+}
