@@ -34,6 +34,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
+use shared::testing::load::{Run, closed_loop as load, get, warm_client};
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -159,83 +160,6 @@ fn on_cpu_1(pin: bool, program: &std::path::Path) -> Command {
         c
     } else {
         Command::new(program)
-    }
-}
-
-struct Run {
-    requests: usize,
-    elapsed: Duration,
-    latencies_us: Vec<u32>,
-}
-
-impl Run {
-    fn rps(&self) -> f64 {
-        self.requests as f64 / self.elapsed.as_secs_f64()
-    }
-
-    fn percentile(&self, p: f64) -> f64 {
-        let idx = ((self.latencies_us.len() as f64 - 1.0) * p).round() as usize;
-        f64::from(self.latencies_us[idx]) / 1000.0
-    }
-}
-
-/// The same request both ways, the user's bearer token included: the upstream ignores it, as
-/// a service reached directly would have to read it.
-fn get(client: &reqwest::Client, url: &str, token: &str) -> reqwest::RequestBuilder {
-    client.get(url).bearer_auth(token)
-}
-
-/// A client with `connections` connections open to `url`.
-async fn warm_client(url: &str, token: &str, connections: u64) -> reqwest::Client {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(connections as usize)
-        .tcp_nodelay(true)
-        .build()
-        .unwrap();
-    let warm: Vec<_> = (0..connections)
-        .map(|_| get(&client, url, token).send())
-        .collect();
-    for res in futures_util::future::join_all(warm).await {
-        assert!(res.unwrap().status().is_success());
-    }
-    client
-}
-
-async fn load(url: String, token: String, connections: u64, seconds: u64) -> Run {
-    let client = warm_client(&url, &token, connections).await;
-    let stop = Arc::new(AtomicBool::new(false));
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..connections)
-        .map(|_| {
-            let client = client.clone();
-            let url = url.clone();
-            let token = token.clone();
-            let stop = stop.clone();
-            tokio::spawn(async move {
-                let mut latencies = Vec::with_capacity(100_000);
-                while !stop.load(Ordering::Relaxed) {
-                    let t = Instant::now();
-                    let res = get(&client, &url, &token).send().await.unwrap();
-                    assert!(res.status().is_success(), "{}", res.status());
-                    let _ = res.bytes().await.unwrap();
-                    latencies.push(t.elapsed().as_micros() as u32);
-                }
-                latencies
-            })
-        })
-        .collect();
-    tokio::time::sleep(Duration::from_secs(seconds)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut latencies_us = Vec::new();
-    for t in tasks {
-        latencies_us.extend(t.await.unwrap());
-    }
-    let elapsed = started.elapsed();
-    latencies_us.sort_unstable();
-    Run {
-        requests: latencies_us.len(),
-        elapsed,
-        latencies_us,
     }
 }
 

@@ -1,5 +1,10 @@
 use shared::config::Settings;
 
+/// jemalloc instead of the C library's allocator (musl's in the static builds that ship):
+/// every request allocates and frees many small buffers (rows, JSON).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     shared::server::healthcheck_if_asked();

@@ -2,6 +2,11 @@ use clap::Parser;
 use shared::config::Settings;
 use svc_scheduler::cli::{Cli, Command};
 
+/// jemalloc instead of the C library's allocator (musl's in the static builds that ship):
+/// every request allocates and frees many small buffers (rows, JSON).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     shared::server::healthcheck_if_asked();

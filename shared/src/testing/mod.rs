@@ -5,6 +5,7 @@
 //! template that is migrated once per migration set (under an advisory lock, so parallel
 //! test binaries agree).
 
+pub mod load;
 pub mod shape;
 pub mod tcp_proxy;
 

@@ -1,6 +1,8 @@
+use std::collections::HashMap;
+
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -14,6 +16,16 @@ use shared::internal_auth::UserId;
 use uuid::Uuid;
 
 use crate::state::AppState;
+
+/// A message as the app reads it (written straight from the row, no JSON tree in between).
+#[derive(serde::Serialize)]
+struct MessageView<'a> {
+    id: Uuid,
+    conversation_id: Uuid,
+    role: &'a str,
+    content: &'a str,
+    created_at: chrono::DateTime<Utc>,
+}
 
 fn view(c: &conversation::Model, count: u64) -> serde_json::Value {
     json!({"id": c.id, "user_id": c.user_id, "title": c.title, "created_at": c.created_at,
@@ -101,14 +113,22 @@ pub async fn list(
         .limit(limit)
         .all(&state.db)
         .await?;
-    let mut out = Vec::new();
-    for c in rows {
-        let n = message::Entity::find()
-            .filter(message::Column::ConversationId.eq(c.id))
-            .count(&state.db)
-            .await?;
-        out.push(view(&c, n));
-    }
+    // Every conversation's message count in one grouped query (not one count each).
+    let counts: HashMap<Uuid, i64> = message::Entity::find()
+        .select_only()
+        .column(message::Column::ConversationId)
+        .column_as(Expr::col(message::Column::Id).count(), "n")
+        .filter(message::Column::ConversationId.is_in(rows.iter().map(|c| c.id)))
+        .group_by(message::Column::ConversationId)
+        .into_tuple::<(Uuid, i64)>()
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .collect();
+    let out: Vec<_> = rows
+        .iter()
+        .map(|c| view(c, counts.get(&c.id).copied().unwrap_or(0).unsigned_abs()))
+        .collect();
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -191,9 +211,15 @@ pub async fn messages(
         .limit(limit)
         .all(&state.db)
         .await?;
-    let out: Vec<_> = rows
+    let out: Vec<MessageView<'_>> = rows
         .iter()
-        .map(|m| json!({"id": m.id, "conversation_id": m.conversation_id, "role": m.role, "content": m.content, "created_at": m.created_at}))
+        .map(|m| MessageView {
+            id: m.id,
+            conversation_id: m.conversation_id,
+            role: &m.role,
+            content: &m.content,
+            created_at: m.created_at,
+        })
         .collect();
     Ok(HttpResponse::Ok().json(out))
 }

@@ -122,14 +122,20 @@ pub async fn list(state: &AppState, user: Uuid, query: &ListQuery) -> Result<Pag
         ));
     }
     let select = sorted(select, params.sort)?;
-    let total = select.clone().count(&state.db).await?;
     let (limit, offset) = (params.limit, params.offset);
     let rows = select
+        .clone()
         .offset(offset)
         .limit(limit + 1)
         .all(&state.db)
         .await?;
     let has_more = rows.len() as u64 > limit;
+    // The last page (some rows, or the first page) tells the total without counting.
+    let total = if !has_more && (offset == 0 || !rows.is_empty()) {
+        offset + rows.len() as u64
+    } else {
+        select.count(&state.db).await?
+    };
     let rows: Vec<drug::Model> = rows.into_iter().take(limit as usize).collect();
     Ok(Page {
         items: views(state, &prefs, rows).await?,

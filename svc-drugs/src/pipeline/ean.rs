@@ -1,15 +1,14 @@
 //! A scanline EAN-13 reader for small, soft barcodes in phone photos.
 //!
 //! General-purpose readers binarise whole pixels, so a barcode whose narrowest bar is 3–4
-//! pixels wide and blurred by the lens loses its thin spaces. Here every scanline (rows and
-//! columns, so a barcode turned 90° is read as well) is thresholded against its local
-//! minimum and maximum and the edges are placed with sub-pixel precision by interpolation;
-//! digits are matched against the EAN tables by normalised run widths, the check digit is
+//! pixels wide and blurred by the lens loses its thin spaces. Here every scanline is
+//! thresholded against its local minimum and maximum and the edges are placed with sub-pixel
+//! precision by interpolation; digits are matched against the EAN tables by normalised run widths, the check digit is
 //! verified, and a code must be read on several scanlines and fit the tables best to count.
+//! The scanlines come from [`super::locate`]: across the bars of each place that looks like a
+//! barcode, at its own angle.
 
 use std::collections::HashMap;
-
-use image::GrayImage;
 
 /// Widths (space, bar, space, bar) of the left-hand odd-parity ("L") codes; right-hand codes
 /// have the same widths starting with a bar, and even-parity ("G") codes are these reversed.
@@ -34,62 +33,43 @@ const FIRST_DIGIT_PARITY: [u8; 10] = [
 
 const RUNS: usize = 3 + 24 + 5 + 24 + 3;
 const MIN_CONTRAST: f32 = 6.0;
-const STEP: usize = 2;
-const AVERAGE: usize = 8;
 const MIN_VOTES: u32 = 3;
 
-/// Decode one EAN-13 code from the image, or `None`.
-pub fn detect(grey: &GrayImage) -> Option<String> {
-    let (w, h) = (grey.width() as usize, grey.height() as usize);
-    let px = grey.as_raw();
-    let mut votes: HashMap<String, (u32, f32)> = HashMap::new();
-    let mut line = Vec::with_capacity(w.max(h));
-    let tally = |(code, cost): (String, f32), votes: &mut HashMap<String, (u32, f32)>| {
-        let e = votes.entry(code).or_insert((0, 0.0));
-        e.0 += 1;
-        e.1 += cost;
-    };
-    // Each scanline is the mean of a few neighbouring rows (or columns): bars run across
-    // them, noise does not.
-    for y in (0..h.saturating_sub(AVERAGE)).step_by(STEP) {
-        line.clear();
-        line.extend((0..w).map(|x| {
-            (0..AVERAGE)
-                .map(|k| f32::from(px[(y + k) * w + x]))
-                .sum::<f32>()
-                / AVERAGE as f32
-        }));
-        for code in scan_line(&line) {
-            tally(code, &mut votes);
+/// Codes read on scanlines so far, each with how many lines read it and its summed cost.
+#[derive(Debug, Default)]
+pub struct Votes(HashMap<String, (u32, f32)>);
+
+impl Votes {
+    /// Read one scanline (grey values, one a pixel), both ways.
+    pub fn read(&mut self, line: &[f32]) {
+        for (code, cost) in scan_line(line) {
+            let e = self.0.entry(code).or_insert((0, 0.0));
+            e.0 += 1;
+            e.1 += cost;
         }
     }
-    for x in (0..w.saturating_sub(AVERAGE)).step_by(STEP) {
-        line.clear();
-        line.extend((0..h).map(|y| {
-            let row = &px[y * w + x..y * w + x + AVERAGE];
-            row.iter().map(|&v| f32::from(v)).sum::<f32>() / AVERAGE as f32
-        }));
-        for code in scan_line(&line) {
-            tally(code, &mut votes);
+
+    /// The code the lines agree on, or `None`.
+    ///
+    /// Misread scanlines give checksum-valid codes now and then, and a soft barcode read
+    /// backwards can give the same wrong code on many lines; but the true code is read on
+    /// many lines *and* fits the EAN tables best. So: among the codes read on at least half
+    /// as many lines as the most-read one (and on `MIN_VOTES` at least), the one whose reads
+    /// cost least on average.
+    pub fn winner(&self) -> Option<String> {
+        let most = self.0.values().map(|v| v.0).max().unwrap_or(0);
+        let mut best: Option<(&String, f32)> = None;
+        for (code, &(n, cost)) in &self.0 {
+            if n < MIN_VOTES || 2 * n < most {
+                continue;
+            }
+            let mean = cost / n as f32;
+            if best.is_none_or(|(b, c)| mean < c || (mean == c && code < b)) {
+                best = Some((code, mean));
+            }
         }
+        best.map(|(code, _)| code.clone())
     }
-    // Misread scanlines give checksum-valid codes now and then, and a soft barcode read
-    // backwards can give the same wrong code on many lines; but the true code is read on
-    // many lines *and* fits the EAN tables best. So: among the codes read on at least half as
-    // many lines as the most-read one (and on `MIN_VOTES` at least), the one whose reads cost
-    // least on average.
-    let most = votes.values().map(|v| v.0).max().unwrap_or(0);
-    let mut best: Option<(&String, f32)> = None;
-    for (code, &(n, cost)) in &votes {
-        if n < MIN_VOTES || 2 * n < most {
-            continue;
-        }
-        let mean = cost / n as f32;
-        if best.is_none_or(|(b, c)| mean < c || (mean == c && code < b)) {
-            best = Some((code, mean));
-        }
-    }
-    best.map(|(code, _)| code.clone())
 }
 
 /// Codes read on one scanline, in both directions.
@@ -216,8 +196,15 @@ fn decode_runs(runs: &[Run]) -> Vec<(String, f32)> {
         if module < 0.8 {
             continue;
         }
-        // A quiet zone of at least five modules before the start guard.
+        // A quiet zone of at least five modules before the start guard and after the end
+        // guard (a window inside another kind of code, a Code 128 say, has bars there).
         if start > 0 && runs[start - 1].width < 5.0 * module {
+            continue;
+        }
+        if runs
+            .get(start + RUNS)
+            .is_some_and(|r| r.width < 5.0 * module)
+        {
             continue;
         }
         if let Some(code) = decode_window(window, module) {

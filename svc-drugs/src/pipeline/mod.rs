@@ -4,5 +4,6 @@
 pub mod barcode;
 pub mod ean;
 pub mod fields;
+pub mod locate;
 pub mod normalize;
 pub mod phash;

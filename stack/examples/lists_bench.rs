@@ -1,0 +1,278 @@
+//! The reads an app makes on every screen, through the gateway of the one-process stack
+//! (SQLite), each next to `GET /health` in the same run: the cabinet (20 drugs), today's doses
+//! (5 plans), a month of events (30), a conversation's last 50 messages, the inbox (20).
+//!
+//! ```text
+//! cargo build --release -p stack
+//! cargo run --release -p stack --example lists_bench
+//! ```
+//!
+//! Each path: `BENCH_CONNECTIONS` clients (64) in a closed loop for `BENCH_SECONDS` (5), one
+//! load-generator thread; prints req/s, p50 and p99, and the share of `/health`'s req/s.
+//! Targets: ≥ 8,000 req/s at c=64, p99 ≤ 20 ms, ≥ 1/11 of `/health`. The drugs, plans and
+//! events are made through the API; the conversation and the inbox are written into the
+//! stack's database (they come from the model and the scheduler). `BENCH_STACK_BIN` runs
+//! another build (default `target/release/stack`; `target/profiling/stack` for `perf`);
+//! `BENCH_ONLY` runs only the paths whose name contains it (and `/health`).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark fails loudly"
+)]
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use chrono::{Days, Utc};
+use sea_orm::{ActiveModelTrait, Database, IntoActiveModel};
+use serde_json::{Value, json};
+use shared::entities::{conversation, message, notification};
+use shared::testing::load::closed_loop;
+use uuid::Uuid;
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+async fn post(client: &reqwest::Client, url: String, token: &str, body: Value) -> Value {
+    let res = client
+        .post(&url)
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let answer: Value = res.json().await.unwrap_or(Value::Null);
+    assert!(status.is_success(), "{url}: {status} {answer}");
+    answer
+}
+
+/// The user's cabinet, plans and month, made through the API.
+async fn fill_through_the_api(client: &reqwest::Client, gw: &str, token: &str) {
+    let today = Utc::now().date_naive();
+    for i in 0..20u32 {
+        let drug = post(
+            client,
+            format!("{gw}/api/v1/drugs"),
+            token,
+            json!({
+                "name": format!("药品 {i}"), "brand": "品牌", "manufacturer": "某某药业有限公司",
+                "strength": "10 mg", "dosage_form": "片剂", "quantity": 30,
+                "expiry_date": today.checked_add_days(Days::new(u64::from(i) * 20)).unwrap(),
+            }),
+        )
+        .await;
+        if i < 5 {
+            post(
+                client,
+                format!("{gw}/api/v1/medications"),
+                token,
+                json!({
+                    "drug_id": drug["id"], "dose": {"amount": 1, "unit": "片"},
+                    "schedule": {"times": ["08:00", "13:00", "20:00"],
+                                 "start_date": today.checked_sub_days(Days::new(7)).unwrap()},
+                    "stock": 60, "low_stock_threshold": 5
+                }),
+            )
+            .await;
+        }
+    }
+    for i in 0..30u32 {
+        post(
+            client,
+            format!("{gw}/api/v1/events"),
+            token,
+            json!({
+                "title": format!("事件 {i}"), "event_type": "schedule",
+                "start_time": format!("2027-03-{:02}T{:02}:00:00", 1 + i % 31, 8 + i % 10),
+                "duration": 45, "description": "和朋友见面，记得带上资料",
+            }),
+        )
+        .await;
+    }
+}
+
+/// A conversation of 50 messages and an inbox of 20 notifications, written into the database
+/// as svc-chat and svc-scheduler would have.
+async fn fill_the_database(db_url: &str, user: Uuid) -> Uuid {
+    let db = Database::connect(db_url).await.unwrap();
+    let now = Utc::now();
+    let conversation = Uuid::now_v7();
+    conversation::Model {
+        id: conversation,
+        user_id: user,
+        title: "明天的安排".into(),
+        created_at: now,
+        updated_at: now,
+    }
+    .into_active_model()
+    .insert(&db)
+    .await
+    .unwrap();
+    for i in 0..50i64 {
+        let (role, content) = if i % 2 == 0 {
+            (
+                "user",
+                format!("第 {i} 条：明天下午三点提醒我去药店买维生素D，顺便看看钙片。"),
+            )
+        } else {
+            (
+                "assistant",
+                format!("好的（{i}）：我已经为你创建了明天 15:00 的日程「去药店」，到时会提醒你。"),
+            )
+        };
+        message::Model {
+            id: Uuid::now_v7(),
+            conversation_id: conversation,
+            user_id: user,
+            role: role.into(),
+            content,
+            created_at: now + chrono::Duration::milliseconds(i),
+        }
+        .into_active_model()
+        .insert(&db)
+        .await
+        .unwrap();
+    }
+    for i in 0..20 {
+        notification::Model {
+            id: Uuid::now_v7(),
+            user_id: user,
+            kind: "expiry_alert".into(),
+            title: "药品即将过期".into(),
+            body: format!("药品 {i} 将在 {} 天后过期", i * 3),
+            data: json!({"drug_id": Uuid::now_v7(), "days_left": i * 3}),
+            dedupe_key: format!("bench-{user}-{i}"),
+            read_at: None,
+            created_at: now,
+        }
+        .into_active_model()
+        .insert(&db)
+        .await
+        .unwrap();
+    }
+    db.close().await.unwrap();
+    conversation
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    shared::install_crypto_provider();
+    let connections = env_or("BENCH_CONNECTIONS", 64);
+    let seconds = env_or("BENCH_SECONDS", 5);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let bin = std::env::var("BENCH_STACK_BIN")
+        .unwrap_or_else(|_| root.join("target/release/stack").display().to_string());
+    let dir = std::env::temp_dir().join(format!("lists-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db_url = format!("sqlite://{}/lists.db?mode=rwc", dir.display());
+    let port = shared::testing::free_port();
+    let mut stack = Command::new(&bin)
+        .args(["--port", &port.to_string()])
+        .current_dir(&dir)
+        .env("APP__SERVER__HOST", "127.0.0.1")
+        .env("DATABASE_URL", &db_url)
+        .env("APP__RATE_LIMIT__ENABLED", "false")
+        .env("APP__SCHEDULER__CLOCK", "false")
+        .env("LOG_LEVEL", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{bin}: {e} (cargo build --release -p stack)"));
+    let gw = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if client
+            .get(format!("{gw}/health"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let session: Value = post(
+        &client,
+        format!("{gw}/api/v1/auth/register"),
+        "",
+        json!({"user_id": "bench-lists", "password": "bench-passw0rd!", "timezone": "Asia/Shanghai"}),
+    )
+    .await;
+    let token = session["access_token"].as_str().unwrap().to_owned();
+    let me: Value = client
+        .get(format!("{gw}/api/v1/users/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let user: Uuid = me["id"].as_str().unwrap().parse().unwrap();
+    fill_through_the_api(&client, &gw, &token).await;
+    let conversation = fill_the_database(&db_url, user).await;
+
+    let today = Utc::now().date_naive();
+    let paths = [
+        ("health", "/health".to_owned()),
+        ("cabinet, 20 drugs", "/api/v1/drugs".to_owned()),
+        (
+            "today's doses, 5 plans",
+            format!("/api/v1/doses?from={today}&to={today}"),
+        ),
+        (
+            "a month, 30 events",
+            "/api/v1/events?start_date=2027-03-01&end_date=2027-03-31".to_owned(),
+        ),
+        (
+            "50 messages",
+            format!("/api/v1/conversations/{conversation}/messages?limit=50"),
+        ),
+        ("inbox, 20", "/api/v1/notifications".to_owned()),
+        ("users/me", "/api/v1/users/me".to_owned()),
+    ];
+    println!("one-process stack, SQLite, {connections} connections, {seconds} s each ({bin})");
+    println!(
+        "{:<24} {:>9} {:>8} {:>8} {:>9} {:>8}",
+        "path", "req/s", "p50 ms", "p99 ms", "÷ health", "bytes"
+    );
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let mut health = 0.0;
+    for (name, path) in paths {
+        if name != "health" && !name.contains(only.as_str()) {
+            continue;
+        }
+        let url = format!("{gw}{path}");
+        let body = client
+            .get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let run = closed_loop(url, token.clone(), connections, seconds).await;
+        if name == "health" {
+            health = run.rps();
+        }
+        println!(
+            "{name:<24} {:>9.0} {:>8.2} {:>8.2} {:>9} {:>8}",
+            run.rps(),
+            run.percentile(0.5),
+            run.percentile(0.99),
+            format!("1/{:.1}", health / run.rps()),
+            body.len()
+        );
+    }
+    println!("targets: ≥ 8,000 req/s, p99 ≤ 20 ms, ≥ 1/11 of health");
+    let _ = stack.kill();
+    let _ = stack.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
