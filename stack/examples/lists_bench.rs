@@ -1,9 +1,10 @@
-//! The reads an app makes on every screen, through the gateway of the one-process stack
-//! (SQLite), each next to `GET /health` in the same run: the cabinet (20 drugs), today's doses
-//! (5 plans), a month of events (30), a conversation's last 50 messages, the inbox (20).
+//! The reads an app makes on every screen, through the gateway, each next to `GET /health` in
+//! the same run: the cabinet (20 drugs), today's doses (5 plans), a month of events (30), a
+//! conversation's last 50 messages, the inbox (20), `users/me`. Twice: the one-process stack
+//! on SQLite, then the services as separate processes on PostgreSQL as deployed.
 //!
 //! ```text
-//! cargo build --release -p stack
+//! cargo build --release -p stack -p gateway -p svc-drugs -p svc-chat -p svc-scheduler
 //! cargo run --release -p stack --example lists_bench
 //! ```
 //!
@@ -11,9 +12,11 @@
 //! load-generator thread; prints req/s, p50 and p99, and the share of `/health`'s req/s.
 //! Targets: ≥ 8,000 req/s at c=64, p99 ≤ 20 ms, ≥ 1/11 of `/health`. The drugs, plans and
 //! events are made through the API; the conversation and the inbox are written into the
-//! stack's database (they come from the model and the scheduler). `BENCH_STACK_BIN` runs
-//! another build (default `target/release/stack`; `target/profiling/stack` for `perf`);
-//! `BENCH_ONLY` runs only the paths whose name contains it (and `/health`).
+//! database (they come from the model and the scheduler). `BENCH_MODE` = `stack` or `apart`
+//! runs one of the two; PostgreSQL is `TEST_DATABASE_URL` (a database is made for the run and
+//! dropped after). `BENCH_PROFILE` picks the build (`release`; `profiling` for `perf`),
+//! `BENCH_STACK_BIN` another stack binary; `BENCH_ONLY` runs only the paths whose name
+//! contains it (and `/health`).
 
 #![allow(
     clippy::unwrap_used,
@@ -21,23 +24,15 @@
     reason = "a benchmark fails loudly"
 )]
 
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Duration;
+mod common;
 
 use chrono::{Days, Utc};
-use sea_orm::{ActiveModelTrait, Database, IntoActiveModel};
+use common::{System, env_or, register};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Database, IntoActiveModel};
 use serde_json::{Value, json};
 use shared::entities::{conversation, message, notification};
 use shared::testing::load::closed_loop;
 use uuid::Uuid;
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 async fn post(client: &reqwest::Client, url: String, token: &str, body: Value) -> Value {
     let res = client
@@ -161,50 +156,13 @@ async fn fill_the_database(db_url: &str, user: Uuid) -> Uuid {
     conversation
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() {
-    shared::install_crypto_provider();
+/// Fills the system with one user's data and measures each path next to `/health`.
+async fn measure(system: &System, db_url: &str, title: &str) {
     let connections = env_or("BENCH_CONNECTIONS", 64);
     let seconds = env_or("BENCH_SECONDS", 5);
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let bin = std::env::var("BENCH_STACK_BIN")
-        .unwrap_or_else(|_| root.join("target/release/stack").display().to_string());
-    let dir = std::env::temp_dir().join(format!("lists-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let db_url = format!("sqlite://{}/lists.db?mode=rwc", dir.display());
-    let port = shared::testing::free_port();
-    let mut stack = Command::new(&bin)
-        .args(["--port", &port.to_string()])
-        .current_dir(&dir)
-        .env("APP__SERVER__HOST", "127.0.0.1")
-        .env("DATABASE_URL", &db_url)
-        .env("APP__RATE_LIMIT__ENABLED", "false")
-        .env("APP__SCHEDULER__CLOCK", "false")
-        .env("LOG_LEVEL", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{bin}: {e} (cargo build --release -p stack)"));
-    let gw = format!("http://127.0.0.1:{port}");
+    let gw = &system.gw;
     let client = reqwest::Client::new();
-    for _ in 0..200 {
-        if client
-            .get(format!("{gw}/health"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let session: Value = post(
-        &client,
-        format!("{gw}/api/v1/auth/register"),
-        "",
-        json!({"user_id": "bench-lists", "password": "bench-passw0rd!", "timezone": "Asia/Shanghai"}),
-    )
-    .await;
-    let token = session["access_token"].as_str().unwrap().to_owned();
+    let token = register(&client, gw, "bench-lists").await;
     let me: Value = client
         .get(format!("{gw}/api/v1/users/me"))
         .bearer_auth(&token)
@@ -215,8 +173,8 @@ async fn main() {
         .await
         .unwrap();
     let user: Uuid = me["id"].as_str().unwrap().parse().unwrap();
-    fill_through_the_api(&client, &gw, &token).await;
-    let conversation = fill_the_database(&db_url, user).await;
+    fill_through_the_api(&client, gw, &token).await;
+    let conversation = fill_the_database(db_url, user).await;
 
     let today = Utc::now().date_naive();
     let paths = [
@@ -237,7 +195,7 @@ async fn main() {
         ("inbox, 20", "/api/v1/notifications".to_owned()),
         ("users/me", "/api/v1/users/me".to_owned()),
     ];
-    println!("one-process stack, SQLite, {connections} connections, {seconds} s each ({bin})");
+    println!("{title}, {connections} connections, {seconds} s each");
     println!(
         "{:<24} {:>9} {:>8} {:>8} {:>9} {:>8}",
         "path", "req/s", "p50 ms", "p99 ms", "÷ health", "bytes"
@@ -249,15 +207,9 @@ async fn main() {
             continue;
         }
         let url = format!("{gw}{path}");
-        let body = client
-            .get(&url)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+        let answer = client.get(&url).bearer_auth(&token).send().await.unwrap();
+        assert!(answer.status().is_success(), "{url}: {}", answer.status());
+        let body = answer.bytes().await.unwrap();
         let run = closed_loop(url, token.clone(), connections, seconds).await;
         if name == "health" {
             health = run.rps();
@@ -271,8 +223,54 @@ async fn main() {
             body.len()
         );
     }
-    println!("targets: ≥ 8,000 req/s, p99 ≤ 20 ms, ≥ 1/11 of health");
-    let _ = stack.kill();
-    let _ = stack.wait();
+    println!("targets: ≥ 8,000 req/s, p99 ≤ 20 ms, ≥ 1/11 of health\n");
+}
+
+/// `admin`'s server with the database `name`.
+fn on_database(admin: &str, name: &str) -> String {
+    let (base, query) = admin.split_once('?').unwrap_or((admin, ""));
+    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+    if query.is_empty() {
+        format!("{server}/{name}")
+    } else {
+        format!("{server}/{name}?{query}")
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    shared::install_crypto_provider();
+    let mode = std::env::var("BENCH_MODE").unwrap_or_default();
+    let dir = std::env::temp_dir().join(format!("lists-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    if mode != "apart" {
+        let db_url = format!("sqlite://{}/lists.db?mode=rwc", dir.display());
+        let system = System::one_process(&dir, &db_url, &[]).await;
+        measure(&system, &db_url, "one-process stack, SQLite").await;
+    }
+    if mode != "stack" {
+        let admin_url = std::env::var("TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let name = format!("lists_bench_{}", std::process::id());
+        let admin = Database::connect(&admin_url).await.unwrap();
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        let db_url = on_database(&admin_url, &name);
+        {
+            let system = System::apart(&dir, &db_url, &[]).await;
+            measure(
+                &system,
+                &db_url,
+                "gateway, svc-drugs, svc-chat, svc-scheduler apart (production mode, h2c), PostgreSQL",
+            )
+            .await;
+        }
+        admin
+            .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .await
+            .unwrap();
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

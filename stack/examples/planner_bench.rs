@@ -19,12 +19,13 @@
     reason = "a benchmark fails loudly"
 )]
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, NaiveTime};
+use common::{System, register};
 use serde_json::{Value, json};
 use svc_chat::events::input::RepeatPattern;
 use svc_chat::events::recur::{self, Series};
@@ -129,22 +130,6 @@ fn expansion_alone() -> (f64, usize) {
     (median(&mut times), days)
 }
 
-async fn register(client: &reqwest::Client, gw: &str, name: &str) -> String {
-    let session: Value = client
-        .post(format!("{gw}/api/v1/auth/register"))
-        .json(&json!({"user_id": name, "password": "bench-passw0rd!", "timezone": "Asia/Shanghai"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    session["access_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("register: {session}"))
-        .to_owned()
-}
-
 struct Run {
     median_ms: f64,
     p99_ms: f64,
@@ -201,43 +186,16 @@ async fn main() {
         "expansion alone: 50 series, a month ({days} days): {alone:.3} ms (median of 500; target < 2 ms)"
     );
 
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let bin = std::env::var("BENCH_STACK_BIN")
-        .unwrap_or_else(|_| root.join("target/release/stack").display().to_string());
     let dir = std::env::temp_dir().join(format!("planner-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut stack = Command::new(&bin)
-        .args(["--port", &port.to_string()])
-        .current_dir(&dir)
-        .env("APP__SERVER__HOST", "127.0.0.1")
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/planner.db?mode=rwc", dir.display()),
-        )
-        .env("APP__RATE_LIMIT__ENABLED", "false")
-        .env("APP__SCHEDULER__CLOCK", "false")
-        .env("LOG_LEVEL", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{bin}: {e} (cargo build --release -p stack)"));
-    let gw = format!("http://127.0.0.1:{port}");
+    let stack = System::one_process(
+        &dir,
+        &format!("sqlite://{}/planner.db?mode=rwc", dir.display()),
+        &[],
+    )
+    .await;
+    let gw = stack.gw.clone();
     let client = reqwest::Client::new();
-    for _ in 0..200 {
-        if client
-            .get(format!("{gw}/health"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let plain = register(&client, &gw, "bench-plain").await;
     let planner = register(&client, &gw, "bench-planner").await;
     for (token, bodies) in [(&plain, plain_bodies()), (&planner, series_bodies())] {
@@ -311,7 +269,6 @@ async fn main() {
         "feed, series ÷ plain: latency {:.2}×",
         feeds[1].0 / feeds[0].0
     );
-    let _ = stack.kill();
-    let _ = stack.wait();
+    drop(stack);
     let _ = std::fs::remove_dir_all(&dir);
 }

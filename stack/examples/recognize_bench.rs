@@ -11,8 +11,8 @@
 //! Prints the end-to-end time of one recognition at a time (median of 5, each by another
 //! user), then 8 users' recognitions at once: the wall time and the stack's peak RSS
 //! (`VmHWM`) before and after. Targets: 8 at once in ≤ 1.5 s with peak RSS ≤ 200 MiB.
-//! Each photo carries one byte of its own, so no answer is reused. `BENCH_STACK_BIN` runs
-//! another build (default `target/release/stack`).
+//! Each photo carries one byte of its own, so no answer is reused. `BENCH_PROFILE` picks the
+//! build (`release`; `profiling` for `perf`), `BENCH_STACK_BIN` another stack binary.
 
 #![allow(
     clippy::unwrap_used,
@@ -20,10 +20,11 @@
     reason = "a benchmark fails loudly"
 )]
 
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
+use std::time::Instant;
+
+use common::{System, register};
 use serde_json::{Value, json};
 use shared::testing::request_head;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -83,19 +84,6 @@ fn kib(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-async fn register(client: &reqwest::Client, gw: &str, name: &str) -> String {
-    let session: Value = client
-        .post(format!("{gw}/api/v1/auth/register"))
-        .json(&json!({"user_id": name, "password": "bench-passw0rd!", "timezone": "Asia/Shanghai"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    session["access_token"].as_str().unwrap().to_owned()
-}
-
 /// One recognition of `photo` by the user of `token`; its time in ms.
 async fn recognize(client: &reqwest::Client, gw: &str, token: &str, photo: Vec<u8>) -> f64 {
     let part = reqwest::multipart::Part::bytes(photo)
@@ -121,45 +109,22 @@ async fn recognize(client: &reqwest::Client, gw: &str, token: &str, photo: Vec<u
 #[tokio::main]
 async fn main() {
     shared::install_crypto_provider();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let photo =
-        std::fs::read(root.join("../shared/fixtures/drug-photos/calcium-d3-front.jpg")).unwrap();
+        std::fs::read(common::root().join("../shared/fixtures/drug-photos/calcium-d3-front.jpg"))
+            .unwrap();
     let model = fake_model().await;
-    let bin = std::env::var("BENCH_STACK_BIN")
-        .unwrap_or_else(|_| root.join("target/release/stack").display().to_string());
     let dir = std::env::temp_dir().join(format!("recognize-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let port = shared::testing::free_port();
-    let mut stack = Command::new(&bin)
-        .args(["--port", &port.to_string()])
-        .current_dir(&dir)
-        .env("APP__SERVER__HOST", "127.0.0.1")
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/recognize.db?mode=rwc", dir.display()),
-        )
-        .env("APP__RATE_LIMIT__ENABLED", "false")
-        .env("APP__SCHEDULER__CLOCK", "false")
-        .env("API_KEY", "bench")
-        .env("API_BASE_URL", &model)
-        .env("LOG_LEVEL", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{bin}: {e} (cargo build --release -p stack)"));
-    let gw = format!("http://127.0.0.1:{port}");
+    let stack = System::one_process(
+        &dir,
+        &format!("sqlite://{}/recognize.db?mode=rwc", dir.display()),
+        &[("API_KEY", "bench".into()), ("API_BASE_URL", model)],
+    )
+    .await;
+    let gw = stack.gw.clone();
+    let pid = stack.pids[0].1;
     let client = reqwest::Client::new();
-    for _ in 0..200 {
-        if client
-            .get(format!("{gw}/health"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let idle = kib(stack.id(), "VmRSS:");
+    let idle = kib(pid, "VmRSS:");
     let mut one = Vec::new();
     for i in 0..5u8 {
         let token = register(&client, &gw, &format!("bench-one-{i}")).await;
@@ -172,7 +137,7 @@ async fn main() {
         "one at a time, 12 MP photo, through the gateway: median {:.0} ms (min {:.0}, max {:.0}) of 5",
         one[2], one[0], one[4]
     );
-    let before = kib(stack.id(), "VmHWM:");
+    let before = kib(pid, "VmHWM:");
     let mut tokens = Vec::new();
     for i in 0..8 {
         tokens.push(register(&client, &gw, &format!("bench-eight-{i}")).await);
@@ -193,7 +158,7 @@ async fn main() {
         each.push(task.await.unwrap());
     }
     let wall = t.elapsed().as_secs_f64();
-    let peak = kib(stack.id(), "VmHWM:");
+    let peak = kib(pid, "VmHWM:");
     each.sort_by(f64::total_cmp);
     println!(
         "8 at once: wall {wall:.2} s (each {:.0}–{:.0} ms); the stack's peak RSS {:.1} MiB (before: {:.1}, idle {:.1}) — targets ≤ 1.5 s, ≤ 200 MiB",
@@ -203,7 +168,6 @@ async fn main() {
         before as f64 / 1024.0,
         idle as f64 / 1024.0
     );
-    let _ = stack.kill();
-    let _ = stack.wait();
+    drop(stack);
     let _ = std::fs::remove_dir_all(&dir);
 }

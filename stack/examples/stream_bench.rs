@@ -26,12 +26,15 @@
     reason = "a benchmark fails loudly"
 )]
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use common::{register, wait_healthy};
 use serde_json::json;
 
 /// A fake model: where it is, the CA to trust if it speaks TLS, its token gap in ms
@@ -101,13 +104,12 @@ async fn main() {
             other => panic!("BENCH_MODELS: {other:?} is neither https nor http1"),
         }
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let release = |name: &str| {
-        std::env::var(format!(
+        std::env::var_os(format!(
             "BENCH_{}_BIN",
             name.replace('-', "_").to_uppercase()
         ))
-        .unwrap_or_else(|_| root.join("target/release").join(name).display().to_string())
+        .map_or_else(|| common::binary(name), std::path::PathBuf::from)
     };
     let dir = std::env::temp_dir().join(format!("stream-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -152,8 +154,8 @@ async fn main() {
             &format!("stack-{}.db", model.ca_file.is_some()),
         );
         let gw = format!("http://127.0.0.1:{port}");
-        wait_healthy(&client, &format!("{gw}/health")).await;
-        let token = register(&client, &gw).await;
+        wait_healthy(&format!("{gw}/health")).await;
+        let token = register(&client, &gw, "bench").await;
         let figures = measure(&client, &gw, &token, model, &[("stack", stack.id())]).await;
         println!(
             "one process (gateway + svc-chat + the others): time to first byte, median of 20: model alone {direct:.2} ms, through the stack {:.2} ms: added {:.2} ms (target <= 5 ms)",
@@ -178,7 +180,7 @@ async fn main() {
                 model,
                 &db,
             );
-            wait_healthy(&client, &format!("http://127.0.0.1:{chat_port}/healthz")).await;
+            wait_healthy(&format!("http://127.0.0.1:{chat_port}/healthz")).await;
             let gw_port = shared::testing::free_port();
             let gateway = spawn(
                 Command::new(release("gateway"))
@@ -194,8 +196,8 @@ async fn main() {
                 &db,
             );
             let gw = format!("http://127.0.0.1:{gw_port}");
-            wait_healthy(&client, &format!("{gw}/health")).await;
-            let token = register(&client, &gw).await;
+            wait_healthy(&format!("{gw}/health")).await;
+            let token = register(&client, &gw, "bench").await;
             let figures = measure(
                 &client,
                 &gw,
@@ -259,34 +261,6 @@ fn spawn(command: &mut Command, dir: &Path, model: &Model, db: &str) -> std::pro
 fn stop(mut child: std::process::Child) {
     let _ = child.kill();
     let _ = child.wait();
-}
-
-async fn wait_healthy(client: &reqwest::Client, url: &str) {
-    for _ in 0..200 {
-        if client
-            .get(url)
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{url} did not come up");
-}
-
-async fn register(client: &reqwest::Client, gw: &str) -> String {
-    let session: serde_json::Value = client
-        .post(format!("{gw}/api/v1/auth/register"))
-        .json(&json!({"user_id": "bench", "password": "bench-passw0rd!"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    session["access_token"].as_str().unwrap().to_owned()
 }
 
 struct Figures {

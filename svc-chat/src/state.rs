@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono_tz::Tz;
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::{DatabaseConnection, EntityTrait, QuerySelect};
 use shared::ApiError;
 use shared::config::{ChatSettings, Settings};
 use shared::entities::user;
@@ -49,10 +49,15 @@ impl AppState {
 
     /// The user's time zone (from the gateway's `users` table; Shanghai when unknown).
     pub async fn timezone(&self, user_id: Uuid) -> Result<Tz, ApiError> {
-        Ok(user::Entity::find_by_id(user_id)
+        // The one column, not the row: this runs on most reads.
+        let zone: Option<String> = user::Entity::find_by_id(user_id)
+            .select_only()
+            .column(user::Column::Timezone)
+            .into_tuple()
             .one(&self.db)
-            .await?
-            .and_then(|u| u.timezone.parse().ok())
+            .await?;
+        Ok(zone
+            .and_then(|z| z.parse().ok())
             .unwrap_or(shared::DEFAULT_TZ))
     }
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use chrono_tz::Tz;
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QuerySelect};
 use secrecy::ExposeSecret;
 use shared::config::{ConfigError, DrugsSettings, Settings};
 use shared::entities::user;
@@ -67,14 +67,21 @@ impl AppState {
 
     /// The user's time zone and expiry warning window (defaults when the user has set none).
     pub async fn user_prefs(&self, user_id: Uuid) -> Result<UserPrefs, DbErr> {
-        let found = user::Entity::find_by_id(user_id).one(&self.db).await?;
+        // Two columns, not the row: this runs on every read of the cabinet and of the doses.
+        let found: Option<(String, serde_json::Value)> = user::Entity::find_by_id(user_id)
+            .select_only()
+            .column(user::Column::Timezone)
+            .column(user::Column::Preferences)
+            .into_tuple()
+            .one(&self.db)
+            .await?;
         let timezone = found
             .as_ref()
-            .and_then(|u| u.timezone.parse::<Tz>().ok())
+            .and_then(|(zone, _)| zone.parse::<Tz>().ok())
             .unwrap_or(chrono_tz::Asia::Shanghai);
         let expiry_warning_days = found
             .as_ref()
-            .and_then(|u| u.preferences.get("expiry_warning_days"))
+            .and_then(|(_, preferences)| preferences.get("expiry_warning_days"))
             .and_then(serde_json::Value::as_i64)
             .filter(|d| (0..=3650).contains(d))
             .unwrap_or(self.drugs.expiry_warning_days);

@@ -201,16 +201,22 @@ pub async fn messages(
     path: web::Path<Uuid>,
     page: web::Query<Page>,
 ) -> Result<HttpResponse, ApiError> {
-    let c = owned(&state, user, path.into_inner()).await?;
+    let id = path.into_inner();
     let (limit, offset) = page.get(100)?;
-    let rows = message::Entity::find()
-        .filter(message::Column::ConversationId.eq(c.id))
-        .order_by_asc(message::Column::CreatedAt)
-        .order_by_asc(message::Column::Id)
-        .offset(offset)
-        .limit(limit)
-        .all(&state.db)
-        .await?;
+    // The page is read beside the ownership check (it is the user's own messages only, so it
+    // shows nothing of another's conversation); the check decides between it and 404.
+    let (_, rows) = tokio::try_join!(owned(&state, user, id), async {
+        message::Entity::find()
+            .filter(message::Column::ConversationId.eq(id))
+            .filter(message::Column::UserId.eq(user))
+            .order_by_asc(message::Column::CreatedAt)
+            .order_by_asc(message::Column::Id)
+            .offset(offset)
+            .limit(limit)
+            .all(&state.db)
+            .await
+            .map_err(ApiError::from)
+    })?;
     let out: Vec<MessageView<'_>> = rows
         .iter()
         .map(|m| MessageView {

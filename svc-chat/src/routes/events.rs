@@ -116,13 +116,16 @@ pub async fn list(
         templates: false,
         limit,
     };
-    let instances = ev::query::list(&state.db, user, &filter).await?;
-    let occurrences = if q.expand_virtual.unwrap_or(true) {
-        let range = from.zip(to).unwrap_or(month);
-        ev::query::occurrences(&state.db, user, &filter, range, owner.tz, false).await?
-    } else {
-        Vec::new()
-    };
+    // The stored instances and the series' days are read at once.
+    let (instances, occurrences) =
+        tokio::try_join!(ev::query::list(&state.db, user, &filter), async {
+            if q.expand_virtual.unwrap_or(true) {
+                let range = from.zip(to).unwrap_or(month);
+                ev::query::occurrences(&state.db, user, &filter, range, owner.tz, false).await
+            } else {
+                Ok(Vec::new())
+            }
+        })?;
     let templates = if q.include_templates {
         filter.templates = true;
         filter.from = None;

@@ -3,7 +3,9 @@
 
 use bytes::Bytes;
 use chrono::{Duration, Utc};
-use sea_orm::{ActiveModelTrait, PaginatorTrait, QueryFilter, QuerySelect, Set, TryIntoModel};
+use sea_orm::{
+    ActiveModelTrait, PaginatorTrait, QueryFilter, QuerySelect, Select, Set, TryIntoModel,
+};
 use shared::contracts::CabinetDrug;
 use shared::entities::drug;
 use uuid::Uuid;
@@ -13,11 +15,12 @@ use super::search::{ListQuery, search_condition, sorted, status_condition};
 use super::{CabinetError, repo, views};
 use crate::state::AppState;
 
-/// One page of a list.
+/// One page of a list, as it is answered (keys in the order they always were).
+#[derive(serde::Serialize)]
 pub struct Page {
     pub items: Vec<CabinetDrug>,
-    pub total: u64,
     pub next_cursor: Option<String>,
+    pub total: u64,
 }
 
 pub async fn owned(state: &AppState, user: Uuid, id: Uuid) -> Result<drug::Model, CabinetError> {
@@ -109,26 +112,36 @@ pub async fn delete(state: &AppState, user: Uuid, id: Uuid) -> Result<(), Cabine
 
 pub async fn list(state: &AppState, user: Uuid, query: &ListQuery) -> Result<Page, CabinetError> {
     let params = query.params()?;
-    let prefs = state.user_prefs(user).await?;
     let mut select = repo::of_user(user);
     if let Some(text) = params.text {
         select = select.filter(search_condition(text));
     }
-    if let Some(status) = params.status {
-        select = select.filter(status_condition(
-            status,
-            prefs.today(),
-            prefs.expiry_warning_days,
-        ));
-    }
-    let select = sorted(select, params.sort)?;
     let (limit, offset) = (params.limit, params.offset);
-    let rows = select
-        .clone()
-        .offset(offset)
-        .limit(limit + 1)
-        .all(&state.db)
-        .await?;
+    // Without a status filter the page does not depend on the user's settings: both reads go
+    // at once (the views need the settings for the expiry colours).
+    let (prefs, rows, select) = match params.status {
+        Some(status) => {
+            let prefs = state.user_prefs(user).await?;
+            let select = sorted(
+                select.filter(status_condition(
+                    status,
+                    prefs.today(),
+                    prefs.expiry_warning_days,
+                )),
+                params.sort,
+            )?;
+            let rows = page_of(&select, offset, limit).all(&state.db).await?;
+            (prefs, rows, select)
+        }
+        None => {
+            let select = sorted(select, params.sort)?;
+            let (prefs, rows) = tokio::try_join!(
+                state.user_prefs(user),
+                page_of(&select, offset, limit).all(&state.db)
+            )?;
+            (prefs, rows, select)
+        }
+    };
     let has_more = rows.len() as u64 > limit;
     // The last page (some rows, or the first page) tells the total without counting.
     let total = if !has_more && (offset == 0 || !rows.is_empty()) {
@@ -139,9 +152,14 @@ pub async fn list(state: &AppState, user: Uuid, query: &ListQuery) -> Result<Pag
     let rows: Vec<drug::Model> = rows.into_iter().take(limit as usize).collect();
     Ok(Page {
         items: views(state, &prefs, rows).await?,
-        total,
         next_cursor: has_more.then(|| (offset + limit).to_string()),
+        total,
     })
+}
+
+/// The rows of one page and one more, which tells whether another page follows.
+fn page_of(select: &Select<drug::Entity>, offset: u64, limit: u64) -> Select<drug::Entity> {
+    select.clone().offset(offset).limit(limit + 1)
 }
 
 /// Drugs that expire within `days` (default: the user's warning window), expired included,

@@ -77,13 +77,14 @@ pub async fn expand<C: ConnectionTrait>(
     if plans.is_empty() {
         return Ok(Vec::new());
     }
-    let names = repo::drug_names(db, plans.iter().map(|p| p.drug_id).collect()).await?;
-    let logs: std::collections::HashMap<(Uuid, i64), dose_log::Model> =
+    let (names, logs) = tokio::try_join!(
+        repo::drug_names(db, plans.iter().map(|p| p.drug_id).collect()),
         repo::logs_between(db, plans.iter().map(|p| p.id).collect(), from, to)
-            .await?
-            .into_iter()
-            .map(|l| ((l.plan_id, l.scheduled_at.timestamp()), l))
-            .collect();
+    )?;
+    let logs: std::collections::HashMap<(Uuid, i64), dose_log::Model> = logs
+        .into_iter()
+        .map(|l| ((l.plan_id, l.scheduled_at.timestamp()), l))
+        .collect();
     let mut out = Vec::new();
     for m in plans {
         let plan = plan_of(m);
@@ -148,8 +149,10 @@ pub(super) async fn in_range(
     user: Uuid,
     q: &RangeQuery,
 ) -> Result<(DateTime<Utc>, DateTime<Utc>, Vec<Dose>), PlanError> {
-    let (from, to) = range(state, user, q).await?;
-    let plans = repo::of_user(&state.db, user, false).await?;
+    // The plans do not depend on the range: both reads go at once.
+    let ((from, to), plans) = tokio::try_join!(range(state, user, q), async {
+        Ok(repo::of_user(&state.db, user, false).await?)
+    })?;
     let doses = expand(&state.db, &plans, from, to, Utc::now()).await?;
     Ok((from, to, doses))
 }

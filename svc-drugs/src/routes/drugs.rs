@@ -2,7 +2,6 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 use shared::ApiError;
 use shared::internal_auth::UserId;
 use uuid::Uuid;
@@ -51,12 +50,7 @@ pub async fn list(
     UserId(user): UserId,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = cabinet::list(&state, user, &query).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "items": page.items,
-        "total": page.total,
-        "next_cursor": page.next_cursor,
-    })))
+    Ok(HttpResponse::Ok().json(cabinet::list(&state, user, &query).await?))
 }
 
 #[derive(Debug, Deserialize)]

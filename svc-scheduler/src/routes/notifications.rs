@@ -36,16 +36,37 @@ pub async fn list(
         .limit(limit)
         .all(&ctx.db)
         .await?;
-    let body: Vec<serde_json::Value> = rows
-        .into_iter()
-        .map(|n| {
-            serde_json::json!({
-                "id": n.id, "kind": n.kind, "title": n.title, "body": n.body, "data": n.data,
-                "read": n.read_at.is_some(), "read_at": n.read_at, "created_at": n.created_at,
-            })
-        })
-        .collect();
+    let body: Vec<InboxItem<'_>> = rows.iter().map(InboxItem::of).collect();
     Ok(HttpResponse::Ok().json(body))
+}
+
+/// One notification as the inbox answers it, written straight from the row (keys in the
+/// order they always had).
+#[derive(serde::Serialize)]
+struct InboxItem<'a> {
+    body: &'a str,
+    created_at: chrono::DateTime<Utc>,
+    data: &'a serde_json::Value,
+    id: Uuid,
+    kind: &'a str,
+    read: bool,
+    read_at: Option<chrono::DateTime<Utc>>,
+    title: &'a str,
+}
+
+impl<'a> InboxItem<'a> {
+    fn of(n: &'a notification::Model) -> Self {
+        Self {
+            body: &n.body,
+            created_at: n.created_at,
+            data: &n.data,
+            id: n.id,
+            kind: &n.kind,
+            read: n.read_at.is_some(),
+            read_at: n.read_at,
+            title: &n.title,
+        }
+    }
 }
 
 pub async fn read(
