@@ -128,7 +128,8 @@ async fn main() -> anyhow::Result<()> {
         cli.host.as_str()
     };
     println!("UniLife stack is up.");
-    println!("  open      http://{shown_host}:{}/docs", gateway.port());
+    println!("  open      http://{shown_host}:{}/", gateway.port());
+    println!("  api docs  http://{shown_host}:{}/docs", gateway.port());
     println!(
         "  health    http://{shown_host}:{}/api/v1/health",
         gateway.port()

@@ -16,6 +16,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 #[path = "stack_tests/authorization.rs"]
 mod authorization;
+#[path = "stack_tests/web.rs"]
+mod web;
 
 /// The stack binary running in its own empty directory.
 struct Stack {
@@ -79,7 +81,7 @@ impl Stack {
                 .expect("the stack prints its URL and its services");
             let line = line.trim();
             if let Some(url) = line.strip_prefix("open").map(str::trim) {
-                stack.base = url.trim_end_matches("/docs").to_owned();
+                stack.base = url.trim_end_matches('/').to_owned();
             }
             if let Some(rest) = line.strip_prefix("services") {
                 stack.services = rest

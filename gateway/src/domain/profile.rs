@@ -91,6 +91,21 @@ impl Preferences {
                 }
             }
         }
+        // Our own keys: read by svc-drugs (the expiry warning) and the web console (language).
+        match map.get("expiry_warning_days") {
+            None | Some(Value::Null) => {}
+            Some(v) if v.as_u64().is_some_and(|d| d <= 3650) => {}
+            Some(_) => {
+                return Err(invalid(
+                    "preferences.expiry_warning_days must be a whole number of days from 0 to 3650",
+                ));
+            }
+        }
+        match map.get("language").map(|v| v.as_str()) {
+            None | Some(Some("zh-CN" | "en")) => {}
+            Some(_) if map.get("language").is_some_and(Value::is_null) => {}
+            Some(_) => return Err(invalid("preferences.language must be \"zh-CN\" or \"en\"")),
+        }
         if Value::Object(map.clone()).to_string().len() > MAX_JSON_BYTES {
             return Err(invalid("preferences must be at most 16 KiB"));
         }

@@ -2,6 +2,7 @@
 
 pub mod apple;
 pub mod auth;
+pub mod console;
 pub mod docs;
 pub mod health;
 pub mod users;
@@ -29,5 +30,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/health", web::get().to(health::get_health))
         .route("/health", web::get().to(health::get_health_compat))
         .route("/api/v1/openapi.json", web::get().to(docs::get_openapi))
-        .route("/docs", web::get().to(docs::get_docs));
+        .route("/docs", web::get().to(docs::get_docs))
+        .configure(console::configure);
 }

@@ -8,6 +8,7 @@ mod apple;
 mod apple_keys;
 mod auth;
 mod calendar_feed;
+mod console;
 mod contract;
 mod errors;
 mod health;

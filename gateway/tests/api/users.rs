@@ -68,6 +68,28 @@ async fn update_me_changes_only_what_is_sent_and_validates_it() {
         assert_envelope(res, StatusCode::BAD_REQUEST).await,
         "validation_error"
     );
+    // Our own keys are checked too: the expiry warning svc-drugs reads, the console's language.
+    for bad in [
+        json!({"expiry_warning_days": -1}),
+        json!({"expiry_warning_days": 3651}),
+        json!({"expiry_warning_days": "14"}),
+        json!({"expiry_warning_days": 1.5}),
+        json!({"language": "fr"}),
+        json!({"language": 1}),
+    ] {
+        let res = put(json!({ "preferences": bad })).await.unwrap();
+        assert_eq!(
+            assert_envelope(res, StatusCode::BAD_REQUEST).await,
+            "validation_error",
+            "{bad}"
+        );
+    }
+    let res = put(json!({"preferences": {"expiry_warning_days": 14, "language": "en"}}))
+        .await
+        .unwrap();
+    let me: Value = res.json().await.unwrap();
+    assert_eq!(me["preferences"]["expiry_warning_days"], 14, "{me}");
+    assert_eq!(me["preferences"]["language"], "en", "{me}");
 
     // `null` leaves a field as it is (the app's contract); "" clears an optional one.
     let res = put(json!({"nickname": null, "avatar_url": "https://example.com/a.png"}))

@@ -1,0 +1,473 @@
+//! The web console in a real browser: Debian's headless Chromium driven over WebDriver
+//! (chromedriver), against the stack binary and a fake model, as a person uses it — at a phone's
+//! 390 px and a laptop's 1280 px. Typing and clicks go through WebDriver; what the page shows is
+//! read back from it, and what was saved is checked through the API as well.
+//!
+//! Needs `chromium` and `chromium-driver` (Debian packages; `.ci/run` installs them). Screenshots
+//! of every screen go to `target/web-screenshots/` (kept out of git).
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use wiremock::matchers::{body_string_contains, method};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use super::{Stack, sse};
+
+const PHOTO: &str = "calcium-d3-front.jpg";
+const PASSWORD: &str = "s3cret-passw0rd";
+
+fn photos_dir() -> PathBuf {
+    std::env::var_os("DRUG_PHOTOS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/drug-photos"),
+        PathBuf::from,
+    )
+}
+
+fn chromedriver() -> PathBuf {
+    let path = std::env::var_os("CHROMEDRIVER")
+        .map_or_else(|| "/usr/bin/chromedriver".into(), PathBuf::from);
+    assert!(
+        path.exists(),
+        "the browser test needs chromedriver at {} (apt-get install chromium chromium-driver, \
+         or set CHROMEDRIVER)",
+        path.display()
+    );
+    path
+}
+
+/// chromedriver on a free loopback port, killed with the test.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(chromedriver())
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    async fn browser(&self, width: u32, height: u32) -> Client {
+        let mut caps = serde_json::Map::new();
+        let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": binary,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--lang=zh-CN", format!("--window-size={width},{height}")],
+            }),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .unwrap();
+        client.set_window_size(width, height).await.unwrap();
+        client
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The fake model: the vision model reads the box as a good model would (the fields printed on
+/// it, from the fixture's `expected.json`); the assistant creates an event through its tool,
+/// then says so in three streamed parts.
+async fn fake_model() -> MockServer {
+    let server = MockServer::start().await;
+    let expected: Value =
+        serde_json::from_slice(&std::fs::read(photos_dir().join("expected.json")).unwrap())
+            .unwrap();
+    let printed = &expected["photos"][PHOTO]["fields"];
+    let answer = json!({
+        "name": printed["name"], "brand": printed["brand"], "manufacturer": printed["manufacturer"],
+        "dosage_form": printed["dosage_form"], "strength": printed["strength"],
+        "package": printed["package"], "expiry_date": printed["expiry_date"],
+        "production_date": printed["production_date"],
+    });
+    Mock::given(method("POST"))
+        .and(body_string_contains("\"image_url\""))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "cmpl-1", "object": "chat.completion", "model": "vision-fake",
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": answer.to_string()}}],
+            "usage": {"prompt_tokens": 1200, "completion_tokens": 80, "total_tokens": 1280},
+        })))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("\"role\":\"tool\""))
+        .respond_with(sse(shared::testing::sse_text(&[
+            "好的，",
+            "已经帮你",
+            "记下看牙医。",
+        ])))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let tomorrow = chrono::Local::now().date_naive() + chrono::Days::new(1);
+    Mock::given(method("POST"))
+        .respond_with(sse(shared::testing::sse_tool_call(
+            "create_event",
+            &json!({"title": "看牙医", "start_time": format!("{tomorrow}T15:00:00"),
+                    "end_time": format!("{tomorrow}T16:00:00")}),
+        )))
+        .with_priority(5)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// A page as the test sees it: waits on what the page shows, types, clicks, screenshots.
+struct Page<'a> {
+    client: &'a Client,
+    base: &'a str,
+    shots: PathBuf,
+    label: String,
+}
+
+impl Page<'_> {
+    /// Polls `script` (a JS expression) until it is truthy; its value.
+    async fn until(&self, what: &str, script: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let value = self
+                .client
+                .execute(&format!("return ({script});"), vec![])
+                .await
+                .unwrap();
+            let truthy = !matches!(&value, Value::Null | Value::Bool(false))
+                && value != json!("")
+                && value != json!(0);
+            if truthy {
+                return value;
+            }
+            if Instant::now() > deadline {
+                self.shot("timeout").await;
+                panic!("[{}] waited 20 s for {what} ({script})", self.label);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn js(&self, script: &str) -> Value {
+        self.client
+            .execute(&format!("return ({script});"), vec![])
+            .await
+            .unwrap()
+    }
+
+    async fn fill(&self, css: &str, text: &str) {
+        let el = self.client.find(Locator::Css(css)).await.unwrap();
+        el.clear().await.unwrap();
+        el.send_keys(text).await.unwrap();
+    }
+
+    async fn click(&self, css: &str) {
+        self.until(&format!("{css} to be clickable"), &format!(
+            "(() => {{ const e = document.querySelector({css:?}); return e && !e.disabled && e.offsetParent !== null; }})()"
+        ))
+        .await;
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
+    async fn go(&self, route: &str) {
+        self.client
+            .goto(&format!("{}/#/{route}", self.base))
+            .await
+            .unwrap();
+        self.until(
+            &format!("the {route} view"),
+            "document.getElementById('view-title')",
+        )
+        .await;
+    }
+
+    /// Saves a screenshot, and checks the screen shows no value the code failed to fill in.
+    async fn shot(&self, name: &str) {
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(self.shots.join(format!("{}-{name}.png", self.label)), png).unwrap();
+        let text = self.js("document.body.innerText").await;
+        let text = text.as_str().unwrap_or_default();
+        for leak in ["null", "undefined", "NaN", "[object Object]"] {
+            assert!(
+                !text.contains(leak),
+                "[{}] {name} shows {leak:?}:\n{text}",
+                self.label
+            );
+        }
+    }
+
+    async fn token(&self) -> String {
+        self.js("JSON.parse(localStorage.getItem('unilife.session')).access")
+            .await
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+async fn api(stack: &Stack, token: &str, path: &str) -> Value {
+    let res = reqwest::Client::new()
+        .get(stack.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{path}");
+    res.json().await.unwrap()
+}
+
+/// Everything the console is for, at one screen size, as a new user.
+async fn walk_through(stack: &Stack, client: &Client, label: &str, login: &str) {
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/web-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let page = Page {
+        client,
+        base: &stack.base,
+        shots,
+        label: label.to_owned(),
+    };
+
+    // Sign up; a password the server refuses shows its message and keeps what was typed.
+    client.goto(&format!("{}/", stack.base)).await.unwrap();
+    page.until("the sign-in page", "document.getElementById('auth-submit')")
+        .await;
+    page.shot("signin").await;
+    page.click("#tab-signup").await;
+    page.fill("input[name=user_id]", login).await;
+    page.fill("input[name=password]", "short").await;
+    page.click("#auth-submit").await;
+    let error = page
+        .until("the error message", "(() => { const e = document.querySelector('.error:not([hidden])'); return e && e.textContent; })()")
+        .await;
+    assert!(error.as_str().unwrap().contains("输入有误"), "{error}");
+    assert_eq!(
+        page.js("document.querySelector('input[name=user_id]').value")
+            .await,
+        json!(login)
+    );
+    page.shot("signup-error").await;
+    page.fill("input[name=password]", PASSWORD).await;
+    page.click("#auth-submit").await;
+    page.until(
+        "the menu after sign-up",
+        "!document.getElementById('nav').hidden",
+    )
+    .await;
+
+    // The session survives a reload.
+    client.refresh().await.unwrap();
+    page.until("the menu after a reload", "document.getElementById('nav') && !document.getElementById('nav').hidden && document.getElementById('view-title')").await;
+    page.shot("today-empty").await;
+
+    // Cabinet: the real photo, recognised, checked, corrected and saved.
+    page.go("cabinet").await;
+    let photo = photos_dir().join(PHOTO).canonicalize().unwrap();
+    client
+        .find(Locator::Css("#photos"))
+        .await
+        .unwrap()
+        .send_keys(photo.to_str().unwrap())
+        .await
+        .unwrap();
+    page.until(
+        "the photo preview",
+        "document.querySelector('.preview img')",
+    )
+    .await;
+    page.click("#recognize").await;
+    let name = page
+        .until("the recognised name", "(() => { const e = document.querySelector('#recognition input[name=name]'); return e && e.value; })()")
+        .await;
+    assert_eq!(name, json!("碳酸钙D3颗粒(Ⅱ)"));
+    let hint = page
+        .js("document.querySelector('#recognition input[name=brand]').parentElement.textContent")
+        .await;
+    assert!(hint.as_str().unwrap().contains("模型识别"), "{hint}");
+    page.shot("recognised").await;
+    // The box shows no expiry date; the user types it from the flap: in 10 days.
+    let expiry = chrono::Local::now().date_naive() + chrono::Days::new(10);
+    page.fill("#recognition input[name=quantity]", "12").await;
+    page.js(&format!(
+        "(() => {{ const e = document.querySelector('#recognition input[name=expiry_date]'); e.value = '{expiry}'; e.dispatchEvent(new Event('input')); return true; }})()"
+    ))
+    .await;
+    page.click("#recognition button[type=submit]").await;
+    let status = page
+        .until("the saved drug in the list", "(() => { const e = document.querySelector('#drugs .pill[data-status]'); return e && e.dataset.status; })()")
+        .await;
+    assert_eq!(
+        status,
+        json!("expiring"),
+        "10 days is inside the 30-day warning"
+    );
+    let listed = page
+        .js("document.querySelector('#drugs .drug-name').textContent")
+        .await;
+    assert_eq!(listed, json!("碳酸钙D3颗粒(Ⅱ)"));
+    page.until("the photo in the list", "(() => { const e = document.querySelector('#drugs img.thumb'); return e && e.complete && e.naturalWidth > 0; })()").await;
+    page.shot("cabinet").await;
+    let token = page.token().await;
+    let cabinet = api(stack, &token, "/api/v1/drugs").await;
+    assert_eq!(cabinet["total"], 1, "{cabinet}");
+    let drug = &cabinet["items"][0];
+    assert_eq!(drug["quantity"], 12.0, "{drug}");
+    assert_eq!(drug["expiry_date"], json!(expiry.to_string()));
+    assert_eq!(
+        drug["images"].as_array().unwrap().len(),
+        1,
+        "the photo is kept"
+    );
+    // Search, Chinese included.
+    page.fill("input[name=q]", "钙诺").await;
+    page.until(
+        "the search result",
+        "document.getElementById('drug-total').textContent.includes('1')",
+    )
+    .await;
+
+    // Today: a plan with stock; a dose marked taken takes one from the stock.
+    page.go("today").await;
+    page.click("#new-plan").await;
+    page.fill(".plan-form input[name=times]", "08:00").await;
+    page.fill(".plan-form input[name=stock]", "10").await;
+    page.fill(".plan-form input[name=amount]", "abc").await;
+    page.click(".plan-form button[type=submit]").await;
+    page.until(
+        "the plan's validation error",
+        "document.querySelector('.plan-form .error:not([hidden])')",
+    )
+    .await;
+    assert_eq!(
+        page.js("document.querySelector('.plan-form input[name=times]').value")
+            .await,
+        json!("08:00"),
+        "the form keeps its input"
+    );
+    page.fill(".plan-form input[name=amount]", "1").await;
+    page.click(".plan-form button[type=submit]").await;
+    page.click("#doses [data-action=taken]").await;
+    let stock = page
+        .until("the stock after taking", "(() => { const e = document.querySelector('#doses .stock'); return e && e.textContent.includes('9') && e.textContent; })()")
+        .await;
+    assert!(stock.as_str().unwrap().contains("剩余 9"), "{stock}");
+    let doses = api(stack, &token, "/api/v1/doses").await;
+    assert_eq!(doses[0]["status"], "taken", "{doses}");
+    page.shot("today").await;
+
+    // Assistant: a streamed reply, the event it made, and undo.
+    page.go("chat").await;
+    page.fill("textarea[name=message]", "明天下午三点去看牙医")
+        .await;
+    page.click("#send").await;
+    let reply = page
+        .until("the finished reply", "(() => { const e = document.querySelector('.msg.assistant[data-done]'); return e && e.textContent; })()")
+        .await;
+    assert_eq!(reply, json!("好的，已经帮你记下看牙医。"));
+    let action = page
+        .js("document.querySelector('.action').textContent")
+        .await;
+    assert!(action.as_str().unwrap().contains("看牙医"), "{action}");
+    let tomorrow = chrono::Local::now().date_naive() + chrono::Days::new(1);
+    let events_path = format!("/api/v1/events?start_date={tomorrow}&end_date={tomorrow}");
+    let events = api(stack, &token, &events_path).await;
+    assert_eq!(events["instances"].as_array().unwrap().len(), 1, "{events}");
+    page.shot("chat").await;
+    page.click("#undo").await;
+    page.until("the undo", "document.querySelector('.undone')")
+        .await;
+    let events = api(stack, &token, &events_path).await;
+    assert!(
+        events["instances"].as_array().unwrap().is_empty(),
+        "{events}"
+    );
+
+    // Planner: an expired session while typing: sign in again over the page, nothing lost.
+    page.go("planner").await;
+    page.click("#new-event").await;
+    page.fill(".event-form input[name=title]", "复诊").await;
+    page.js("(() => { localStorage.setItem('unilife.session', JSON.stringify({access: 'expired', refresh: 'revoked'})); return true; })()").await;
+    page.click(".event-form button[type=submit]").await;
+    page.until(
+        "the sign-in dialog",
+        "document.querySelector('dialog#reauth[open]')",
+    )
+    .await;
+    page.shot("reauth").await;
+    page.fill("#reauth input[name=user_id]", login).await;
+    page.fill("#reauth input[name=password]", PASSWORD).await;
+    page.click("#reauth button[type=submit]").await;
+    page.until(
+        "the saved event in the week",
+        "[...document.querySelectorAll('#week .event')].some(e => e.textContent.includes('复诊'))",
+    )
+    .await;
+    page.shot("planner").await;
+
+    // Inbox and settings render; English is one choice away.
+    page.go("inbox").await;
+    page.shot("inbox").await;
+    page.go("settings").await;
+    page.shot("settings").await;
+}
+
+#[tokio::test]
+async fn the_web_console_works_in_a_real_browser_on_a_phone_and_a_laptop() {
+    shared::install_crypto_provider();
+    let model = fake_model().await;
+    let stack = Stack::start(&[
+        ("DEEPSEEK_BASE_URL", model.uri()),
+        ("DEEPSEEK_API_KEY", "test-key".into()),
+        ("API_BASE_URL", model.uri()),
+        ("API_KEY", "test-key".into()),
+    ]);
+    let driver = Driver::start();
+    for (label, width, height) in [("390", 390, 844), ("1280", 1280, 900)] {
+        let client = driver.browser(width, height).await;
+        walk_through(&stack, &client, label, &format!("web{label}")).await;
+        client.close().await.unwrap();
+    }
+    let log = stack.log();
+    assert!(
+        !log.iter()
+            .any(|l| l.contains("panicked") || l.contains(" ERROR ")),
+        "{log:#?}"
+    );
+}

@@ -1,0 +1,160 @@
+// The console's shell: the menu, the router (#/cabinet, #/today, …) and sign-in.
+import { api, onSessionLost, session } from "./api.js";
+import { L, busy, errorBox, field, h, lang, setLang, showError } from "./ui.js";
+import { cabinetView } from "./views/cabinet.js";
+import { todayView } from "./views/today.js";
+import { chatView } from "./views/chat.js";
+import { plannerView } from "./views/planner.js";
+import { inboxView, refreshUnread } from "./views/inbox.js";
+import { settingsView } from "./views/settings.js";
+
+const ROUTES = {
+  today: { view: todayView, title: () => L("今天", "Today") },
+  cabinet: { view: cabinetView, title: () => L("药箱", "Cabinet") },
+  chat: { view: chatView, title: () => L("助手", "Assistant") },
+  planner: { view: plannerView, title: () => L("日程", "Planner") },
+  inbox: { view: inboxView, title: () => L("通知", "Inbox") },
+  settings: { view: settingsView, title: () => L("设置", "Settings") },
+};
+
+function current() {
+  const name = location.hash.replace(/^#\/?/, "").split("?")[0];
+  return name || "today";
+}
+
+function renderNav(active) {
+  const nav = document.getElementById("nav");
+  nav.setAttribute("aria-label", L("主菜单", "Main menu"));
+  nav.hidden = !session.get();
+  nav.replaceChildren(
+    ...Object.entries(ROUTES).map(([name, route]) =>
+      h(
+        "a",
+        { href: `#/${name}`, "aria-current": name === active ? "page" : false, id: `nav-${name}` },
+        route.title(),
+        name === "inbox" ? h("span", { class: "badge", id: "unread", hidden: true }) : null,
+      ),
+    ),
+  );
+}
+
+export async function render() {
+  const view = document.getElementById("view");
+  const name = current();
+  document.documentElement.lang = lang();
+  if (!session.get() || name === "signin") {
+    renderNav(null);
+    view.replaceChildren(authView());
+    document.title = `UniLife · ${L("登录", "Sign in")}`;
+    return;
+  }
+  const route = ROUTES[name] || ROUTES.today;
+  renderNav(name in ROUTES ? name : "today");
+  document.title = `UniLife · ${route.title()}`;
+  const root = h("section", { "aria-labelledby": "view-title" });
+  view.replaceChildren(root);
+  try {
+    await route.view(root);
+  } catch (err) {
+    const box = errorBox();
+    root.append(box);
+    showError(box, err);
+  }
+  refreshUnread();
+}
+
+/** Sign in or create an account; `onDone` runs after success (default: go to the page asked for). */
+function authForm(onDone) {
+  let mode = "signin";
+  const box = errorBox();
+  const userId = h("input", { name: "user_id", autocomplete: "username", required: true, minlength: 3, maxlength: 64 });
+  const password = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
+  const zones = Intl.supportedValuesOf ? Intl.supportedValuesOf("timeZone") : ["Asia/Shanghai"];
+  const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone || "Asia/Shanghai";
+  const timezone = h("select", { name: "timezone" }, zones.map((z) => h("option", { value: z, selected: z === browserZone }, z)));
+  const zoneField = field(L("时区", "Time zone"), timezone);
+  const submit = h("button", { type: "submit", id: "auth-submit" });
+  const heading = h("h1", { id: "view-title" });
+  const passwordHint = h("small", { class: "hint" });
+  const form = h("form", { class: "card", novalidate: true }, heading);
+  const tabs = h("div", { class: "tabs", role: "group" });
+  const paint = () => {
+    heading.textContent = mode === "signin" ? L("登录", "Sign in") : L("注册", "Create an account");
+    submit.textContent = mode === "signin" ? L("登录", "Sign in") : L("注册", "Create account");
+    zoneField.hidden = mode === "signin";
+    password.autocomplete = mode === "signin" ? "current-password" : "new-password";
+    passwordHint.textContent = mode === "signup" ? L("至少 8 位，包含字母和数字", "At least 8 characters with a letter and a digit") : "";
+    tabs.replaceChildren(
+      h("button", { type: "button", class: mode === "signin" ? "" : "secondary", id: "tab-signin", "aria-pressed": String(mode === "signin"), onclick: () => ((mode = "signin"), paint()) }, L("登录", "Sign in")),
+      h("button", { type: "button", class: mode === "signup" ? "" : "secondary", id: "tab-signup", "aria-pressed": String(mode === "signup"), onclick: () => ((mode = "signup"), paint()) }, L("注册", "Sign up")),
+    );
+  };
+  form.append(
+    tabs,
+    field(L("账号名", "Account name"), userId),
+    field(L("密码", "Password"), password),
+    passwordHint,
+    zoneField,
+    box,
+    h("div", { class: "row" }, submit, h("button", { type: "button", class: "secondary", onclick: () => { setLang(lang() === "en" ? "zh-CN" : "en"); paint(); render(); } }, L("English", "中文"))),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy(submit, box, async () => {
+      const body = { user_id: userId.value.trim(), password: password.value };
+      if (mode === "signup") body.timezone = timezone.value;
+      const pair = await api.post(mode === "signin" ? "/auth/login" : "/auth/register", body, { auth: false });
+      session.set(pair);
+      // The language follows the account: a new one keeps what was chosen here.
+      if (mode === "signup") await api.put("/users/me", { preferences: { language: lang() } }).catch(() => {});
+      else {
+        const me = await api.get("/users/me").catch(() => null);
+        if (me && me.preferences && me.preferences.language) setLang(me.preferences.language);
+      }
+      onDone();
+    });
+  });
+  paint();
+  return form;
+}
+
+function authView() {
+  return h("div", { class: "auth" }, authForm(() => {
+    if (current() === "signin") location.hash = "#/today";
+    else render();
+  }));
+}
+
+/** A session that cannot be refreshed: sign in again in a dialog over the page, then carry on. */
+let pending = null;
+onSessionLost(() => {
+  if (pending) return pending;
+  pending = new Promise((resolve) => {
+    const dialog = h("dialog", { id: "reauth", "aria-labelledby": "reauth-title" });
+    const note = h("p", { id: "reauth-title" }, L("登录已失效，请重新登录；页面上填写的内容会保留。", "Your session has ended. Sign in again; what you typed stays on the page."));
+    dialog.append(note, authForm(() => {
+      dialog.close();
+      dialog.remove();
+      pending = null;
+      resolve();
+    }));
+    dialog.addEventListener("cancel", (e) => e.preventDefault());
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+  return pending;
+});
+
+export async function signOut() {
+  try {
+    await api.post("/auth/logout", undefined, { noReauth: true });
+  } catch {
+    // The session is dropped here either way.
+  }
+  session.clear();
+  location.hash = "#/signin";
+  render();
+}
+
+window.addEventListener("hashchange", render);
+render();

@@ -1,0 +1,162 @@
+// The assistant: conversations, the reply streaming in as it is written, the actions it took
+// (with undo), suggestions and questions as buttons, and the day's diary.
+import { api, stream } from "../api.js";
+import { L, busy, errorBox, errorText, field, h, isoDate, showError, toast } from "../ui.js";
+
+const ACTIONS = {
+  create_event: ["已创建日程", "Created"],
+  update_event: ["已修改日程", "Changed"],
+  complete_event: ["已完成", "Completed"],
+  delete_event: ["已删除日程", "Deleted"],
+  stop_repeating: ["已停止重复", "Stopped repeating"],
+};
+
+function bubble(role, text) {
+  return h("div", { class: `msg ${role}`, dataset: { role } }, text);
+}
+
+export async function chatView(root) {
+  let conversationId = sessionStorage.getItem("unilife.conversation") || null;
+  const list = h("ul", { class: "list", id: "conversations" });
+  const messages = h("div", { class: "messages card", id: "messages", "aria-live": "polite" });
+  const input = h("textarea", { name: "message", rows: 2, maxlength: 4000, required: true, placeholder: L("比如：明天下午三点去看牙医", "e.g. Dentist tomorrow at 3pm") });
+  const send = h("button", { type: "submit", id: "send" }, L("发送", "Send"));
+  const box = errorBox();
+  const diary = h("div", { id: "diary" });
+
+  const open = async (id) => {
+    conversationId = id;
+    if (id) sessionStorage.setItem("unilife.conversation", id);
+    else sessionStorage.removeItem("unilife.conversation");
+    messages.replaceChildren();
+    if (!id) return;
+    try {
+      const items = await api.get(`/conversations/${id}/messages`, { limit: 100 });
+      messages.replaceChildren(...items.map((m) => bubble(m.role, m.content)));
+      messages.scrollTop = messages.scrollHeight;
+    } catch (err) {
+      if (err.code === "conversation_not_found") return open(null);
+      showError(box, err);
+    }
+  };
+
+  const loadList = async () => {
+    const convs = await api.get("/conversations", { limit: 30 });
+    const fresh = h("button", { type: "button", class: "secondary" }, L("新对话", "New chat"));
+    fresh.addEventListener("click", () => open(null).then(loadList));
+    list.replaceChildren(
+      h("li", {}, fresh),
+      ...convs.map((c) => {
+        const b = h("button", { type: "button", class: c.id === conversationId ? "" : "secondary", "aria-current": c.id === conversationId ? "true" : false }, c.title);
+        b.addEventListener("click", () => open(c.id).then(loadList));
+        return h("li", {}, b);
+      }),
+    );
+  };
+
+  /** What the turn did: its actions with an undo, suggestions and questions as buttons. */
+  const afterTurn = (result, host) => {
+    const actions = (result.actions || []).map((a) => {
+      const [zh, en] = ACTIONS[a.type] || [a.type, a.type];
+      const title = a.event ? `${a.event.title}${a.event.start_time ? ` · ${new Date(a.event.start_time).toLocaleString()}` : ""}` : "";
+      return h("li", { class: "action", dataset: { type: a.type } }, `${L(zh, en)}：${title}`);
+    });
+    if (actions.length) {
+      const undo = h("button", { type: "button", class: "secondary", id: "undo" }, L("撤销", "Undo"));
+      const snapshot = result.snapshot_id;
+      undo.addEventListener("click", () =>
+        busy(undo, null, async () => {
+          const done = snapshot ? await api.post(`/snapshots/${snapshot}/revert`) : await api.post("/snapshots/undo");
+          undo.replaceWith(h("span", { class: "muted undone" }, L("已撤销", "Undone"), ` (${done.reverted_events.length})`));
+          toast(L("已撤销这次修改", "Change undone"));
+        }),
+      );
+      host.append(h("ul", { class: "actions" }, actions), undo);
+    }
+    const choices = [];
+    for (const s of result.suggestions || []) choices.push([s.label, s.value || s.label]);
+    for (const q of result.questions || []) {
+      host.append(h("p", {}, q.text));
+      for (const o of q.options || []) choices.push([o.label, o.value || o.label]);
+    }
+    if (choices.length) {
+      host.append(h("div", { class: "choices" }, choices.map(([label, value]) => h("button", { type: "button", class: "secondary", onclick: () => { input.value = value; form.requestSubmit(); } }, label))));
+    }
+  };
+
+  const form = h("form", { class: "row", novalidate: true }, field(L("消息", "Message"), input), send);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) {
+      showError(box, { code: "validation_error", serverMessage: L("消息不能为空", "The message is empty") });
+      return;
+    }
+    busy(send, box, async () => {
+      const mine = bubble("user", text);
+      const reply = h("div", { class: "msg assistant streaming", dataset: { role: "assistant" } });
+      const host = h("div", { class: "turn" });
+      messages.append(mine, reply, host);
+      let streamed = "";
+      try {
+        await stream("/chat", { message: text, conversation_id: conversationId, stream: true }, (name, data) => {
+          if (name === "delta") {
+            streamed += data.text;
+            reply.textContent = streamed;
+            messages.scrollTop = messages.scrollHeight;
+          } else if (name === "done") {
+            reply.textContent = data.reply;
+            reply.classList.remove("streaming");
+            reply.dataset.done = "true";
+            conversationId = data.conversation_id;
+            sessionStorage.setItem("unilife.conversation", conversationId);
+            afterTurn(data, host);
+          } else if (name === "error") {
+            const err = { code: data.code, serverMessage: data.message };
+            reply.remove();
+            throw err;
+          }
+        });
+      } catch (err) {
+        // The message stays in the box to send again.
+        mine.remove();
+        reply.remove();
+        throw err;
+      }
+      input.value = "";
+      loadList().catch(() => {});
+    });
+  });
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  const diaryButton = h("button", { type: "button", class: "secondary", id: "diary-button" }, L("昨天的日记", "Yesterday's diary"));
+  diaryButton.addEventListener("click", () =>
+    busy(diaryButton, null, async () => {
+      const day = isoDate(new Date(), -1);
+      let entry;
+      try {
+        entry = await api.get(`/diaries/${day}`);
+      } catch (err) {
+        if (err.code !== "diary_not_found") throw err;
+        try {
+          entry = await api.post("/diaries/generate", { target_date: day });
+        } catch (inner) {
+          diary.replaceChildren(h("p", { class: "muted" }, errorText(inner)));
+          return;
+        }
+      }
+      diary.replaceChildren(h("h2", {}, `${L("日记", "Diary")} ${entry.diary_date}`), h("p", {}, entry.summary), h("ul", {}, (entry.key_insights || []).map((k) => h("li", {}, k))));
+    }),
+  );
+
+  root.append(
+    h("h1", { id: "view-title" }, L("助手", "Assistant")),
+    h("div", { class: "chat" }, h("aside", { "aria-label": L("对话列表", "Conversations") }, list, diaryButton), h("div", {}, messages, box, form, diary)),
+  );
+  await Promise.all([open(conversationId), loadList()]);
+}

@@ -1,0 +1,98 @@
+// The planner: a week of events and occurrences of routines; create, edit, complete.
+import { api } from "../api.js";
+import { L, busy, errorBox, field, h, isoDate, showError, toast } from "../ui.js";
+
+function weekStart(offset) {
+  const now = new Date();
+  const monday = (now.getDay() + 6) % 7;
+  return new Date(now.getFullYear(), now.getMonth(), now.getDate() - monday + offset * 7);
+}
+
+function localPart(iso, from, to) {
+  return iso ? iso.slice(from, to) : "";
+}
+
+function eventForm(event, onSaved, onCancel) {
+  const box = errorBox();
+  const title = h("input", { name: "title", required: true, maxlength: 200, value: event ? event.title : "" });
+  const date = h("input", { name: "date", type: "date", value: event ? localPart(event.start_time || event.event_date, 0, 10) : isoDate() });
+  const time = h("input", { name: "time", type: "time", value: event ? localPart(event.start_time, 11, 16) : "09:00" });
+  const duration = h("input", { name: "duration", type: "number", min: 0, max: 44640, value: event && event.duration != null ? event.duration : 60 });
+  const location = h("input", { name: "location", maxlength: 200, value: event && event.location ? event.location : "" });
+  const submit = h("button", { type: "submit" }, L("保存", "Save"));
+  const form = h("form", { class: "card event-form", novalidate: true },
+    h("div", { class: "grid" }, field(L("标题", "Title"), title), field(L("日期", "Date"), date), field(L("开始时间", "Start"), time),
+      field(L("时长（分钟）", "Duration (min)"), duration), field(L("地点", "Location"), location)),
+    box, h("div", { class: "row" }, submit, onCancel ? h("button", { type: "button", class: "secondary", onclick: onCancel }, L("取消", "Cancel")) : null));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    busy(submit, box, async () => {
+      const body = { title: title.value.trim(), event_date: date.value };
+      if (time.value) {
+        body.start_time = `${date.value}T${time.value}:00`;
+        if (duration.value) {
+          const end = new Date(`${date.value}T${time.value}:00`);
+          end.setMinutes(end.getMinutes() + Number(duration.value));
+          const pad = (n) => String(n).padStart(2, "0");
+          body.end_time = `${end.getFullYear()}-${pad(end.getMonth() + 1)}-${pad(end.getDate())}T${pad(end.getHours())}:${pad(end.getMinutes())}:00`;
+        }
+      }
+      if (duration.value !== "") body.duration = Number(duration.value);
+      body.location = location.value.trim() || null;
+      if (event) await api.put(`/events/${encodeURIComponent(event.id)}`, body);
+      else await api.post("/events", body);
+      toast(L("日程已保存", "Event saved"));
+      onSaved();
+    });
+  });
+  return form;
+}
+
+export async function plannerView(root) {
+  let offset = 0;
+  const week = h("div", { class: "week", id: "week" });
+  const label = h("h2", { id: "week-label" });
+  const editor = h("div", {});
+  const box = errorBox();
+  const load = async () => {
+    showError(box, null);
+    const start = weekStart(offset);
+    const days = [...Array(7)].map((_, i) => isoDate(start, i));
+    label.textContent = `${days[0]} – ${days[6]}`;
+    try {
+      const data = await api.get("/events", { start_date: days[0], end_date: days[6] });
+      const byDay = new Map(days.map((d) => [d, []]));
+      for (const ev of data.instances) {
+        const day = localPart(ev.start_time || ev.event_date, 0, 10);
+        if (byDay.has(day)) byDay.get(day).push(ev);
+      }
+      const today = isoDate();
+      week.replaceChildren(
+        ...days.map((d) => {
+          const name = new Date(`${d}T12:00:00`).toLocaleDateString(L("zh-CN", "en"), { weekday: "short", month: "numeric", day: "numeric" });
+          return h("div", { class: `day${d === today ? " today" : ""}`, dataset: { day: d } }, h("h3", {}, name),
+            byDay.get(d).map((ev) => {
+              const done = ev.status === "COMPLETED";
+              const complete = h("button", { type: "button", class: "secondary", "aria-label": `${done ? L("取消完成", "Mark not done") : L("完成", "Complete")} ${ev.title}` }, done ? "↺" : "✓");
+              complete.addEventListener("click", () => busy(complete, box, async () => {
+                await api.post(`/events/${encodeURIComponent(ev.id)}/${done ? "uncomplete" : "complete"}`);
+                load();
+              }));
+              const edit = h("button", { type: "button", class: "secondary", "aria-label": `${L("编辑", "Edit")} ${ev.title}` }, "✎");
+              edit.addEventListener("click", () => editor.replaceChildren(eventForm(ev, () => { editor.replaceChildren(); load(); }, () => editor.replaceChildren())));
+              return h("div", { class: `event${done ? " done" : ""}`, dataset: { id: ev.id } },
+                h("div", {}, `${localPart(ev.start_time, 11, 16)} ${ev.title}${ev.is_virtual || ev.template_id ? " ⟳" : ""}`), h("div", { class: "row" }, complete, edit));
+            }));
+        }),
+      );
+    } catch (err) {
+      showError(box, err);
+    }
+  };
+  const prev = h("button", { type: "button", class: "secondary", onclick: () => { offset -= 1; load(); } }, L("上一周", "Previous week"));
+  const next = h("button", { type: "button", class: "secondary", onclick: () => { offset += 1; load(); } }, L("下一周", "Next week"));
+  const add = h("button", { type: "button", id: "new-event" }, L("新建日程", "New event"));
+  add.addEventListener("click", () => editor.replaceChildren(eventForm(null, () => { editor.replaceChildren(); load(); }, () => editor.replaceChildren())));
+  root.append(h("h1", { id: "view-title" }, L("日程", "Planner")), h("div", { class: "row" }, prev, next, add), editor, label, box, week);
+  await load();
+}
