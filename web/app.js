@@ -1,6 +1,6 @@
 // The console's shell: the menu, the router (#/cabinet, #/today, …) and sign-in.
 import { api, onSessionLost, session } from "./api.js";
-import { L, busy, errorBox, field, h, lang, setLang, showError } from "./ui.js";
+import { L, busy, check, checks, errorBox, field, h, lang, setLang, showError } from "./ui.js";
 import { cabinetView } from "./views/cabinet.js";
 import { todayView } from "./views/today.js";
 import { chatView } from "./views/chat.js";
@@ -71,6 +71,7 @@ function authForm(onDone) {
   const password = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
   const zones = Intl.supportedValuesOf ? Intl.supportedValuesOf("timeZone") : ["Asia/Shanghai"];
   const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone || "Asia/Shanghai";
+  if (!zones.includes(browserZone)) zones.unshift(browserZone);
   const timezone = h("select", { name: "timezone" }, zones.map((z) => h("option", { value: z, selected: z === browserZone }, z)));
   const zoneField = field(L("时区", "Time zone"), timezone);
   const submit = h("button", { type: "submit", id: "auth-submit" });
@@ -100,8 +101,17 @@ function authForm(onDone) {
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
+    const name = userId.value.trim();
+    const signup = mode === "signup";
+    const pw = password.value;
+    const valid = checks(
+      check(userId, name.length >= 3 && name.length <= 64 && !/\s/.test(name), "账号名为 3–64 个字符，不能有空格", "The account name is 3–64 characters without spaces"),
+      check(password, signup ? pw.length >= 8 && pw.length <= 128 && /[A-Za-z]/.test(pw) && /[0-9]/.test(pw) : pw.length > 0,
+        signup ? "密码至少 8 位，且包含字母和数字" : "请输入密码", signup ? "The password needs at least 8 characters with a letter and a digit" : "Enter the password"),
+    );
+    if (!valid) return;
     busy(submit, box, async () => {
-      const body = { user_id: userId.value.trim(), password: password.value };
+      const body = { user_id: name, password: pw };
       if (mode === "signup") body.timezone = timezone.value;
       const pair = await api.post(mode === "signin" ? "/auth/login" : "/auth/register", body, { auth: false });
       session.set(pair);

@@ -47,9 +47,12 @@ export function errorText(err) {
   const code = err && err.code ? err.code : "error";
   const pair = ERRORS[code] || ERRORS.error;
   const text = lang() === "en" ? pair[1] : pair[0];
+  // The server's own words add the detail (which field, which limit) where they are in the
+  // user's language: English ones in English; bilingual ones (Chinese first) in either.
   const detail = err && err.serverMessage;
-  if (detail && !/internal|upstream/.test(code) && detail !== pair[0] && detail !== pair[1]) {
-    return `${text}（${detail}）`;
+  const readable = detail && (lang() === "en" || /[\u4e00-\u9fff]/.test(detail));
+  if (readable && !/internal|upstream/.test(code) && detail !== pair[0] && detail !== pair[1]) {
+    return lang() === "en" ? `${text} (${detail})` : `${text}（${detail}）`;
   }
   return text;
 }
@@ -59,6 +62,33 @@ export function field(label, input, hint) {
   const id = input.id || `f-${input.name || Math.random().toString(36).slice(2)}`;
   input.id = id;
   return h("div", { class: "field" }, h("label", { for: id }, label), input, hint ? h("small", { class: "hint" }, hint) : null);
+}
+
+/**
+ * Checks one input before anything is sent: when `ok` is false the message (in the user's
+ * language) shows under that input and the input is marked invalid; the value stays.
+ */
+export function check(input, ok, zh, en) {
+  const holder = input.closest(".field") || input.parentElement;
+  let note = holder.querySelector(":scope > .field-error");
+  if (ok) {
+    input.removeAttribute("aria-invalid");
+    if (note) note.remove();
+    return true;
+  }
+  if (!note) {
+    note = h("small", { class: "field-error", id: `${input.id || input.name}-error`, role: "alert" });
+    holder.append(note);
+  }
+  note.textContent = L(zh, en);
+  input.setAttribute("aria-invalid", "true");
+  input.setAttribute("aria-describedby", note.id);
+  return false;
+}
+
+/** Runs every check (all of them, so each field shows its own message); true if all passed. */
+export function checks(...results) {
+  return results.every(Boolean);
 }
 
 /** Shows an error under a form (role=alert, so screen readers say it) without touching its inputs. */

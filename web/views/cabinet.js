@@ -1,7 +1,7 @@
 // The cabinet: photograph a box (or pick up to five photos), check what was read, correct and
 // save; the list with expiry colours, search and filters; edit and delete.
 import { api, imageUrl, request } from "../api.js";
-import { L, busy, errorBox, field, h, showError, toast } from "../ui.js";
+import { L, busy, check, checks, errorBox, field, h, showError, toast } from "../ui.js";
 
 const MAX_PHOTOS = 5;
 
@@ -59,6 +59,13 @@ function drugForm(values, sources, onSubmit, submitLabel, extra = []) {
   const form = h("form", { class: "drug-form", novalidate: true }, h("div", { class: "grid" }, fields), box, h("div", { class: "row" }, submit, extra));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
+    const q = inputs.quantity.value.trim();
+    const valid = checks(
+      check(inputs.name, inputs.name.value.trim().length > 0 && inputs.name.value.trim().length <= 200, "请填写药品名称", "Enter the medicine's name"),
+      check(inputs.quantity, q === "" || (Number(q) >= 0 && Number(q) <= 1000000), "数量为 0 到 1000000", "The quantity is 0 to 1,000,000"),
+      check(inputs.expiry_date, !inputs.production_date.value || !inputs.expiry_date.value || inputs.production_date.value <= inputs.expiry_date.value, "有效期不能早于生产日期", "The expiry date cannot be before the production date"),
+    );
+    if (!valid) return;
     busy(submit, box, () => onSubmit(readForm(inputs)));
   });
   return form;

@@ -22,7 +22,7 @@ async function channels(root) {
   const url = h("input", { name: "url", type: "url", maxlength: 2048, placeholder: "https://…" });
   const name = h("input", { name: "name", maxlength: 100 });
   const secret = h("p", { class: "hint", id: "webhook-secret" });
-  const submit = h("button", { type: "submit" }, L("添加", "Add"));
+  const submit = h("button", { type: "submit", id: "add-channel" }, L("添加", "Add"));
   const load = async () => {
     const data = await api.get("/devices", { channel: "webhook" });
     list.replaceChildren(...data.devices.map((d) => {
@@ -32,7 +32,7 @@ async function channels(root) {
     }));
     if (!data.devices.length) list.replaceChildren(h("li", { class: "muted" }, L("还没有推送渠道。", "No channels yet.")));
   };
-  const form = h("form", { class: "card", novalidate: true }, h("div", { class: "row" }, field(L("Webhook 地址", "Webhook URL"), url), field(L("名称", "Name"), name)), box, submit, secret);
+  const form = h("form", { class: "card", id: "channel-form", novalidate: true }, h("div", { class: "row" }, field(L("Webhook 地址", "Webhook URL"), url), field(L("名称", "Name"), name)), box, submit, secret);
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     busy(submit, box, async () => {

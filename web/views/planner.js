@@ -1,6 +1,6 @@
 // The planner: a week of events and occurrences of routines; create, edit, complete.
 import { api } from "../api.js";
-import { L, busy, errorBox, field, h, isoDate, showError, toast } from "../ui.js";
+import { L, busy, check, checks, errorBox, field, h, isoDate, showError, toast } from "../ui.js";
 
 function weekStart(offset) {
   const now = new Date();
@@ -26,6 +26,12 @@ function eventForm(event, onSaved, onCancel) {
     box, h("div", { class: "row" }, submit, onCancel ? h("button", { type: "button", class: "secondary", onclick: onCancel }, L("取消", "Cancel")) : null));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
+    const valid = checks(
+      check(title, title.value.trim().length > 0, "请填写标题", "Enter a title"),
+      check(date, !!date.value, "请选择日期", "Choose a date"),
+      check(duration, duration.value === "" || (Number(duration.value) >= 0 && Number(duration.value) <= 44640), "时长为 0–44640 分钟", "The duration is 0–44640 minutes"),
+    );
+    if (!valid) return;
     busy(submit, box, async () => {
       const body = { title: title.value.trim(), event_date: date.value };
       if (time.value) {

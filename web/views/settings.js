@@ -12,7 +12,7 @@ export async function settingsView(root) {
   const language = h("select", { name: "language" }, h("option", { value: "zh-CN", selected: lang() === "zh-CN" }, "中文"), h("option", { value: "en", selected: lang() === "en" }, "English"));
   const warn = h("input", { name: "expiry_warning_days", type: "number", min: 0, max: 3650, value: me.preferences.expiry_warning_days ?? 30 });
   const submit = h("button", { type: "submit" }, L("保存", "Save"));
-  const form = h("form", { class: "card", novalidate: true },
+  const form = h("form", { class: "card", id: "settings-form", novalidate: true },
     field(L("时区", "Time zone"), timezone),
     field(L("语言", "Language"), language),
     field(L("提前几天提醒过期", "Warn this many days before expiry"), warn, L("0–3650 天", "0–3650 days")),

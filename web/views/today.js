@@ -1,7 +1,7 @@
 // Today: doses due with taken / skipped / snooze and the stock left; plans made and edited;
 // adherence over a chosen range.
 import { api } from "../api.js";
-import { L, busy, errorBox, field, h, isoDate, showError, toast } from "../ui.js";
+import { L, busy, check, checks, errorBox, field, h, isoDate, showError, toast } from "../ui.js";
 
 const STATUS = {
   due: ["待服", "due"],
@@ -105,9 +105,21 @@ function planForm(drugs, plan, onSaved) {
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
+    const timeList = times.value.split(/[,，\s]+/).filter(Boolean);
+    const phaseList = phases.value.split(/[,，\s]+/).filter(Boolean);
+    const valid = checks(
+      check(amount, Number(amount.value) > 0 && Number(amount.value) <= 10000, "每次用量应大于 0", "The amount must be more than 0"),
+      check(unit, unit.value.trim().length > 0, "请填写单位", "Enter the unit"),
+      check(times, timeList.length > 0 && timeList.length <= 12 && timeList.every((t) => /^([01]?\d|2[0-3]):[0-5]\d$/.test(t)), "时间格式为 08:00，多个用逗号分隔", "Times look like 08:00, separated by commas"),
+      check(start, !!start.value, "请选择开始日期", "Choose the start date"),
+      check(end, !end.value || end.value >= start.value, "结束日期不能早于开始日期", "The end date cannot be before the start"),
+      kind.value !== "weekdays" || check(days.querySelector("input"), days.querySelectorAll("input:checked").length > 0, "至少选一天", "Choose at least one day"),
+      check(phases, phaseList.every((p) => /^\d+:\d+(\.\d+)?$/.test(p)), "减量阶段写成 天数:用量，如 3:2", "Phases look like days:amount, e.g. 3:2"),
+    );
+    if (!valid) return;
     busy(submit, box, async () => {
       const schedule = {
-        times: times.value.split(/[,，\s]+/).filter(Boolean),
+        times: timeList,
         start_date: start.value,
       };
       if (end.value) schedule.end_date = end.value;

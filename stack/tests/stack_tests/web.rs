@@ -11,12 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::Stack;
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
-use wiremock::matchers::{body_string_contains, method};
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-use super::{Stack, sse};
 
 const PHOTO: &str = "calcium-d3-front.jpg";
 const PASSWORD: &str = "s3cret-passw0rd";
@@ -99,11 +97,13 @@ impl Drop for Driver {
     }
 }
 
-/// The fake model: the vision model reads the box as a good model would (the fields printed on
-/// it, from the fixture's `expected.json`); the assistant creates an event through its tool,
-/// then says so in three streamed parts.
-async fn fake_model() -> MockServer {
-    let server = MockServer::start().await;
+/// The fake model, over raw HTTP/1.1 so that a streamed answer really arrives in parts: the
+/// vision model reads the box as a good model would (the fields printed on it, from the
+/// fixture's `expected.json`); the assistant creates an event through its tool, then says so in
+/// three parts 300 ms apart.
+async fn fake_model() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
     let expected: Value =
         serde_json::from_slice(&std::fs::read(photos_dir().join("expected.json")).unwrap())
             .unwrap();
@@ -114,38 +114,77 @@ async fn fake_model() -> MockServer {
         "package": printed["package"], "expiry_date": printed["expiry_date"],
         "production_date": printed["production_date"],
     });
-    Mock::given(method("POST"))
-        .and(body_string_contains("\"image_url\""))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "id": "cmpl-1", "object": "chat.completion", "model": "vision-fake",
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": answer.to_string()}}],
-            "usage": {"prompt_tokens": 1200, "completion_tokens": 80, "total_tokens": 1280},
-        })))
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(body_string_contains("\"role\":\"tool\""))
-        .respond_with(sse(shared::testing::sse_text(&[
-            "好的，",
-            "已经帮你",
-            "记下看牙医。",
-        ])))
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    let vision = json!({
+        "id": "cmpl-1", "object": "chat.completion", "model": "vision-fake",
+        "choices": [{"index": 0, "finish_reason": "stop",
+                     "message": {"role": "assistant", "content": answer.to_string()}}],
+        "usage": {"prompt_tokens": 1200, "completion_tokens": 80, "total_tokens": 1280},
+    })
+    .to_string();
     let tomorrow = chrono::Local::now().date_naive() + chrono::Days::new(1);
-    Mock::given(method("POST"))
-        .respond_with(sse(shared::testing::sse_tool_call(
-            "create_event",
-            &json!({"title": "看牙医", "start_time": format!("{tomorrow}T15:00:00"),
-                    "end_time": format!("{tomorrow}T16:00:00")}),
-        )))
-        .with_priority(5)
-        .mount(&server)
-        .await;
-    server
+    let tool_call = shared::testing::sse_tool_call(
+        "create_event",
+        &json!({"title": "看牙医", "start_time": format!("{tomorrow}T15:00:00"),
+                "end_time": format!("{tomorrow}T16:00:00")}),
+    );
+    let text = shared::testing::sse_text(&["好的，", "已经帮你", "记下看牙医。"]);
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let (vision, tool_call, text) = (vision.clone(), tool_call.clone(), text.clone());
+            tokio::spawn(async move {
+                let mut got = Vec::new();
+                let mut buf = vec![0u8; 65536];
+                let body_at = loop {
+                    let n = sock.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    got.extend_from_slice(&buf[..n]);
+                    if let Some((at, len)) = shared::testing::request_head(&got)
+                        && got.len() >= at + len
+                    {
+                        break at;
+                    }
+                };
+                let body = String::from_utf8_lossy(&got[body_at..]).into_owned();
+                if !body.contains("\"stream\":true") {
+                    let answer = if body.contains("\"image_url\"") {
+                        vision
+                    } else {
+                        String::new()
+                    };
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                        answer.len()
+                    );
+                    let _ = sock.write_all(format!("{head}{answer}").as_bytes()).await;
+                    return;
+                }
+                let (frames, gap) = if body.contains("\"role\":\"tool\"") {
+                    (text, Duration::from_millis(300))
+                } else {
+                    (tool_call, Duration::ZERO)
+                };
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n";
+                if sock.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                for frame in frames.split_inclusive("\n\n") {
+                    let chunk = format!("{:x}\r\n{frame}\r\n", frame.len());
+                    if sock.write_all(chunk.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    let _ = sock.flush().await;
+                    tokio::time::sleep(gap).await;
+                }
+                let _ = sock.write_all(b"0\r\n\r\n").await;
+            });
+        }
+    });
+    url
 }
 
 /// A page as the test sees it: waits on what the page shows, types, clicks, screenshots.
@@ -232,6 +271,25 @@ impl Page<'_> {
                 self.label
             );
         }
+        // Every control a keyboard or a screen reader reaches has a name.
+        let unnamed = self
+            .js("[...document.querySelectorAll('input, select, textarea, button')].filter(e => e.offsetParent !== null && e.type !== 'hidden').filter(e => !(e.getAttribute('aria-label') || (e.labels && e.labels.length && e.labels[0].textContent.trim()) || (e.tagName === 'BUTTON' && e.textContent.trim()))).map(e => e.outerHTML)")
+            .await;
+        assert_eq!(
+            unnamed,
+            json!([]),
+            "[{}] {name}: controls without a name",
+            self.label
+        );
+        // Nothing wider than the screen (the 390 px phone included).
+        let overflow = self
+            .js("document.documentElement.scrollWidth - window.innerWidth")
+            .await;
+        assert!(
+            overflow.as_i64().unwrap() <= 0,
+            "[{}] {name} scrolls sideways by {overflow} px",
+            self.label
+        );
     }
 
     async fn token(&self) -> String {
@@ -255,7 +313,13 @@ async fn api(stack: &Stack, token: &str, path: &str) -> Value {
 }
 
 /// Everything the console is for, at one screen size, as a new user.
-async fn walk_through(stack: &Stack, client: &Client, label: &str, login: &str) {
+async fn walk_through(
+    stack: &Stack,
+    client: &Client,
+    label: &str,
+    login: &str,
+    taken: Option<&str>,
+) {
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/web-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let page = Page {
@@ -271,19 +335,36 @@ async fn walk_through(stack: &Stack, client: &Client, label: &str, login: &str) 
         .await;
     page.shot("signin").await;
     page.click("#tab-signup").await;
+    // A password too weak: the message is under the password, in Chinese, before any request.
     page.fill("input[name=user_id]", login).await;
     page.fill("input[name=password]", "short").await;
     page.click("#auth-submit").await;
     let error = page
-        .until("the error message", "(() => { const e = document.querySelector('.error:not([hidden])'); return e && e.textContent; })()")
+        .until("the password's message", "(() => { const e = document.querySelector('input[name=password]').closest('.field').querySelector('.field-error'); return e && e.textContent; })()")
         .await;
-    assert!(error.as_str().unwrap().contains("输入有误"), "{error}");
+    assert_eq!(error, json!("密码至少 8 位，且包含字母和数字"));
     assert_eq!(
-        page.js("document.querySelector('input[name=user_id]').value")
+        page.js("document.querySelector('input[name=password]').getAttribute('aria-invalid')")
             .await,
-        json!(login)
+        json!("true")
     );
     page.shot("signup-error").await;
+    // A name someone has (the other screen size's account, made first): the server says so.
+    if let Some(taken) = taken {
+        page.fill("input[name=user_id]", taken).await;
+        page.fill("input[name=password]", PASSWORD).await;
+        page.click("#auth-submit").await;
+        let error = page
+            .until("the server's answer", "(() => { const e = document.querySelector('.error:not([hidden])'); return e && e.textContent; })()")
+            .await;
+        assert_eq!(error, json!("这个账号名已被注册"));
+        page.fill("input[name=user_id]", login).await;
+    }
+    assert!(
+        page.js("document.querySelector('input[name=user_id]').value")
+            .await
+            == json!(login)
+    );
     page.fill("input[name=password]", PASSWORD).await;
     page.click("#auth-submit").await;
     page.until(
@@ -372,7 +453,7 @@ async fn walk_through(stack: &Stack, client: &Client, label: &str, login: &str) 
     page.click(".plan-form button[type=submit]").await;
     page.until(
         "the plan's validation error",
-        "document.querySelector('.plan-form .error:not([hidden])')",
+        "(() => { const e = document.querySelector('.plan-form input[name=amount]').closest('.field').querySelector('.field-error'); return e && e.textContent === '每次用量应大于 0'; })()",
     )
     .await;
     assert_eq!(
@@ -396,11 +477,18 @@ async fn walk_through(stack: &Stack, client: &Client, label: &str, login: &str) 
     page.go("chat").await;
     page.fill("textarea[name=message]", "明天下午三点去看牙医")
         .await;
+    // Every text the reply shows while it streams.
+    page.js("(() => { window.seen = []; new MutationObserver(() => { const e = document.querySelector('.msg.assistant.streaming'); if (e) window.seen.push(e.textContent); }).observe(document.getElementById('messages'), {subtree: true, childList: true, characterData: true}); return true; })()").await;
     page.click("#send").await;
     let reply = page
         .until("the finished reply", "(() => { const e = document.querySelector('.msg.assistant[data-done]'); return e && e.textContent; })()")
         .await;
     assert_eq!(reply, json!("好的，已经帮你记下看牙医。"));
+    let seen = page.js("window.seen").await;
+    assert!(
+        seen.as_array().unwrap().iter().any(|t| t == "好的，"),
+        "the first part showed before the rest arrived: {seen}"
+    );
     let action = page
         .js("document.querySelector('.action').textContent")
         .await;
@@ -432,8 +520,12 @@ async fn walk_through(stack: &Stack, client: &Client, label: &str, login: &str) 
     .await;
     page.shot("reauth").await;
     page.fill("#reauth input[name=user_id]", login).await;
-    page.fill("#reauth input[name=password]", PASSWORD).await;
-    page.click("#reauth button[type=submit]").await;
+    // By keyboard: Enter in the password field signs in.
+    page.fill(
+        "#reauth input[name=password]",
+        &format!("{PASSWORD}{}", Key::Enter),
+    )
+    .await;
     page.until(
         "the saved event in the week",
         "[...document.querySelectorAll('#week .event')].some(e => e.textContent.includes('复诊'))",
@@ -441,11 +533,70 @@ async fn walk_through(stack: &Stack, client: &Client, label: &str, login: &str) 
     .await;
     page.shot("planner").await;
 
-    // Inbox and settings render; English is one choice away.
+    // Inbox: a channel whose address is refused says why and keeps it; a good one is listed.
     page.go("inbox").await;
+    page.fill("input[name=url]", "ftp://example.com/hook").await;
+    page.click("#add-channel").await;
+    page.until(
+        "the channel's error",
+        "document.querySelector('#channel-form .error:not([hidden])')",
+    )
+    .await;
+    assert_eq!(
+        page.js("document.querySelector('input[name=url]').value")
+            .await,
+        json!("ftp://example.com/hook")
+    );
+    page.fill("input[name=url]", "https://hooks.example.com/unilife")
+        .await;
+    page.click("#add-channel").await;
+    page.until(
+        "the channel in the list",
+        "document.getElementById('channels').textContent.includes('hooks.example.com')",
+    )
+    .await;
     page.shot("inbox").await;
+
+    // Settings: English is one choice away, errors included.
     page.go("settings").await;
     page.shot("settings").await;
+    client
+        .find(Locator::Css("select[name=language]"))
+        .await
+        .unwrap()
+        .select_by_value("en")
+        .await
+        .unwrap();
+    page.click("#settings-form button[type=submit]").await;
+    page.until(
+        "the English menu",
+        "document.getElementById('nav-cabinet').textContent === 'Cabinet'",
+    )
+    .await;
+    let me = api(stack, &page.token().await, "/api/v1/users/me").await;
+    assert_eq!(
+        me["preferences"]["language"], "en",
+        "the language follows the account"
+    );
+    page.go("cabinet").await;
+    page.click("#recognize").await;
+    let error = page
+        .until("the English error", "(() => { const e = document.querySelector('.error:not([hidden])'); return e && e.textContent; })()")
+        .await;
+    assert_eq!(error, json!("Choose at least one photo"));
+    // Delete the medicine; the cabinet says it is empty.
+    page.click("#drugs li button.secondary").await;
+    page.js("(() => { window.confirm = () => true; return true; })()")
+        .await;
+    page.click("#drugs li button.danger").await;
+    page.until(
+        "the empty cabinet",
+        "document.getElementById('drug-total').textContent === '0 medicines'",
+    )
+    .await;
+    page.shot("cabinet-en").await;
+    let cabinet = api(stack, &page.token().await, "/api/v1/drugs").await;
+    assert_eq!(cabinet["total"], 0, "{cabinet}");
 }
 
 #[tokio::test]
@@ -453,15 +604,17 @@ async fn the_web_console_works_in_a_real_browser_on_a_phone_and_a_laptop() {
     shared::install_crypto_provider();
     let model = fake_model().await;
     let stack = Stack::start(&[
-        ("DEEPSEEK_BASE_URL", model.uri()),
+        ("DEEPSEEK_BASE_URL", model.clone()),
         ("DEEPSEEK_API_KEY", "test-key".into()),
-        ("API_BASE_URL", model.uri()),
+        ("API_BASE_URL", model),
         ("API_KEY", "test-key".into()),
     ]);
     let driver = Driver::start();
-    for (label, width, height) in [("390", 390, 844), ("1280", 1280, 900)] {
+    for (label, width, height, taken) in
+        [("390", 390, 844, None), ("1280", 1280, 900, Some("web390"))]
+    {
         let client = driver.browser(width, height).await;
-        walk_through(&stack, &client, label, &format!("web{label}")).await;
+        walk_through(&stack, &client, label, &format!("web{label}"), taken).await;
         client.close().await.unwrap();
     }
     let log = stack.log();
