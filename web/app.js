@@ -64,7 +64,7 @@ export async function render() {
 }
 
 /** Sign in or create an account; `onDone` runs after success (default: go to the page asked for). */
-function authForm(onDone) {
+function authForm(onDone, withApple = true) {
   let mode = "signin";
   const box = errorBox();
   const userId = h("input", { name: "user_id", autocomplete: "username", required: true, minlength: 3, maxlength: 64 });
@@ -90,6 +90,13 @@ function authForm(onDone) {
       h("button", { type: "button", class: mode === "signup" ? "" : "secondary", id: "tab-signup", "aria-pressed": String(mode === "signup"), onclick: () => ((mode = "signup"), paint()) }, L("注册", "Sign up")),
     );
   };
+  const apple = h("div", { class: "apple" });
+  (withApple ? appleProvider() : Promise.resolve(null)).then((cfg) => {
+    if (!cfg) return;
+    const button = h("button", { type: "button", class: "secondary", id: "apple-sign-in" }, L("通过 Apple 登录", "Sign in with Apple"));
+    button.addEventListener("click", () => startApple(cfg));
+    apple.replaceChildren(button);
+  });
   form.append(
     tabs,
     field(L("账号名", "Account name"), userId),
@@ -97,7 +104,7 @@ function authForm(onDone) {
     passwordHint,
     zoneField,
     box,
-    h("div", { class: "row" }, submit, h("button", { type: "button", class: "secondary", onclick: () => { setLang(lang() === "en" ? "zh-CN" : "en"); paint(); render(); } }, L("English", "中文"))),
+    h("div", { class: "row" }, submit, apple, h("button", { type: "button", class: "secondary", onclick: () => { setLang(lang() === "en" ? "zh-CN" : "en"); paint(); render(); } }, L("English", "中文"))),
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -129,10 +136,75 @@ function authForm(onDone) {
 }
 
 function authView() {
-  return h("div", { class: "auth" }, authForm(() => {
+  const view = h("div", { class: "auth" }, authForm(() => {
     if (current() === "signin") location.hash = "#/today";
     else render();
   }));
+  if (appleFailure) {
+    const box = errorBox();
+    view.prepend(box);
+    showError(box, appleFailure);
+    appleFailure = null;
+  }
+  return view;
+}
+
+/*
+ * Sign in with Apple on the web, without Apple's script: the browser goes to Apple's authorize
+ * page and comes back to this page with the identity token in the fragment
+ * (`#state=…&id_token=…`), which is sent to /auth/apple like the app's. `state` and `nonce` are
+ * random per attempt and kept in sessionStorage until Apple sends the browser back.
+ */
+let providers = null;
+function appleProvider() {
+  if (!providers) providers = api.get("/auth/providers", undefined, { auth: false }).catch(() => null);
+  return providers.then((p) => (p && p.apple) || null);
+}
+
+function randomToken() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function startApple(cfg) {
+  const state = randomToken();
+  const nonce = randomToken();
+  sessionStorage.setItem("unilife.apple", JSON.stringify({ state, nonce }));
+  const url = new URL(cfg.authorize_url);
+  url.search = new URLSearchParams({
+    client_id: cfg.client_id,
+    redirect_uri: `${location.origin}/`,
+    response_type: "code id_token",
+    response_mode: "fragment",
+    state,
+    nonce,
+  }).toString();
+  location.assign(url.toString());
+}
+
+let appleFailure = null;
+async function finishApple() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  if (!params.has("id_token") && !params.has("error")) return;
+  const expected = JSON.parse(sessionStorage.getItem("unilife.apple") || "null");
+  sessionStorage.removeItem("unilife.apple");
+  history.replaceState(null, "", "#/signin");
+  if (!expected || params.get("state") !== expected.state) {
+    appleFailure = { code: "invalid_identity_token" };
+    return;
+  }
+  if (params.has("error")) {
+    appleFailure = { code: "invalid_identity_token", serverMessage: params.get("error") === "user_cancelled_authorize" ? L("已取消通过 Apple 登录", "Sign in with Apple was cancelled") : null };
+    return;
+  }
+  try {
+    const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const pair = await api.post("/auth/apple", { identity_token: params.get("id_token"), nonce: expected.nonce, timezone }, { auth: false });
+    session.set(pair);
+    history.replaceState(null, "", "#/today");
+  } catch (err) {
+    appleFailure = err;
+  }
 }
 
 /** A session that cannot be refreshed: sign in again in a dialog over the page, then carry on. */
@@ -142,12 +214,13 @@ onSessionLost(() => {
   pending = new Promise((resolve) => {
     const dialog = h("dialog", { id: "reauth", "aria-labelledby": "reauth-title" });
     const note = h("p", { id: "reauth-title" }, L("登录已失效，请重新登录；页面上填写的内容会保留。", "Your session has ended. Sign in again; what you typed stays on the page."));
+    // No Apple button here: it would leave the page, and what was typed with it.
     dialog.append(note, authForm(() => {
       dialog.close();
       dialog.remove();
       pending = null;
       resolve();
-    }));
+    }, false));
     dialog.addEventListener("cancel", (e) => e.preventDefault());
     document.body.append(dialog);
     dialog.showModal();
@@ -167,4 +240,4 @@ export async function signOut() {
 }
 
 window.addEventListener("hashchange", render);
-render();
+finishApple().finally(render);

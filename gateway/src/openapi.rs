@@ -14,7 +14,7 @@ use crate::routes::{apple, auth, health, users};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "UniLife + Medicine cabinet API", description = "Public API served by the gateway. Errors use one envelope: {code, message, detail, request_id}."),
-    paths(auth::register, auth::login, auth::refresh, auth::logout, apple::sign_in_with_apple, users::get_me, users::update_me, users::update_energy, health::get_health, health::get_health_compat),
+    paths(auth::register, auth::login, auth::refresh, auth::logout, apple::sign_in_with_apple, apple::providers, users::get_me, users::update_me, users::update_energy, health::get_health, health::get_health_compat),
     components(schemas(shared_schemas::ErrorEnvelope)),
     tags((name = "auth"), (name = "users"), (name = "health"), (name = "drugs"), (name = "medications"), (name = "assistant"), (name = "notifications"), (name = "legacy"))
 )]

@@ -94,6 +94,10 @@ pub fn state(settings: &Settings, db: DatabaseConnection) -> Result<AppState, St
         max_body_bytes: (settings.storage.max_file_size as u64) * 5 + 1024 * 1024,
         apple,
         passwordless_login: settings.compat.passwordless_login,
+        apple_web: settings
+            .apple
+            .web()
+            .map(|(id, url)| (id.to_owned(), url.to_owned())),
     })
 }
 

@@ -35,6 +35,8 @@ pub struct AppState {
     pub apple: Option<AppleVerifier>,
     /// `compat.passwordless_login`: the original app's sign-in by `user_id` alone.
     pub passwordless_login: bool,
+    /// The web console's Sign in with Apple: (Services ID, Apple's authorize URL).
+    pub apple_web: Option<(String, String)>,
 }
 
 impl AppState {

@@ -373,16 +373,31 @@ pub struct AppleSettings {
     pub leeway_secs: u64,
     /// Timeout of one key fetch.
     pub timeout_secs: u64,
+    /// The Services ID the web console signs in with (Apple's `client_id` on the web; its
+    /// return URL, the console's address, registered with Apple). Empty: no Apple button on
+    /// the web.
+    pub web_service_id: String,
+    /// Where the web console sends the browser to sign in with Apple (operator setting; https
+    /// in production).
+    pub authorize_url: String,
 }
 
 impl AppleSettings {
-    /// The configured bundle ids, blanks dropped: none means Sign in with Apple is off.
+    /// The identity tokens' accepted audiences — the bundle ids and the web Services ID,
+    /// blanks dropped: none means Sign in with Apple is off.
     pub fn audiences(&self) -> Vec<String> {
         self.bundle_ids
             .iter()
+            .chain(std::iter::once(&self.web_service_id))
             .map(|id| id.trim().to_owned())
             .filter(|id| !id.is_empty())
             .collect()
+    }
+
+    /// The web console's Sign in with Apple, when configured: its client id and where to go.
+    pub fn web(&self) -> Option<(&str, &str)> {
+        let id = self.web_service_id.trim();
+        (!id.is_empty()).then(|| (id, self.authorize_url.trim()))
     }
 }
 
@@ -507,6 +522,8 @@ jwks_cache_secs = 3600
 jwks_min_refetch_secs = 60
 leeway_secs = 60
 timeout_secs = 10
+web_service_id = ""
+authorize_url = "https://appleid.apple.com/auth/authorize"
 
 [compat]
 passwordless_login = false
@@ -593,11 +610,14 @@ impl Settings {
     /// production unless acknowledged. Checked on load and again when the gateway starts.
     pub fn check_sign_in(&self) -> Result<(), ConfigError> {
         let url = self.apple.jwks_url.trim();
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(ConfigError::BadValue {
-                key: "apple.jwks_url",
-                reason: format!("{url:?} is not an http(s) URL"),
-            });
+        let authorize = self.apple.authorize_url.trim();
+        for (key, value) in [("apple.jwks_url", url), ("apple.authorize_url", authorize)] {
+            if !(value.starts_with("https://") || value.starts_with("http://")) {
+                return Err(ConfigError::BadValue {
+                    key,
+                    reason: format!("{value:?} is not an http(s) URL"),
+                });
+            }
         }
         if self.apple.timeout_secs == 0 {
             return Err(ConfigError::BadValue {
@@ -613,6 +633,14 @@ impl Settings {
                 key: "apple.jwks_url",
                 reason: "Apple's keys must be fetched over https in production \
                          (APP__APPLE__JWKS_URL)"
+                    .into(),
+            });
+        }
+        if self.apple.web().is_some() && !authorize.starts_with("https://") {
+            return Err(ConfigError::BadValue {
+                key: "apple.authorize_url",
+                reason: "the browser must be sent to Apple over https in production \
+                         (APP__APPLE__AUTHORIZE_URL)"
                     .into(),
             });
         }
@@ -1136,6 +1164,50 @@ mod tests {
         let err =
             Settings::load_from(None, &env(&[("APP__APPLE__JWKS_URL", "ftp://x")])).unwrap_err();
         assert!(err.to_string().contains("apple.jwks_url"), "{err}");
+
+        // The web console's Services ID is an audience too, and its authorize page is https in
+        // production (an http one would hand the identity token to whoever is on the path).
+        let web = Settings::load_from(
+            None,
+            &env(&[
+                ("APP__APPLE__BUNDLE_IDS", "com.example.app"),
+                ("APP__APPLE__WEB_SERVICE_ID", "com.example.web"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            web.apple.audiences(),
+            vec!["com.example.app", "com.example.web"]
+        );
+        assert_eq!(
+            web.apple.web(),
+            Some((
+                "com.example.web",
+                "https://appleid.apple.com/auth/authorize"
+            ))
+        );
+        assert_eq!(off.apple.web(), None);
+        let production = [
+            ("APP__APP__MODE", "production"),
+            ("JWT_SECRET_KEY", "0123456789abcdef0123456789abcdef-jwt"),
+            (
+                "APP__AUTH__INTERNAL_SECRET",
+                "0123456789abcdef0123456789abcdef-int",
+            ),
+            ("APP__APPLE__WEB_SERVICE_ID", "com.example.web"),
+            (
+                "APP__APPLE__AUTHORIZE_URL",
+                "http://apple.example/auth/authorize",
+            ),
+        ];
+        let err = Settings::load_from(None, &env(&production)).unwrap_err();
+        assert!(
+            err.to_string().contains("APP__APPLE__AUTHORIZE_URL"),
+            "{err}"
+        );
+        let err = Settings::load_from(None, &env(&[("APP__APPLE__AUTHORIZE_URL", "javascript:x")]))
+            .unwrap_err();
+        assert!(err.to_string().contains("apple.authorize_url"), "{err}");
     }
 
     #[test]

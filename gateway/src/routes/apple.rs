@@ -53,6 +53,36 @@ pub async fn sign_in_with_apple(
     sign_in(&state, &body.identity_token, body.nonce.as_deref(), profile).await
 }
 
+/// How a client may sign in here: for the web console, whether to offer Sign in with Apple
+/// and where to send the browser for it.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct SignInProviders {
+    /// Password sign-in (always on).
+    pub password: bool,
+    /// Sign in with Apple on the web, when configured (`apple.web_service_id`).
+    pub apple: Option<AppleWeb>,
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct AppleWeb {
+    /// The Services ID: Apple's `client_id`.
+    pub client_id: String,
+    /// Apple's authorize endpoint.
+    pub authorize_url: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/auth/providers", tag = "auth",
+    responses((status = 200, body = SignInProviders)))]
+pub async fn providers(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(SignInProviders {
+        password: true,
+        apple: state.apple_web.as_ref().map(|(id, url)| AppleWeb {
+            client_id: id.clone(),
+            authorize_url: url.clone(),
+        }),
+    })
+}
+
 /// Verify the identity token, find or make its account, and start a session.
 pub async fn sign_in(
     state: &AppState,

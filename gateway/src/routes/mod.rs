@@ -18,6 +18,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/api/v1/auth/apple",
             web::post().to(apple::sign_in_with_apple),
         )
+        .route("/api/v1/auth/providers", web::get().to(apple::providers))
         .service(
             web::resource("/api/v1/users/me")
                 .route(web::get().to(users::get_me))

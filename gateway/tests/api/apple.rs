@@ -477,3 +477,51 @@ async fn the_original_apps_account_of_an_apple_user_id_is_linked_and_its_open_se
         .unwrap();
     assert_eq!(live.len(), 1, "only the Apple session is live");
 }
+
+/// The web console asks how it may sign in: no Apple button until a web Services ID is set;
+/// with one, where to send the browser, and identity tokens made for that Services ID sign in.
+#[tokio::test]
+async fn the_web_services_id_is_offered_to_the_console_and_accepted_as_an_audience() {
+    let app = crate::helpers::spawn_app().await;
+    let res = reqwest::get(app.url("/api/v1/auth/providers"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body, json!({"password": true, "apple": null}));
+
+    let [a, _] = keys();
+    let server = key_server(&[a], 1).await;
+    let keys_url = format!("{}/auth/keys", server.uri());
+    let app = spawn_app_with(move |s| {
+        s.apple.web_service_id = " com.example.unilife.web ".into();
+        s.apple.authorize_url = "https://appleid.apple.com/auth/authorize".into();
+        s.apple.jwks_url = keys_url;
+    })
+    .await;
+    let body: Value = reqwest::get(app.url("/api/v1/auth/providers"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["apple"],
+        json!({"client_id": "com.example.unilife.web",
+               "authorize_url": "https://appleid.apple.com/auth/authorize"})
+    );
+    let mut web = claims("001234.web.0001");
+    web["aud"] = json!("com.example.unilife.web");
+    let res = app
+        .apple(&json!({"identity_token": sign(a, &web), "timezone": "Asia/Shanghai"}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // The app's bundle id is not configured here: its tokens are refused.
+    let res = app
+        .apple(&json!({"identity_token": sign(a, &claims("001234.app.0001"))}))
+        .await;
+    assert_eq!(
+        assert_envelope(res, StatusCode::UNAUTHORIZED).await,
+        "invalid_identity_token"
+    );
+}

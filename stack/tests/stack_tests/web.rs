@@ -597,17 +597,43 @@ async fn walk_through(
     page.shot("cabinet-en").await;
     let cabinet = api(stack, &page.token().await, "/api/v1/drugs").await;
     assert_eq!(cabinet["total"], 0, "{cabinet}");
+
+    // Sign out, then in with Apple: to Apple's page and back with the identity token.
+    page.go("settings").await;
+    page.click("#sign-out").await;
+    page.until("the sign-in page", "document.getElementById('auth-submit')")
+        .await;
+    page.click("#apple-sign-in").await;
+    page.until("the menu after Sign in with Apple", "document.getElementById('nav') && !document.getElementById('nav').hidden && location.hash === '#/today'").await;
+    let me = api(stack, &page.token().await, "/api/v1/users/me").await;
+    assert_eq!(me["user_id"], apple::SUB, "{me}");
+    assert!(
+        !page
+            .js("location.href")
+            .await
+            .as_str()
+            .unwrap()
+            .contains("id_token"),
+        "the token leaves the address bar"
+    );
 }
 
 #[tokio::test]
 async fn the_web_console_works_in_a_real_browser_on_a_phone_and_a_laptop() {
     shared::install_crypto_provider();
     let model = fake_model().await;
+    let apple = apple::start().await;
     let stack = Stack::start(&[
         ("DEEPSEEK_BASE_URL", model.clone()),
         ("DEEPSEEK_API_KEY", "test-key".into()),
         ("API_BASE_URL", model),
         ("API_KEY", "test-key".into()),
+        ("APP__APPLE__WEB_SERVICE_ID", apple::SERVICE_ID.into()),
+        (
+            "APP__APPLE__AUTHORIZE_URL",
+            format!("{}/auth/authorize", apple.uri()),
+        ),
+        ("APP__APPLE__JWKS_URL", format!("{}/auth/keys", apple.uri())),
     ]);
     let driver = Driver::start();
     for (label, width, height, taken) in
@@ -623,4 +649,82 @@ async fn the_web_console_works_in_a_real_browser_on_a_phone_and_a_laptop() {
             .any(|l| l.contains("panicked") || l.contains(" ERROR ")),
         "{log:#?}"
     );
+}
+
+/// Apple's side of Sign in with Apple on the web: the authorize page (which, instead of asking
+/// the person, checks what the console sent and sends the browser back with an identity token
+/// in the fragment, as Apple does with `response_mode=fragment`) and the keys that token is
+/// signed with.
+mod apple {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use rsa::pkcs1::EncodeRsaPrivateKey;
+    use rsa::traits::PublicKeyParts;
+    use serde_json::json;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+    pub const SERVICE_ID: &str = "com.example.unilife.web";
+    pub const SUB: &str = "001234.web0console.0001";
+
+    struct Authorize {
+        private_der: Vec<u8>,
+    }
+
+    impl Respond for Authorize {
+        fn respond(&self, req: &Request) -> ResponseTemplate {
+            let q: std::collections::HashMap<String, String> =
+                req.url.query_pairs().into_owned().collect();
+            let ok = q.get("client_id").map(String::as_str) == Some(SERVICE_ID)
+                && q.get("response_type").map(String::as_str) == Some("code id_token")
+                && q.get("response_mode").map(String::as_str) == Some("fragment")
+                && q.get("state").is_some_and(|s| s.len() >= 16)
+                && q.get("nonce").is_some_and(|s| s.len() >= 16)
+                && q.get("redirect_uri").is_some_and(|u| u.starts_with("http"));
+            if !ok {
+                return ResponseTemplate::new(400)
+                    .set_body_string(format!("invalid_request {q:?}"));
+            }
+            let now = chrono::Utc::now().timestamp();
+            let claims = json!({"iss": "https://appleid.apple.com", "aud": SERVICE_ID,
+                "exp": now + 600, "iat": now, "sub": SUB, "nonce": q["nonce"],
+                "nonce_supported": true, "auth_time": now});
+            let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+            header.kid = Some("web-key".into());
+            let token = jsonwebtoken::encode(
+                &header,
+                &claims,
+                &jsonwebtoken::EncodingKey::from_rsa_der(&self.private_der),
+            )
+            .unwrap();
+            let back = format!(
+                "{}#state={}&code=c0de&id_token={token}",
+                q["redirect_uri"], q["state"]
+            );
+            ResponseTemplate::new(302).insert_header("location", back.as_str())
+        }
+    }
+
+    /// Apple's two endpoints on a local server; its URL.
+    pub async fn start() -> MockServer {
+        let private = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
+        let public = private.to_public_key();
+        let b64 = |n: &rsa::BigUint| URL_SAFE_NO_PAD.encode(n.to_bytes_be());
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/auth/keys"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"keys": [{
+                "kty": "RSA", "kid": "web-key", "use": "sig", "alg": "RS256",
+                "n": b64(public.n()), "e": b64(public.e())}]})))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/auth/authorize"))
+            .respond_with(Authorize {
+                private_der: private.to_pkcs1_der().unwrap().as_bytes().to_vec(),
+            })
+            .mount(&server)
+            .await;
+        server
+    }
 }
