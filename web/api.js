@@ -67,17 +67,24 @@ async function send(method, path, options, token) {
   }
 }
 
+/*
+ * One refresh at a time across every tab of this browser (a refresh token works once: a second
+ * use of it would end the session), and none when another request or tab already rotated the
+ * token that failed (`usedAccess`).
+ */
 let refreshing = null;
-async function refresh() {
-  const s = session.get();
-  if (!s || !s.refresh) throw new ApiError(401, { code: "missing_token" });
+async function refresh(usedAccess) {
+  const run = async () => {
+    const s = session.get();
+    if (!s || !s.refresh) throw new ApiError(401, { code: "missing_token" });
+    if (s.access && s.access !== usedAccess) return;
+    const res = await send("POST", "/auth/refresh", { json: { refresh_token: s.refresh } });
+    if (!res.ok) throw await failure(res);
+    session.set(await res.json());
+  };
   if (!refreshing) {
-    refreshing = (async () => {
-      const res = await send("POST", "/auth/refresh", { json: { refresh_token: s.refresh } });
-      const body = await res.json().catch(() => null);
-      if (!res.ok) throw new ApiError(res.status, body);
-      session.set(body);
-    })().finally(() => (refreshing = null));
+    const locked = navigator.locks ? navigator.locks.request("unilife-refresh", run) : run();
+    refreshing = locked.finally(() => (refreshing = null));
   }
   return refreshing;
 }
@@ -100,10 +107,14 @@ export async function request(method, path, options = {}) {
     const res = await send(method, path, options, s && s.access);
     if (res.status === 401 && auth && !options.noReauth && attempt < 3) {
       try {
-        await refresh();
-      } catch {
+        await refresh(s && s.access);
+      } catch (err) {
+        // Only a refresh token the server refused ends the session; a network error, a 429 or
+        // a 5xx leaves it for the next try and is shown as what it is.
+        if (!(err instanceof ApiError) || err.status !== 401) throw err;
+        const who = s && s.user;
         session.clear();
-        await reauthenticate();
+        await reauthenticate(who);
       }
       continue;
     }
@@ -113,6 +124,22 @@ export async function request(method, path, options = {}) {
     const text = await res.text();
     return text ? JSON.parse(text) : null;
   }
+}
+
+/** Ends the session on the server too, refreshing first if the access token ran out. */
+export async function logout() {
+  const s = session.get();
+  if (!s) return;
+  let res = await send("POST", "/auth/logout", {}, s.access).catch(() => null);
+  if (res && res.status === 401) {
+    try {
+      await refresh(s.access);
+      res = await send("POST", "/auth/logout", {}, session.get().access);
+    } catch {
+      // Nothing left to end.
+    }
+  }
+  session.clear();
 }
 
 export const api = {
@@ -142,21 +169,41 @@ export async function stream(path, json, onEvent, signal) {
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
   let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    let cut;
-    while ((cut = buffer.indexOf("\n\n")) >= 0) {
-      const frame = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      let name = "message";
-      const data = [];
-      for (const line of frame.split("\n")) {
-        if (line.startsWith("event:")) name = line.slice(6).trim();
-        else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
-      }
-      if (data.length) onEvent(name, JSON.parse(data.join("\n")));
+  let finished = false;
+  const frame = (text) => {
+    let name = "message";
+    const data = [];
+    for (const line of text.split("\n")) {
+      if (line.startsWith("event:")) name = line.slice(6).trim();
+      else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
     }
+    if (!data.length) return;
+    if (name === "done" || name === "error") finished = true;
+    onEvent(name, JSON.parse(data.join("\n")));
+  };
+  try {
+    for (;;) {
+      let chunk;
+      try {
+        chunk = await reader.read();
+      } catch (err) {
+        if (err.name === "AbortError") throw err;
+        throw new ApiError(0, null);
+      }
+      if (chunk.done) break;
+      // Any line ending (an intermediary may rewrite them).
+      buffer = (buffer + decoder.decode(chunk.value, { stream: true })).replace(/\r\n?/g, "\n");
+      let cut;
+      while ((cut = buffer.indexOf("\n\n")) >= 0) {
+        const text = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        frame(text);
+      }
+    }
+    if (buffer.trim()) frame(buffer);
+  } finally {
+    reader.cancel().catch(() => {});
   }
+  // Cut off before its last event (a dropped connection, a restart): an error, not a reply.
+  if (!finished) throw new ApiError(0, null);
 }

@@ -1,6 +1,6 @@
 // The console's shell: the menu, the router (#/cabinet, #/today, …) and sign-in.
-import { api, onSessionLost, session } from "./api.js";
-import { L, busy, check, checks, errorBox, field, h, lang, setLang, showError } from "./ui.js";
+import { api, logout, onSessionLost, session } from "./api.js";
+import { L, busy, check, checks, errorBox, field, h, lang, setLang, setZone, showError } from "./ui.js";
 import { cabinetView } from "./views/cabinet.js";
 import { todayView } from "./views/today.js";
 import { chatView } from "./views/chat.js";
@@ -33,21 +33,50 @@ function renderNav(active) {
         { href: `#/${name}`, "aria-current": name === active ? "page" : false, id: `nav-${name}` },
         route.title(),
         name === "inbox" ? h("span", { class: "badge", id: "unread", hidden: true }) : null,
+        name === "inbox" ? h("span", { class: "visually-hidden", id: "unread-text" }) : null,
       ),
     ),
   );
 }
 
+/** The account's zone and language, once per page load (and again after a sign-in). */
+let account = null;
+export function loadAccount(force = false) {
+  if (!account || force) {
+    account = api.get("/users/me").then((me) => {
+      setZone(me.timezone);
+      if (me.preferences && me.preferences.language) setLang(me.preferences.language);
+      return me;
+    });
+    account.catch(() => (account = null));
+  }
+  return account;
+}
+
+/** Focus the new page's heading, so keyboards and screen readers start there. */
+function focusTitle(moved) {
+  const title = document.getElementById("view-title");
+  if (!moved || !title) return;
+  title.tabIndex = -1;
+  title.focus({ preventScroll: true });
+}
+
+let lastRoute = null;
 export async function render() {
   const view = document.getElementById("view");
   const name = current();
+  const moved = lastRoute !== null && lastRoute !== name;
+  lastRoute = name;
   document.documentElement.lang = lang();
   if (!session.get() || name === "signin") {
     renderNav(null);
     view.replaceChildren(authView());
     document.title = `UniLife · ${L("登录", "Sign in")}`;
+    focusTitle(moved);
     return;
   }
+  await loadAccount().catch(() => null);
+  document.documentElement.lang = lang();
   const route = ROUTES[name] || ROUTES.today;
   renderNav(name in ROUTES ? name : "today");
   document.title = `UniLife · ${route.title()}`;
@@ -60,11 +89,15 @@ export async function render() {
     root.append(box);
     showError(box, err);
   }
+  focusTitle(moved);
   refreshUnread();
 }
 
-/** Sign in or create an account; `onDone` runs after success (default: go to the page asked for). */
-function authForm(onDone, withApple = true) {
+/**
+ * Sign in or create an account; `onDone(pair)` runs after success. In the dialog over a page
+ * (`inDialog`) there is no sign-up, no Apple (it would leave the page) and no re-render.
+ */
+function authForm(onDone, inDialog = false) {
   let mode = "signin";
   const box = errorBox();
   const userId = h("input", { name: "user_id", autocomplete: "username", required: true, minlength: 3, maxlength: 64 });
@@ -85,13 +118,14 @@ function authForm(onDone, withApple = true) {
     zoneField.hidden = mode === "signin";
     password.autocomplete = mode === "signin" ? "current-password" : "new-password";
     passwordHint.textContent = mode === "signup" ? L("至少 8 位，包含字母和数字", "At least 8 characters with a letter and a digit") : "";
+    if (inDialog) return;
     tabs.replaceChildren(
       h("button", { type: "button", class: mode === "signin" ? "" : "secondary", id: "tab-signin", "aria-pressed": String(mode === "signin"), onclick: () => ((mode = "signin"), paint()) }, L("登录", "Sign in")),
       h("button", { type: "button", class: mode === "signup" ? "" : "secondary", id: "tab-signup", "aria-pressed": String(mode === "signup"), onclick: () => ((mode = "signup"), paint()) }, L("注册", "Sign up")),
     );
   };
   const apple = h("div", { class: "apple" });
-  (withApple ? appleProvider() : Promise.resolve(null)).then((cfg) => {
+  (inDialog ? Promise.resolve(null) : appleProvider()).then((cfg) => {
     if (!cfg) return;
     const button = h("button", { type: "button", class: "secondary", id: "apple-sign-in" }, L("通过 Apple 登录", "Sign in with Apple"));
     button.addEventListener("click", () => startApple(cfg));
@@ -104,7 +138,7 @@ function authForm(onDone, withApple = true) {
     passwordHint,
     zoneField,
     box,
-    h("div", { class: "row" }, submit, apple, h("button", { type: "button", class: "secondary", onclick: () => { setLang(lang() === "en" ? "zh-CN" : "en"); paint(); render(); } }, L("English", "中文"))),
+    h("div", { class: "row" }, submit, apple, h("button", { type: "button", class: "secondary", onclick: () => { setLang(lang() === "en" ? "zh-CN" : "en"); paint(); if (!inDialog) render(); } }, L("English", "中文"))),
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -124,11 +158,8 @@ function authForm(onDone, withApple = true) {
       session.set(pair);
       // The language follows the account: a new one keeps what was chosen here.
       if (mode === "signup") await api.put("/users/me", { preferences: { language: lang() } }).catch(() => {});
-      else {
-        const me = await api.get("/users/me").catch(() => null);
-        if (me && me.preferences && me.preferences.language) setLang(me.preferences.language);
-      }
-      onDone();
+      await loadAccount(true).catch(() => null);
+      onDone(pair);
     });
   });
   paint();
@@ -201,26 +232,38 @@ async function finishApple() {
     const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone;
     const pair = await api.post("/auth/apple", { identity_token: params.get("id_token"), nonce: expected.nonce, timezone }, { auth: false });
     session.set(pair);
+    await loadAccount(true).catch(() => null);
     history.replaceState(null, "", "#/today");
   } catch (err) {
     appleFailure = err;
   }
 }
 
-/** A session that cannot be refreshed: sign in again in a dialog over the page, then carry on. */
+/*
+ * A session that cannot be refreshed: sign in again in a dialog over the page, then the request
+ * is sent again and the page stays as it was. Only the same account carries on; another one
+ * (a shared screen) starts from a fresh page, so nothing meant for the first lands with it.
+ * An account without a password (Apple) signs out from here and signs in again.
+ */
 let pending = null;
-onSessionLost(() => {
+onSessionLost((who) => {
   if (pending) return pending;
   pending = new Promise((resolve) => {
     const dialog = h("dialog", { id: "reauth", "aria-labelledby": "reauth-title" });
     const note = h("p", { id: "reauth-title" }, L("登录已失效，请重新登录；页面上填写的内容会保留。", "Your session has ended. Sign in again; what you typed stays on the page."));
-    // No Apple button here: it would leave the page, and what was typed with it.
-    dialog.append(note, authForm(() => {
+    const leave = h("button", { type: "button", class: "secondary", onclick: () => { location.hash = "#/signin"; location.reload(); } },
+      L("退出并重新登录（如通过 Apple 登录）", "Sign out and sign in again (e.g. with Apple)"));
+    dialog.append(note, authForm((pair) => {
+      if (who && pair.user_id !== who) {
+        location.hash = "#/today";
+        location.reload();
+        return;
+      }
       dialog.close();
       dialog.remove();
       pending = null;
       resolve();
-    }, false));
+    }, true), leave);
     dialog.addEventListener("cancel", (e) => e.preventDefault());
     document.body.append(dialog);
     dialog.showModal();
@@ -229,14 +272,10 @@ onSessionLost(() => {
 });
 
 export async function signOut() {
-  try {
-    await api.post("/auth/logout", undefined, { noReauth: true });
-  } catch {
-    // The session is dropped here either way.
-  }
-  session.clear();
-  location.hash = "#/signin";
-  render();
+  await logout();
+  account = null;
+  if (location.hash === "#/signin") render();
+  else location.hash = "#/signin";
 }
 
 window.addEventListener("hashchange", render);

@@ -23,7 +23,9 @@ export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs || {})) {
     if (value === undefined || value === null || value === false) continue;
-    if (key.startsWith("on") && typeof value === "function") {
+    if (key.startsWith("on")) {
+      // Handlers are functions only: a string would be inline script.
+      if (typeof value !== "function") throw new TypeError(`${key} must be a function`);
       el.addEventListener(key.slice(2), value);
     } else if (key === "class") {
       el.className = value;
@@ -42,6 +44,8 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+const GENERIC = new Set(["validation_error", "bad_request", "invalid_json", "invalid_query", "bad_multipart"]);
+
 /** The message for an API error in the user's language, with the server's detail when it adds something. */
 export function errorText(err) {
   const code = err && err.code ? err.code : "error";
@@ -49,17 +53,22 @@ export function errorText(err) {
   const text = lang() === "en" ? pair[1] : pair[0];
   // The server's own words add the detail (which field, which limit) where they are in the
   // user's language: English ones in English; bilingual ones (Chinese first) in either.
+  // The server's own words add the detail (which field, which limit). English ones follow the
+  // Chinese text as a detail until the services speak Chinese too; bilingual ones (Chinese
+  // first) read well in either.
   const detail = err && err.serverMessage;
-  const readable = detail && (lang() === "en" || /[\u4e00-\u9fff]/.test(detail));
-  if (readable && !/internal|upstream/.test(code) && detail !== pair[0] && detail !== pair[1]) {
-    return lang() === "en" ? `${text} (${detail})` : `${text}（${detail}）`;
-  }
-  return text;
+  if (!detail || /internal|upstream/.test(code) || detail === pair[0] || detail === pair[1]) return text;
+  if (lang() === "en") return `${text} (${detail})`;
+  if (/[\u4e00-\u9fff]/.test(detail)) return `${text}（${detail}）`;
+  // Only where the code alone does not say what was wrong.
+  return GENERIC.has(code) ? `${text}（详情：${detail}）` : text;
 }
 
 /** A labelled form field; `input` is the control (its id is set from `name`). */
+let fieldSeq = 0;
 export function field(label, input, hint) {
-  const id = input.id || `f-${input.name || Math.random().toString(36).slice(2)}`;
+  // Unique even when two forms are open at once, so each label names its own control.
+  const id = input.id || `f-${input.name || "x"}-${++fieldSeq}`;
   input.id = id;
   return h("div", { class: "field" }, h("label", { for: id }, label), input, hint ? h("small", { class: "hint" }, hint) : null);
 }
@@ -69,7 +78,7 @@ export function field(label, input, hint) {
  * language) shows under that input and the input is marked invalid; the value stays.
  */
 export function check(input, ok, zh, en) {
-  const holder = input.closest(".field") || input.parentElement;
+  const holder = input.tagName === "FIELDSET" ? input : input.closest(".field") || input.parentElement;
   let note = holder.querySelector(":scope > .field-error");
   if (ok) {
     input.removeAttribute("aria-invalid");
@@ -129,15 +138,52 @@ export async function busy(button, box, work) {
   }
 }
 
-/** Today as YYYY-MM-DD in the browser's zone; `offset` days later. */
-export function isoDate(date = new Date(), offset = 0) {
-  const d = new Date(date.getFullYear(), date.getMonth(), date.getDate() + offset);
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+/** The account's time zone (set after sign-in; the browser's until then). */
+let zone = null;
+export function setZone(value) {
+  zone = value || null;
 }
 
+/** Today in the account's zone as YYYY-MM-DD; `offset` days later. */
+export function todayIn(offset = 0) {
+  let y, m, d;
+  try {
+    [y, m, d] = new Intl.DateTimeFormat("en-CA", { timeZone: zone || undefined, year: "numeric", month: "2-digit", day: "2-digit" })
+      .format(new Date())
+      .split("-")
+      .map(Number);
+  } catch {
+    const now = new Date();
+    [y, m, d] = [now.getFullYear(), now.getMonth() + 1, now.getDate()];
+  }
+  return new Date(Date.UTC(y, m - 1, d + offset)).toISOString().slice(0, 10);
+}
+
+/** A day `offset` days after the YYYY-MM-DD `day`. */
+export function addDays(day, offset) {
+  const [y, m, d] = day.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d + offset)).toISOString().slice(0, 10);
+}
+
+/** A wall time (YYYY-MM-DDTHH:MM) `minutes` later, as wall time: no zone, no DST step. */
+export function addMinutes(day, time, minutes) {
+  const [y, mo, d] = day.split("-").map(Number);
+  const [hh, mm] = time.split(":").map(Number);
+  return new Date(Date.UTC(y, mo - 1, d, hh, mm + minutes)).toISOString().slice(0, 19);
+}
+
+/** An instant shown in the account's zone and the chosen language. */
 export function formatTime(iso) {
   if (!iso) return "";
-  const d = new Date(iso);
-  return d.toLocaleString(lang(), { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  const options = { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" };
+  try {
+    return new Date(iso).toLocaleString(lang(), { ...options, timeZone: zone || undefined });
+  } catch {
+    return new Date(iso).toLocaleString(lang(), options);
+  }
+}
+
+/** The wall time an API time carries in its own offset ("…T15:00:00+08:00" → "15:00"). */
+export function wallTime(iso) {
+  return iso ? iso.slice(11, 16) : "";
 }

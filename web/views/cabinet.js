@@ -1,7 +1,7 @@
 // The cabinet: photograph a box (or pick up to five photos), check what was read, correct and
 // save; the list with expiry colours, search and filters; edit and delete.
 import { api, imageUrl, request } from "../api.js";
-import { L, busy, check, checks, errorBox, field, h, showError, toast } from "../ui.js";
+import { L, busy, check, checks, errorBox, errorText, field, h, showError, toast } from "../ui.js";
 
 const MAX_PHOTOS = 5;
 
@@ -60,15 +60,28 @@ function drugForm(values, sources, onSubmit, submitLabel, extra = []) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const q = inputs.quantity.value.trim();
+    const approval = inputs.approval_number.value.replace(/\s/g, "");
+    const barcode = inputs.barcode.value.trim();
     const valid = checks(
       check(inputs.name, inputs.name.value.trim().length > 0 && inputs.name.value.trim().length <= 200, "请填写药品名称", "Enter the medicine's name"),
-      check(inputs.quantity, q === "" || (Number(q) >= 0 && Number(q) <= 1000000), "数量为 0 到 1000000", "The quantity is 0 to 1,000,000"),
+      check(inputs.quantity, !inputs.quantity.validity.badInput && (q === "" || (Number(q) >= 0 && Number(q) <= 1000000)), "数量应为 0 到 1000000 的数字", "The quantity is a number from 0 to 1,000,000"),
+      check(inputs.approval_number, approval === "" || /^国药准字[HZSJBTF]\d{8}$/i.test(approval), "批准文号形如 国药准字H20000000", "An approval number looks like 国药准字H20000000"),
+      check(inputs.barcode, barcode === "" || validGtin(barcode), "条码应为 8、12、13 或 14 位数字，且校验位正确", "A barcode is 8, 12, 13 or 14 digits with a valid check digit"),
       check(inputs.expiry_date, !inputs.production_date.value || !inputs.expiry_date.value || inputs.production_date.value <= inputs.expiry_date.value, "有效期不能早于生产日期", "The expiry date cannot be before the production date"),
     );
     if (!valid) return;
     busy(submit, box, () => onSubmit(readForm(inputs)));
   });
   return form;
+}
+
+/** EAN-8, UPC-A, EAN-13 or GTIN-14 with its check digit (GS1's mod-10). */
+function validGtin(code) {
+  if (!/^(\d{8}|\d{12,14})$/.test(code)) return false;
+  const digits = [...code].map(Number);
+  const check = digits.pop();
+  const sum = digits.reverse().reduce((acc, d, i) => acc + d * (i % 2 === 0 ? 3 : 1), 0);
+  return (10 - (sum % 10)) % 10 === check;
 }
 
 /** The form's values as the API takes them: blank text as null, numbers as numbers. */
@@ -95,21 +108,36 @@ function changes(before, after) {
 
 function addSection(onSaved) {
   const box = errorBox();
-  const files = h("input", { type: "file", name: "photos", accept: "image/jpeg,image/png,image/webp", multiple: true, capture: "environment", id: "photos" });
+  // Two ways in: the camera (one shot each time; a phone opens it straight away) and the
+  // photos already taken (several at once). Both add to the set, up to five.
+  const types = "image/jpeg,image/png,image/webp";
+  const camera = h("input", { type: "file", name: "camera", accept: types, capture: "environment", id: "camera" });
+  const files = h("input", { type: "file", name: "photos", accept: types, multiple: true, id: "photos" });
   const preview = h("div", { class: "preview" });
   const result = h("div", { id: "recognition" });
   const recognize = h("button", { type: "button", id: "recognize" }, L("识别", "Recognise"));
   const manual = h("button", { type: "button", class: "secondary", id: "manual" }, L("手动填写", "Enter by hand"));
   let chosen = [];
-  files.addEventListener("change", () => {
-    chosen = [...files.files];
+  const paintPreview = () =>
+    preview.replaceChildren(
+      ...chosen.map((f, i) =>
+        h("figure", { class: "photo" }, h("img", { src: URL.createObjectURL(f), alt: f.name }),
+          h("button", { type: "button", class: "secondary", "aria-label": L(`移除 ${f.name}`, `Remove ${f.name}`), onclick: () => { chosen.splice(i, 1); result.replaceChildren(); paintPreview(); } }, "×"))),
+    );
+  const add = (input) => {
     showError(box, null);
+    // Other photos, another reading: the form of the last one goes.
+    result.replaceChildren();
+    chosen = chosen.concat([...input.files]);
+    input.value = "";
     if (chosen.length > MAX_PHOTOS) {
       showError(box, { code: "too_many_files" });
       chosen = chosen.slice(0, MAX_PHOTOS);
     }
-    preview.replaceChildren(...chosen.map((f) => h("img", { src: URL.createObjectURL(f), alt: f.name })));
-  });
+    paintPreview();
+  };
+  files.addEventListener("change", () => add(files));
+  camera.addEventListener("change", () => add(camera));
   const upload = (save) => {
     const form = new FormData();
     for (const f of chosen) form.append("files", f, f.name);
@@ -135,13 +163,25 @@ function addSection(onSaved) {
           // The same photos again with save=true: the earlier result is reused (no model call).
           const saved = await upload(true);
           const fix = changes(saved.drug, edited);
-          const drug = Object.keys(fix).length ? await api.put(`/drugs/${saved.drug.id}`, fix) : saved.drug;
+          const done = () => {
+            result.replaceChildren();
+            chosen = [];
+            paintPreview();
+            onSaved();
+          };
+          let drug = saved.drug;
+          if (Object.keys(fix).length) {
+            try {
+              drug = await api.put(`/drugs/${saved.drug.id}`, fix);
+            } catch (err) {
+              // Saved as read; the corrections did not take: say so, edit it in the list.
+              done();
+              toast(L(`已保存，但修改未生效：${errorText(err)}`, `Saved, but the corrections were not: ${errorText(err)}`));
+              return;
+            }
+          }
           toast(L(`已保存：${drug.name}`, `Saved: ${drug.name}`));
-          result.replaceChildren();
-          preview.replaceChildren();
-          files.value = "";
-          chosen = [];
-          onSaved();
+          done();
         }, L("保存到药箱", "Save to cabinet")),
       );
     }),
@@ -162,7 +202,9 @@ function addSection(onSaved) {
     "div",
     { class: "card" },
     h("h2", {}, L("添加药品", "Add a medicine")),
-    field(L(`拍照或选择照片（最多 ${MAX_PHOTOS} 张）`, `Take or pick photos (up to ${MAX_PHOTOS})`), files),
+    h("div", { class: "row" },
+      field(L("拍一张（正面、条码面…）", "Take a photo (front, barcode side…)"), camera),
+      field(L(`或选择照片（共最多 ${MAX_PHOTOS} 张）`, `Or pick photos (up to ${MAX_PHOTOS} in all)`), files)),
     preview,
     box,
     h("div", { class: "row" }, recognize, manual),
@@ -231,17 +273,24 @@ export async function cabinetView(root) {
     ["expired", "expiring", "ok", "unknown"].map((s) => h("option", { value: s }, { expired: L("已过期", "Expired"), expiring: L("快过期", "Expiring"), ok: L("有效", "OK"), unknown: L("未知", "Unknown") }[s])),
   );
   let cursor = null;
+  let seq = 0;
   const load = async (append) => {
     showError(box, null);
+    const mine = ++seq;
     try {
       const page = await api.get("/drugs", { q: q.value.trim(), status: status.value, limit: 20, cursor: append ? cursor : null });
+      // An answer to a query typed over since is dropped.
+      if (mine !== seq) return;
       cursor = page.next_cursor;
       more.hidden = !cursor;
       total.textContent = L(`共 ${page.total} 种药品`, `${page.total} medicines`);
       const items = page.items.map((d) => drugItem(d, () => load(false)));
       if (append) list.append(...items);
       else list.replaceChildren(...items);
-      if (!page.total) list.replaceChildren(h("li", { class: "muted" }, L("药箱里还没有药品。拍一张药盒的照片开始吧。", "No medicines yet. Photograph a box to begin.")));
+      if (!page.total) {
+        const filtered = q.value.trim() || status.value;
+        list.replaceChildren(h("li", { class: "muted" }, filtered ? L("没有符合条件的药品。", "No medicine matches.") : L("药箱里还没有药品。拍一张药盒的照片开始吧。", "No medicines yet. Photograph a box to begin.")));
+      }
     } catch (err) {
       showError(box, err);
     }

@@ -1,6 +1,6 @@
 // Notifications: the inbox with its unread count, webhook channels, and notification settings.
 import { api } from "../api.js";
-import { L, busy, errorBox, field, formatTime, h, showError, toast } from "../ui.js";
+import { L, busy, check, errorBox, field, formatTime, h, showError, toast } from "../ui.js";
 
 /** The unread count on the menu (at most 200 are counted: the API has no count of its own). */
 export async function refreshUnread() {
@@ -10,7 +10,9 @@ export async function refreshUnread() {
     const unread = await api.get("/notifications", { unread: true, limit: 200 });
     badge.textContent = unread.length >= 200 ? "200+" : String(unread.length);
     badge.hidden = unread.length === 0;
-    badge.setAttribute("aria-label", L(`${unread.length} 条未读`, `${unread.length} unread`));
+    badge.setAttribute("aria-hidden", "true");
+    const spoken = document.getElementById("unread-text");
+    if (spoken) spoken.textContent = unread.length ? L(`（${badge.textContent} 条未读）`, ` (${badge.textContent} unread)`) : "";
   } catch {
     badge.hidden = true;
   }
@@ -27,7 +29,7 @@ async function channels(root) {
     const data = await api.get("/devices", { channel: "webhook" });
     list.replaceChildren(...data.devices.map((d) => {
       const del = h("button", { type: "button", class: "danger" }, L("删除", "Delete"));
-      del.addEventListener("click", () => busy(del, box, async () => { await api.del(`/devices/${d.id}`); load(); }));
+      del.addEventListener("click", () => busy(del, box, async () => { await api.del(`/devices/${d.id}`); await load(); }));
       return h("li", {}, h("div", { class: "grow" }, h("strong", {}, d.name || "webhook"), h("div", { class: "muted" }, d.url)), del);
     }));
     if (!data.devices.length) list.replaceChildren(h("li", { class: "muted" }, L("还没有推送渠道。", "No channels yet.")));
@@ -35,6 +37,7 @@ async function channels(root) {
   const form = h("form", { class: "card", id: "channel-form", novalidate: true }, h("div", { class: "row" }, field(L("Webhook 地址", "Webhook URL"), url), field(L("名称", "Name"), name)), box, submit, secret);
   form.addEventListener("submit", (e) => {
     e.preventDefault();
+    if (!check(url, /^https?:\/\/[^\s]+$/i.test(url.value.trim()) && url.value.trim().length <= 2048, "请填写以 http:// 或 https:// 开头的地址", "Enter an address starting with http:// or https://")) return;
     busy(submit, box, async () => {
       const body = { channel: "webhook", url: url.value.trim() };
       if (name.value.trim()) body.name = name.value.trim();
@@ -68,6 +71,12 @@ async function settings(root) {
     h("div", { class: "row" }, switches.map(([, input, text]) => h("label", {}, input, text))), box, submit);
   form.addEventListener("submit", (e) => {
     e.preventDefault();
+    const ok = [
+      check(wake, !!wake.value, "请填写起床时间", "Enter the wake time"),
+      check(sleep, !!sleep.value, "请填写睡觉时间", "Enter the sleep time"),
+      check(minutes, minutes.value !== "" && Number(minutes.value) >= 0 && Number(minutes.value) <= 120, "提前 0–120 分钟", "0–120 minutes before"),
+    ].every(Boolean);
+    if (!ok) return;
     busy(submit, box, async () => {
       const body = { wake_time: wake.value, sleep_time: sleep.value, event_reminder_minutes: Number(minutes.value) };
       for (const [key, input] of switches) body[key] = input.checked;
@@ -88,7 +97,7 @@ export async function inboxView(root) {
       const items = await api.get("/notifications", { unread: only.checked || null, limit: 50 });
       list.replaceChildren(...items.map((n) => {
         const read = h("button", { type: "button", class: "secondary", hidden: n.read }, L("标为已读", "Mark read"));
-        read.addEventListener("click", () => busy(read, box, async () => { await api.post(`/notifications/${n.id}/read`); load(); refreshUnread(); }));
+        read.addEventListener("click", () => busy(read, box, async () => { await api.post(`/notifications/${n.id}/read`); await load(); refreshUnread(); document.getElementById("view-title").focus(); }));
         return h("li", { class: n.read ? "" : "status-expiring" }, h("div", { class: "grow" }, h("strong", {}, n.title), h("div", {}, n.body), h("div", { class: "muted" }, formatTime(n.created_at))), read);
       }));
       if (!items.length) list.replaceChildren(h("li", { class: "muted" }, L("没有通知。", "No notifications.")));
@@ -101,6 +110,11 @@ export async function inboxView(root) {
   await load();
   const rest = h("div", {});
   root.append(rest);
-  await channels(rest);
-  await settings(rest).catch((err) => { const b = errorBox(); rest.append(b); showError(b, err); });
+  const failed = (err) => {
+    const b = errorBox();
+    rest.append(b);
+    showError(b, err);
+  };
+  await channels(rest).catch(failed);
+  await settings(rest).catch(failed);
 }

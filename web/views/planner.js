@@ -1,11 +1,12 @@
 // The planner: a week of events and occurrences of routines; create, edit, complete.
 import { api } from "../api.js";
-import { L, busy, check, checks, errorBox, field, h, isoDate, showError, toast } from "../ui.js";
+import { L, addDays, addMinutes, busy, check, checks, errorBox, field, h, showError, toast, todayIn } from "../ui.js";
 
+/** The Monday of this week (in the account's zone), `offset` weeks on, as YYYY-MM-DD. */
 function weekStart(offset) {
-  const now = new Date();
-  const monday = (now.getDay() + 6) % 7;
-  return new Date(now.getFullYear(), now.getMonth(), now.getDate() - monday + offset * 7);
+  const today = todayIn();
+  const weekday = (new Date(`${today}T12:00:00Z`).getUTCDay() + 6) % 7;
+  return addDays(today, offset * 7 - weekday);
 }
 
 function localPart(iso, from, to) {
@@ -15,9 +16,15 @@ function localPart(iso, from, to) {
 function eventForm(event, onSaved, onCancel) {
   const box = errorBox();
   const title = h("input", { name: "title", required: true, maxlength: 200, value: event ? event.title : "" });
-  const date = h("input", { name: "date", type: "date", value: event ? localPart(event.start_time || event.event_date, 0, 10) : isoDate() });
+  const date = h("input", { name: "date", type: "date", value: event ? localPart(event.start_time || event.event_date, 0, 10) : todayIn() });
   const time = h("input", { name: "time", type: "time", value: event ? localPart(event.start_time, 11, 16) : "09:00" });
-  const duration = h("input", { name: "duration", type: "number", min: 0, max: 44640, value: event && event.duration != null ? event.duration : 60 });
+  // An event may carry its end without a duration (the assistant's do): the length is the gap.
+  const minutes = !event ? 60
+    : event.duration != null ? event.duration
+    : event.start_time && event.end_time ? Math.round((Date.parse(event.end_time) - Date.parse(event.start_time)) / 60000)
+    : "";
+  const duration = h("input", { name: "duration", type: "number", min: 1, max: 44640, value: minutes });
+  const before = { date: date.value, time: time.value, duration: duration.value };
   const location = h("input", { name: "location", maxlength: 200, value: event && event.location ? event.location : "" });
   const submit = h("button", { type: "submit" }, L("保存", "Save"));
   const form = h("form", { class: "card event-form", novalidate: true },
@@ -29,22 +36,22 @@ function eventForm(event, onSaved, onCancel) {
     const valid = checks(
       check(title, title.value.trim().length > 0, "请填写标题", "Enter a title"),
       check(date, !!date.value, "请选择日期", "Choose a date"),
-      check(duration, duration.value === "" || (Number(duration.value) >= 0 && Number(duration.value) <= 44640), "时长为 0–44640 分钟", "The duration is 0–44640 minutes"),
+      check(duration, !duration.validity.badInput && (duration.value === "" || (Number(duration.value) >= 1 && Number(duration.value) <= 44640)), "时长为 1–44640 分钟", "The duration is 1–44640 minutes"),
     );
     if (!valid) return;
     busy(submit, box, async () => {
-      const body = { title: title.value.trim(), event_date: date.value };
-      if (time.value) {
-        body.start_time = `${date.value}T${time.value}:00`;
-        if (duration.value) {
-          const end = new Date(`${date.value}T${time.value}:00`);
-          end.setMinutes(end.getMinutes() + Number(duration.value));
-          const pad = (n) => String(n).padStart(2, "0");
-          body.end_time = `${end.getFullYear()}-${pad(end.getMonth() + 1)}-${pad(end.getDate())}T${pad(end.getHours())}:${pad(end.getMinutes())}:00`;
+      const body = { title: title.value.trim(), location: location.value.trim() || null };
+      // Times only when they are new or changed: an edit of the title keeps the event's times.
+      const timing = !event || date.value !== before.date || time.value !== before.time || duration.value !== before.duration;
+      if (timing) {
+        body.event_date = date.value;
+        if (time.value) {
+          // Wall times in the account's zone (the server reads a time without an offset so).
+          body.start_time = `${date.value}T${time.value}:00`;
+          if (duration.value) body.end_time = addMinutes(date.value, time.value, Number(duration.value));
         }
+        if (duration.value !== "") body.duration = Number(duration.value);
       }
-      if (duration.value !== "") body.duration = Number(duration.value);
-      body.location = location.value.trim() || null;
       if (event) await api.put(`/events/${encodeURIComponent(event.id)}`, body);
       else await api.post("/events", body);
       toast(L("日程已保存", "Event saved"));
@@ -63,7 +70,7 @@ export async function plannerView(root) {
   const load = async () => {
     showError(box, null);
     const start = weekStart(offset);
-    const days = [...Array(7)].map((_, i) => isoDate(start, i));
+    const days = [...Array(7)].map((_, i) => addDays(start, i));
     label.textContent = `${days[0]} – ${days[6]}`;
     try {
       const data = await api.get("/events", { start_date: days[0], end_date: days[6] });
@@ -72,7 +79,7 @@ export async function plannerView(root) {
         const day = localPart(ev.start_time || ev.event_date, 0, 10);
         if (byDay.has(day)) byDay.get(day).push(ev);
       }
-      const today = isoDate();
+      const today = todayIn();
       week.replaceChildren(
         ...days.map((d) => {
           const name = new Date(`${d}T12:00:00`).toLocaleDateString(L("zh-CN", "en"), { weekday: "short", month: "numeric", day: "numeric" });

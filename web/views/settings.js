@@ -1,6 +1,6 @@
 // Settings: time zone, language, expiry warning days; sign out.
 import { api } from "../api.js";
-import { signOut, render } from "../app.js";
+import { loadAccount, signOut, render } from "../app.js";
 import { L, busy, errorBox, field, h, lang, setLang, toast } from "../ui.js";
 
 export async function settingsView(root) {
@@ -26,6 +26,7 @@ export async function settingsView(root) {
       }
       await api.put("/users/me", { timezone: timezone.value, preferences: { expiry_warning_days: days, language: language.value } });
       setLang(language.value);
+      await loadAccount(true).catch(() => null);
       toast(L("已保存", "Saved"));
       render();
     });

@@ -1,7 +1,7 @@
 // Today: doses due with taken / skipped / snooze and the stock left; plans made and edited;
 // adherence over a chosen range.
 import { api } from "../api.js";
-import { L, busy, check, checks, errorBox, field, h, isoDate, showError, toast } from "../ui.js";
+import { L, addDays, busy, check, checks, errorBox, field, h, showError, toast, todayIn } from "../ui.js";
 
 const STATUS = {
   due: ["待服", "due"],
@@ -28,7 +28,10 @@ function doseItem(dose, plan, reload) {
       busy(b, null, async () => {
         await api.post(`/doses/${encodeURIComponent(dose.id)}/${what}`, body);
         toast(L("已记录", "Recorded"));
-        reload();
+        await reload();
+        // Keep the keyboard where it was: on the same action of the same dose.
+        const again = document.querySelector(`[data-dose="${CSS.escape(dose.id)}"] [data-action="${what}"]`);
+        if (again) again.focus();
       }),
     );
     return b;
@@ -72,7 +75,7 @@ function planForm(drugs, plan, onSaved) {
     WEEKDAYS.map(([n, zh, en]) => h("label", {}, h("input", { type: "checkbox", name: "dow", value: n, checked: !!(plan && (plan.schedule.days_of_week || []).includes(n)) }), L(`周${zh}`, en))));
   const every = h("input", { name: "every_n_days", type: "number", min: 1, max: 365, value: plan && plan.schedule.every_n_days ? plan.schedule.every_n_days : 2 });
   const everyField = field(L("间隔天数", "Every how many days"), every);
-  const start = h("input", { name: "start_date", type: "date", value: plan ? plan.schedule.start_date : isoDate() });
+  const start = h("input", { name: "start_date", type: "date", value: plan ? plan.schedule.start_date : todayIn() });
   const end = h("input", { name: "end_date", type: "date", value: plan && plan.schedule.end_date ? plan.schedule.end_date : "" });
   const stock = h("input", { name: "stock", type: "number", step: "any", min: 0, value: plan && plan.stock != null ? plan.stock : "" });
   const low = h("input", { name: "low_stock_threshold", type: "number", step: "any", min: 0, value: plan && plan.low_stock_threshold != null ? plan.low_stock_threshold : "" });
@@ -108,13 +111,16 @@ function planForm(drugs, plan, onSaved) {
     const timeList = times.value.split(/[,，\s]+/).filter(Boolean);
     const phaseList = phases.value.split(/[,，\s]+/).filter(Boolean);
     const valid = checks(
-      check(amount, Number(amount.value) > 0 && Number(amount.value) <= 10000, "每次用量应大于 0", "The amount must be more than 0"),
+      check(amount, !amount.validity.badInput && Number(amount.value) > 0 && Number(amount.value) <= 10000, "每次用量应大于 0", "The amount must be more than 0"),
+      kind.value !== "every" || check(every, Number.isInteger(Number(every.value)) && Number(every.value) >= 1 && Number(every.value) <= 365, "间隔为 1–365 天", "Every 1–365 days"),
+      check(stock, !stock.validity.badInput && (stock.value === "" || (Number(stock.value) >= 0 && Number(stock.value) <= 1000000)), "库存应为 0 到 1000000 的数字", "The stock is a number from 0 to 1,000,000"),
+      check(low, !low.validity.badInput && (low.value === "" || Number(low.value) >= 0), "阈值应为不小于 0 的数字", "The threshold is a number of 0 or more"),
       check(unit, unit.value.trim().length > 0, "请填写单位", "Enter the unit"),
       check(times, timeList.length > 0 && timeList.length <= 12 && timeList.every((t) => /^([01]?\d|2[0-3]):[0-5]\d$/.test(t)), "时间格式为 08:00，多个用逗号分隔", "Times look like 08:00, separated by commas"),
       check(start, !!start.value, "请选择开始日期", "Choose the start date"),
       check(end, !end.value || end.value >= start.value, "结束日期不能早于开始日期", "The end date cannot be before the start"),
-      kind.value !== "weekdays" || check(days.querySelector("input"), days.querySelectorAll("input:checked").length > 0, "至少选一天", "Choose at least one day"),
-      check(phases, phaseList.every((p) => /^\d+:\d+(\.\d+)?$/.test(p)), "减量阶段写成 天数:用量，如 3:2", "Phases look like days:amount, e.g. 3:2"),
+      kind.value !== "weekdays" || check(days, days.querySelectorAll("input:checked").length > 0, "至少选一天", "Choose at least one day"),
+      check(phases, phaseList.length <= 20 && phaseList.every((p) => /^\d+:\d+(\.\d+)?$/.test(p) && Number(p.split(":")[0]) >= 1 && Number(p.split(":")[1]) > 0), "减量阶段写成 天数:用量，如 3:2（天数至少 1）", "Phases look like days:amount, e.g. 3:2 (at least 1 day)"),
     );
     if (!valid) return;
     busy(submit, box, async () => {
@@ -127,6 +133,12 @@ function planForm(drugs, plan, onSaved) {
       if (kind.value === "every") schedule.every_n_days = Number(every.value);
       const body = { drug_id: drug.value, dose: { amount: Number(amount.value), unit: unit.value.trim() }, schedule };
       if (stock.value !== "") body.stock = Number(stock.value);
+      // The stock as it is now when the field was left alone: doses taken since the form
+      // opened lowered it on the server.
+      if (plan && stock.value !== "" && Number(stock.value) === plan.stock) {
+        const fresh = await api.get(`/medications/${plan.id}`);
+        body.stock = fresh.stock;
+      }
       if (low.value !== "") body.low_stock_threshold = Number(low.value);
       if (phases.value.trim()) {
         body.phases = phases.value.split(/[,，\s]+/).filter(Boolean).map((p) => {
@@ -143,6 +155,18 @@ function planForm(drugs, plan, onSaved) {
   return form;
 }
 
+/** Every drug in the cabinet (pages of 200), so any plan's drug is in the form's list. */
+async function allDrugs() {
+  const out = [];
+  let cursor = null;
+  do {
+    const page = await api.get("/drugs", { limit: 200, sort: "name", cursor });
+    out.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return out;
+}
+
 async function adherence(root) {
   const range = h("select", { name: "range", id: "adherence-range" }, [7, 30, 90].map((n) => h("option", { value: n }, L(`最近 ${n} 天`, `Last ${n} days`))));
   const chart = h("div", { id: "adherence" });
@@ -151,7 +175,8 @@ async function adherence(root) {
     showError(box, null);
     try {
       const n = Number(range.value);
-      const data = await api.get("/medications/adherence", { from: isoDate(new Date(), 1 - n), to: isoDate() });
+      const today = todayIn();
+      const data = await api.get("/medications/adherence", { from: addDays(today, 1 - n), to: today });
       const row = (label, counts) => {
         const pct = counts.adherence == null ? null : Math.round(counts.adherence * 100);
         const bar = h("div", { class: "bar" });
@@ -170,7 +195,7 @@ async function adherence(root) {
 }
 
 export async function todayView(root) {
-  const title = h("h1", { id: "view-title" }, L(`今天 ${isoDate()}`, `Today ${isoDate()}`));
+  const title = h("h1", { id: "view-title" }, L(`今天 ${todayIn()}`, `Today ${todayIn()}`));
   const doses = h("ul", { class: "list", id: "doses" });
   const plans = h("ul", { class: "list", id: "plans" });
   const editor = h("div", {});
@@ -182,11 +207,8 @@ export async function todayView(root) {
   const reload = async () => {
     showError(box, null);
     try {
-      const [todays, planList, drugPage] = await Promise.all([
-        api.get("/doses"),
-        api.get("/medications"),
-        api.get("/drugs", { limit: 200, sort: "name" }),
-      ]);
+      const [todays, planList, drugs] = await Promise.all([api.get("/doses"), api.get("/medications"), allDrugs()]);
+      const drugPage = { items: drugs };
       const byId = new Map(planList.map((p) => [p.id, p]));
       doses.replaceChildren(...todays.map((d) => doseItem(d, byId.get(d.plan_id), reload)));
       if (!todays.length) doses.replaceChildren(h("li", { class: "muted" }, L("今天没有要服的药。", "No doses today.")));

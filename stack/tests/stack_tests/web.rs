@@ -539,7 +539,7 @@ async fn walk_through(
     page.click("#add-channel").await;
     page.until(
         "the channel's error",
-        "document.querySelector('#channel-form .error:not([hidden])')",
+        "(() => { const e = document.querySelector('#channel-form .field-error'); return e && e.textContent === '请填写以 http:// 或 https:// 开头的地址'; })()",
     )
     .await;
     assert_eq!(
