@@ -1,7 +1,7 @@
 // The assistant: conversations, the reply streaming in as it is written, the actions it took
 // (with undo), suggestions and questions as buttons, and the day's diary.
 import { api, stream } from "../api.js";
-import { L, busy, errorBox, errorText, field, h, showError, toast, wallTime } from "../ui.js";
+import { L, busy, errorBox, errorText, field, h, showError, toast, todayIn, wallTime } from "../ui.js";
 
 const ACTIONS = {
   create_event: ["已创建日程", "Created"],
@@ -184,24 +184,40 @@ export async function chatView(root) {
     }
   });
 
-  const diaryButton = h("button", { type: "button", class: "secondary", id: "diary-button" }, L("昨天的日记", "Yesterday's diary"));
+  // The diary of a chosen day (yesterday by default, in the account's zone); one not yet
+  // written can be written now from that day's chats.
+  const day = h("input", { type: "date", name: "diary_date", value: todayIn(-1), max: todayIn() });
+  const diaryButton = h("button", { type: "button", class: "secondary", id: "diary-button" }, L("看日记", "Read the diary"));
+  const showDiary = (entry) =>
+    diary.replaceChildren(h("h2", {}, `${L("日记", "Diary")} ${entry.diary_date}`), h("p", {}, entry.summary), h("ul", {}, (entry.key_insights || []).map((k) => h("li", {}, k))));
   diaryButton.addEventListener("click", () =>
     busy(diaryButton, null, async () => {
-      // Yesterday in the account's zone, as the server counts it; written if it is not yet.
-      let entry;
+      if (!day.value) return;
       try {
-        entry = await api.post("/diaries/generate", {});
+        showDiary(await api.get(`/diaries/${day.value}`));
       } catch (err) {
-        diary.replaceChildren(h("p", { class: "muted" }, errorText(err)));
-        return;
+        if (err.code !== "diary_not_found" || day.value > todayIn()) {
+          diary.replaceChildren(h("p", { class: "muted" }, errorText(err)));
+          return;
+        }
+        const write = h("button", { type: "button", id: "write-diary" }, L("根据这天的聊天写日记", "Write it from that day's chats"));
+        write.addEventListener("click", () =>
+          busy(write, null, async () => {
+            try {
+              showDiary(await api.post("/diaries/generate", { target_date: day.value }));
+            } catch (inner) {
+              diary.replaceChildren(h("p", { class: "muted" }, errorText(inner)));
+            }
+          }),
+        );
+        diary.replaceChildren(h("p", { class: "muted" }, errorText(err)), write);
       }
-      diary.replaceChildren(h("h2", {}, `${L("日记", "Diary")} ${entry.diary_date}`), h("p", {}, entry.summary), h("ul", {}, (entry.key_insights || []).map((k) => h("li", {}, k))));
     }),
   );
 
   root.append(
     h("h1", { id: "view-title" }, L("助手", "Assistant")),
-    h("div", { class: "chat" }, h("aside", { "aria-label": L("对话列表", "Conversations") }, list, diaryButton), h("div", {}, messages, box, form, diary)),
+    h("div", { class: "chat" }, h("aside", { "aria-label": L("对话列表", "Conversations") }, list, h("div", { class: "card" }, field(L("日记日期", "Diary date"), day), diaryButton)), h("div", {}, messages, box, form, diary)),
   );
   await Promise.all([open(conversationId), loadList()]);
 }

@@ -52,6 +52,24 @@ async function channels(root) {
   await load();
 }
 
+/** The phones signed up for push by the app: listed here to see and remove. */
+async function phones(root) {
+  const list = h("ul", { class: "list", id: "phones" });
+  const box = errorBox();
+  const load = async () => {
+    const data = await api.get("/devices");
+    list.replaceChildren(...data.devices.map((d) => {
+      const del = h("button", { type: "button", class: "danger", "aria-label": `${L("删除", "Remove")} ${d.device_name || d.platform}` }, L("删除", "Remove"));
+      del.addEventListener("click", () => busy(del, box, async () => { await api.del(`/devices/${d.id}`); await load(); }));
+      const seen = d.last_used_at ? ` · ${L("最近使用", "last used")} ${formatTime(d.last_used_at)}` : "";
+      return h("li", {}, h("div", { class: "grow" }, h("strong", {}, d.device_name || d.device_model || d.platform), h("div", { class: "muted" }, `${d.platform}${d.is_active ? "" : L(" · 已停用", " · inactive")}${seen}`)), del);
+    }));
+    if (!data.devices.length) list.replaceChildren(h("li", { class: "muted" }, L("还没有登记的手机。在 UniLife App 里开启通知即可。", "No phones yet. Turn on notifications in the UniLife app.")));
+  };
+  root.append(h("h2", {}, L("手机", "Phones")), box, list);
+  await load();
+}
+
 async function settings(root) {
   const box = errorBox();
   const s = await api.get("/users/me/notification-settings");
@@ -116,5 +134,6 @@ export async function inboxView(root) {
     showError(b, err);
   };
   await channels(rest).catch(failed);
+  await phones(rest).catch(failed);
   await settings(rest).catch(failed);
 }

@@ -26,10 +26,15 @@ function eventForm(event, onSaved, onCancel) {
   const duration = h("input", { name: "duration", type: "number", min: 1, max: 44640, value: minutes });
   const before = { date: date.value, time: time.value, duration: duration.value };
   const location = h("input", { name: "location", maxlength: 200, value: event && event.location ? event.location : "" });
+  // A new event may repeat (a routine: its days appear in every week it covers).
+  const repeat = event ? null : h("select", { name: "repeat" },
+    h("option", { value: "" }, L("不重复", "Does not repeat")),
+    h("option", { value: "daily" }, L("每天", "Every day")),
+    h("option", { value: "weekly" }, L("每周这一天", "Weekly on this day")));
   const submit = h("button", { type: "submit" }, L("保存", "Save"));
   const form = h("form", { class: "card event-form", novalidate: true },
     h("div", { class: "grid" }, field(L("标题", "Title"), title), field(L("日期", "Date"), date), field(L("开始时间", "Start"), time),
-      field(L("时长（分钟）", "Duration (min)"), duration), field(L("地点", "Location"), location)),
+      field(L("时长（分钟）", "Duration (min)"), duration), field(L("地点", "Location"), location), repeat ? field(L("重复", "Repeat"), repeat) : null),
     box, h("div", { class: "row" }, submit, onCancel ? h("button", { type: "button", class: "secondary", onclick: onCancel }, L("取消", "Cancel")) : null));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
@@ -52,7 +57,14 @@ function eventForm(event, onSaved, onCancel) {
         }
         if (duration.value !== "") body.duration = Number(duration.value);
       }
-      if (event) await api.put(`/events/${encodeURIComponent(event.id)}`, body);
+      if (repeat && repeat.value) {
+        // A routine: its first day, its length, and the pattern (weekdays 0 = Sunday).
+        const routine = { title: body.title, location: body.location, event_date: date.value, repeat_pattern: { type: repeat.value } };
+        if (duration.value !== "") routine.duration = Number(duration.value);
+        if (time.value) routine.repeat_pattern.time = time.value;
+        if (repeat.value === "weekly") routine.repeat_pattern.weekdays = [new Date(`${date.value}T12:00:00Z`).getUTCDay()];
+        await api.post("/events", routine);
+      } else if (event) await api.put(`/events/${encodeURIComponent(event.id)}`, body);
       else await api.post("/events", body);
       toast(L("日程已保存", "Event saved"));
       onSaved();
@@ -103,7 +115,7 @@ export async function plannerView(root) {
     }
   };
   const prev = h("button", { type: "button", class: "secondary", onclick: () => { offset -= 1; load(); } }, L("上一周", "Previous week"));
-  const next = h("button", { type: "button", class: "secondary", onclick: () => { offset += 1; load(); } }, L("下一周", "Next week"));
+  const next = h("button", { type: "button", class: "secondary", id: "next-week", onclick: () => { offset += 1; load(); } }, L("下一周", "Next week"));
   const add = h("button", { type: "button", id: "new-event" }, L("新建日程", "New event"));
   add.addEventListener("click", () => editor.replaceChildren(eventForm(null, () => { editor.replaceChildren(); load(); }, () => editor.replaceChildren())));
   root.append(h("h1", { id: "view-title" }, L("日程", "Planner")), h("div", { class: "row" }, prev, next, add), editor, label, box, week);

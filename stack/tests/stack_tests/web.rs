@@ -128,12 +128,22 @@ async fn fake_model() -> String {
                 "end_time": format!("{tomorrow}T16:00:00")}),
     );
     let text = shared::testing::sse_text(&["好的，", "已经帮你", "记下看牙医。"]);
+    let diary = json!({"id": "cmpl-2", "object": "chat.completion", "model": "chat-fake",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant",
+            "content": json!({"summary": "约了明天下午看牙医。", "key_insights": ["记得带医保卡"],
+                              "extracted_signals": []}).to_string()}}]})
+    .to_string();
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
         while let Ok((mut sock, _)) = listener.accept().await {
-            let (vision, tool_call, text) = (vision.clone(), tool_call.clone(), text.clone());
+            let (vision, tool_call, text, diary) = (
+                vision.clone(),
+                tool_call.clone(),
+                text.clone(),
+                diary.clone(),
+            );
             tokio::spawn(async move {
                 let mut got = Vec::new();
                 let mut buf = vec![0u8; 65536];
@@ -153,6 +163,8 @@ async fn fake_model() -> String {
                 if !body.contains("\"stream\":true") {
                     let answer = if body.contains("\"image_url\"") {
                         vision
+                    } else if body.contains("Write the user's diary") {
+                        diary
                     } else {
                         String::new()
                     };
@@ -507,6 +519,17 @@ async fn walk_through(
         "{events}"
     );
 
+    // The day's diary, written from its chats when there is none yet.
+    let today = chrono::Local::now().date_naive();
+    page.js(&format!("(() => {{ const e = document.querySelector('input[name=diary_date]'); e.value = '{today}'; return true; }})()")).await;
+    page.click("#diary-button").await;
+    page.click("#write-diary").await;
+    page.until(
+        "the diary",
+        "document.getElementById('diary').textContent.includes('约了明天下午看牙医。')",
+    )
+    .await;
+
     // Planner: an expired session while typing: sign in again over the page, nothing lost.
     page.go("planner").await;
     page.click("#new-event").await;
@@ -531,7 +554,27 @@ async fn walk_through(
         "[...document.querySelectorAll('#week .event')].some(e => e.textContent.includes('复诊'))",
     )
     .await;
+    // A weekly routine: its day shows this week and the next.
+    page.click("#new-event").await;
+    page.fill(".event-form input[name=title]", "游泳").await;
+    client
+        .find(Locator::Css(".event-form select[name=repeat]"))
+        .await
+        .unwrap()
+        .select_by_value("weekly")
+        .await
+        .unwrap();
+    page.click(".event-form button[type=submit]").await;
+    let swim = "[...document.querySelectorAll('#week .event')].filter(e => e.textContent.includes('游泳')).length";
+    page.until("the routine's day this week", &format!("{swim} === 1"))
+        .await;
     page.shot("planner").await;
+    page.click("#next-week").await;
+    page.until(
+        "the routine's day next week",
+        &format!("{swim} === 1 && !document.getElementById('week').textContent.includes('复诊')"),
+    )
+    .await;
 
     // Inbox: a channel whose address is refused says why and keeps it; a good one is listed.
     page.go("inbox").await;
