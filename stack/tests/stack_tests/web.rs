@@ -390,6 +390,34 @@ async fn walk_through(
     page.until("the menu after a reload", "document.getElementById('nav') && !document.getElementById('nav').hidden && document.getElementById('view-title')").await;
     page.shot("today-empty").await;
 
+    // An access token that ran out: refreshed without asking (the refresh token rotates).
+    let before = page.js("localStorage.getItem('unilife.session')").await;
+    page.js("(() => { const s = JSON.parse(localStorage.getItem('unilife.session')); s.access = 'ran-out'; localStorage.setItem('unilife.session', JSON.stringify(s)); return true; })()").await;
+    page.go("settings").await;
+    page.until(
+        "the settings after a silent refresh",
+        "document.getElementById('settings-form')",
+    )
+    .await;
+    assert_eq!(
+        page.js("document.querySelector('dialog#reauth')").await,
+        Value::Null,
+        "no sign-in asked"
+    );
+    let after: Value = serde_json::from_str(
+        page.js("localStorage.getItem('unilife.session')")
+            .await
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let before: Value = serde_json::from_str(before.as_str().unwrap()).unwrap();
+    assert_ne!(
+        after["refresh"], before["refresh"],
+        "the refresh token rotated"
+    );
+    assert_ne!(after["access"], "ran-out");
+
     // Cabinet: the real photo, recognised, checked, corrected and saved.
     page.go("cabinet").await;
     let photo = photos_dir().join(PHOTO).canonicalize().unwrap();
