@@ -121,6 +121,23 @@ export function toast(text) {
   toastTimer = setTimeout(() => (el.hidden = true), 3500);
 }
 
+/**
+ * A validation error the server names a field in ("schedule.times must …", "password must …"):
+ * the message also goes next to that field of the form, when the form has it.
+ */
+function markField(box, err) {
+  const form = box && box.closest("form");
+  const named = err && err.code === "validation_error" && /^([a-z_]+(?:\.[a-z_]+)*)\b/.exec(err.serverMessage || "");
+  if (!form || !named) return;
+  for (const part of named[1].split(".").reverse()) {
+    const input = form.querySelector(`[name="${part}"]`);
+    if (input) {
+      check(input, false, errorText(err), errorText(err));
+      return;
+    }
+  }
+}
+
 /** Runs `work` with the button disabled and a busy mark, showing any error in `box`. */
 export async function busy(button, box, work) {
   if (box) showError(box, null);
@@ -129,8 +146,10 @@ export async function busy(button, box, work) {
   try {
     return await work();
   } catch (err) {
-    if (box) showError(box, err);
-    else toast(errorText(err));
+    if (box) {
+      showError(box, err);
+      markField(box, err);
+    } else toast(errorText(err));
     return undefined;
   } finally {
     button.disabled = false;

@@ -361,6 +361,16 @@ async fn walk_through(
         json!("true")
     );
     page.shot("signup-error").await;
+    // A rule only the server knows (the password is the account name): its answer goes next to
+    // the field it names.
+    page.fill("input[name=user_id]", "samepass1").await;
+    page.fill("input[name=password]", "samepass1").await;
+    page.click("#auth-submit").await;
+    let error = page
+        .until("the server's word next to the password", "(() => { const e = document.querySelector('input[name=password]').closest('.field').querySelector('.field-error'); return e && e.textContent.includes('password must not be the same') && e.textContent; })()")
+        .await;
+    assert!(error.as_str().unwrap().starts_with("输入有误"), "{error}");
+    page.fill("input[name=user_id]", login).await;
     // A name someone has (the other screen size's account, made first): the server says so.
     if let Some(taken) = taken {
         page.fill("input[name=user_id]", taken).await;
