@@ -146,6 +146,11 @@ pub async fn build_on(
     let db = shared::server::database(settings).await?;
     let db_probe = web::Data::new(db.clone());
     let state = web::Data::new(state(settings, db)?);
+    // Proxied requests are logged and traced under their route's prefix, not as "unmatched".
+    let routes = state.routes.clone();
+    let namer = shared::middleware::RouteNamer(Arc::new(move |path: &str| {
+        routes.find(path).map(|r| format!("{}/*", r.prefix))
+    }));
     spawn_pruner(state.limits.clone());
     let port = local_port(&listener);
     let (json, path, query) = shared::error::extractor_configs(settings.server.json_limit);
@@ -187,6 +192,7 @@ pub async fn build_on(
             )
             .wrap(from_fn(shared::middleware::request_context))
             .app_data(state.clone())
+            .app_data(namer.clone())
             .app_data(json.clone())
             .app_data(path.clone())
             .app_data(query.clone())

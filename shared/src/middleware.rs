@@ -33,6 +33,15 @@ pub fn loggable_path(path: &str) -> &str {
     }
 }
 
+/// Names a request the router did not match itself, for logs and traces: the gateway's proxied
+/// routes are one default service to actix, and would all read "unmatched". Registered as app
+/// data; it must return a pattern (a route's prefix), never the path itself.
+#[derive(Clone)]
+pub struct RouteNamer(pub std::sync::Arc<NameRoute>);
+
+/// A path to its route's pattern, when there is one.
+pub type NameRoute = dyn Fn(&str) -> Option<String> + Send + Sync;
+
 pub async fn request_context(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -40,7 +49,10 @@ pub async fn request_context(
     let started = Instant::now();
     let id = request_id::from_headers(req.headers());
     req.extensions_mut().insert(RequestId(id.clone()));
-    let pattern = req.match_pattern();
+    let pattern = req.match_pattern().or_else(|| {
+        req.app_data::<RouteNamer>()
+            .and_then(|namer| (namer.0)(req.path()))
+    });
     let route = pattern.as_deref().unwrap_or("unmatched");
     let method = req.method().as_str();
     // Every field a `&str`: a `%` (Display) field is formatted through `fmt` by each layer.

@@ -53,6 +53,25 @@ async fn one_trace_id_spans_the_gateway_and_the_service_behind_it() {
     assert_ne!(trace_id, TraceId::INVALID);
     assert_eq!(matching[1].span_context.trace_id(), trace_id);
     assert_eq!(trace_id.to_string(), trace_header);
+    // The gateway names its proxied request by the route's prefix (not "unmatched"), and never
+    // by the path with its id.
+    let route = |s: &opentelemetry_sdk::trace::SpanData| {
+        s.attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == "http.route")
+            .map(|kv| kv.value.as_str().into_owned())
+    };
+    assert!(
+        matching
+            .iter()
+            .any(|s| route(s).as_deref() == Some("/api/v1/drugs/*")
+                && s.name == "GET /api/v1/drugs/*"),
+        "{:?}",
+        matching
+            .iter()
+            .map(|s| (s.name.clone(), route(s)))
+            .collect::<Vec<_>>()
+    );
     let ids: Vec<SpanId> = matching.iter().map(|s| s.span_context.span_id()).collect();
     assert!(
         matching.iter().any(|s| ids.contains(&s.parent_span_id)),
