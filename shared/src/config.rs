@@ -283,6 +283,10 @@ pub struct SchedulerSettings {
     /// How long a claim holds before a crashed claimant's item may be taken again.
     pub lease_secs: u64,
     pub webhook_timeout_secs: u64,
+    /// Let webhooks reach loopback, private and link-local addresses (a household's own
+    /// server on its LAN, tests). Off: only public addresses, checked when a webhook is set
+    /// and again on every delivery (SSRF).
+    pub webhook_allow_private: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -486,6 +490,7 @@ max_attempts = 5
 retry_base_secs = 30
 lease_secs = 300
 webhook_timeout_secs = 10
+webhook_allow_private = false
 
 [drugs]
 max_files = 5

@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod llm;
 pub mod middleware;
 pub mod migration;
+pub mod outbound;
 pub mod request_id;
 pub mod server;
 pub mod telemetry;

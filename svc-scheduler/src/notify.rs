@@ -327,6 +327,13 @@ async fn send(
         "data": n.data, "created_at": n.created_at, "delivery_id": d.id,
     }))
     .map_err(|e| e.to_string())?;
+    // A literal address is not resolved, so the client's resolver cannot refuse it: checked
+    // here (a target stored before the check existed, or set while private ones were allowed).
+    if !ctx.settings.webhook_allow_private {
+        let url = reqwest::Url::parse(&dev.url).map_err(|e| format!("webhook url: {e}"))?;
+        shared::outbound::check_target(&url)
+            .map_err(|_| "webhook refused: not a public address".to_owned())?;
+    }
     let ts = Utc::now().timestamp();
     let res = ctx
         .webhooks

@@ -37,13 +37,28 @@ impl Ctx {
             drugs: Peer::new("drugs", &settings.services.drugs),
             chat: Peer::new("chat", &settings.services.chat),
             settings: settings.scheduler.clone(),
-            // Webhooks go to public push endpoints: the platform's roots only.
-            webhooks: shared::internal_client::http_client(
-                Some(Duration::from_secs(settings.scheduler.webhook_timeout_secs)),
-                &[],
-            )?,
+            // Webhooks go to public push endpoints: the platform's roots only, and (unless
+            // private targets are allowed) names resolved to public addresses only.
+            webhooks: webhook_client(&settings.scheduler)?,
             instance: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
             seeded: Arc::default(),
         })
     }
+}
+
+/// The client for user-chosen webhook URLs: no redirects (a public URL could redirect
+/// inward), and names resolved to public addresses only unless private targets are allowed.
+fn webhook_client(
+    settings: &shared::config::SchedulerSettings,
+) -> reqwest::Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .timeout(Duration::from_secs(settings.webhook_timeout_secs))
+        .pool_idle_timeout(Duration::from_secs(60))
+        .tcp_nodelay(true)
+        .redirect(reqwest::redirect::Policy::none());
+    if !settings.webhook_allow_private {
+        builder = builder.dns_resolver(std::sync::Arc::new(shared::outbound::PublicOnly));
+    }
+    builder.build()
 }

@@ -44,6 +44,8 @@ impl TestDatabase {
         settings.server.host = "127.0.0.1".into();
         settings.server.port = 0;
         settings.server.workers = 1;
+        // Tests' webhook receivers listen on loopback; the SSRF tests turn this off again.
+        settings.scheduler.webhook_allow_private = true;
         settings
     }
 

@@ -69,6 +69,9 @@ async fn create_webhook(ctx: &Ctx, user: Uuid, body: NewDevice) -> Result<HttpRe
             "url must be an http(s) URL of at most 2048 characters",
         ));
     }
+    if !ctx.settings.webhook_allow_private {
+        shared::outbound::check_target(&url).map_err(ApiError::validation)?;
+    }
     if body.name.as_ref().is_some_and(|n| n.chars().count() > 100) {
         return Err(ApiError::validation("name must be at most 100 characters"));
     }

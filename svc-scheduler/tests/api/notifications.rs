@@ -442,3 +442,79 @@ async fn a_routines_day_moved_to_another_day_is_not_reminded_at_its_old_time() {
     );
     assert_eq!(app.notifications(user).await, Vec::<Value>::new());
 }
+
+/// SSRF: a webhook is a URL the user chooses; it never reaches this machine, its network or
+/// the cloud's metadata service. Refused when set, and not called when delivering either (a
+/// target stored before the check, or while private targets were allowed).
+#[tokio::test]
+async fn webhooks_never_reach_this_machine_or_its_network() {
+    let app = spawn_with(|s| {
+        s.scheduler.webhook_allow_private = false;
+        s.scheduler.max_attempts = 1;
+    })
+    .await;
+    let user = app.user("Europe/Berlin").await;
+    for url in [
+        "http://127.0.0.1:9/h",
+        "http://[::1]/h",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://100.100.100.200/latest/meta-data/",
+        "http://localhost:8080/h",
+        "http://10.0.0.5/h",
+        "http://0x7f000001/h",
+        "http://[::ffff:192.168.1.1]/h",
+        "http://metadata.google.internal/",
+    ] {
+        let res = app
+            .sched(Method::POST, Some(user), "/api/v1/devices")
+            .json(&serde_json::json!({"channel": "webhook", "url": url}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{url}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["code"], "validation_error", "{url}");
+        assert!(
+            body["message"].as_str().unwrap().contains("本机或内网"),
+            "{body}"
+        );
+    }
+    app.webhook(user, "https://hooks.example.com/u1").await;
+
+    // A loopback target already stored: the delivery is refused without a request.
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    use shared::entities::device;
+    let receiver = MockServer::start().await;
+    Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    device::Entity::delete_many().exec(&app.db).await.unwrap();
+    device::Entity::insert(device::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        user_id: Set(user),
+        channel: Set("webhook".into()),
+        name: Set(None),
+        url: Set(format!("{}/hook", receiver.uri())),
+        secret: Set("s".repeat(32)),
+        created_at: Set(chrono::Utc::now()),
+    })
+    .exec_without_returning(&app.db)
+    .await
+    .unwrap();
+    app.dose_due_now(user, chrono_tz::Europe::Berlin).await;
+    let res = app
+        .client
+        .post(format!("{}/event-invoke", app.scheduler))
+        .json(&scf_timer())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let tick: Value = res.json().await.unwrap();
+    assert_eq!(tick["deliveries"]["dead"], 1, "{tick}");
+    assert!(
+        receiver.received_requests().await.unwrap().is_empty(),
+        "nothing was sent to loopback"
+    );
+}
