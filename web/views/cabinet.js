@@ -226,7 +226,7 @@ function drugItem(drug, reload) {
       h("strong", { class: "drug-name" }, drug.name),
       " ",
       h("span", { class: `pill ${drug.status}`, dataset: { status: drug.status } }, statusText(drug.status, drug.days_to_expiry)),
-      h("div", { class: "muted" }, [drug.brand, drug.strength, drug.expiry_date && `${L("有效期至", "expires")} ${drug.expiry_date}`, drug.quantity != null && `${drug.quantity}${drug.unit || ""}`].filter(Boolean).join(" · ")),
+      h("div", { class: "muted" }, [drug.brand, drug.strength, drug.expiry_date && `${L("有效期至", "expires")} ${drug.expiry_date}`, drug.quantity != null && `${L("数量", "qty")} ${drug.quantity}${drug.unit || ""}`].filter(Boolean).join(" · ")),
       details,
     ),
   );
