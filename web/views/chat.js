@@ -217,7 +217,7 @@ export async function chatView(root) {
 
   root.append(
     h("h1", { id: "view-title" }, L("助手", "Assistant")),
-    h("div", { class: "chat" }, h("aside", { "aria-label": L("对话列表", "Conversations") }, list, h("div", { class: "card" }, field(L("日记日期", "Diary date"), day), diaryButton)), h("div", {}, messages, box, form, diary)),
+    h("div", { class: "chat" }, h("div", { class: "talk" }, messages, box, form, diary), h("aside", { "aria-label": L("对话列表", "Conversations") }, list, h("div", { class: "card" }, field(L("日记日期", "Diary date"), day), diaryButton))),
   );
   await Promise.all([open(conversationId), loadList()]);
 }
