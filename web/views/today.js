@@ -192,6 +192,7 @@ async function adherence(root) {
   range.addEventListener("change", load);
   root.append(h("h2", {}, L("服药依从性", "Adherence")), field(L("范围", "Range"), range), box, chart);
   await load();
+  return load;
 }
 
 export async function todayView(root) {
@@ -204,8 +205,10 @@ export async function todayView(root) {
     editor.replaceChildren();
     return reload();
   };
+  let refreshChart = async () => {};
   const reload = async () => {
     showError(box, null);
+    refreshChart();
     try {
       const [todays, planList, drugs] = await Promise.all([api.get("/doses"), api.get("/medications"), allDrugs()]);
       const drugPage = { items: drugs };
@@ -239,5 +242,6 @@ export async function todayView(root) {
   await reload();
   const charts = h("div", { class: "card" });
   root.append(charts);
-  await adherence(charts);
+  // Marking a dose changes the figures: the chart follows.
+  refreshChart = await adherence(charts);
 }

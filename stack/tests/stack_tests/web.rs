@@ -519,6 +519,11 @@ async fn walk_through(
         .until("the stock after taking", "(() => { const e = document.querySelector('#doses .stock'); return e && e.textContent.includes('9') && e.textContent; })()")
         .await;
     assert!(stock.as_str().unwrap().contains("剩余 9"), "{stock}");
+    page.until(
+        "the adherence after taking",
+        "document.getElementById('adherence').textContent.includes('服 1 / 跳 0')",
+    )
+    .await;
     let doses = api(stack, &token, "/api/v1/doses").await;
     assert_eq!(doses[0]["status"], "taken", "{doses}");
     page.shot("today").await;
