@@ -86,6 +86,15 @@ pub fn http_client(
     timeout: Option<Duration>,
     extra_roots: &[reqwest::Certificate],
 ) -> reqwest::Result<reqwest::Client> {
+    http_client_builder(timeout, extra_roots).build()
+}
+
+/// [`http_client`]'s settings, for a client that needs one more (the scheduler's webhook
+/// client adds a resolver that keeps public addresses only).
+pub fn http_client_builder(
+    timeout: Option<Duration>,
+    extra_roots: &[reqwest::Certificate],
+) -> reqwest::ClientBuilder {
     let mut builder = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(3))
         .pool_idle_timeout(Duration::from_secs(60))
@@ -97,7 +106,7 @@ pub fn http_client(
     if !extra_roots.is_empty() {
         builder = builder.tls_certs_merge(extra_roots.iter().cloned());
     }
-    builder.build()
+    builder
 }
 
 impl InternalClient {

@@ -51,12 +51,10 @@ impl Ctx {
 fn webhook_client(
     settings: &shared::config::SchedulerSettings,
 ) -> reqwest::Result<reqwest::Client> {
-    let mut builder = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(3))
-        .timeout(Duration::from_secs(settings.webhook_timeout_secs))
-        .pool_idle_timeout(Duration::from_secs(60))
-        .tcp_nodelay(true)
-        .redirect(reqwest::redirect::Policy::none());
+    let mut builder = shared::internal_client::http_client_builder(
+        Some(Duration::from_secs(settings.webhook_timeout_secs)),
+        &[],
+    );
     if !settings.webhook_allow_private {
         builder = builder.dns_resolver(std::sync::Arc::new(shared::outbound::PublicOnly));
     }

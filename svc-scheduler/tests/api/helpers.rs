@@ -135,6 +135,19 @@ impl TestApp {
         v.as_array().cloned().unwrap_or_else(|| panic!("{v}"))
     }
 
+    /// An SCF timer event at `/event-invoke`, as the platform sends it; the tick's summary.
+    pub async fn scf_tick(&self) -> Value {
+        let res = self
+            .client
+            .post(format!("{}/event-invoke", self.scheduler))
+            .json(&scf_timer())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), reqwest::StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
     pub async fn webhook(&self, user: Uuid, url: &str) -> Value {
         let res = self
             .sched(reqwest::Method::POST, Some(user), "/api/v1/devices")

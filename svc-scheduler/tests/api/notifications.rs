@@ -148,15 +148,7 @@ async fn a_receiver_that_never_answers_ends_dead_after_the_limit() {
         .mount(&receiver)
         .await;
     app.webhook(user, &receiver.uri()).await;
-    let res = app
-        .client
-        .post(format!("{}/event-invoke", app.scheduler))
-        .json(&scf_timer())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let tick: Value = res.json().await.unwrap();
+    let tick = app.scf_tick().await;
     assert_eq!(tick["deliveries"]["dead"], 1);
     assert_eq!(receiver.received_requests().await.unwrap().len(), 3);
     app.sched(Method::POST, None, "/internal/tick")
@@ -503,15 +495,7 @@ async fn webhooks_never_reach_this_machine_or_its_network() {
     .await
     .unwrap();
     app.dose_due_now(user, chrono_tz::Europe::Berlin).await;
-    let res = app
-        .client
-        .post(format!("{}/event-invoke", app.scheduler))
-        .json(&scf_timer())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let tick: Value = res.json().await.unwrap();
+    let tick = app.scf_tick().await;
     assert_eq!(tick["deliveries"]["dead"], 1, "{tick}");
     assert!(
         receiver.received_requests().await.unwrap().is_empty(),
