@@ -101,9 +101,9 @@ impl Preferences {
                 ));
             }
         }
-        match map.get("language").map(|v| v.as_str()) {
-            None | Some(Some("zh-CN" | "en")) => {}
-            Some(_) if map.get("language").is_some_and(Value::is_null) => {}
+        match map.get("language") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(lang)) if lang == "zh-CN" || lang == "en" => {}
             Some(_) => return Err(invalid("preferences.language must be \"zh-CN\" or \"en\"")),
         }
         if Value::Object(map.clone()).to_string().len() > MAX_JSON_BYTES {
