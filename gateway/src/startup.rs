@@ -149,7 +149,13 @@ pub async fn build_on(
     // Proxied requests are logged and traced under their route's prefix, not as "unmatched".
     let routes = state.routes.clone();
     let namer = shared::middleware::RouteNamer(Arc::new(move |path: &str| {
-        routes.find(path).map(|r| format!("{}/*", r.prefix))
+        routes.find(path).map(|r| {
+            if path == r.prefix {
+                r.prefix.clone()
+            } else {
+                format!("{}/*", r.prefix)
+            }
+        })
     }));
     spawn_pruner(state.limits.clone());
     let port = local_port(&listener);
