@@ -287,6 +287,27 @@ pub struct SchedulerSettings {
     /// server on its LAN, tests). Off: only public addresses, checked when a webhook is set
     /// and again on every delivery (SSRF).
     pub webhook_allow_private: bool,
+    /// Seals channel URLs and webhook secrets at rest (AES-256-GCM under a key derived from
+    /// this text). Required in production (32+ characters, not the default): without it the
+    /// scheduler does not start. Changing it makes the stored channels unreadable (they fail
+    /// their deliveries until set again).
+    pub channel_key: SecretString,
+    /// Where the chat apps' push APIs are; tests point them at local fakes.
+    pub channel_endpoints: ChannelEndpoints,
+}
+
+/// Base URLs of the push services behind `bark://`, `wecombot://`, `dingtalk://`,
+/// `feishu://`, `schan://` and `ntfy://` channels (self-hosted Bark and ntfy servers are named
+/// in the channel URL itself).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelEndpoints {
+    pub bark: String,
+    pub wecombot: String,
+    pub dingtalk: String,
+    pub feishu: String,
+    pub schan: String,
+    pub ntfy: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -491,6 +512,15 @@ retry_base_secs = 30
 lease_secs = 300
 webhook_timeout_secs = 10
 webhook_allow_private = false
+channel_key = "dev-only-insecure-secret-change-me"
+
+[scheduler.channel_endpoints]
+bark = "https://api.day.app"
+wecombot = "https://qyapi.weixin.qq.com"
+dingtalk = "https://oapi.dingtalk.com"
+feishu = "https://open.feishu.cn"
+schan = "https://sctapi.ftqq.com"
+ntfy = "https://ntfy.sh"
 
 [drugs]
 max_files = 5
@@ -658,6 +688,16 @@ impl Settings {
                          that, or turn it off"
                     .into(),
             });
+        }
+        Ok(())
+    }
+
+    /// What the scheduler needs beyond the common settings: in production, a real key for the
+    /// channels it stores (checked when the scheduler starts, so other services need not
+    /// carry it).
+    pub fn check_scheduler(&self) -> Result<(), ConfigError> {
+        if self.is_production() {
+            check_secret(&self.scheduler.channel_key, "APP__SCHEDULER__CHANNEL_KEY")?;
         }
         Ok(())
     }

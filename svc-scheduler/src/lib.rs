@@ -1,14 +1,17 @@
 //! svc-scheduler: jobs driven by platform timers (or an in-process clock), reminders and
-//! notifications with webhook delivery.
+//! notifications delivered to webhooks and the chat apps' push services.
 
 pub mod app_devices;
+pub mod channels;
 pub mod cli;
 pub mod jobs;
 pub mod notify;
 pub mod routes;
 pub mod scf_runtime;
+pub mod sealed;
 pub mod startup;
 pub mod state;
+pub mod texts;
 
 /// The audience internal tokens for this service carry.
 pub const SERVICE_NAME: &str = "scheduler";

@@ -1,11 +1,15 @@
-//! Notifications (the in-app inbox) and their delivery to a user's devices.
+//! Notifications (the in-app inbox) and their delivery to a user's channels.
 //!
-//! Webhook deliveries are JSON POSTs signed with HMAC-SHA256: header
-//! `X-UniLife-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, plus
-//! `X-UniLife-Delivery: <delivery id>` (the same on every retry of one delivery) and
-//! `X-UniLife-Event: <kind>`. A receiver recomputes the HMAC over the timestamp, a dot and
-//! the raw body with the device's secret, compares in constant time, and refuses timestamps
-//! more than five minutes old. Failed deliveries are retried with backoff, then `dead`.
+//! A notification is written once (its dedupe key) in the user's language, and queued as one
+//! delivery per channel of the user's (`devices`); each delivery is tried until the far end
+//! takes it, with backoff (longer when the far end asks with `Retry-After`), then `dead`; a
+//! far end that says the target is gone (404, 410) ends it at once. Every try is a row of
+//! `delivery_attempts`, the channel's log. How each channel is spoken to: `crate::channels`.
+//!
+//! Webhook deliveries are JSON POSTs signed as Standard Webhooks 1.0 (`webhook-id`, the same
+//! on every retry; `webhook-timestamp`; `webhook-signature: v1,<base64>`), and, for receivers
+//! written before, `X-UniLife-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret,
+//! "<t>.<body>")>` with `X-UniLife-Delivery` and `X-UniLife-Event`.
 
 use std::collections::HashMap;
 
@@ -13,19 +17,23 @@ use chrono::{DateTime, Duration, Utc};
 use futures_util::StreamExt;
 use hmac::{Hmac, Mac};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+};
 use sha2::Sha256;
 use shared::entities::delivery::DeliveryStatus;
-use shared::entities::{delivery, device, notification};
+use shared::entities::{delivery, delivery_attempt, device, notification, user};
 use uuid::Uuid;
 
+use crate::channels::{self, Attempt, Channel, Outcome};
+use crate::sealed::Field;
 use crate::state::Ctx;
+use crate::texts::{Lang, Reader, Text};
 
 pub struct NewNotification<'a> {
     pub user: Uuid,
     pub kind: &'a str,
-    pub title: String,
-    pub body: String,
+    pub text: Text,
     pub data: serde_json::Value,
     pub dedupe_key: String,
 }
@@ -40,18 +48,43 @@ pub async fn create(ctx: &Ctx, n: NewNotification<'_>) -> Result<bool, sea_orm::
     Ok(created)
 }
 
+/// The user's language and zone (Chinese and the default zone for an account not found).
+pub async fn reader(
+    db: &impl sea_orm::ConnectionTrait,
+    user: Uuid,
+) -> Result<Reader, sea_orm::DbErr> {
+    let row: Option<(String, serde_json::Value)> = user::Entity::find_by_id(user)
+        .select_only()
+        .column(user::Column::Timezone)
+        .column(user::Column::Preferences)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(match row {
+        Some((tz, prefs)) => Reader {
+            lang: Lang::of(&prefs),
+            tz: tz.parse().unwrap_or(shared::DEFAULT_TZ),
+        },
+        None => Reader {
+            lang: Lang::Zh,
+            tz: shared::DEFAULT_TZ,
+        },
+    })
+}
+
 async fn create_in(
     db: &impl sea_orm::ConnectionTrait,
     n: NewNotification<'_>,
 ) -> Result<bool, sea_orm::DbErr> {
     let now = Utc::now();
     let id = Uuid::now_v7();
+    let (title, body) = n.text.render(reader(db, n.user).await?);
     let inserted = notification::Entity::insert(notification::ActiveModel {
         id: Set(id),
         user_id: Set(n.user),
         kind: Set(n.kind.to_owned()),
-        title: Set(n.title),
-        body: Set(n.body),
+        title: Set(title),
+        body: Set(body),
         data: Set(n.data),
         dedupe_key: Set(n.dedupe_key),
         read_at: Set(None),
@@ -183,7 +216,7 @@ pub struct DeliveryCounts {
 
 /// Send the deliveries that are due, until none is left or the deadline passes: a batch at a
 /// time, its notifications and devices read in two queries, sent `scheduler.concurrency` at
-/// once, the sent ones recorded in one statement.
+/// once, the sent ones recorded in one statement and every try in another.
 pub async fn deliver_due(
     ctx: &Ctx,
     deadline: DateTime<Utc>,
@@ -208,32 +241,90 @@ pub async fn deliver_due(
             .into_iter()
             .map(|d| (d.id, d))
             .collect();
-        let results: Vec<(delivery::Model, Result<(), String>)> = futures_util::stream::iter(batch)
+        let results: Vec<(delivery::Model, Attempt)> = futures_util::stream::iter(batch)
             .map(|d| {
                 let target = notifications
                     .get(&d.notification_id)
                     .ok_or("notification deleted")
                     .and_then(|n| Ok((n, devices.get(&d.device_id).ok_or("device deleted")?)));
                 async move {
-                    let result = match target {
+                    let attempt = match target {
                         Ok((n, dev)) => send(ctx, &d, n, dev).await,
-                        Err(e) => Err(e.to_owned()),
+                        Err(e) => not_sent(Outcome::Gone {
+                            error: e.to_owned(),
+                        }),
                     };
-                    (d, result)
+                    (d, attempt)
                 }
             })
             .buffer_unordered(ctx.settings.concurrency.max(1))
             .collect()
             .await;
-        let sent: Vec<Uuid> = results
-            .iter()
-            .filter(|(_, r)| r.is_ok())
-            .map(|(d, _)| d.id)
-            .collect();
+        let now = Utc::now();
+        let mut log = Vec::with_capacity(results.len());
+        let mut sent = Vec::new();
+        for (d, attempt) in &results {
+            let (status, retry_at) = match &attempt.outcome {
+                Outcome::Taken => {
+                    sent.push(d.id);
+                    (DeliveryStatus::Sent, None)
+                }
+                Outcome::Gone { .. } => (DeliveryStatus::Dead, None),
+                Outcome::Failed { retry_after, .. } => {
+                    if d.attempts >= ctx.settings.max_attempts {
+                        (DeliveryStatus::Dead, None)
+                    } else {
+                        let base = i64::try_from(ctx.settings.retry_base_secs).unwrap_or(30);
+                        let backoff =
+                            Duration::seconds(base * (1i64 << (d.attempts - 1).clamp(0, 16)));
+                        let asked = retry_after
+                            .and_then(|w| Duration::from_std(w).ok())
+                            .unwrap_or_default();
+                        (DeliveryStatus::Pending, Some(now + backoff.max(asked)))
+                    }
+                }
+            };
+            log.push(delivery_attempt::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                delivery_id: Set(d.id),
+                device_id: Set(d.device_id),
+                attempt: Set(d.attempts),
+                status_code: Set(attempt.status.map(i32::from)),
+                error: Set(attempt.error().map(str::to_owned)),
+                retry_at: Set(retry_at),
+                duration_ms: Set(i32::try_from(attempt.took.as_millis()).unwrap_or(i32::MAX)),
+                created_at: Set(now),
+            });
+            if status == DeliveryStatus::Sent {
+                continue;
+            }
+            delivery::Entity::update_many()
+                .col_expr(delivery::Column::Status, Expr::value(status))
+                .col_expr(
+                    delivery::Column::NextAttemptAt,
+                    Expr::value(retry_at.unwrap_or(now)),
+                )
+                .col_expr(
+                    delivery::Column::LastError,
+                    Expr::value(attempt.error().map(str::to_owned)),
+                )
+                .filter(delivery::Column::Id.eq(d.id))
+                // Unless another instance took it over after our lease lapsed (and may have
+                // sent it since): a failure of ours must not undo that.
+                .filter(delivery::Column::Status.eq(DeliveryStatus::Sending))
+                .filter(delivery::Column::ClaimedUntil.eq(d.claimed_until))
+                .exec(&ctx.db)
+                .await?;
+            if status == DeliveryStatus::Dead {
+                counts.dead += 1;
+            } else {
+                counts.retried += 1;
+            }
+        }
         if !sent.is_empty() {
             delivery::Entity::update_many()
                 .col_expr(delivery::Column::Status, Expr::value(DeliveryStatus::Sent))
-                .col_expr(delivery::Column::SentAt, Expr::value(Utc::now()))
+                .col_expr(delivery::Column::SentAt, Expr::value(now))
                 .col_expr(
                     delivery::Column::LastError,
                     Expr::value(Option::<String>::None),
@@ -244,38 +335,19 @@ pub async fn deliver_due(
                 .await?;
             counts.sent += sent.len() as u32;
         }
-        for (d, result) in results {
-            let Err(e) = result else { continue };
-            let dead = d.attempts >= ctx.settings.max_attempts;
-            let base = i64::try_from(ctx.settings.retry_base_secs).unwrap_or(30);
-            let next =
-                Utc::now() + Duration::seconds(base * (1i64 << (d.attempts - 1).clamp(0, 16)));
-            delivery::Entity::update_many()
-                .col_expr(
-                    delivery::Column::Status,
-                    Expr::value(if dead {
-                        DeliveryStatus::Dead
-                    } else {
-                        DeliveryStatus::Pending
-                    }),
-                )
-                .col_expr(delivery::Column::NextAttemptAt, Expr::value(next))
-                .col_expr(delivery::Column::LastError, Expr::value(Some(e)))
-                .filter(delivery::Column::Id.eq(d.id))
-                // Unless another instance took it over after our lease lapsed (and may have
-                // sent it since): a failure of ours must not undo that.
-                .filter(delivery::Column::Status.eq(DeliveryStatus::Sending))
-                .filter(delivery::Column::ClaimedUntil.eq(d.claimed_until))
-                .exec(&ctx.db)
-                .await?;
-            if dead {
-                counts.dead += 1;
-            } else {
-                counts.retried += 1;
-            }
-        }
+        delivery_attempt::Entity::insert_many(log)
+            .exec_without_returning(&ctx.db)
+            .await?;
     }
     Ok(counts)
+}
+
+fn not_sent(outcome: Outcome) -> Attempt {
+    Attempt {
+        status: None,
+        outcome,
+        took: std::time::Duration::ZERO,
+    }
 }
 
 async fn claim(ctx: &Ctx) -> Result<Vec<delivery::Model>, sea_orm::DbErr> {
@@ -316,41 +388,88 @@ async fn claim(ctx: &Ctx) -> Result<Vec<delivery::Model>, sea_orm::DbErr> {
         .await
 }
 
+/// A device's channel and webhook secrets, unsealed.
+pub struct Opened {
+    pub channel: Channel,
+    pub secret: String,
+    pub previous: Option<String>,
+}
+
+/// Open a stored device: its sealed URL and secrets, the URL parsed (as stored: the check of
+/// internal addresses is made again when sending).
+pub fn open(ctx: &Ctx, dev: &device::Model) -> Result<Opened, String> {
+    let unreadable = |e: crate::sealed::Unreadable| e.to_string();
+    let url = ctx.sealer.open(Field::Url, &dev.url).map_err(unreadable)?;
+    let channel = channels::parse(None, &url, true)?;
+    let secret = ctx
+        .sealer
+        .open(Field::Secret, &dev.secret)
+        .map_err(unreadable)?;
+    let previous = match (&dev.previous_secret, dev.previous_secret_until) {
+        (Some(p), Some(until)) if until > Utc::now() => {
+            Some(ctx.sealer.open(Field::Secret, p).map_err(unreadable)?)
+        }
+        _ => None,
+    };
+    Ok(Opened {
+        channel,
+        secret,
+        previous,
+    })
+}
+
+/// Send one message through a device's channel.
+pub async fn send_to(ctx: &Ctx, dev: &device::Model, msg: &channels::Message<'_>) -> Attempt {
+    let opened = match open(ctx, dev) {
+        Ok(o) => o,
+        Err(error) => {
+            return not_sent(Outcome::Failed {
+                error,
+                retry_after: None,
+            });
+        }
+    };
+    let secrets = channels::Secrets {
+        current: &opened.secret,
+        previous: opened.previous.as_deref(),
+    };
+    channels::send(
+        &ctx.webhooks,
+        &ctx.settings.channel_endpoints,
+        ctx.settings.webhook_allow_private,
+        &opened.channel,
+        &secrets,
+        msg,
+    )
+    .await
+}
+
 async fn send(
     ctx: &Ctx,
     d: &delivery::Model,
     n: &notification::Model,
     dev: &device::Model,
-) -> Result<(), String> {
-    let body = serde_json::to_vec(&serde_json::json!({
+) -> Attempt {
+    let payload = match serde_json::to_vec(&serde_json::json!({
         "id": n.id, "kind": &n.kind, "title": n.title, "body": n.body,
         "data": n.data, "created_at": n.created_at, "delivery_id": d.id,
-    }))
-    .map_err(|e| e.to_string())?;
-    // A literal address is not resolved, so the client's resolver cannot refuse it: checked
-    // here (a target stored before the check existed, or set while private ones were allowed).
-    if !ctx.settings.webhook_allow_private {
-        let url = reqwest::Url::parse(&dev.url).map_err(|e| format!("webhook url: {e}"))?;
-        shared::outbound::check_target(&url)
-            .map_err(|_| "webhook refused: not a public address".to_owned())?;
-    }
-    let ts = Utc::now().timestamp();
-    let res = ctx
-        .webhooks
-        .post(&dev.url)
-        .header("content-type", "application/json")
-        .header("x-unilife-signature", signature(&dev.secret, ts, &body))
-        .header("x-unilife-delivery", d.id.to_string())
-        .header("x-unilife-event", n.kind.clone())
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| format!("webhook unreachable: {e}"))?;
-    if res.status().is_success() {
-        Ok(())
-    } else {
-        Err(format!("webhook answered {}", res.status().as_u16()))
-    }
+    })) {
+        Ok(p) => p,
+        Err(e) => {
+            return not_sent(Outcome::Gone {
+                error: e.to_string(),
+            });
+        }
+    };
+    let msg = channels::Message {
+        id: d.id.to_string(),
+        kind: &n.kind,
+        title: &n.title,
+        body: &n.body,
+        urgent: n.kind == "dose_reminder",
+        payload: &payload,
+    };
+    send_to(ctx, dev, &msg).await
 }
 
 #[cfg(test)]

@@ -15,16 +15,20 @@ pub struct Ctx {
     pub drugs: Peer,
     pub chat: Peer,
     pub settings: SchedulerSettings,
-    /// Plain client for webhooks (no internal headers), with its own timeout.
+    /// Plain client for webhooks and the push services (no internal headers), with its own
+    /// timeout.
     pub webhooks: reqwest::Client,
     /// Names this instance in claims, so a log can tell instances apart.
     pub instance: String,
+    /// Seals channel URLs and webhook secrets at rest.
+    pub sealer: Arc<crate::sealed::Sealer>,
     /// When this instance last found every user of a time zone seeded for a job's period.
     pub seeded: Arc<crate::jobs::items::SeedMemo>,
 }
 
 impl Ctx {
     pub fn new(settings: &Settings, db: DatabaseConnection) -> anyhow::Result<Self> {
+        settings.check_scheduler()?;
         let tokens = Arc::new(InternalTokens::new(
             &settings.auth.internal_secret,
             settings.auth.internal_token_ttl_secs,
@@ -42,6 +46,7 @@ impl Ctx {
             webhooks: webhook_client(&settings.scheduler)?,
             instance: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
             seeded: Arc::default(),
+            sealer: Arc::new(crate::sealed::Sealer::new(&settings.scheduler.channel_key)),
         })
     }
 }

@@ -19,6 +19,7 @@ mod m20261203_000013_projects;
 mod m20261203_000014_calendar_feeds;
 mod m20261205_000015_event_recurrence_date;
 mod m20261206_000016_recognition_quotas;
+mod m20261206_000017_channels;
 
 pub struct Migrator;
 
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000014_calendar_feeds::Migration),
             Box::new(m20261205_000015_event_recurrence_date::Migration),
             Box::new(m20261206_000016_recognition_quotas::Migration),
+            Box::new(m20261206_000017_channels::Migration),
         ]
     }
 }

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::items::Outcome;
 use crate::notify::{self, NewNotification};
 use crate::state::Ctx;
+use crate::texts::Text;
 
 /// How far back a tick looks for doses to remind: platform timers may fire only every 15
 /// minutes. The notification's key makes a dose reminded once however often this runs.
@@ -76,11 +77,6 @@ fn items<T: DeserializeOwned>(answer: Value) -> Vec<Result<T, serde_json::Error>
     }
 }
 
-/// A number as it reads in JSON (`1.0`, `null`), as the texts have always shown it.
-fn json_number(n: impl Into<Value>) -> String {
-    n.into().to_string()
-}
-
 /// Doses due now (and snoozes ending now) become reminders; doses long past become missed.
 pub async fn dose_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, String> {
     let mut counts = Counts::default();
@@ -114,8 +110,12 @@ pub async fn dose_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, Str
         let created = notify::create(ctx, NewNotification {
             user,
             kind: "dose_reminder",
-            title: format!("Time to take {}", dose.drug_name),
-            body: format!("{} {} at {}", json_number(dose.amount), dose.unit, dose.local_time),
+            text: Text::DoseReminder {
+                drug: dose.drug_name.clone(),
+                amount: dose.amount,
+                unit: dose.unit.clone(),
+                time: dose.local_time.clone(),
+            },
             data: json!({"dose_id": id, "plan_id": dose.plan_id, "scheduled_at": dose.scheduled_at}),
             dedupe_key: key,
         })
@@ -151,8 +151,12 @@ pub async fn dose_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, Str
             NewNotification {
                 user,
                 kind: "dose_missed",
-                title: format!("Missed: {}", dose.drug_name),
-                body: format!("the dose at {} was not taken", dose.scheduled_at),
+                text: Text::DoseMissed {
+                    drug: dose.drug_name.clone(),
+                    scheduled_at: chrono::DateTime::parse_from_rfc3339(&dose.scheduled_at)
+                        .ok()
+                        .map(|t| t.with_timezone(&Utc)),
+                },
                 data: json!({"dose_id": id, "plan_id": dose.plan_id}),
                 dedupe_key: format!("missed:{id}"),
             },
@@ -192,8 +196,10 @@ pub async fn event_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, St
             NewNotification {
                 user: e.user_id,
                 kind: "event_reminder",
-                title: format!("Soon: {}", e.title),
-                body: format!("starts at {start}"),
+                text: Text::EventReminder {
+                    title: e.title.clone(),
+                    start: e.start_time,
+                },
                 data: json!({
                     "event_id": e.virtual_id.clone().unwrap_or_else(|| e.id.to_string()),
                     "start_time": e.start_time,
@@ -223,8 +229,10 @@ pub async fn low_stock(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, String> 
             NewNotification {
                 user: plan.user_id,
                 kind: "low_stock",
-                title: "Running low".into(),
-                body: format!("{} {} left", json_number(plan.stock), plan.unit),
+                text: Text::LowStock {
+                    stock: plan.stock,
+                    unit: plan.unit.clone(),
+                },
                 data: serde_json::to_value(&plan).map_err(|e| e.to_string())?,
                 dedupe_key: format!("low_stock:{}:{}", plan.plan_id, now.date_naive()),
             },
@@ -267,8 +275,9 @@ pub async fn work_item(
                 NewNotification {
                     user,
                     kind: "expiry_alert",
-                    title: format!("{} medicine(s) expiring or expired", list.len()),
-                    body: names.join(", "),
+                    text: Text::Expiry {
+                        names: names.iter().map(|n| (*n).to_owned()).collect(),
+                    },
                     data: json!({"drug_ids": ids}),
                     dedupe_key: format!("expiry:{user}:{}", item.period),
                 },

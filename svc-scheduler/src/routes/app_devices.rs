@@ -105,7 +105,7 @@ pub async fn list(ctx: &Ctx, user: Uuid) -> Result<HttpResponse, ApiError> {
 
 /// The caller's own device by id; an id that is not a UUID names no device (404, as the
 /// original, whose ids were free text).
-async fn owned(ctx: &Ctx, user: Uuid, id: &str) -> Result<app_device::Model, ApiError> {
+pub async fn owned(ctx: &Ctx, user: Uuid, id: &str) -> Result<app_device::Model, ApiError> {
     let id = Uuid::parse_str(id).map_err(|_| not_found())?;
     app_device::Entity::find_by_id(id)
         .filter(app_device::Column::UserId.eq(user))

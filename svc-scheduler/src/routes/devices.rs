@@ -1,23 +1,31 @@
+use std::collections::HashMap;
+
 use actix_web::{HttpResponse, web};
+use base64::Engine;
+use chrono::Utc;
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 use shared::ApiError;
 use shared::ErrorCode;
-use shared::entities::device;
+use shared::entities::delivery::DeliveryStatus;
+use shared::entities::{delivery, delivery_attempt, device, notification};
 use shared::internal_auth::UserId;
 use uuid::Uuid;
 
+use crate::channels::{self, Channel};
 use crate::routes::app_devices;
+use crate::sealed::Field;
 use crate::state::Ctx;
 
 const MAX_DEVICES: u64 = 20;
 
 /// `POST /devices` takes two bodies, told apart by shape: the UniLife app's registration
-/// (`platform`, `token`, ...) and our webhook target (`channel`, `url`, `name`).
+/// (`platform`, `token`, ...) and our channels (`url`, optional `channel` and `name`).
 pub async fn create(
     ctx: web::Data<Ctx>,
     UserId(user): UserId,
@@ -43,37 +51,67 @@ pub async fn create(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewDevice {
-    channel: String,
+    /// One of [`channels::KINDS`]; when left out, the URL's scheme says.
+    channel: Option<String>,
     url: String,
     name: Option<String>,
 }
 
-fn view(d: &device::Model) -> serde_json::Value {
-    serde_json::json!({"id": d.id, "channel": d.channel, "name": d.name, "url": d.url, "created_at": d.created_at})
+/// A channel as its owner sees it: the URL with its keys cut (`crate::channels`), never the
+/// secret.
+fn view(ctx: &Ctx, d: &device::Model) -> Value {
+    let url = ctx
+        .sealer
+        .open(Field::Url, &d.url)
+        .ok()
+        .and_then(|u| channels::parse(None, &u, true).ok())
+        .map(|c| c.redacted());
+    json!({
+        "id": d.id, "channel": d.channel, "name": d.name,
+        // Null when it cannot be opened (the channel key was changed): delete and add again.
+        "url": url,
+        "previous_secret_valid_until": d.previous_secret_until.filter(|t| *t > Utc::now()),
+        "created_at": d.created_at,
+    })
 }
 
-/// Register a webhook. The answer carries the signing secret, once; later reads do not.
+/// `whsec_` and 32 random bytes in base64 (Standard Webhooks).
+fn new_secret() -> String {
+    let mut secret = [0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(secret)
+    )
+}
+
+/// Add a channel. A webhook's answer carries its signing secret, once; later reads do not.
 async fn create_webhook(ctx: &Ctx, user: Uuid, body: NewDevice) -> Result<HttpResponse, ApiError> {
-    if body.channel != "webhook" {
-        return Err(ApiError::validation(
-            "channel must be \"webhook\" (the only channel so far)",
-        ));
+    if let Some(kind) = body.channel.as_deref()
+        && !channels::KINDS.contains(&kind)
+    {
+        return Err(ApiError::validation(format!(
+            "不支持的渠道 {kind:?}，可选：{list}。channel must be one of {list}",
+            list = channels::KINDS.join(", ")
+        )));
     }
-    let url = reqwest::Url::parse(&body.url)
-        .map_err(|_| ApiError::validation("url is not a valid URL"))?;
-    if !matches!(url.scheme(), "https" | "http")
-        || url.host_str().is_none()
-        || body.url.len() > 2048
+    let channel = channels::parse(
+        body.channel.as_deref(),
+        &body.url,
+        ctx.settings.webhook_allow_private,
+    )
+    .map_err(ApiError::validation)?;
+    let name = body
+        .name
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    if name
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > 100 || n.chars().any(char::is_control))
     {
         return Err(ApiError::validation(
-            "url must be an http(s) URL of at most 2048 characters",
+            "名称最多 100 个字符。name must be at most 100 characters",
         ));
-    }
-    if !ctx.settings.webhook_allow_private {
-        shared::outbound::check_target(&url).map_err(ApiError::validation)?;
-    }
-    if body.name.as_ref().is_some_and(|n| n.chars().count() > 100) {
-        return Err(ApiError::validation("name must be at most 100 characters"));
     }
     let count = device::Entity::find()
         .filter(device::Column::UserId.eq(user))
@@ -87,36 +125,195 @@ async fn create_webhook(ctx: &Ctx, user: Uuid, body: NewDevice) -> Result<HttpRe
             ),
         ));
     }
-    let mut secret = [0u8; 32];
-    rand::rng().fill_bytes(&mut secret);
+    let secret = match channel {
+        Channel::Webhook(_) => Some(new_secret()),
+        _ => None,
+    };
     let d = device::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user),
-        channel: Set(body.channel),
-        name: Set(body.name),
-        url: Set(body.url),
-        secret: Set(hex::encode(secret)),
+        channel: Set(channel.kind().to_owned()),
+        name: Set(name),
+        url: Set(ctx.sealer.seal(Field::Url, body.url.trim())),
+        secret: Set(ctx
+            .sealer
+            .seal(Field::Secret, secret.as_deref().unwrap_or_default())),
+        previous_secret: Set(None),
+        previous_secret_until: Set(None),
         created_at: Set(shared::time::now_micros()),
     }
     .insert(&ctx.db)
     .await?;
-    let mut v = view(&d);
-    v["secret"] = d.secret.clone().into();
+    let mut v = view(ctx, &d);
+    if let Some(secret) = secret {
+        v["secret"] = secret.into();
+    }
     Ok(HttpResponse::Created().json(v))
+}
+
+/// The caller's channel `id`, or 404.
+async fn owned(ctx: &Ctx, user: Uuid, id: &str) -> Result<device::Model, ApiError> {
+    let not_found = || ApiError::new(ErrorCode::DeviceNotFound, "Device not found");
+    let id = Uuid::parse_str(id).map_err(|_| not_found())?;
+    device::Entity::find_by_id(id)
+        .filter(device::Column::UserId.eq(user))
+        .one(&ctx.db)
+        .await?
+        .ok_or_else(not_found)
+}
+
+/// `POST /devices/{id}/test`: a test message through the channel's real service, and what the
+/// far end said. Nothing is stored.
+pub async fn test(
+    ctx: web::Data<Ctx>,
+    UserId(user): UserId,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let dev = match owned(&ctx, user, &path).await {
+        Ok(d) => d,
+        Err(e) => {
+            if app_devices::owned(&ctx, user, &path).await.is_ok() {
+                return Err(ApiError::validation(
+                    "向手机推送（APNs）还没有配置，请先添加 Bark、企业微信、钉钉、飞书、Server酱、ntfy 或 Webhook 渠道。Push to the app's phones (APNs) is not configured yet; add a Bark, WeCom, DingTalk, Feishu, ServerChan, ntfy or webhook channel.",
+                ));
+            }
+            return Err(e);
+        }
+    };
+    let reader = crate::notify::reader(&ctx.db, user).await?;
+    let (title, body) = crate::texts::Text::Test {
+        channel: dev.channel.clone(),
+    }
+    .render(reader);
+    let id = format!("test_{}", Uuid::now_v7().simple());
+    let payload = serde_json::to_vec(&json!({
+        "id": id, "kind": "test", "title": title, "body": body,
+        "data": {}, "created_at": Utc::now(), "delivery_id": id,
+    }))
+    .map_err(|e| ApiError::internal(e.to_string()))?;
+    let attempt = crate::notify::send_to(
+        &ctx,
+        &dev,
+        &channels::Message {
+            id: id.clone(),
+            kind: "test",
+            title: &title,
+            body: &body,
+            urgent: false,
+            payload: &payload,
+        },
+    )
+    .await;
+    Ok(HttpResponse::Ok().json(json!({
+        "ok": attempt.outcome == channels::Outcome::Taken,
+        "status_code": attempt.status,
+        "error": attempt.error(),
+        "duration_ms": attempt.took.as_millis() as u64,
+    })))
+}
+
+/// `POST /devices/{id}/rotate-secret`: a new webhook secret (shown once); the one before keeps
+/// signing beside it for 24 hours, so a receiver can switch without losing a delivery.
+pub async fn rotate_secret(
+    ctx: web::Data<Ctx>,
+    UserId(user): UserId,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let dev = owned(&ctx, user, &path).await?;
+    if dev.channel != "webhook" {
+        return Err(ApiError::validation(
+            "只有 Webhook 渠道有签名密钥。Only a webhook channel has a signing secret.",
+        ));
+    }
+    let secret = new_secret();
+    let until = shared::time::now_micros() + chrono::Duration::hours(24);
+    let mut row: device::ActiveModel = dev.clone().into();
+    row.previous_secret = Set(Some(dev.secret.clone()));
+    row.previous_secret_until = Set(Some(until));
+    row.secret = Set(ctx.sealer.seal(Field::Secret, &secret));
+    let saved = row.update(&ctx.db).await?;
+    let mut v = view(&ctx, &saved);
+    v["secret"] = secret.into();
+    Ok(HttpResponse::Ok().json(v))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogQuery {
+    /// At most this many deliveries, newest first (1–100, default 20).
+    limit: Option<u64>,
+}
+
+/// `GET /devices/{id}/deliveries`: the channel's log, newest first: each delivery's state and
+/// every try (status, the far end's error, when the next is due).
+pub async fn deliveries(
+    ctx: web::Data<Ctx>,
+    UserId(user): UserId,
+    path: web::Path<String>,
+    query: web::Query<LogQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::validation(
+            "limit 应在 1 到 100 之间。limit must be between 1 and 100",
+        ));
+    }
+    let dev = owned(&ctx, user, &path).await?;
+    let rows = delivery::Entity::find()
+        .filter(delivery::Column::DeviceId.eq(dev.id))
+        .order_by_desc(delivery::Column::CreatedAt)
+        .order_by_desc(delivery::Column::Id)
+        .limit(limit)
+        .all(&ctx.db)
+        .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|d| d.id).collect();
+    let mut tries: HashMap<Uuid, Vec<Value>> = HashMap::new();
+    for a in delivery_attempt::Entity::find()
+        .filter(delivery_attempt::Column::DeliveryId.is_in(ids.iter().copied()))
+        .order_by_asc(delivery_attempt::Column::Attempt)
+        .all(&ctx.db)
+        .await?
+    {
+        tries.entry(a.delivery_id).or_default().push(json!({
+            "attempt": a.attempt, "at": a.created_at, "status_code": a.status_code,
+            "error": a.error, "retry_at": a.retry_at, "duration_ms": a.duration_ms,
+        }));
+    }
+    let titles: HashMap<Uuid, (String, String)> = notification::Entity::find()
+        .filter(notification::Column::Id.is_in(rows.iter().map(|d| d.notification_id)))
+        .all(&ctx.db)
+        .await?
+        .into_iter()
+        .map(|n| (n.id, (n.kind, n.title)))
+        .collect();
+    let list: Vec<Value> = rows
+        .into_iter()
+        .map(|d| {
+            let (kind, title) = titles.get(&d.notification_id).cloned().unzip();
+            json!({
+                "id": d.id, "notification_id": d.notification_id, "kind": kind, "title": title,
+                "status": d.status, "attempts": tries.remove(&d.id).unwrap_or_default(),
+                "next_attempt_at": (d.status == DeliveryStatus::Pending).then_some(d.next_attempt_at),
+                "last_error": d.last_error, "sent_at": d.sent_at, "created_at": d.created_at,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({"deliveries": list})))
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
-    /// `push` (the default: the app's phones) or `webhook`.
+    /// `push` (the default: the app's phones), `channels` (every channel) or one channel's
+    /// name (`webhook`, `bark`, ...).
     channel: Option<String>,
     /// Accepted and ignored: the caller's token decides whose devices these are.
     #[serde(rename = "user_id")]
     _user_id: Option<String>,
 }
 
-/// `{devices, total}`: the app's phones (the original's answer), or with `channel=webhook`
-/// the webhook targets in the same wrapper.
+/// `{devices, total}`: the app's phones (the original's answer), or with `channel=channels`
+/// (or one channel's name) the channels in the same wrapper.
 pub async fn list(
     ctx: web::Data<Ctx>,
     UserId(user): UserId,
@@ -124,20 +321,25 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     match query.channel.as_deref() {
         None | Some("push") => app_devices::list(&ctx, user).await,
-        Some("webhook") => {
-            let rows = device::Entity::find()
-                .filter(device::Column::UserId.eq(user))
+        Some(kind) if kind == "channels" || channels::KINDS.contains(&kind) => {
+            let mut rows = device::Entity::find().filter(device::Column::UserId.eq(user));
+            if kind != "channels" {
+                rows = rows.filter(device::Column::Channel.eq(kind));
+            }
+            let rows = rows
                 .order_by_asc(device::Column::CreatedAt)
                 .all(&ctx.db)
                 .await?;
-            Ok(HttpResponse::Ok().json(serde_json::json!({
-                "devices": rows.iter().map(view).collect::<Vec<_>>(),
+            Ok(HttpResponse::Ok().json(json!({
+                "devices": rows.iter().map(|d| view(&ctx, d)).collect::<Vec<_>>(),
                 "total": rows.len(),
             })))
         }
-        Some(_) => Err(ApiError::validation(
-            "channel must be \"push\" or \"webhook\"",
-        )),
+        Some(_) => Err(ApiError::validation(format!(
+            "channel 应为 push、channels 或 {}。channel must be push, channels or one of {}",
+            channels::KINDS.join("、"),
+            channels::KINDS.join(", ")
+        ))),
     }
 }
 

@@ -1,4 +1,4 @@
-//! Routes of svc-scheduler: the inbox, devices (the app's phones and webhook targets), the
+//! Routes of svc-scheduler: the inbox, devices (the app's phones, and channels: webhooks and the chat apps' push services), the
 //! app's notification settings and job runs (public, through the gateway);
 //! the platforms' timer entry points; an internal route to run a job.
 
@@ -40,6 +40,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/devices/{id}", web::get().to(app_devices::get))
             .route("/devices/{id}", web::put().to(app_devices::update))
             .route("/devices/{id}", web::delete().to(devices::delete))
+            .route("/devices/{id}/test", web::post().to(devices::test))
+            .route(
+                "/devices/{id}/rotate-secret",
+                web::post().to(devices::rotate_secret),
+            )
+            .route(
+                "/devices/{id}/deliveries",
+                web::get().to(devices::deliveries),
+            )
             .route(
                 "/users/me/notification-settings",
                 web::get().to(notification_settings::get),

@@ -398,6 +398,8 @@ async fn run(seed: u64) -> Stats {
         name: Set(None),
         url: Set(format!("{}/hook", receiver.uri())),
         secret: Set(SECRET.into()),
+        previous_secret: Set(None),
+        previous_secret_until: Set(None),
         created_at: Set(Utc::now()),
     }))
     .exec_without_returning(&db)

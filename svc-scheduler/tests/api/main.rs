@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 mod app_devices;
+mod channels;
 mod chaos;
 mod faults;
 mod helpers;

@@ -447,15 +447,18 @@ async fn webhooks_never_reach_this_machine_or_its_network() {
     .await;
     let user = app.user("Europe/Berlin").await;
     for url in [
-        "http://127.0.0.1:9/h",
-        "http://[::1]/h",
-        "http://169.254.169.254/latest/meta-data/",
-        "http://100.100.100.200/latest/meta-data/",
-        "http://localhost:8080/h",
-        "http://10.0.0.5/h",
-        "http://0x7f000001/h",
-        "http://[::ffff:192.168.1.1]/h",
-        "http://metadata.google.internal/",
+        "https://127.0.0.1:9/h",
+        "https://[::1]/h",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://100.100.100.200/latest/meta-data/",
+        "https://localhost:8080/h",
+        "https://10.0.0.5/h",
+        "https://0x7f000001/h",
+        "https://[::ffff:192.168.1.1]/h",
+        "https://metadata.google.internal/",
+        "barks://127.0.0.1/key",
+        "ntfys://[fd00::1]/topic",
+        "barks://2130706433/key",
     ] {
         let res = app
             .sched(Method::POST, Some(user), "/api/v1/devices")
@@ -471,6 +474,19 @@ async fn webhooks_never_reach_this_machine_or_its_network() {
             "{body}"
         );
     }
+    // Plain http only on a LAN that was allowed.
+    let res = app
+        .sched(Method::POST, Some(user), "/api/v1/devices")
+        .json(&serde_json::json!({"url": "http://hooks.example.com/h"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("https"),
+        "{body}"
+    );
     app.webhook(user, "https://hooks.example.com/u1").await;
 
     // A loopback target already stored: the delivery is refused without a request.
@@ -489,6 +505,8 @@ async fn webhooks_never_reach_this_machine_or_its_network() {
         name: Set(None),
         url: Set(format!("{}/hook", receiver.uri())),
         secret: Set("s".repeat(32)),
+        previous_secret: Set(None),
+        previous_secret_until: Set(None),
         created_at: Set(chrono::Utc::now()),
     })
     .exec_without_returning(&app.db)
