@@ -292,22 +292,14 @@ pub struct SchedulerSettings {
     /// scheduler does not start. Changing it makes the stored channels unreadable (they fail
     /// their deliveries until set again).
     pub channel_key: SecretString,
-    /// Where the chat apps' push APIs are; tests point them at local fakes.
-    pub channel_endpoints: ChannelEndpoints,
-}
-
-/// Base URLs of the push services behind `bark://`, `wecombot://`, `dingtalk://`,
-/// `feishu://`, `schan://` and `ntfy://` channels (self-hosted Bark and ntfy servers are named
-/// in the channel URL itself).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChannelEndpoints {
-    pub bark: String,
-    pub wecombot: String,
-    pub dingtalk: String,
-    pub feishu: String,
-    pub schan: String,
-    pub ntfy: String,
+    /// Where the chat apps' push APIs are (self-hosted Bark and ntfy servers are named in the
+    /// channel URL itself); tests point them at local fakes.
+    pub bark_endpoint: String,
+    pub wecombot_endpoint: String,
+    pub dingtalk_endpoint: String,
+    pub feishu_endpoint: String,
+    pub schan_endpoint: String,
+    pub ntfy_endpoint: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -513,14 +505,12 @@ lease_secs = 300
 webhook_timeout_secs = 10
 webhook_allow_private = false
 channel_key = "dev-only-insecure-secret-change-me"
-
-[scheduler.channel_endpoints]
-bark = "https://api.day.app"
-wecombot = "https://qyapi.weixin.qq.com"
-dingtalk = "https://oapi.dingtalk.com"
-feishu = "https://open.feishu.cn"
-schan = "https://sctapi.ftqq.com"
-ntfy = "https://ntfy.sh"
+bark_endpoint = "https://api.day.app"
+wecombot_endpoint = "https://qyapi.weixin.qq.com"
+dingtalk_endpoint = "https://oapi.dingtalk.com"
+feishu_endpoint = "https://open.feishu.cn"
+schan_endpoint = "https://sctapi.ftqq.com"
+ntfy_endpoint = "https://ntfy.sh"
 
 [drugs]
 max_files = 5
@@ -967,6 +957,35 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("JWT_SECRET_KEY"), "{text}");
         assert!(text.contains("development default"), "{text}");
+    }
+
+    #[test]
+    fn a_production_scheduler_needs_its_own_channel_key() {
+        let base = [
+            ("APP__APP__MODE", "production"),
+            ("JWT_SECRET_KEY", "jwt-secret-0123456789abcdef0123456789"),
+            (
+                "APP__AUTH__INTERNAL_SECRET",
+                "internal-0123456789abcdef0123456789",
+            ),
+        ];
+        let s = Settings::load_from(None, &env(&base)).unwrap();
+        let err = s.check_scheduler().unwrap_err().to_string();
+        assert!(err.contains("APP__SCHEDULER__CHANNEL_KEY"), "{err}");
+        let mut with_key = base.to_vec();
+        with_key.push((
+            "APP__SCHEDULER__CHANNEL_KEY",
+            "channel-key-0123456789abcdef012345",
+        ));
+        let s = Settings::load_from(None, &env(&with_key)).unwrap();
+        assert!(s.check_scheduler().is_ok());
+        // Outside production the built-in key does (a development stack needs no setup).
+        assert!(
+            Settings::load_from(None, &env(&[]))
+                .unwrap()
+                .check_scheduler()
+                .is_ok()
+        );
     }
 
     #[test]

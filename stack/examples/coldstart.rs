@@ -101,6 +101,10 @@ fn main() {
                     "APP__AUTH__INTERNAL_SECRET",
                     "coldstart-internal-secret-0123456789abcd",
                 )
+                .env(
+                    "APP__SCHEDULER__CHANNEL_KEY",
+                    "coldstart-channel-key-0123456789abcdef01",
+                )
                 .env("APP__STORAGE__BACKEND", "s3")
                 .env("APP__STORAGE__S3_BUCKET", "coldstart")
                 .env("APP__STORAGE__S3_ENDPOINT", "http://127.0.0.1:1")

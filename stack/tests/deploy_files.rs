@@ -80,6 +80,11 @@ fn check(file: &str, function: &str, env: &HashMap<String, String>, stores_uploa
         settings.is_production(),
         "{file} {function}: not production mode"
     );
+    if function.starts_with("scheduler") {
+        settings
+            .check_scheduler()
+            .unwrap_or_else(|e| panic!("{file} {function}: {e}"));
+    }
     if stores_uploads {
         settings
             .check_storage_for_uploads()

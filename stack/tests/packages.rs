@@ -170,6 +170,10 @@ fn production_env(
             "APP__AUTH__INTERNAL_SECRET",
             "package-test-internal-secret-0123456789ab".to_owned(),
         ),
+        (
+            "APP__SCHEDULER__CHANNEL_KEY",
+            "package-test-channel-key-0123456789abcdef".to_owned(),
+        ),
         ("APP__SERVICES__DRUGS", url("svc-drugs")),
         ("APP__SERVICES__CHAT", url("svc-chat")),
         ("APP__SERVICES__SCHEDULER", url("svc-scheduler")),

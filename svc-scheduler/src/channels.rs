@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use shared::config::ChannelEndpoints;
+use shared::config::SchedulerSettings as Endpoints;
 use url::Url;
 
 /// Longest channel URL accepted.
@@ -35,7 +35,7 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Channel {
     Webhook(Url),
-    /// `server`: none for the public server (`scheduler.channel_endpoints.bark`).
+    /// `server`: none for the public server (`scheduler.bark_endpoint`).
     Bark {
         server: Option<Url>,
         key: String,
@@ -447,7 +447,7 @@ pub fn standard_signature(secrets: &Secrets<'_>, id: &str, ts: i64, body: &[u8])
 /// check of user-named hosts (the client's resolver still applies its own rule).
 pub async fn send(
     client: &reqwest::Client,
-    endpoints: &ChannelEndpoints,
+    endpoints: &Endpoints,
     allow_private: bool,
     channel: &Channel,
     secrets: &Secrets<'_>,
@@ -577,7 +577,7 @@ fn endpoint(base: &str, path: &str) -> Result<Url, String> {
 
 fn build(
     client: &reqwest::Client,
-    endpoints: &ChannelEndpoints,
+    endpoints: &Endpoints,
     channel: &Channel,
     secrets: &Secrets<'_>,
     msg: &Message<'_>,
@@ -611,7 +611,7 @@ fn build(
         } => {
             let base = match server {
                 Some(u) => u.to_string(),
-                None => endpoints.bark.clone(),
+                None => endpoints.bark_endpoint.clone(),
             };
             let level = match (msg.urgent, critical) {
                 (true, true) => "critical",
@@ -624,14 +624,14 @@ fn build(
             }))
         }
         Channel::WecomBot { key } => {
-            let mut url = endpoint(&endpoints.wecombot, "cgi-bin/webhook/send")?;
+            let mut url = endpoint(&endpoints.wecombot_endpoint, "cgi-bin/webhook/send")?;
             url.query_pairs_mut().append_pair("key", key);
             client
                 .post(url)
                 .json(&json!({"msgtype": "text", "text": {"content": text}}))
         }
         Channel::DingTalk { token, secret } => {
-            let mut url = endpoint(&endpoints.dingtalk, "robot/send")?;
+            let mut url = endpoint(&endpoints.dingtalk_endpoint, "robot/send")?;
             url.query_pairs_mut().append_pair("access_token", token);
             if let Some(secret) = secret {
                 let ts = Utc::now().timestamp_millis();
@@ -644,7 +644,10 @@ fn build(
                 .json(&json!({"msgtype": "text", "text": {"content": text}}))
         }
         Channel::Feishu { token, secret } => {
-            let url = endpoint(&endpoints.feishu, &format!("open-apis/bot/v2/hook/{token}"))?;
+            let url = endpoint(
+                &endpoints.feishu_endpoint,
+                &format!("open-apis/bot/v2/hook/{token}"),
+            )?;
             let mut body = json!({"msg_type": "text", "content": {"text": text}});
             if let Some(secret) = secret {
                 let ts = Utc::now().timestamp();
@@ -654,7 +657,7 @@ fn build(
             client.post(url).json(&body)
         }
         Channel::ServerChan { key } => client
-            .post(endpoint(&endpoints.schan, &format!("{key}.send"))?)
+            .post(endpoint(&endpoints.schan_endpoint, &format!("{key}.send"))?)
             .header("content-type", "application/x-www-form-urlencoded")
             .body(
                 url::form_urlencoded::Serializer::new(String::new())
@@ -669,7 +672,7 @@ fn build(
         } => {
             let base = match server {
                 Some(u) => u.to_string(),
-                None => endpoints.ntfy.clone(),
+                None => endpoints.ntfy_endpoint.clone(),
             };
             // JSON publishing: titles in Chinese need no header encoding.
             let req = client.post(endpoint(&base, "")?).json(&json!({

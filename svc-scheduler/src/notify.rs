@@ -435,7 +435,7 @@ pub async fn send_to(ctx: &Ctx, dev: &device::Model, msg: &channels::Message<'_>
     };
     channels::send(
         &ctx.webhooks,
-        &ctx.settings.channel_endpoints,
+        &ctx.settings,
         ctx.settings.webhook_allow_private,
         &opened.channel,
         &secrets,

@@ -101,6 +101,10 @@ impl System {
                 "APP__AUTH__INTERNAL_SECRET",
                 "bench-internal-secret-0123456789abcdef0".to_owned(),
             ),
+            (
+                "APP__SCHEDULER__CHANNEL_KEY",
+                "bench-channel-key-0123456789abcdef0123".to_owned(),
+            ),
             ("APP__SERVICES__DRUGS", url(ports[1])),
             ("APP__SERVICES__CHAT", url(ports[2])),
             ("APP__SERVICES__SCHEDULER", url(ports[3])),

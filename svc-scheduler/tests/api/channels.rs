@@ -196,13 +196,13 @@ async fn a_reminder_reaches_every_chat_app_as_its_vendor_documents_in_the_users_
         .await;
     let base = fake.uri();
     let app = spawn_with(|s| {
-        let e = &mut s.scheduler.channel_endpoints;
-        e.bark = base.clone();
-        e.wecombot = base.clone();
-        e.dingtalk = base.clone();
-        e.feishu = base.clone();
-        e.schan = base.clone();
-        e.ntfy = base.clone();
+        let e = &mut s.scheduler;
+        e.bark_endpoint = base.clone();
+        e.wecombot_endpoint = base.clone();
+        e.dingtalk_endpoint = base.clone();
+        e.feishu_endpoint = base.clone();
+        e.schan_endpoint = base.clone();
+        e.ntfy_endpoint = base.clone();
     })
     .await;
     let tz = chrono_tz::Asia::Shanghai;
