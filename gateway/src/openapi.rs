@@ -517,7 +517,7 @@ pub const SERVICE_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
         "post",
         "/api/v1/devices",
         "notifications",
-        "Register a phone for push ({platform, token, ...}) or a webhook target ({channel, url, name})",
+        "Register a phone for push ({platform, token, ...}) or add a channel ({url, channel?, name?}: https webhook, bark://, wecombot://, dingtalk://, feishu://, schan://, ntfy://; a webhook's whsec_ secret is in the answer, once)",
         true,
     ),
     (
@@ -531,7 +531,7 @@ pub const SERVICE_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
         "get",
         "/api/v1/devices",
         "notifications",
-        "The user's phones as {devices, total} (channel=webhook: the webhook targets)",
+        "The user's phones as {devices, total} (channel=channels: every channel, keys hidden; channel=webhook, bark, ...: one kind)",
         true,
     ),
     (
@@ -552,7 +552,28 @@ pub const SERVICE_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
         "delete",
         "/api/v1/devices/{id}",
         "notifications",
-        "Remove a phone or a webhook target",
+        "Remove a phone or a channel",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/devices/{id}/test",
+        "notifications",
+        "Send a test message through the channel's service now: {ok, status_code, error, duration_ms}",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/devices/{id}/rotate-secret",
+        "notifications",
+        "A new webhook secret (shown once); the old one keeps signing beside it for 24 hours",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/devices/{id}/deliveries",
+        "notifications",
+        "The channel's delivery log, newest first (limit=1..100): each delivery's status and every try",
         true,
     ),
     (

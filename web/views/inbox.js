@@ -1,4 +1,5 @@
-// Notifications: the inbox with its unread count, webhook channels, and notification settings.
+// Notifications: the inbox with its unread count, the channels (webhooks and chat apps, with a
+// test message and each one's delivery log), the app's phones, and notification settings.
 import { api } from "../api.js";
 import { L, busy, check, errorBox, field, formatTime, h, showError, toast } from "../ui.js";
 
@@ -18,31 +19,86 @@ export async function refreshUnread() {
   }
 }
 
+/** The channels a notification goes to: each kind, the address it takes, and its help. */
+const KINDS = [
+  ["webhook", "Webhook", ["https://", "http://"], "https://example.com/hook", "签名的 JSON POST（Standard Webhooks）。", "A signed JSON POST (Standard Webhooks)."],
+  ["bark", "Bark (iOS)", ["bark://", "barks://"], "bark://设备 key", "Bark App 里复制的 key；自建服务器：barks://主机/key。加 ?critical=yes 让吃药提醒以重要警告送达。", "The key from the Bark app; your own server: barks://host/key. Add ?critical=yes for critical dose alerts."],
+  ["wecombot", "企业微信 WeCom", ["wecombot://"], "wecombot://机器人 key", "群机器人 Webhook 地址里 key= 后面的部分。", "The part after key= in the group bot's webhook address."],
+  ["dingtalk", "钉钉 DingTalk", ["dingtalk://"], "dingtalk://加签密钥@access_token", "机器人的 access_token；开启了加签就在前面写上密钥和 @。", "The bot's access_token; with signing on, put the secret and @ before it."],
+  ["feishu", "飞书 Feishu", ["feishu://"], "feishu://签名密钥@token", "机器人地址最后的 token；开启了签名校验就在前面写上密钥和 @。", "The token at the end of the bot's address; with signing on, put the secret and @ before it."],
+  ["schan", "Server酱", ["schan://"], "schan://SendKey", "Server酱 的 SendKey。", "Your ServerChan SendKey."],
+  ["ntfy", "ntfy", ["ntfy://", "ntfys://"], "ntfy://主题", "ntfy.sh 的主题；访问令牌：ntfy://令牌@主题；自建服务器：ntfys://主机/主题。", "An ntfy.sh topic; access token: ntfy://token@topic; your own server: ntfys://host/topic."],
+];
+const kindOf = (name) => KINDS.find((k) => k[0] === name) || KINDS[0];
+
+const STATUS = { sent: ["已送达", "delivered"], pending: ["等待重试", "waiting to retry"], sending: ["发送中", "sending"], dead: ["已放弃", "given up"] };
+
+/** A channel's delivery log: the last deliveries, each with its tries. */
+async function deliveryLog(id, holder) {
+  const data = await api.get(`/devices/${id}/deliveries`, { limit: 10 });
+  const items = data.deliveries.map((d) => {
+    const [zh, en] = STATUS[d.status] || [d.status, d.status];
+    const tries = d.attempts.map((a) => `${formatTime(a.at)} ${a.status_code ?? "—"}${a.error ? ` ${a.error}` : ""}`).join("\n");
+    return h("li", {}, h("div", { class: "grow" }, h("strong", {}, d.title || d.kind || ""), h("div", { class: `muted status-${d.status}` }, `${L(zh, en)} · ${L(`${d.attempts.length} 次尝试`, `${d.attempts.length} tries`)}`), tries ? h("pre", { class: "muted" }, tries) : null));
+  });
+  holder.replaceChildren(h("ul", { class: "list" }, items.length ? items : h("li", { class: "muted" }, L("还没有发送记录。", "Nothing sent yet."))));
+}
+
 async function channels(root) {
   const list = h("ul", { class: "list", id: "channels" });
   const box = errorBox();
-  const url = h("input", { name: "url", type: "url", maxlength: 2048, placeholder: "https://…" });
+  const kind = h("select", { name: "channel" }, KINDS.map(([value, label]) => h("option", { value }, label)));
+  const url = h("input", { name: "url", type: "text", inputmode: "url", autocomplete: "off", spellcheck: "false", maxlength: 2048 });
   const name = h("input", { name: "name", maxlength: 100 });
+  const hint = h("small", { class: "hint", id: "channel-hint" });
   const secret = h("p", { class: "hint", id: "webhook-secret" });
   const submit = h("button", { type: "submit", id: "add-channel" }, L("添加", "Add"));
+  const describe = () => {
+    const [, , , placeholder, zh, en] = kindOf(kind.value);
+    url.placeholder = placeholder;
+    hint.textContent = L(zh, en);
+  };
+  kind.addEventListener("change", describe);
+  describe();
   const load = async () => {
-    const data = await api.get("/devices", { channel: "webhook" });
+    const data = await api.get("/devices", { channel: "channels" });
     list.replaceChildren(...data.devices.map((d) => {
-      const del = h("button", { type: "button", class: "danger" }, L("删除", "Delete"));
+      const label = d.name || kindOf(d.channel)[1];
+      const result = h("div", { class: "muted", role: "status" });
+      const log = h("div", {});
+      const test = h("button", { type: "button", class: "secondary", "aria-label": `${L("测试", "Test")} ${label}` }, L("测试", "Test"));
+      test.addEventListener("click", () => busy(test, box, async () => {
+        const r = await api.post(`/devices/${d.id}/test`);
+        result.textContent = r.ok
+          ? L(`测试消息已送达（${r.status_code}，${r.duration_ms} 毫秒）`, `Test message delivered (${r.status_code}, ${r.duration_ms} ms)`)
+          : L(`没有送达：${r.error}`, `Not delivered: ${r.error}`);
+        result.className = r.ok ? "muted" : "error";
+      }));
+      const history = h("button", { type: "button", class: "secondary", "aria-label": `${L("发送记录", "Log")} ${label}` }, L("记录", "Log"));
+      history.addEventListener("click", () => busy(history, box, () => (log.childElementCount ? (log.replaceChildren(), Promise.resolve()) : deliveryLog(d.id, log))));
+      const del = h("button", { type: "button", class: "danger", "aria-label": `${L("删除", "Delete")} ${label}` }, L("删除", "Delete"));
       del.addEventListener("click", () => busy(del, box, async () => { await api.del(`/devices/${d.id}`); await load(); }));
-      return h("li", {}, h("div", { class: "grow" }, h("strong", {}, d.name || "webhook"), h("div", { class: "muted" }, d.url)), del);
+      const shown = d.url ?? L("（无法读取，请删除后重新添加）", "(unreadable: delete and add again)");
+      return h("li", { class: "channel" }, h("div", { class: "grow" }, h("strong", {}, label), h("div", { class: "muted" }, `${kindOf(d.channel)[1]} · ${shown}`), result, log), test, history, del);
     }));
     if (!data.devices.length) list.replaceChildren(h("li", { class: "muted" }, L("还没有推送渠道。", "No channels yet.")));
   };
-  const form = h("form", { class: "card", id: "channel-form", novalidate: true }, h("div", { class: "row" }, field(L("Webhook 地址", "Webhook URL"), url), field(L("名称", "Name"), name)), box, submit, secret);
+  const form = h("form", { class: "card", id: "channel-form", novalidate: true },
+    h("div", { class: "row" }, field(L("渠道", "Channel"), kind), field(L("地址", "Address"), url), field(L("名称", "Name"), name)), hint, box, submit, secret);
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    if (!check(url, /^https?:\/\/[^\s]+$/i.test(url.value.trim()) && url.value.trim().length <= 2048, "请填写以 http:// 或 https:// 开头的地址", "Enter an address starting with http:// or https://")) return;
+    const [value, , prefixes] = kindOf(kind.value);
+    const text = url.value.trim();
+    const lower = text.toLowerCase();
+    const shape = prefixes.some((p) => lower.startsWith(p) && text.length > p.length) && !/\s/.test(text) && text.length <= 2048;
+    const zhList = prefixes.join(" 或 ");
+    const enList = prefixes.join(" or ");
+    if (!check(url, shape, `请填写以 ${zhList} 开头的地址`, `Enter an address starting with ${enList}`)) return;
     busy(submit, box, async () => {
-      const body = { channel: "webhook", url: url.value.trim() };
+      const body = { channel: value, url: text };
       if (name.value.trim()) body.name = name.value.trim();
       const made = await api.post("/devices", body);
-      secret.textContent = L(`签名密钥（只显示这一次）：${made.secret}`, `Signing secret (shown once): ${made.secret}`);
+      secret.textContent = made.secret ? L(`签名密钥（只显示这一次）：${made.secret}`, `Signing secret (shown once): ${made.secret}`) : "";
       url.value = "";
       name.value = "";
       await load();

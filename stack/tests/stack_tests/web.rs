@@ -625,7 +625,7 @@ async fn walk_through(
     page.click("#add-channel").await;
     page.until(
         "the channel's error",
-        "(() => { const e = document.querySelector('#channel-form .field-error'); return e && e.textContent === '请填写以 http:// 或 https:// 开头的地址'; })()",
+        "(() => { const e = document.querySelector('#channel-form .field-error'); return e && e.textContent === '请填写以 https:// 或 http:// 开头的地址'; })()",
     )
     .await;
     assert_eq!(
@@ -639,6 +639,33 @@ async fn walk_through(
     page.until(
         "the channel in the list",
         "document.getElementById('channels').textContent.includes('hooks.example.com')",
+    )
+    .await;
+    // A Bark channel (the stack's Bark server is a local fake): its key hidden in the list,
+    // and a test message that reaches it.
+    client
+        .find(Locator::Css("#channel-form select[name=channel]"))
+        .await
+        .unwrap()
+        .select_by_value("bark")
+        .await
+        .unwrap();
+    page.fill("#channel-form input[name=url]", "bark://WebConsoleKey1")
+        .await;
+    page.fill("#channel-form input[name=name]", "我的 iPhone")
+        .await;
+    page.click("#add-channel").await;
+    let bark = "[...document.querySelectorAll('#channels li')].find(l => l.textContent.includes('我的 iPhone'))";
+    page.until(
+        "the Bark channel, its key hidden",
+        &format!("(() => {{ const l = {bark}; return l && l.textContent.includes('bark://WebC…') && !l.textContent.includes('WebConsoleKey1'); }})()"),
+    )
+    .await;
+    page.js(&format!("{bark}.querySelector('button').click()"))
+        .await;
+    page.until(
+        "the test message delivered",
+        &format!("{bark}.textContent.includes('测试消息已送达（200')"),
     )
     .await;
     page.shot("inbox").await;
@@ -704,12 +731,30 @@ async fn walk_through(
     );
 }
 
+/// Bark's push API as it answers a good push.
+async fn bark_server() -> wiremock::MockServer {
+    use wiremock::matchers::{body_partial_json, method, path};
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(method("POST"))
+        .and(path("/push"))
+        .and(body_partial_json(json!({"device_key": "WebConsoleKey1"})))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200)
+                .set_body_json(json!({"code": 200, "message": "success"})),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
 #[tokio::test]
 async fn the_web_console_works_in_a_real_browser_on_a_phone_and_a_laptop() {
     shared::install_crypto_provider();
     let model = fake_model().await;
     let apple = apple::start().await;
+    let bark = bark_server().await;
     let stack = Stack::start(&[
+        ("APP__SCHEDULER__BARK_ENDPOINT", bark.uri()),
         ("DEEPSEEK_BASE_URL", model.clone()),
         ("DEEPSEEK_API_KEY", "test-key".into()),
         ("API_BASE_URL", model),
