@@ -56,6 +56,9 @@ pub const OPTIONAL_KEYS: &[&str] = &[
     "telemetry.otlp_endpoint",
     "telemetry.json_logs",
     "legacy.account",
+    "apns.key",
+    "apns.endpoint",
+    "apns.ca_file",
 ];
 
 /// Every setting's dotted key (`database.max_connections`, ...): what an `APP__SECTION__KEY`
@@ -135,6 +138,7 @@ pub struct Settings {
     pub scheduler: SchedulerSettings,
     pub chat: ChatSettings,
     pub apple: AppleSettings,
+    pub apns: ApnsSettings,
     pub compat: CompatSettings,
 }
 
@@ -300,6 +304,36 @@ pub struct SchedulerSettings {
     pub feishu_endpoint: String,
     pub schan_endpoint: String,
     pub ntfy_endpoint: String,
+}
+
+/// Push to the UniLife app's iPhones through Apple's APNs, with token-based auth (a `.p8` key
+/// from the Apple developer account). Off while `key` is unset.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApnsSettings {
+    /// The `.p8` key's text (PEM; `\n` may stand for its line breaks in an environment variable).
+    pub key: Option<SecretString>,
+    /// The key's id (10 characters, beside the key in the developer account).
+    pub key_id: String,
+    /// The team id (10 characters).
+    pub team_id: String,
+    /// The app's bundle id (`apns-topic`).
+    pub topic: String,
+    /// Apple's development server (`api.sandbox.push.apple.com`): for builds from Xcode.
+    pub sandbox: bool,
+    /// Another server than Apple's (tests).
+    pub endpoint: Option<String>,
+    /// Extra certificate authorities for that server (tests).
+    pub ca_file: Option<PathBuf>,
+    pub timeout_secs: u64,
+}
+
+impl ApnsSettings {
+    pub fn enabled(&self) -> bool {
+        self.key
+            .as_ref()
+            .is_some_and(|k| !k.expose_secret().trim().is_empty())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -540,6 +574,13 @@ trust_forwarded_for = false
 enabled = false
 allow_unauthenticated_in_production = false
 
+[apns]
+key_id = ""
+team_id = ""
+topic = ""
+sandbox = false
+timeout_secs = 10
+
 [apple]
 bundle_ids = []
 jwks_url = "https://appleid.apple.com/auth/keys"
@@ -688,6 +729,19 @@ impl Settings {
     pub fn check_scheduler(&self) -> Result<(), ConfigError> {
         if self.is_production() {
             check_secret(&self.scheduler.channel_key, "APP__SCHEDULER__CHANNEL_KEY")?;
+        }
+        let apns = &self.apns;
+        if apns.enabled()
+            && [&apns.key_id, &apns.team_id, &apns.topic]
+                .iter()
+                .any(|v| v.trim().is_empty())
+        {
+            return Err(ConfigError::BadValue {
+                key: "apns.key",
+                reason: "with an APNs key, set APP__APNS__KEY_ID, APP__APNS__TEAM_ID and \
+                         APP__APNS__TOPIC (the app's bundle id) too"
+                    .into(),
+            });
         }
         Ok(())
     }

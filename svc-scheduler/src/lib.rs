@@ -1,6 +1,7 @@
 //! svc-scheduler: jobs driven by platform timers (or an in-process clock), reminders and
 //! notifications delivered to webhooks and the chat apps' push services.
 
+pub mod apns;
 pub mod app_devices;
 pub mod channels;
 pub mod cli;

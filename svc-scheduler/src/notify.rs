@@ -21,6 +21,7 @@ use sea_orm::{
     ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 use sha2::Sha256;
+use shared::entities::app_device::{self, Platform};
 use shared::entities::delivery::DeliveryStatus;
 use shared::entities::{delivery, delivery_attempt, device, notification, user};
 use uuid::Uuid;
@@ -43,7 +44,7 @@ pub struct NewNotification<'a> {
 /// the two would otherwise leave a notification that no retry ever delivers (its key exists).
 pub async fn create(ctx: &Ctx, n: NewNotification<'_>) -> Result<bool, sea_orm::DbErr> {
     let txn = ctx.db.begin().await?;
-    let created = create_in(&txn, n).await?;
+    let created = create_in(&txn, n, ctx.apns.is_some()).await?;
     txn.commit().await?;
     Ok(created)
 }
@@ -72,9 +73,11 @@ pub async fn reader(
     })
 }
 
+/// `phones`: APNs is configured, so the user's active iPhones get it too.
 async fn create_in(
     db: &impl sea_orm::ConnectionTrait,
     n: NewNotification<'_>,
+    phones: bool,
 ) -> Result<bool, sea_orm::DbErr> {
     let now = Utc::now();
     let id = Uuid::now_v7();
@@ -100,15 +103,31 @@ async fn create_in(
     if inserted == 0 {
         return Ok(false);
     }
-    let devices = device::Entity::find()
+    let mut targets: Vec<Uuid> = device::Entity::find()
+        .select_only()
+        .column(device::Column::Id)
         .filter(device::Column::UserId.eq(n.user))
+        .into_tuple()
         .all(db)
         .await?;
-    if !devices.is_empty() {
-        let rows = devices.iter().map(|d| delivery::ActiveModel {
+    if phones {
+        // A delivery names a channel or a phone by its id (UUIDs, unique across both).
+        let ios: Vec<Uuid> = app_device::Entity::find()
+            .select_only()
+            .column(app_device::Column::Id)
+            .filter(app_device::Column::UserId.eq(n.user))
+            .filter(app_device::Column::IsActive.eq(true))
+            .filter(app_device::Column::Platform.eq(Platform::Ios))
+            .into_tuple()
+            .all(db)
+            .await?;
+        targets.extend(ios);
+    }
+    if !targets.is_empty() {
+        let rows = targets.iter().map(|target| delivery::ActiveModel {
             id: Set(Uuid::now_v7()),
             notification_id: Set(id),
-            device_id: Set(d.id),
+            device_id: Set(*target),
             status: Set(DeliveryStatus::Pending),
             attempts: Set(0),
             next_attempt_at: Set(now),
@@ -241,29 +260,67 @@ pub async fn deliver_due(
             .into_iter()
             .map(|d| (d.id, d))
             .collect();
-        let results: Vec<(delivery::Model, Attempt)> = futures_util::stream::iter(batch)
+        let phones: HashMap<Uuid, app_device::Model> = if ctx.apns.is_some() {
+            let unknown = batch
+                .iter()
+                .map(|d| d.device_id)
+                .filter(|id| !devices.contains_key(id));
+            app_device::Entity::find()
+                .filter(app_device::Column::Id.is_in(unknown))
+                .all(&ctx.db)
+                .await?
+                .into_iter()
+                .map(|d| (d.id, d))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        let results: Vec<(delivery::Model, Attempt, bool)> = futures_util::stream::iter(batch)
             .map(|d| {
                 let target = notifications
                     .get(&d.notification_id)
                     .ok_or("notification deleted")
-                    .and_then(|n| Ok((n, devices.get(&d.device_id).ok_or("device deleted")?)));
+                    .and_then(|n| {
+                        let to = match (devices.get(&d.device_id), phones.get(&d.device_id)) {
+                            (Some(dev), _) => Target::Channel(dev),
+                            (None, Some(phone)) => Target::Phone(phone),
+                            (None, None) => return Err("device deleted"),
+                        };
+                        Ok((n, to))
+                    });
                 async move {
-                    let attempt = match target {
-                        Ok((n, dev)) => send(ctx, &d, n, dev).await,
-                        Err(e) => not_sent(Outcome::Gone {
-                            error: e.to_owned(),
-                        }),
+                    let (attempt, deactivate) = match target {
+                        Ok((n, to)) => send(ctx, &d, n, to).await,
+                        Err(e) => (
+                            not_sent(Outcome::Gone {
+                                error: e.to_owned(),
+                            }),
+                            false,
+                        ),
                     };
-                    (d, attempt)
+                    (d, attempt, deactivate)
                 }
             })
             .buffer_unordered(ctx.settings.concurrency.max(1))
             .collect()
             .await;
+        let gone_phones: Vec<Uuid> = results
+            .iter()
+            .filter(|(_, _, deactivate)| *deactivate)
+            .map(|(d, _, _)| d.device_id)
+            .collect();
+        if !gone_phones.is_empty() {
+            app_device::Entity::update_many()
+                .col_expr(app_device::Column::IsActive, Expr::value(false))
+                .col_expr(app_device::Column::UpdatedAt, Expr::value(Utc::now()))
+                .filter(app_device::Column::Id.is_in(gone_phones))
+                .exec(&ctx.db)
+                .await?;
+        }
         let now = Utc::now();
         let mut log = Vec::with_capacity(results.len());
         let mut sent = Vec::new();
-        for (d, attempt) in &results {
+        for (d, attempt, _) in &results {
             let (status, retry_at) = match &attempt.outcome {
                 Outcome::Taken => {
                     sent.push(d.id);
@@ -444,21 +501,31 @@ pub async fn send_to(ctx: &Ctx, dev: &device::Model, msg: &channels::Message<'_>
     .await
 }
 
+/// Where a delivery goes: one of the user's channels, or an iPhone of the app's.
+enum Target<'a> {
+    Channel(&'a device::Model),
+    Phone(&'a app_device::Model),
+}
+
+/// Send one delivery; true beside the attempt when the phone is to be deactivated.
 async fn send(
     ctx: &Ctx,
     d: &delivery::Model,
     n: &notification::Model,
-    dev: &device::Model,
-) -> Attempt {
+    to: Target<'_>,
+) -> (Attempt, bool) {
     let payload = match serde_json::to_vec(&serde_json::json!({
         "id": n.id, "kind": &n.kind, "title": n.title, "body": n.body,
         "data": n.data, "created_at": n.created_at, "delivery_id": d.id,
     })) {
         Ok(p) => p,
         Err(e) => {
-            return not_sent(Outcome::Gone {
-                error: e.to_string(),
-            });
+            return (
+                not_sent(Outcome::Gone {
+                    error: e.to_string(),
+                }),
+                false,
+            );
         }
     };
     let msg = channels::Message {
@@ -469,7 +536,39 @@ async fn send(
         urgent: n.kind == "dose_reminder",
         payload: &payload,
     };
-    send_to(ctx, dev, &msg).await
+    match to {
+        Target::Channel(dev) => (send_to(ctx, dev, &msg).await, false),
+        Target::Phone(phone) => push_to(ctx, phone, &msg, &n.data).await,
+    }
+}
+
+/// Push one message to an iPhone of the app's through APNs; true beside the attempt when
+/// Apple says the phone's token is no longer valid.
+pub async fn push_to(
+    ctx: &Ctx,
+    phone: &app_device::Model,
+    msg: &channels::Message<'_>,
+    data: &serde_json::Value,
+) -> (Attempt, bool) {
+    let Some(apns) = &ctx.apns else {
+        return (
+            not_sent(Outcome::Failed {
+                error: "APNs is not configured".to_owned(),
+                retry_after: None,
+            }),
+            false,
+        );
+    };
+    if !phone.is_active {
+        return (
+            not_sent(Outcome::Gone {
+                error: "the phone was deactivated".to_owned(),
+            }),
+            false,
+        );
+    }
+    let pushed = apns.push(&phone.token, msg, data).await;
+    (pushed.attempt, pushed.deactivate)
 }
 
 #[cfg(test)]

@@ -20,6 +20,8 @@ pub struct Ctx {
     pub webhooks: reqwest::Client,
     /// Names this instance in claims, so a log can tell instances apart.
     pub instance: String,
+    /// Push to the app's iPhones, when APNs is configured.
+    pub apns: Option<Arc<crate::apns::Apns>>,
     /// Seals channel URLs and webhook secrets at rest.
     pub sealer: Arc<crate::sealed::Sealer>,
     /// When this instance last found every user of a time zone seeded for a job's period.
@@ -46,6 +48,7 @@ impl Ctx {
             webhooks: webhook_client(&settings.scheduler)?,
             instance: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
             seeded: Arc::default(),
+            apns: crate::apns::Apns::new(&settings.apns)?.map(Arc::new),
             sealer: Arc::new(crate::sealed::Sealer::new(&settings.scheduler.channel_key)),
         })
     }

@@ -2,6 +2,7 @@
 //! update and remove it, in the original's `DeviceResponse` shape.
 
 use actix_web::{HttpResponse, web};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer};
@@ -173,6 +174,20 @@ pub async fn update(
     row.updated_at = Set(shared::time::now_micros());
     let saved = row.update(&ctx.db).await?;
     Ok(HttpResponse::Ok().json(view(&saved)))
+}
+
+/// Stop pushing to a phone Apple no longer knows (it registers again to come back).
+pub async fn deactivate(ctx: &Ctx, id: Uuid) -> Result<(), ApiError> {
+    app_device::Entity::update_many()
+        .col_expr(app_device::Column::IsActive, Expr::value(false))
+        .col_expr(
+            app_device::Column::UpdatedAt,
+            Expr::value(shared::time::now_micros()),
+        )
+        .filter(app_device::Column::Id.eq(id))
+        .exec(&ctx.db)
+        .await?;
+    Ok(())
 }
 
 /// Remove one of the caller's phones; false when it has none by that id.

@@ -162,48 +162,59 @@ async fn owned(ctx: &Ctx, user: Uuid, id: &str) -> Result<device::Model, ApiErro
         .ok_or_else(not_found)
 }
 
-/// `POST /devices/{id}/test`: a test message through the channel's real service, and what the
-/// far end said. Nothing is stored.
+/// `POST /devices/{id}/test`: a test message through the channel's real service (a phone:
+/// APNs), and what the far end said. Nothing is stored (a phone Apple no longer knows is
+/// deactivated).
 pub async fn test(
     ctx: web::Data<Ctx>,
     UserId(user): UserId,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let dev = match owned(&ctx, user, &path).await {
-        Ok(d) => d,
-        Err(e) => {
-            if app_devices::owned(&ctx, user, &path).await.is_ok() {
+    let target = match owned(&ctx, user, &path).await {
+        Ok(d) => Ok(d),
+        Err(e) => match app_devices::owned(&ctx, user, &path).await {
+            Ok(phone) if ctx.apns.is_some() => Err(phone),
+            Ok(_) => {
                 return Err(ApiError::validation(
-                    "向手机推送（APNs）还没有配置，请先添加 Bark、企业微信、钉钉、飞书、Server酱、ntfy 或 Webhook 渠道。Push to the app's phones (APNs) is not configured yet; add a Bark, WeCom, DingTalk, Feishu, ServerChan, ntfy or webhook channel.",
+                    "这台服务器没有配置向手机推送（APNs），请先添加 Bark、企业微信、钉钉、飞书、Server酱、ntfy 或 Webhook 渠道。Push to the app's phones (APNs) is not configured on this server; add a Bark, WeCom, DingTalk, Feishu, ServerChan, ntfy or webhook channel.",
                 ));
             }
-            return Err(e);
-        }
+            Err(_) => return Err(e),
+        },
+    };
+    let channel = match &target {
+        Ok(dev) => dev.channel.clone(),
+        Err(phone) => phone
+            .device_name
+            .clone()
+            .unwrap_or_else(|| "iPhone".to_owned()),
     };
     let reader = crate::notify::reader(&ctx.db, user).await?;
-    let (title, body) = crate::texts::Text::Test {
-        channel: dev.channel.clone(),
-    }
-    .render(reader);
+    let (title, body) = crate::texts::Text::Test { channel }.render(reader);
     let id = format!("test_{}", Uuid::now_v7().simple());
     let payload = serde_json::to_vec(&json!({
         "id": id, "kind": "test", "title": title, "body": body,
         "data": {}, "created_at": Utc::now(), "delivery_id": id,
     }))
     .map_err(|e| ApiError::internal(e.to_string()))?;
-    let attempt = crate::notify::send_to(
-        &ctx,
-        &dev,
-        &channels::Message {
-            id: id.clone(),
-            kind: "test",
-            title: &title,
-            body: &body,
-            urgent: false,
-            payload: &payload,
-        },
-    )
-    .await;
+    let msg = channels::Message {
+        id: id.clone(),
+        kind: "test",
+        title: &title,
+        body: &body,
+        urgent: false,
+        payload: &payload,
+    };
+    let attempt = match &target {
+        Ok(dev) => crate::notify::send_to(&ctx, dev, &msg).await,
+        Err(phone) => {
+            let (attempt, deactivate) = crate::notify::push_to(&ctx, phone, &msg, &json!({})).await;
+            if deactivate {
+                app_devices::deactivate(&ctx, phone.id).await?;
+            }
+            attempt
+        }
+    };
     Ok(HttpResponse::Ok().json(json!({
         "ok": attempt.outcome == channels::Outcome::Taken,
         "status_code": attempt.status,
@@ -258,9 +269,16 @@ pub async fn deliveries(
             "limit 应在 1 到 100 之间。limit must be between 1 and 100",
         ));
     }
-    let dev = owned(&ctx, user, &path).await?;
+    // A channel's log, or a phone's.
+    let target = match owned(&ctx, user, &path).await {
+        Ok(dev) => dev.id,
+        Err(e) => app_devices::owned(&ctx, user, &path)
+            .await
+            .map(|phone| phone.id)
+            .map_err(|_| e)?,
+    };
     let rows = delivery::Entity::find()
-        .filter(delivery::Column::DeviceId.eq(dev.id))
+        .filter(delivery::Column::DeviceId.eq(target))
         .order_by_desc(delivery::Column::CreatedAt)
         .order_by_desc(delivery::Column::Id)
         .limit(limit)

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
+mod apns;
 mod app_devices;
 mod channels;
 mod chaos;
