@@ -325,6 +325,15 @@ async fn every_cross_service_call_reaches_its_service_inside_the_stack() {
     let tz: chrono_tz::Tz = me["timezone"].as_str().unwrap().parse().unwrap();
     let local_now = chrono::Utc::now().with_timezone(&tz);
     let today = local_now.date_naive();
+    // Awake whenever this runs (equal wake and sleep times): the expiry alert is pushed at once.
+    let res = client
+        .put(stack.url("/api/v1/users/me/notification-settings"))
+        .bearer_auth(&access)
+        .json(&json!({"wake_time": "00:00", "sleep_time": "00:00"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::OK);
 
     // A drug that expires in ten days, with a dose due this minute.
     let drug: Value = client

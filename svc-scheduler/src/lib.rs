@@ -3,6 +3,7 @@
 
 pub mod apns;
 pub mod app_devices;
+pub mod awake;
 pub mod channels;
 pub mod cli;
 pub mod jobs;

@@ -1,7 +1,9 @@
 //! Notifications (the in-app inbox) and their delivery to a user's channels.
 //!
 //! A notification is written once (its dedupe key) in the user's language, and queued as one
-//! delivery per channel of the user's (`devices`); each delivery is tried until the far end
+//! delivery per channel of the user's (`devices`) and per active iPhone when APNs is
+//! configured; what can wait is queued for the user's next wake time while they sleep
+//! (`crate::awake`). Each delivery is tried until the far end
 //! takes it, with backoff (longer when the far end asks with `Retry-After`), then `dead`; a
 //! far end that says the target is gone (404, 410) ends it at once. Every try is a row of
 //! `delivery_attempts`, the channel's log. How each channel is spoken to: `crate::channels`.
@@ -26,6 +28,7 @@ use shared::entities::delivery::DeliveryStatus;
 use shared::entities::{delivery, delivery_attempt, device, notification, user};
 use uuid::Uuid;
 
+use crate::awake;
 use crate::channels::{self, Attempt, Channel, Outcome};
 use crate::sealed::Field;
 use crate::state::Ctx;
@@ -81,7 +84,18 @@ async fn create_in(
 ) -> Result<bool, sea_orm::DbErr> {
     let now = Utc::now();
     let id = Uuid::now_v7();
-    let (title, body) = n.text.render(reader(db, n.user).await?);
+    let reader = reader(db, n.user).await?;
+    let (title, body) = n.text.render(reader);
+    // What can wait is not pushed while the user sleeps: its deliveries wait for the wake
+    // time (the inbox has it at once).
+    let due = if awake::is_urgent(n.kind) {
+        now
+    } else {
+        let s = crate::routes::notification_settings::for_user(db, n.user).await?;
+        let wake = awake::clock(&s.wake_time, chrono::NaiveTime::MIN);
+        let sleep = awake::clock(&s.sleep_time, chrono::NaiveTime::MIN);
+        awake::next_wake(now, reader.tz, wake, sleep).unwrap_or(now)
+    };
     let inserted = notification::Entity::insert(notification::ActiveModel {
         id: Set(id),
         user_id: Set(n.user),
@@ -130,7 +144,7 @@ async fn create_in(
             device_id: Set(*target),
             status: Set(DeliveryStatus::Pending),
             attempts: Set(0),
-            next_attempt_at: Set(now),
+            next_attempt_at: Set(due),
             claimed_until: Set(None),
             last_error: Set(None),
             sent_at: Set(None),

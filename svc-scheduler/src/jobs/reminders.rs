@@ -4,10 +4,14 @@ use chrono::{DateTime, Duration, Utc};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use std::collections::HashMap;
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use shared::contracts::{
-    CabinetDrug, DoseStatus, LowStock, MarkMissed, UpcomingEvent, UserDose, wire_time,
+    CabinetDrug, DoseStatus, EVENT_REMINDER_LEAD_MINUTES, LowStock, MarkMissed, UpcomingEvent,
+    UserDose, wire_time,
 };
-use shared::entities::job_item;
+use shared::entities::{job_item, notification_setting};
 use uuid::Uuid;
 
 use super::items::Outcome;
@@ -168,28 +172,54 @@ pub async fn dose_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, Str
     Ok(counts)
 }
 
-/// How far ahead an event reminder goes out.
-pub const EVENT_LEAD: Duration = Duration::minutes(shared::contracts::EVENT_REMINDER_LEAD_MINUTES);
+/// The furthest ahead a user may ask to be reminded of an event
+/// (`event_reminder_minutes`, 0 to 120).
+pub const MAX_EVENT_LEAD: Duration = Duration::minutes(120);
 
-/// Events starting within the next 15 minutes, each reminded once (per start time: a moved
-/// event is reminded again).
+/// Events starting soon, each reminded once (per start time: a moved event is reminded
+/// again), as each user's notification settings say: not at all when `event_reminders_enabled`
+/// is off, else `event_reminder_minutes` before the start (0: as it starts).
 pub async fn event_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, String> {
     let mut counts = Counts::default();
     let from = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let to = (now + EVENT_LEAD).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let events = call(
-        ctx,
-        Method::GET,
-        &ctx.chat,
-        &format!("/internal/events/upcoming?from={from}&to={to}"),
-        None,
+    let to = (now + MAX_EVENT_LEAD).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let events: Vec<UpcomingEvent> = items::<UpcomingEvent>(
+        call(
+            ctx,
+            Method::GET,
+            &ctx.chat,
+            &format!("/internal/events/upcoming?from={from}&to={to}"),
+            None,
+        )
+        .await?,
     )
-    .await?;
-    for item in items::<UpcomingEvent>(events) {
-        counts.total += 1;
-        let Ok(e) = item else {
+    .into_iter()
+    .flatten()
+    .collect();
+    let users: Vec<Uuid> = events.iter().map(|e| e.user_id).collect();
+    let settings: HashMap<Uuid, notification_setting::Model> = notification_setting::Entity::find()
+        .filter(notification_setting::Column::UserId.is_in(users))
+        .all(&ctx.db)
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|s| (s.user_id, s))
+        .collect();
+    for e in events {
+        let (enabled, lead) =
+            settings
+                .get(&e.user_id)
+                .map_or((true, EVENT_REMINDER_LEAD_MINUTES), |s| {
+                    (
+                        s.event_reminders_enabled,
+                        i64::from(s.event_reminder_minutes),
+                    )
+                });
+        // A tick is a minute wide: an event starting within it is "now".
+        if !enabled || e.start_time - Duration::minutes(lead) > now + Duration::minutes(1) {
             continue;
-        };
+        }
+        counts.total += 1;
         let start = wire_time(e.start_time);
         let created = notify::create(
             ctx,

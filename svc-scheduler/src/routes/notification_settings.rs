@@ -32,7 +32,7 @@ pub fn defaults(user: Uuid) -> notification_setting::Model {
 
 /// The user's settings, or the defaults (for the delivery jobs as for the route).
 pub async fn for_user(
-    db: &sea_orm::DatabaseConnection,
+    db: &impl sea_orm::ConnectionTrait,
     user: Uuid,
 ) -> Result<notification_setting::Model, sea_orm::DbErr> {
     Ok(notification_setting::Entity::find_by_id(user)

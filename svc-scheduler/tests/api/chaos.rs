@@ -34,7 +34,7 @@ use sha2::Sha256;
 use shared::contracts::{CabinetDrug, Dose, DoseStatus, ExpiryStatus, UserDose};
 use shared::entities::delivery::DeliveryStatus;
 use shared::entities::job_item::JobItemStatus;
-use shared::entities::{delivery, device, job_item, notification, user};
+use shared::entities::{delivery, device, job_item, notification, notification_setting, user};
 use shared::internal_auth::{INTERNAL_TOKEN_HEADER, InternalTokens};
 use shared::testing::TestDatabase;
 use svc_scheduler::jobs::{ALL, Job};
@@ -366,6 +366,17 @@ async fn users(db: &sea_orm::DatabaseConnection) -> World {
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
+    }))
+    .exec_without_returning(db)
+    .await
+    .unwrap();
+    // Awake around the clock (equal wake and sleep times): the ticks' simulated days and the
+    // real clock that dates deliveries differ, and nothing here is about quiet hours.
+    notification_setting::Entity::insert_many(users.iter().map(|(id, _)| {
+        let mut s = svc_scheduler::routes::notification_settings::defaults(*id);
+        s.wake_time = "00:00".into();
+        s.sleep_time = "00:00".into();
+        notification_setting::ActiveModel::from(s)
     }))
     .exec_without_returning(db)
     .await
