@@ -110,19 +110,42 @@ impl Apns {
         Ok(token)
     }
 
-    /// The notification as the app receives it: the alert, and our fields beside `aps`.
+    /// The notification as the app receives it: the alert, and our fields beside `aps`. What a
+    /// sender set in `data.push` (`POST /notifications/send`: badge, sound — `none` for
+    /// silence —, category, thread id, mutable and available content) goes into `aps`.
     fn payload(msg: &Message<'_>, data: &Value) -> Value {
-        json!({
-            "aps": {
-                "alert": {"title": msg.title, "body": msg.body},
-                "sound": "default",
-                "thread-id": msg.kind,
-                "interruption-level": if msg.urgent { "time-sensitive" } else { "active" },
-            },
-            "kind": msg.kind,
-            "notification_id": msg.id,
-            "data": data,
-        })
+        let mut aps = json!({
+            "alert": {"title": msg.title, "body": msg.body},
+            "sound": "default",
+            "thread-id": msg.kind,
+            "interruption-level": if msg.urgent { "time-sensitive" } else { "active" },
+        });
+        let push = &data["push"];
+        if let Some(badge) = push["badge"].as_i64() {
+            aps["badge"] = badge.into();
+        }
+        match push["sound"].as_str() {
+            Some("none") => {
+                if let Some(o) = aps.as_object_mut() {
+                    o.remove("sound");
+                }
+            }
+            Some(sound) => aps["sound"] = sound.into(),
+            None => {}
+        }
+        if let Some(category) = push["category"].as_str() {
+            aps["category"] = category.into();
+        }
+        if let Some(thread) = push["thread_id"].as_str() {
+            aps["thread-id"] = thread.into();
+        }
+        if push["mutable_content"] == true {
+            aps["mutable-content"] = 1.into();
+        }
+        if push["content_available"] == true {
+            aps["content-available"] = 1.into();
+        }
+        json!({"aps": aps, "kind": msg.kind, "notification_id": msg.id, "data": data})
     }
 
     pub async fn push(&self, device_token: &str, msg: &Message<'_>, data: &Value) -> Pushed {

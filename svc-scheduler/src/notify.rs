@@ -40,12 +40,35 @@ pub struct NewNotification<'a> {
     pub text: Text,
     pub data: serde_json::Value,
     pub dedupe_key: String,
+    pub routing: Routing,
+}
+
+/// Where and when a notification's deliveries go. The default (the jobs'): every channel and
+/// active iPhone of the user's, now or, for what can wait, at the user's next wake time.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Routing {
+    /// Only this channel or phone of the user's.
+    pub only: Option<Uuid>,
+    /// Only the user's phones of this platform (no channel).
+    pub platform: Option<Platform>,
+    /// Not before this time (a scheduled send).
+    pub at: Option<DateTime<Utc>>,
+    /// Whatever the hour: the user asked for it.
+    pub asked: bool,
 }
 
 /// Create the notification unless one with the same key exists; queue a delivery to each of
 /// the user's devices. True when it was new. One transaction: an instance that dies between
 /// the two would otherwise leave a notification that no retry ever delivers (its key exists).
 pub async fn create(ctx: &Ctx, n: NewNotification<'_>) -> Result<bool, sea_orm::DbErr> {
+    Ok(create_returning(ctx, n).await?.is_some())
+}
+
+/// The same, answering the new notification's id (none when its key existed).
+pub async fn create_returning(
+    ctx: &Ctx,
+    n: NewNotification<'_>,
+) -> Result<Option<Uuid>, sea_orm::DbErr> {
     let txn = ctx.db.begin().await?;
     let created = create_in(&txn, n, ctx.apns.is_some()).await?;
     txn.commit().await?;
@@ -81,14 +104,16 @@ async fn create_in(
     db: &impl sea_orm::ConnectionTrait,
     n: NewNotification<'_>,
     phones: bool,
-) -> Result<bool, sea_orm::DbErr> {
+) -> Result<Option<Uuid>, sea_orm::DbErr> {
     let now = Utc::now();
     let id = Uuid::now_v7();
     let reader = reader(db, n.user).await?;
     let (title, body) = n.text.render(reader);
     // What can wait is not pushed while the user sleeps: its deliveries wait for the wake
     // time (the inbox has it at once).
-    let due = if awake::is_urgent(n.kind) {
+    let due = if let Some(at) = n.routing.at {
+        std::cmp::Ord::max(at, now)
+    } else if n.routing.asked || awake::is_urgent(n.kind) {
         now
     } else {
         let s = crate::routes::notification_settings::for_user(db, n.user).await?;
@@ -115,26 +140,32 @@ async fn create_in(
     .exec_without_returning(db)
     .await?;
     if inserted == 0 {
-        return Ok(false);
+        return Ok(None);
     }
-    let mut targets: Vec<Uuid> = device::Entity::find()
-        .select_only()
-        .column(device::Column::Id)
-        .filter(device::Column::UserId.eq(n.user))
-        .into_tuple()
-        .all(db)
-        .await?;
-    if phones {
+    let mut targets: Vec<Uuid> = Vec::new();
+    if n.routing.platform.is_none() {
+        let mut channels = device::Entity::find()
+            .select_only()
+            .column(device::Column::Id)
+            .filter(device::Column::UserId.eq(n.user));
+        if let Some(only) = n.routing.only {
+            channels = channels.filter(device::Column::Id.eq(only));
+        }
+        targets = channels.into_tuple().all(db).await?;
+    }
+    // Phones can be pushed to through APNs only: iPhones, where it is configured.
+    if phones && n.routing.platform.is_none_or(|p| p == Platform::Ios) {
         // A delivery names a channel or a phone by its id (UUIDs, unique across both).
-        let ios: Vec<Uuid> = app_device::Entity::find()
+        let mut ios = app_device::Entity::find()
             .select_only()
             .column(app_device::Column::Id)
             .filter(app_device::Column::UserId.eq(n.user))
             .filter(app_device::Column::IsActive.eq(true))
-            .filter(app_device::Column::Platform.eq(Platform::Ios))
-            .into_tuple()
-            .all(db)
-            .await?;
+            .filter(app_device::Column::Platform.eq(Platform::Ios));
+        if let Some(only) = n.routing.only {
+            ios = ios.filter(app_device::Column::Id.eq(only));
+        }
+        let ios: Vec<Uuid> = ios.into_tuple().all(db).await?;
         targets.extend(ios);
     }
     if !targets.is_empty() {
@@ -159,7 +190,7 @@ async fn create_in(
             .exec_without_returning(db)
             .await?;
     }
-    Ok(true)
+    Ok(Some(id))
 }
 
 /// `t=<ts>,v1=<hex>` for this body.

@@ -56,6 +56,11 @@ pub enum Text {
     Test {
         channel: String,
     },
+    /// Written by the user (`POST /notifications/send`, a template): as it is.
+    Raw {
+        title: String,
+        body: String,
+    },
 }
 
 /// `1.0` as `1`, `0.5` as `0.5`.
@@ -133,6 +138,7 @@ impl Text {
                     )
                 }
             }
+            Text::Raw { title, body } => (title.clone(), body.clone()),
             Text::Test { channel } => {
                 if zh {
                     (

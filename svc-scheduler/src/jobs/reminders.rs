@@ -15,7 +15,7 @@ use shared::entities::{job_item, notification_setting};
 use uuid::Uuid;
 
 use super::items::Outcome;
-use crate::notify::{self, NewNotification};
+use crate::notify::{self, NewNotification, Routing};
 use crate::state::Ctx;
 use crate::texts::Text;
 
@@ -122,6 +122,7 @@ pub async fn dose_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, Str
             },
             data: json!({"dose_id": id, "plan_id": dose.plan_id, "scheduled_at": dose.scheduled_at}),
             dedupe_key: key,
+            routing: Routing::default(),
         })
         .await
         .map_err(|e| e.to_string())?;
@@ -163,6 +164,7 @@ pub async fn dose_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, Str
                 },
                 data: json!({"dose_id": id, "plan_id": dose.plan_id}),
                 dedupe_key: format!("missed:{id}"),
+                routing: Routing::default(),
             },
         )
         .await
@@ -236,6 +238,7 @@ pub async fn event_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, St
                 }),
                 // A routine's day is reminded once, made into an instance or not.
                 dedupe_key: format!("event:{}:{start}", e.series_id.unwrap_or(e.id)),
+                routing: Routing::default(),
             },
         )
         .await
@@ -265,6 +268,7 @@ pub async fn low_stock(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, String> 
                 },
                 data: serde_json::to_value(&plan).map_err(|e| e.to_string())?,
                 dedupe_key: format!("low_stock:{}:{}", plan.plan_id, now.date_naive()),
+                routing: Routing::default(),
             },
         )
         .await
@@ -310,6 +314,7 @@ pub async fn work_item(
                     },
                     data: json!({"drug_ids": ids}),
                     dedupe_key: format!("expiry:{user}:{}", item.period),
+                    routing: Routing::default(),
                 },
             )
             .await

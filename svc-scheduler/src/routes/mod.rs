@@ -8,6 +8,7 @@ pub mod app_devices;
 pub mod devices;
 pub mod notification_settings;
 pub mod notifications;
+pub mod push;
 pub mod runs;
 pub mod triggers;
 
@@ -30,6 +31,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
             .route("/notifications", web::get().to(notifications::list))
+            .route("/notifications/send", web::post().to(push::send_payload))
+            .route(
+                "/notifications/send/template/{name}",
+                web::post().to(push::send_template),
+            )
+            .route(
+                "/notifications/events/{event_id}/remind",
+                web::post().to(push::event_remind),
+            )
+            .route(
+                "/notifications/events/{event_id}/starting",
+                web::post().to(push::event_starting),
+            )
+            .route("/notifications/templates", web::get().to(push::templates))
+            .route("/notifications/history", web::get().to(push::history))
+            .route("/notifications/test", web::post().to(push::test))
             .route(
                 "/notifications/{id}/read",
                 web::post().to(notifications::read),

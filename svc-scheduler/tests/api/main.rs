@@ -12,4 +12,5 @@ mod helpers;
 mod jobs;
 mod notification_settings;
 mod notifications;
+mod push_routes;
 mod shape;
