@@ -39,62 +39,73 @@ const TYPES: [&str; 10] = [
     "custom",
 ];
 
-/// The built-in templates: (name, type, title, body, variables, priority, category).
-const TEMPLATES: [(&str, &str, &str, &str, &[&str], &str, &str); 6] = [
-    (
-        "event_reminder",
-        "event_reminder",
-        "{title}",
-        "将在{minutes}分钟后开始",
-        &["title", "minutes"],
-        "normal",
-        "EVENT_REMINDER",
-    ),
-    (
-        "event_starting",
-        "event_starting",
-        "{title}",
-        "现在开始了",
-        &["title"],
-        "high",
-        "EVENT_STARTING",
-    ),
-    (
-        "event_modified",
-        "event_modified",
-        "日程已修改",
-        "{title}已重新安排到{new_time}",
-        &["title", "new_time"],
-        "normal",
-        "EVENT_MODIFIED",
-    ),
-    (
-        "routine_reminder",
-        "routine_reminder",
-        "{routine_name}",
-        "今天的{routine_name}时间到了",
-        &["routine_name"],
-        "normal",
-        "ROUTINE_REMINDER",
-    ),
-    (
-        "daily_summary",
-        "daily_summary",
-        "早上好！",
-        "今天有{event_count}个日程安排",
-        &["event_count"],
-        "normal",
-        "DAILY_SUMMARY",
-    ),
-    (
-        "energy_alert",
-        "energy_alert",
-        "精力提醒",
-        "您当前精力较低，建议安排轻松任务",
-        &[],
-        "normal",
-        "ENERGY_ALERT",
-    ),
+/// A built-in template: `{variable}`s in its title and body.
+struct Template {
+    name: &'static str,
+    kind: &'static str,
+    title: &'static str,
+    body: &'static str,
+    variables: &'static [&'static str],
+    priority: &'static str,
+    category: &'static str,
+}
+
+/// The original's built-in templates.
+const TEMPLATES: [Template; 6] = [
+    Template {
+        name: "event_reminder",
+        kind: "event_reminder",
+        title: "{title}",
+        body: "将在{minutes}分钟后开始",
+        variables: &["title", "minutes"],
+        priority: "normal",
+        category: "EVENT_REMINDER",
+    },
+    Template {
+        name: "event_starting",
+        kind: "event_starting",
+        title: "{title}",
+        body: "现在开始了",
+        variables: &["title"],
+        priority: "high",
+        category: "EVENT_STARTING",
+    },
+    Template {
+        name: "event_modified",
+        kind: "event_modified",
+        title: "日程已修改",
+        body: "{title}已重新安排到{new_time}",
+        variables: &["title", "new_time"],
+        priority: "normal",
+        category: "EVENT_MODIFIED",
+    },
+    Template {
+        name: "routine_reminder",
+        kind: "routine_reminder",
+        title: "{routine_name}",
+        body: "今天的{routine_name}时间到了",
+        variables: &["routine_name"],
+        priority: "normal",
+        category: "ROUTINE_REMINDER",
+    },
+    Template {
+        name: "daily_summary",
+        kind: "daily_summary",
+        title: "早上好！",
+        body: "今天有{event_count}个日程安排",
+        variables: &["event_count"],
+        priority: "normal",
+        category: "DAILY_SUMMARY",
+    },
+    Template {
+        name: "energy_alert",
+        kind: "energy_alert",
+        title: "精力提醒",
+        body: "您当前精力较低，建议安排轻松任务",
+        variables: &[],
+        priority: "normal",
+        category: "ENERGY_ALERT",
+    },
 ];
 
 /// The original's `NotificationPayload`.
@@ -330,16 +341,15 @@ pub async fn send_payload(
 
 /// A template's title and body with `variables` filled in; every variable it names is needed.
 fn render(name: &str, variables: &Map<String, Value>) -> Result<Send, ApiError> {
-    let Some(&(_, kind, title, body, needs, priority, category)) =
-        TEMPLATES.iter().find(|t| t.0 == name)
-    else {
+    let Some(t) = TEMPLATES.iter().find(|t| t.name == name) else {
         return Err(ApiError::new(
             ErrorCode::NotFound,
             format!("没有名为 {name} 的模板。Template not found: {name}"),
         ));
     };
-    let mut title = title.to_owned();
-    let mut body = body.to_owned();
+    let needs = t.variables;
+    let mut title = t.title.to_owned();
+    let mut body = t.body.to_owned();
     for var in needs {
         let value = match variables.get(*var) {
             Some(Value::String(s)) => s.clone(),
@@ -355,11 +365,11 @@ fn render(name: &str, variables: &Map<String, Value>) -> Result<Send, ApiError> 
         body = body.replace(&format!("{{{var}}}"), &value);
     }
     Ok(Send {
-        kind: kind.to_owned(),
-        priority: priority.to_owned(),
+        kind: t.kind.to_owned(),
+        priority: t.priority.to_owned(),
         title: text("title", &title, 200)?,
         body: text("body", &body, 1000)?,
-        push: json!({"sound": "default", "category": category, "mutable_content": true, "priority": priority}),
+        push: json!({"sound": "default", "category": t.category, "mutable_content": true, "priority": t.priority}),
         data: Map::new(),
         routing: Routing {
             asked: true,
@@ -385,9 +395,9 @@ pub async fn send_template(
 pub async fn templates() -> HttpResponse {
     let list: Vec<Value> = TEMPLATES
         .iter()
-        .map(|(name, kind, title, body, vars, priority, _)| {
-            json!({"name": name, "type": kind, "title_template": title, "body_template": body,
-                   "variables": vars, "default_priority": priority})
+        .map(|t| {
+            json!({"name": t.name, "type": t.kind, "title_template": t.title, "body_template": t.body,
+                   "variables": t.variables, "default_priority": t.priority})
         })
         .collect();
     HttpResponse::Ok().json(list)
