@@ -46,6 +46,7 @@ export const ERRORS = {
   nothing_to_undo: ["没有可以撤销的操作", "Nothing to undo"],
   notification_not_found: ["通知不存在", "This notification does not exist"],
   device_not_found: ["设备不存在", "This device does not exist"],
+  template_not_found: ["没有这个通知模板", "No such notification template"],
   job_not_found: ["没有这个任务", "No such job"],
   habit_not_found: ["这个习惯不存在", "This habit does not exist"],
   calendar_feed_not_found: ["日历订阅地址无效或已停用", "This calendar address is not valid"],

@@ -27,6 +27,10 @@ const NOT_OWNED: &[(&str, &str)] = &[
         "/uploads/",
         "legacy drug-serve: one shared account by design, no users",
     ),
+    (
+        "/api/v1/notifications/send/template/",
+        "built-in templates, the same for everyone: the name is no object of a user's",
+    ),
 ];
 
 /// The vision model's answer for any photo.
@@ -222,6 +226,8 @@ async fn objects_of(
         )
         .await;
     ids.insert("events", vec![text(&event["event"]["id"])]);
+    // The app's event pushes name the event.
+    ids.insert("notifications/events", vec![text(&event["event"]["id"])]);
     let habit = a
         .expect(
             201,

@@ -343,7 +343,7 @@ pub async fn send_payload(
 fn render(name: &str, variables: &Map<String, Value>) -> Result<Send, ApiError> {
     let Some(t) = TEMPLATES.iter().find(|t| t.name == name) else {
         return Err(ApiError::new(
-            ErrorCode::NotFound,
+            ErrorCode::TemplateNotFound,
             format!("没有名为 {name} 的模板。Template not found: {name}"),
         ));
     };
@@ -459,6 +459,8 @@ pub async fn event_remind(
     path: web::Path<String>,
     query: web::Query<RemindQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    // Whose event it is first: someone else's is not found, whatever the query.
+    let title = event_title(&ctx, user, &path).await?;
     let minutes = query
         .minutes_before
         .filter(|m| (0..=10_080).contains(m))
@@ -468,7 +470,6 @@ pub async fn event_remind(
                 "minutes_before is required, 0 to 10080",
             )
         })?;
-    let title = event_title(&ctx, user, &path).await?;
     let mut vars = Map::new();
     vars.insert("title".into(), title.into());
     vars.insert("minutes".into(), minutes.to_string().into());

@@ -213,7 +213,7 @@ async fn templates_and_event_pushes_fill_in_the_users_own_event() {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
-    let (status, _) = call(
+    let (status, v) = call(
         &app,
         user,
         Method::POST,
@@ -222,6 +222,7 @@ async fn templates_and_event_pushes_fill_in_the_users_own_event() {
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(v["code"], "template_not_found");
 
     // An event of the user's, from svc-chat.
     let res = app
