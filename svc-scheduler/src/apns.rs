@@ -189,7 +189,7 @@ impl Apns {
                         attempt: Attempt {
                             status: None,
                             outcome: Outcome::Failed {
-                                error: format!("APNs unreachable: {}", e.without_url()),
+                                error: format!("APNs unreachable: {}", crate::channels::why(e)),
                                 retry_after: None,
                             },
                             took: started.elapsed(),

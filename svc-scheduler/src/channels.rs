@@ -488,7 +488,7 @@ pub async fn send(
             return done(
                 None,
                 Outcome::Failed {
-                    error: format!("unreachable: {}", e.without_url()),
+                    error: format!("unreachable: {}", why(e)),
                     retry_after: None,
                 },
             );
@@ -530,6 +530,23 @@ pub async fn send(
             },
         ),
     }
+}
+
+/// Why a request failed, with its causes (`error sending request: dns error: ...`) and
+/// without the URL (it may hold a key; the log is shown to its owner, not the key).
+pub fn why(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// `: <first 200 characters>` of an answer, for the log.

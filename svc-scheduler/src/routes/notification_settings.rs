@@ -55,7 +55,11 @@ fn view(s: &notification_setting::Model) -> Value {
 
 /// `H:MM` or `HH:MM`, 00:00 to 23:59 (the original's pattern), written back as `HH:MM`.
 pub fn parse_time(field: &str, raw: &str) -> Result<String, ApiError> {
-    let bad = || ApiError::validation(format!("{field} must be a time as HH:MM (got {raw:?})"));
+    let bad = || {
+        ApiError::validation(format!(
+            "{field} 应为 HH:MM 格式的时间（收到 {raw:?}）。{field} must be a time as HH:MM (got {raw:?})"
+        ))
+    };
     let (h, m) = raw.split_once(':').ok_or_else(bad)?;
     let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
     if !digits(h) || h.len() > 2 || !digits(m) || m.len() != 2 {
@@ -100,7 +104,7 @@ pub async fn put(
     let minutes = b.event_reminder_minutes.unwrap_or(15);
     if !(0..=120).contains(&minutes) {
         return Err(ApiError::validation(format!(
-            "event_reminder_minutes must be between 0 and 120 (got {minutes})"
+            "event_reminder_minutes 应在 0 到 120 之间（收到 {minutes}）。event_reminder_minutes must be between 0 and 120 (got {minutes})"
         )));
     }
     let s = notification_setting::Model {
