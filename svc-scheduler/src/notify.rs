@@ -13,7 +13,7 @@
 //! written before, `X-UniLife-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret,
 //! "<t>.<body>")>` with `X-UniLife-Delivery` and `X-UniLife-Event`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use futures_util::StreamExt;
@@ -25,7 +25,9 @@ use sea_orm::{
 use sha2::Sha256;
 use shared::entities::app_device::{self, Platform};
 use shared::entities::delivery::DeliveryStatus;
-use shared::entities::{delivery, delivery_attempt, device, notification, user};
+use shared::entities::{
+    delivery, delivery_attempt, device, notification, notification_setting, user,
+};
 use uuid::Uuid;
 
 use crate::awake;
@@ -69,10 +71,27 @@ pub async fn create_returning(
     ctx: &Ctx,
     n: NewNotification<'_>,
 ) -> Result<Option<Uuid>, sea_orm::DbErr> {
-    let txn = ctx.db.begin().await?;
-    let created = create_in(&txn, n, ctx.apns.is_some()).await?;
-    txn.commit().await?;
-    Ok(created)
+    Ok(create_many(ctx, vec![n]).await?.pop().flatten())
+}
+
+/// Notifications a transaction writes at most: a batch is a handful of statements whatever
+/// its size (a tick's 10 000 dose reminders are 20 batches, not 10 000 transactions).
+const BATCH: usize = 500;
+
+/// Create many at once, each as [`create`] would: for each, its id when it was new.
+pub async fn create_many(
+    ctx: &Ctx,
+    list: Vec<NewNotification<'_>>,
+) -> Result<Vec<Option<Uuid>>, sea_orm::DbErr> {
+    let mut out = Vec::with_capacity(list.len());
+    let mut list = list.into_iter().peekable();
+    while list.peek().is_some() {
+        let chunk: Vec<NewNotification<'_>> = list.by_ref().take(BATCH).collect();
+        let txn = ctx.db.begin().await?;
+        out.extend(create_in(&txn, chunk, ctx.apns.is_some()).await?);
+        txn.commit().await?;
+    }
+    Ok(out)
 }
 
 /// The user's language and zone (Chinese and the default zone for an account not found).
@@ -80,99 +99,188 @@ pub async fn reader(
     db: &impl sea_orm::ConnectionTrait,
     user: Uuid,
 ) -> Result<Reader, sea_orm::DbErr> {
-    let row: Option<(String, serde_json::Value)> = user::Entity::find_by_id(user)
-        .select_only()
-        .column(user::Column::Timezone)
-        .column(user::Column::Preferences)
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(match row {
-        Some((tz, prefs)) => Reader {
-            lang: Lang::of(&prefs),
-            tz: tz.parse().unwrap_or(shared::DEFAULT_TZ),
-        },
-        None => Reader {
-            lang: Lang::Zh,
-            tz: shared::DEFAULT_TZ,
-        },
-    })
+    Ok(readers(db, &[user])
+        .await?
+        .remove(&user)
+        .unwrap_or(DEFAULT_READER))
 }
 
-/// `phones`: APNs is configured, so the user's active iPhones get it too.
+const DEFAULT_READER: Reader = Reader {
+    lang: Lang::Zh,
+    tz: shared::DEFAULT_TZ,
+};
+
+/// The language and zone of each of `users` found.
+async fn readers(
+    db: &impl sea_orm::ConnectionTrait,
+    users: &[Uuid],
+) -> Result<HashMap<Uuid, Reader>, sea_orm::DbErr> {
+    let rows: Vec<(Uuid, String, serde_json::Value)> = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .column(user::Column::Timezone)
+        .column(user::Column::Preferences)
+        .filter(user::Column::Id.is_in(users.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, tz, prefs)| {
+            let reader = Reader {
+                lang: Lang::of(&prefs),
+                tz: tz.parse().unwrap_or(shared::DEFAULT_TZ),
+            };
+            (id, reader)
+        })
+        .collect())
+}
+
+/// Write a batch: its users' languages, zones and (for what can wait) settings, the
+/// notifications, then the deliveries of the new ones to their users' channels and (`phones`:
+/// APNs is configured) active iPhones, in a few statements.
 async fn create_in(
     db: &impl sea_orm::ConnectionTrait,
-    n: NewNotification<'_>,
+    list: Vec<NewNotification<'_>>,
     phones: bool,
-) -> Result<Option<Uuid>, sea_orm::DbErr> {
+) -> Result<Vec<Option<Uuid>>, sea_orm::DbErr> {
     let now = Utc::now();
-    let id = Uuid::now_v7();
-    let reader = reader(db, n.user).await?;
-    let (title, body) = n.text.render(reader);
-    // What can wait is not pushed while the user sleeps: its deliveries wait for the wake
-    // time (the inbox has it at once).
-    let due = if let Some(at) = n.routing.at {
-        std::cmp::Ord::max(at, now)
-    } else if n.routing.asked || awake::is_urgent(n.kind) {
-        now
+    let mut users: Vec<Uuid> = list.iter().map(|n| n.user).collect();
+    users.sort_unstable();
+    users.dedup();
+    let readers = readers(db, &users).await?;
+    let patient: Vec<Uuid> = list
+        .iter()
+        .filter(|n| n.routing.at.is_none() && !n.routing.asked && !awake::is_urgent(n.kind))
+        .map(|n| n.user)
+        .collect();
+    let settings: HashMap<Uuid, notification_setting::Model> = if patient.is_empty() {
+        HashMap::new()
     } else {
-        let s = crate::routes::notification_settings::for_user(db, n.user).await?;
-        let wake = awake::clock(&s.wake_time, chrono::NaiveTime::MIN);
-        let sleep = awake::clock(&s.sleep_time, chrono::NaiveTime::MIN);
-        awake::next_wake(now, reader.tz, wake, sleep).unwrap_or(now)
+        notification_setting::Entity::find()
+            .filter(notification_setting::Column::UserId.is_in(patient))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|s| (s.user_id, s))
+            .collect()
     };
-    let inserted = notification::Entity::insert(notification::ActiveModel {
-        id: Set(id),
-        user_id: Set(n.user),
-        kind: Set(n.kind.to_owned()),
-        title: Set(title),
-        body: Set(body),
-        data: Set(n.data),
-        dedupe_key: Set(n.dedupe_key),
-        read_at: Set(None),
-        created_at: Set(now),
-    })
-    .on_conflict(
-        OnConflict::column(notification::Column::DedupeKey)
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
-    if inserted == 0 {
-        return Ok(None);
+    // Each notification's id, when it is to be delivered, and how it is routed.
+    let mut planned: Vec<(Uuid, Uuid, DateTime<Utc>, Routing)> = Vec::with_capacity(list.len());
+    let mut rows = Vec::with_capacity(list.len());
+    for n in list {
+        let id = Uuid::now_v7();
+        let reader = readers.get(&n.user).copied().unwrap_or(DEFAULT_READER);
+        let (title, body) = n.text.render(reader);
+        // What can wait is not pushed while the user sleeps: its deliveries wait for the wake
+        // time (the inbox has it at once).
+        let due = if let Some(at) = n.routing.at {
+            std::cmp::Ord::max(at, now)
+        } else if n.routing.asked || awake::is_urgent(n.kind) {
+            now
+        } else {
+            let defaults;
+            let s = match settings.get(&n.user) {
+                Some(s) => s,
+                None => {
+                    defaults = crate::routes::notification_settings::defaults(n.user);
+                    &defaults
+                }
+            };
+            let wake = awake::clock(&s.wake_time, chrono::NaiveTime::MIN);
+            let sleep = awake::clock(&s.sleep_time, chrono::NaiveTime::MIN);
+            awake::next_wake(now, reader.tz, wake, sleep).unwrap_or(now)
+        };
+        planned.push((id, n.user, due, n.routing));
+        rows.push(notification::ActiveModel {
+            id: Set(id),
+            user_id: Set(n.user),
+            kind: Set(n.kind.to_owned()),
+            title: Set(title),
+            body: Set(body),
+            data: Set(n.data),
+            dedupe_key: Set(n.dedupe_key),
+            read_at: Set(None),
+            created_at: Set(now),
+        });
     }
-    let mut targets: Vec<Uuid> = Vec::new();
-    if n.routing.platform.is_none() {
-        let mut channels = device::Entity::find()
+    notification::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::column(notification::Column::DedupeKey)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    // A notification whose key existed was not written: its id is not there.
+    let written: HashSet<Uuid> = notification::Entity::find()
+        .select_only()
+        .column(notification::Column::Id)
+        .filter(notification::Column::Id.is_in(planned.iter().map(|p| p.0)))
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let owners: Vec<Uuid> = planned
+        .iter()
+        .filter(|p| written.contains(&p.0))
+        .map(|p| p.1)
+        .collect();
+    let mut channels: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    let mut iphones: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    if !owners.is_empty() {
+        let found: Vec<(Uuid, Uuid)> = device::Entity::find()
             .select_only()
+            .column(device::Column::UserId)
             .column(device::Column::Id)
-            .filter(device::Column::UserId.eq(n.user));
-        if let Some(only) = n.routing.only {
-            channels = channels.filter(device::Column::Id.eq(only));
+            .filter(device::Column::UserId.is_in(owners.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (user, id) in found {
+            channels.entry(user).or_default().push(id);
         }
-        targets = channels.into_tuple().all(db).await?;
-    }
-    // Phones can be pushed to through APNs only: iPhones, where it is configured.
-    if phones && n.routing.platform.is_none_or(|p| p == Platform::Ios) {
-        // A delivery names a channel or a phone by its id (UUIDs, unique across both).
-        let mut ios = app_device::Entity::find()
-            .select_only()
-            .column(app_device::Column::Id)
-            .filter(app_device::Column::UserId.eq(n.user))
-            .filter(app_device::Column::IsActive.eq(true))
-            .filter(app_device::Column::Platform.eq(Platform::Ios));
-        if let Some(only) = n.routing.only {
-            ios = ios.filter(app_device::Column::Id.eq(only));
+        // Phones can be pushed to through APNs only: iPhones, where it is configured. A
+        // delivery names a channel or a phone by its id (UUIDs, unique across both).
+        if phones {
+            let found: Vec<(Uuid, Uuid)> = app_device::Entity::find()
+                .select_only()
+                .column(app_device::Column::UserId)
+                .column(app_device::Column::Id)
+                .filter(app_device::Column::UserId.is_in(owners.iter().copied()))
+                .filter(app_device::Column::IsActive.eq(true))
+                .filter(app_device::Column::Platform.eq(Platform::Ios))
+                .into_tuple()
+                .all(db)
+                .await?;
+            for (user, id) in found {
+                iphones.entry(user).or_default().push(id);
+            }
         }
-        let ios: Vec<Uuid> = ios.into_tuple().all(db).await?;
-        targets.extend(ios);
     }
-    if !targets.is_empty() {
-        let rows = targets.iter().map(|target| delivery::ActiveModel {
+    let mut deliveries = Vec::new();
+    let mut out = Vec::with_capacity(planned.len());
+    for (id, user, due, routing) in planned {
+        if !written.contains(&id) {
+            out.push(None);
+            continue;
+        }
+        out.push(Some(id));
+        let mut targets: Vec<Uuid> = Vec::new();
+        if routing.platform.is_none() {
+            targets.extend(channels.get(&user).into_iter().flatten());
+        }
+        if routing.platform.is_none_or(|p| p == Platform::Ios) {
+            targets.extend(iphones.get(&user).into_iter().flatten());
+        }
+        if let Some(only) = routing.only {
+            targets.retain(|t| *t == only);
+        }
+        deliveries.extend(targets.into_iter().map(|target| delivery::ActiveModel {
             id: Set(Uuid::now_v7()),
             notification_id: Set(id),
-            device_id: Set(*target),
+            device_id: Set(target),
             status: Set(DeliveryStatus::Pending),
             attempts: Set(0),
             next_attempt_at: Set(due),
@@ -180,8 +288,13 @@ async fn create_in(
             last_error: Set(None),
             sent_at: Set(None),
             created_at: Set(now),
-        });
-        delivery::Entity::insert_many(rows)
+        }));
+    }
+    // In slices: a statement has a bounded number of parameters.
+    let mut deliveries = deliveries.into_iter().peekable();
+    while deliveries.peek().is_some() {
+        let slice: Vec<delivery::ActiveModel> = deliveries.by_ref().take(BATCH).collect();
+        delivery::Entity::insert_many(slice)
             .on_conflict(
                 OnConflict::columns([delivery::Column::NotificationId, delivery::Column::DeviceId])
                     .do_nothing()
@@ -190,7 +303,7 @@ async fn create_in(
             .exec_without_returning(db)
             .await?;
     }
-    Ok(Some(id))
+    Ok(out)
 }
 
 /// `t=<ts>,v1=<hex>` for this body.

@@ -81,6 +81,17 @@ fn items<T: DeserializeOwned>(answer: Value) -> Vec<Result<T, serde_json::Error>
     }
 }
 
+/// Each notification of a batch made (done) or made before (skipped).
+fn tally_all(
+    counts: &mut Counts,
+    made: Result<Vec<Option<Uuid>>, sea_orm::DbErr>,
+) -> Result<(), String> {
+    for id in made.map_err(|e| e.to_string())? {
+        counts.tally(id.is_some());
+    }
+    Ok(())
+}
+
 /// Doses due now (and snoozes ending now) become reminders; doses long past become missed.
 pub async fn dose_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, String> {
     let mut counts = Counts::default();
@@ -94,6 +105,7 @@ pub async fn dose_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, Str
         None,
     )
     .await?;
+    let mut reminders = Vec::new();
     for item in items::<UserDose>(due) {
         counts.total += 1;
         let Ok(UserDose {
@@ -111,7 +123,7 @@ pub async fn dose_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, Str
             }
             _ => format!("dose:{id}"),
         };
-        let created = notify::create(ctx, NewNotification {
+        reminders.push(NewNotification {
             user,
             kind: "dose_reminder",
             text: Text::DoseReminder {
@@ -123,11 +135,9 @@ pub async fn dose_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, Str
             data: json!({"dose_id": id, "plan_id": dose.plan_id, "scheduled_at": dose.scheduled_at}),
             dedupe_key: key,
             routing: Routing::default(),
-        })
-        .await
-        .map_err(|e| e.to_string())?;
-        counts.tally(created);
+        });
     }
+    tally_all(&mut counts, notify::create_many(ctx, reminders).await)?;
     let body = serde_json::to_value(MarkMissed {
         before: now,
         since: now - Duration::hours(26),
@@ -141,6 +151,7 @@ pub async fn dose_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, Str
         Some(body),
     )
     .await?;
+    let mut notices = Vec::new();
     for item in items::<UserDose>(missed) {
         counts.total += 1;
         let Ok(UserDose {
@@ -151,26 +162,21 @@ pub async fn dose_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, Str
             continue;
         };
         let id = &dose.id;
-        let created = notify::create(
-            ctx,
-            NewNotification {
-                user,
-                kind: "dose_missed",
-                text: Text::DoseMissed {
-                    drug: dose.drug_name.clone(),
-                    scheduled_at: chrono::DateTime::parse_from_rfc3339(&dose.scheduled_at)
-                        .ok()
-                        .map(|t| t.with_timezone(&Utc)),
-                },
-                data: json!({"dose_id": id, "plan_id": dose.plan_id}),
-                dedupe_key: format!("missed:{id}"),
-                routing: Routing::default(),
+        notices.push(NewNotification {
+            user,
+            kind: "dose_missed",
+            text: Text::DoseMissed {
+                drug: dose.drug_name.clone(),
+                scheduled_at: chrono::DateTime::parse_from_rfc3339(&dose.scheduled_at)
+                    .ok()
+                    .map(|t| t.with_timezone(&Utc)),
             },
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-        counts.tally(created);
+            data: json!({"dose_id": id, "plan_id": dose.plan_id}),
+            dedupe_key: format!("missed:{id}"),
+            routing: Routing::default(),
+        });
     }
+    tally_all(&mut counts, notify::create_many(ctx, notices).await)?;
     Ok(counts)
 }
 
