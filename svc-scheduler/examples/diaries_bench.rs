@@ -16,6 +16,8 @@
     reason = "a benchmark fails loudly"
 )]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -24,15 +26,6 @@ use shared::entities::user;
 use svc_scheduler::jobs::Job;
 use svc_scheduler::jobs::runner::{RunOptions, run_job};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        .unwrap_or(0)
-}
 
 /// A minimal HTTP/1.1 keep-alive server answering every request `{"status":"written"}` after
 /// `latency`: the diary writer's stand-in, keeping no state, so RSS figures are the
@@ -80,18 +73,11 @@ async fn writer(latency: Duration) -> String {
     url
 }
 
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 #[tokio::main]
 async fn main() {
     shared::install_crypto_provider();
-    let users = env_or("BENCH_USERS", 10_000);
-    let concurrency = env_or("BENCH_CONCURRENCY", 50);
+    let users = common::env_or("BENCH_USERS", 10_000);
+    let concurrency = common::env_or("BENCH_CONCURRENCY", 50);
     let latency = Duration::from_millis(200);
 
     let writer = writer(latency).await;
@@ -128,13 +114,13 @@ async fn main() {
     }
     let ctx = svc_scheduler::state::Ctx::new(&settings, db).unwrap();
 
-    let idle = rss_kib();
+    let idle = common::rss_kib();
     // RSS sampled every 250 ms: the peak in each tenth of the run shows whether it stays flat.
     let samples = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u64>::new()));
     let sink = samples.clone();
     let sampler = tokio::spawn(async move {
         loop {
-            sink.lock().unwrap().push(rss_kib());
+            sink.lock().unwrap().push(common::rss_kib());
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     });
@@ -155,7 +141,7 @@ async fn main() {
     .unwrap();
     let wall = started.elapsed();
     sampler.abort();
-    let after = rss_kib();
+    let after = common::rss_kib();
     let ideal = latency.as_secs_f64() * users as f64 / concurrency as f64;
     println!(
         "daily-diaries over {users} users, writer latency {} ms, concurrency {concurrency}",
@@ -172,15 +158,9 @@ async fn main() {
         wall.as_secs_f64() / ideal
     );
     let samples = samples.lock().unwrap().clone();
-    let tenth = samples.len().div_ceil(10).max(1);
-    let peaks: Vec<String> = samples
-        .chunks(tenth)
-        .map(|c| format!("{:.1}", *c.iter().max().unwrap_or(&0) as f64 / 1024.0))
-        .collect();
     println!(
-        "RSS idle {:.1} MiB, after the run {:.1} MiB; peak per tenth of the run (MiB): {}",
-        idle as f64 / 1024.0,
-        after as f64 / 1024.0,
-        peaks.join(" ")
+        "{}; after the run {:.1} MiB",
+        common::rss_line(idle, &samples),
+        after as f64 / 1024.0
     );
 }

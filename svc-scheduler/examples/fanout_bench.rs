@@ -18,6 +18,8 @@
     reason = "a benchmark fails loudly"
 )]
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -30,22 +32,6 @@ use shared::entities::{device, user};
 use svc_scheduler::jobs::Job;
 use svc_scheduler::jobs::runner::{RunOptions, run_job};
 use uuid::Uuid;
-
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        .unwrap_or(0)
-}
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Serve `handler` on a free loopback port (actix, in this runtime); its base URL.
 fn serve<F, Fut>(workers: usize, handler: F) -> String
@@ -68,8 +54,8 @@ where
 #[tokio::main]
 async fn main() {
     shared::install_crypto_provider();
-    let users = env_or("BENCH_USERS", 10_000);
-    let concurrency = env_or("BENCH_CONCURRENCY", 50);
+    let users = common::env_or("BENCH_USERS", 10_000);
+    let concurrency = common::env_or("BENCH_CONCURRENCY", 50);
     let latency = Duration::from_millis(50);
 
     // The receiver: 50 ms per delivery, counting each delivery id.
@@ -172,12 +158,12 @@ async fn main() {
     });
     let ctx = svc_scheduler::state::Ctx::new(&settings, db).unwrap();
 
-    let idle = rss_kib();
+    let idle = common::rss_kib();
     let samples = Arc::new(Mutex::new(Vec::<u64>::new()));
     let sink = samples.clone();
     let sampler = tokio::spawn(async move {
         loop {
-            sink.lock().unwrap().push(rss_kib());
+            sink.lock().unwrap().push(common::rss_kib());
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     });
@@ -241,14 +227,5 @@ async fn main() {
         seen.len()
     );
     let samples = samples.lock().unwrap().clone();
-    let tenth = samples.len().div_ceil(10).max(1);
-    let peaks: Vec<String> = samples
-        .chunks(tenth)
-        .map(|c| format!("{:.1}", *c.iter().max().unwrap_or(&0) as f64 / 1024.0))
-        .collect();
-    println!(
-        "RSS idle {:.1} MiB; peak per tenth of the run (MiB): {}",
-        idle as f64 / 1024.0,
-        peaks.join(" ")
-    );
+    println!("{}", common::rss_line(idle, &samples));
 }
