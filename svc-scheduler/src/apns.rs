@@ -17,7 +17,7 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use shared::config::ApnsSettings;
 
-use crate::channels::{Attempt, Message, Outcome};
+use crate::channels::{Attempt, Message, Outcome, clip};
 
 const PRODUCTION: &str = "https://api.push.apple.com";
 const SANDBOX: &str = "https://api.sandbox.push.apple.com";
@@ -89,15 +89,17 @@ impl Apns {
         }))
     }
 
-    /// The provider token: the cached one while it is young enough, else a new one.
-    fn provider_token(&self, renew: bool) -> Result<String, String> {
+    /// The provider token: the cached one while it is young enough (and not the one Apple
+    /// just called expired: `stale`), else a new one. Pushes refused at once share the one
+    /// renewal (Apple refuses more than one new token every 20 minutes).
+    fn provider_token(&self, stale: Option<&str>) -> Result<String, String> {
         let mut cached = self
             .token
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if !renew
-            && let Some((token, made)) = cached.as_ref()
+        if let Some((token, made)) = cached.as_ref()
             && made.elapsed() < TOKEN_LIFETIME
+            && stale != Some(token.as_str())
         {
             return Ok(token.clone());
         }
@@ -114,8 +116,9 @@ impl Apns {
     /// sender set in `data.push` (`POST /notifications/send`: badge, sound — `none` for
     /// silence —, category, thread id, mutable and available content) goes into `aps`.
     fn payload(msg: &Message<'_>, data: &Value) -> Value {
+        // Within APNs' 4 KB with what the sender put in `data` (at most 2 KB).
         let mut aps = json!({
-            "alert": {"title": msg.title, "body": msg.body},
+            "alert": {"title": clip(msg.title, 300), "body": clip(msg.body, 1200)},
             "sound": "default",
             "thread-id": msg.kind,
             "interruption-level": if msg.urgent { "time-sensitive" } else { "active" },
@@ -145,14 +148,14 @@ impl Apns {
         if push["content_available"] == true {
             aps["content-available"] = 1.into();
         }
-        json!({"aps": aps, "kind": msg.kind, "notification_id": msg.id, "data": data})
+        json!({"aps": aps, "kind": msg.kind, "notification_id": msg.notification_id, "data": data})
     }
 
     pub async fn push(&self, device_token: &str, msg: &Message<'_>, data: &Value) -> Pushed {
         let started = Instant::now();
-        let mut renewed = false;
+        let mut stale: Option<String> = None;
         loop {
-            let token = match self.provider_token(renewed) {
+            let token = match self.provider_token(stale.as_deref()) {
                 Ok(t) => t,
                 Err(error) => {
                     return Pushed {
@@ -173,7 +176,7 @@ impl Apns {
             let sent = self
                 .client
                 .post(format!("{}/3/device/{device_token}", self.endpoint))
-                .bearer_auth(token)
+                .bearer_auth(&token)
                 .header("apns-topic", &self.topic)
                 .header("apns-push-type", "alert")
                 .header("apns-priority", if msg.urgent { "10" } else { "5" })
@@ -210,17 +213,19 @@ impl Apns {
                 .ok()
                 .and_then(|v| v["reason"].as_str().map(str::to_owned))
                 .unwrap_or_default();
-            if status == 403 && reason == "ExpiredProviderToken" && !renewed {
-                renewed = true;
+            if status == 403 && reason == "ExpiredProviderToken" && stale.is_none() {
+                stale = Some(token);
                 continue;
             }
             let error = format!("APNs answered {status} {reason}").trim().to_owned();
-            let gone = status == 410
+            // Apple no longer knows the phone's token: the phone is done with.
+            let unregistered = status == 410
                 || (status == 400
                     && matches!(reason.as_str(), "BadDeviceToken" | "DeviceTokenNotForTopic"));
+            // 413: the payload is too large, and will be on every try.
             let outcome = match status {
                 200 => Outcome::Taken,
-                _ if gone => Outcome::Gone { error },
+                _ if unregistered || status == 413 => Outcome::Gone { error },
                 _ => Outcome::Failed {
                     error,
                     retry_after: wait,
@@ -232,7 +237,7 @@ impl Apns {
                     outcome,
                     took: started.elapsed(),
                 },
-                deactivate: gone,
+                deactivate: unregistered,
             };
         }
     }

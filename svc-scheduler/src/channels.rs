@@ -116,6 +116,12 @@ fn server(
     if !allow_private {
         shared::outbound::check_target(&url)?;
     }
+    if url.password().is_some() {
+        return Err(bad(
+            "访问令牌请写成 ntfys://令牌@主机/主题（不要密码）",
+            "give an access token as ntfys://token@host/topic (no password)",
+        ));
+    }
     let user = (!url.username().is_empty()).then(|| url.username().to_owned());
     let path = url.path().trim_matches('/').to_owned();
     let mut base = url.clone();
@@ -285,6 +291,8 @@ impl Channel {
                 let had_query = u.query().is_some();
                 u.set_query(None);
                 u.set_fragment(None);
+                let _ = u.set_username("");
+                let _ = u.set_password(None);
                 if had_query {
                     format!("{u}?…")
                 } else {
@@ -335,11 +343,14 @@ impl Channel {
 pub struct Message<'a> {
     /// The delivery's id: the same on every retry (the webhook's `webhook-id`).
     pub id: String,
+    /// The notification's (the inbox's id: what the app marks read).
+    pub notification_id: String,
     pub kind: &'a str,
     pub title: &'a str,
     pub body: &'a str,
-    /// A dose reminder: Bark's time-sensitive level (critical when the user opted in), ntfy's
-    /// high priority.
+    /// Due at a time the user set (a dose, an event) or sent as high priority: Bark's
+    /// time-sensitive level (a dose: critical when the user opted in), ntfy's high priority,
+    /// APNs' priority 10 and time-sensitive interruption level.
     pub urgent: bool,
     /// The webhook's JSON body.
     pub payload: &'a [u8],
@@ -549,6 +560,19 @@ pub fn why(e: reqwest::Error) -> String {
     text
 }
 
+/// `text` cut to at most `max` bytes at a character boundary, with `…` when cut (the push
+/// services refuse longer texts: 企业微信 2 048 bytes, ntfy 4 096, APNs 4 KB in all).
+pub fn clip(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() <= max {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!("{}…", &text[..end]))
+}
+
 /// `: <first 200 characters>` of an answer, for the log.
 fn snippet(text: &str) -> String {
     let t = text.trim();
@@ -600,6 +624,7 @@ fn build(
     msg: &Message<'_>,
 ) -> Result<reqwest::RequestBuilder, String> {
     let text = format!("{}\n{}", msg.title, msg.body);
+    let text = clip(&text, 2000);
     Ok(match channel {
         Channel::Webhook(url) => {
             let ts = Utc::now().timestamp();
@@ -613,10 +638,18 @@ fn build(
                     standard_signature(secrets, &msg.id, ts, msg.payload),
                 )
                 // The header receivers checked before Standard Webhooks; kept for a release.
-                .header(
-                    "x-unilife-signature",
-                    crate::notify::signature(secrets.current, ts, msg.payload),
-                )
+                .header("x-unilife-signature", {
+                    let mut header = crate::notify::signature(secrets.current, ts, msg.payload);
+                    // During a rotation the old secret signs too (`t=…,v1=…,v1=…`).
+                    if let Some(previous) = secrets.previous {
+                        let old = crate::notify::signature(previous, ts, msg.payload);
+                        if let Some((_, v1)) = old.split_once(',') {
+                            header.push(',');
+                            header.push_str(v1);
+                        }
+                    }
+                    header
+                })
                 .header("x-unilife-delivery", &msg.id)
                 .header("x-unilife-event", msg.kind)
                 .body(msg.payload.to_vec())
@@ -630,7 +663,8 @@ fn build(
                 Some(u) => u.to_string(),
                 None => endpoints.bark_endpoint.clone(),
             };
-            let level = match (msg.urgent, critical) {
+            // Critical alerts (they sound through silent mode) for doses only, when opted in.
+            let level = match (msg.urgent, *critical && msg.kind == "dose_reminder") {
                 (true, true) => "critical",
                 (true, false) => "timeSensitive",
                 _ => "active",
@@ -693,7 +727,7 @@ fn build(
             };
             // JSON publishing: titles in Chinese need no header encoding.
             let req = client.post(endpoint(&base, "")?).json(&json!({
-                "topic": topic, "title": msg.title, "message": msg.body,
+                "topic": topic, "title": clip(msg.title, 250), "message": clip(msg.body, 3500),
                 "priority": if msg.urgent { 4 } else { 3 }, "tags": [msg.kind],
             }));
             match token {
@@ -891,6 +925,13 @@ mod tests {
             shown("https://h.example.com/x?token=secret"),
             "https://h.example.com/x?…"
         );
+        assert_eq!(
+            shown("https://user:pw@h.example.com/x"),
+            "https://h.example.com/x"
+        );
+        assert!(parse(None, "ntfys://user:pw@ntfy.example.net/t", false).is_err());
+        assert_eq!(clip("一二三四", 9), "一二…");
+        assert_eq!(clip("abc", 9), "abc");
     }
 
     #[test]

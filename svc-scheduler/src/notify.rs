@@ -87,8 +87,11 @@ pub async fn create_many(
     let mut list = list.into_iter().peekable();
     while list.peek().is_some() {
         let chunk: Vec<NewNotification<'_>> = list.by_ref().take(BATCH).collect();
+        // Read before the transaction: on SQLite a deferred transaction that reads, then
+        // writes after another connection's commit, fails at once (`SQLITE_BUSY_SNAPSHOT`).
+        let about = Recipients::of(&ctx.db, &chunk).await?;
         let txn = ctx.db.begin().await?;
-        out.extend(create_in(&txn, chunk, ctx.apns.is_some()).await?);
+        out.extend(create_in(&txn, chunk, &about, ctx.apns.is_some()).await?);
         txn.commit().await?;
     }
     Ok(out)
@@ -136,35 +139,51 @@ async fn readers(
         .collect())
 }
 
-/// Write a batch: its users' languages, zones and (for what can wait) settings, the
-/// notifications, then the deliveries of the new ones to their users' channels and (`phones`:
-/// APNs is configured) active iPhones, in a few statements.
+/// A batch's users: languages, zones and (for what can wait) notification settings.
+struct Recipients {
+    readers: HashMap<Uuid, Reader>,
+    settings: HashMap<Uuid, notification_setting::Model>,
+}
+
+impl Recipients {
+    async fn of(
+        db: &impl sea_orm::ConnectionTrait,
+        list: &[NewNotification<'_>],
+    ) -> Result<Self, sea_orm::DbErr> {
+        let mut users: Vec<Uuid> = list.iter().map(|n| n.user).collect();
+        users.sort_unstable();
+        users.dedup();
+        let readers = readers(db, &users).await?;
+        let patient: Vec<Uuid> = list
+            .iter()
+            .filter(|n| n.routing.at.is_none() && !n.routing.asked && !awake::is_urgent(n.kind))
+            .map(|n| n.user)
+            .collect();
+        let settings = if patient.is_empty() {
+            HashMap::new()
+        } else {
+            notification_setting::Entity::find()
+                .filter(notification_setting::Column::UserId.is_in(patient))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|s| (s.user_id, s))
+                .collect()
+        };
+        Ok(Self { readers, settings })
+    }
+}
+
+/// Write a batch: the notifications, then the deliveries of the new ones to their users'
+/// channels and (`phones`: APNs is configured) active iPhones, in a few statements.
 async fn create_in(
     db: &impl sea_orm::ConnectionTrait,
     list: Vec<NewNotification<'_>>,
+    about: &Recipients,
     phones: bool,
 ) -> Result<Vec<Option<Uuid>>, sea_orm::DbErr> {
     let now = Utc::now();
-    let mut users: Vec<Uuid> = list.iter().map(|n| n.user).collect();
-    users.sort_unstable();
-    users.dedup();
-    let readers = readers(db, &users).await?;
-    let patient: Vec<Uuid> = list
-        .iter()
-        .filter(|n| n.routing.at.is_none() && !n.routing.asked && !awake::is_urgent(n.kind))
-        .map(|n| n.user)
-        .collect();
-    let settings: HashMap<Uuid, notification_setting::Model> = if patient.is_empty() {
-        HashMap::new()
-    } else {
-        notification_setting::Entity::find()
-            .filter(notification_setting::Column::UserId.is_in(patient))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|s| (s.user_id, s))
-            .collect()
-    };
+    let (readers, settings) = (&about.readers, &about.settings);
     // Each notification's id, when it is to be delivered, and how it is routed.
     let mut planned: Vec<(Uuid, Uuid, DateTime<Utc>, Routing)> = Vec::with_capacity(list.len());
     let mut rows = Vec::with_capacity(list.len());
@@ -462,6 +481,28 @@ pub async fn deliver_due(
             .buffer_unordered(ctx.settings.concurrency.max(1))
             .collect()
             .await;
+        let now = Utc::now();
+        // What the far ends took is recorded first: a failure of a later statement must not
+        // leave taken deliveries `sending`, to be claimed and sent again after the lease.
+        let sent: Vec<Uuid> = results
+            .iter()
+            .filter(|(_, a, _)| a.outcome == Outcome::Taken)
+            .map(|(d, _, _)| d.id)
+            .collect();
+        if !sent.is_empty() {
+            delivery::Entity::update_many()
+                .col_expr(delivery::Column::Status, Expr::value(DeliveryStatus::Sent))
+                .col_expr(delivery::Column::SentAt, Expr::value(now))
+                .col_expr(
+                    delivery::Column::LastError,
+                    Expr::value(Option::<String>::None),
+                )
+                .filter(delivery::Column::Id.is_in(sent.iter().copied()))
+                .filter(delivery::Column::Status.eq(DeliveryStatus::Sending))
+                .exec(&ctx.db)
+                .await?;
+            counts.sent += sent.len() as u32;
+        }
         let gone_phones: Vec<Uuid> = results
             .iter()
             .filter(|(_, _, deactivate)| *deactivate)
@@ -475,15 +516,10 @@ pub async fn deliver_due(
                 .exec(&ctx.db)
                 .await?;
         }
-        let now = Utc::now();
         let mut log = Vec::with_capacity(results.len());
-        let mut sent = Vec::new();
         for (d, attempt, _) in &results {
             let (status, retry_at) = match &attempt.outcome {
-                Outcome::Taken => {
-                    sent.push(d.id);
-                    (DeliveryStatus::Sent, None)
-                }
+                Outcome::Taken => (DeliveryStatus::Sent, None),
                 Outcome::Gone { .. } => (DeliveryStatus::Dead, None),
                 Outcome::Failed { retry_after, .. } => {
                     if d.attempts >= ctx.settings.max_attempts {
@@ -536,20 +572,6 @@ pub async fn deliver_due(
                 counts.retried += 1;
             }
         }
-        if !sent.is_empty() {
-            delivery::Entity::update_many()
-                .col_expr(delivery::Column::Status, Expr::value(DeliveryStatus::Sent))
-                .col_expr(delivery::Column::SentAt, Expr::value(now))
-                .col_expr(
-                    delivery::Column::LastError,
-                    Expr::value(Option::<String>::None),
-                )
-                .filter(delivery::Column::Id.is_in(sent.iter().copied()))
-                .filter(delivery::Column::Status.eq(DeliveryStatus::Sending))
-                .exec(&ctx.db)
-                .await?;
-            counts.sent += sent.len() as u32;
-        }
         delivery_attempt::Entity::insert_many(log)
             .exec_without_returning(&ctx.db)
             .await?;
@@ -601,6 +623,57 @@ async fn claim(ctx: &Ctx) -> Result<Vec<delivery::Model>, sea_orm::DbErr> {
         .filter(delivery::Column::Id.in_subquery(pick))
         .exec_with_returning(&ctx.db)
         .await
+}
+
+/// Seal what is still stored in plain text (rows written before sealing existed, or by
+/// hand): run once when an instance starts. Each row is rewritten only if it is unchanged
+/// since it was read. The number of rows sealed.
+pub async fn seal_plain_rows(ctx: &Ctx) -> Result<u64, sea_orm::DbErr> {
+    let plain = |c: device::Column| c.not_like("sealed:v1:%");
+    let rows = device::Entity::find()
+        .filter(
+            Condition::any()
+                .add(plain(device::Column::Url))
+                .add(plain(device::Column::Secret))
+                .add(
+                    Condition::all()
+                        .add(device::Column::PreviousSecret.is_not_null())
+                        .add(plain(device::Column::PreviousSecret)),
+                ),
+        )
+        .all(&ctx.db)
+        .await?;
+    let mut sealed = 0;
+    for row in rows {
+        let seal = |field, text: &str| {
+            if text.starts_with("sealed:v1:") {
+                text.to_owned()
+            } else {
+                ctx.sealer.seal(field, text)
+            }
+        };
+        let res = device::Entity::update_many()
+            .col_expr(device::Column::Url, Expr::value(seal(Field::Url, &row.url)))
+            .col_expr(
+                device::Column::Secret,
+                Expr::value(seal(Field::Secret, &row.secret)),
+            )
+            .col_expr(
+                device::Column::PreviousSecret,
+                Expr::value(
+                    row.previous_secret
+                        .as_deref()
+                        .map(|p| seal(Field::Secret, p)),
+                ),
+            )
+            .filter(device::Column::Id.eq(row.id))
+            .filter(device::Column::Url.eq(row.url.as_str()))
+            .filter(device::Column::Secret.eq(row.secret.as_str()))
+            .exec(&ctx.db)
+            .await?;
+        sealed += res.rows_affected;
+    }
+    Ok(sealed)
 }
 
 /// A device's channel and webhook secrets, unsealed.
@@ -688,10 +761,12 @@ async fn send(
     };
     let msg = channels::Message {
         id: d.id.to_string(),
+        notification_id: n.id.to_string(),
         kind: &n.kind,
         title: &n.title,
         body: &n.body,
-        urgent: n.kind == "dose_reminder",
+        // Due at a time the user set, or sent as high priority.
+        urgent: awake::is_urgent(&n.kind) || n.data["push"]["priority"] == "high",
         payload: &payload,
     };
     match to {

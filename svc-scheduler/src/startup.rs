@@ -22,6 +22,15 @@ pub async fn build_on(
     let db = shared::server::database(settings).await?;
     let ctx = Ctx::new(settings, db.clone()).map_err(|e| StartupError::Other(e.to_string()))?;
     let port = local_port(&listener);
+    // Channels stored in plain text before sealing existed are sealed now, in the background.
+    let sealing = ctx.clone();
+    tokio::spawn(async move {
+        match crate::notify::seal_plain_rows(&sealing).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "sealed channels stored in plain text"),
+            Err(e) => tracing::warn!(error = %e, "sealing channels stored in plain text failed"),
+        }
+    });
     if settings.scheduler.clock && !settings.app.serverless {
         let clock = ctx.clone();
         tokio::spawn(async move { run_clock(clock).await });

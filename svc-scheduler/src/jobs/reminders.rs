@@ -189,7 +189,10 @@ pub const MAX_EVENT_LEAD: Duration = Duration::minutes(120);
 /// is off, else `event_reminder_minutes` before the start (0: as it starts).
 pub async fn event_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, String> {
     let mut counts = Counts::default();
-    let from = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    // Platform timers may fire only every 15 minutes: an event whose reminder fell between two
+    // ticks, or that started since the last one, is reminded late rather than never (its key
+    // keeps it to once).
+    let from = (now - DOSE_LOOKBACK).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let to = (now + MAX_EVENT_LEAD).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let events: Vec<UpcomingEvent> = items::<UpcomingEvent>(
         call(

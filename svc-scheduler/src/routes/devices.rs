@@ -199,6 +199,7 @@ pub async fn test(
     .map_err(|e| ApiError::internal(e.to_string()))?;
     let msg = channels::Message {
         id: id.clone(),
+        notification_id: id.clone(),
         kind: "test",
         title: &title,
         body: &body,

@@ -605,6 +605,14 @@ async fn the_test_message_says_what_the_far_end_answered_and_a_rotated_secret_si
         last.headers["x-unilife-signature"].to_str().unwrap(),
         &last.body
     ));
+    assert!(
+        verify(
+            &secret,
+            last.headers["x-unilife-signature"].to_str().unwrap(),
+            &last.body
+        ),
+        "and with the old one during the rotation"
+    );
 
     // A chat app's channel has no secret to rotate; a phone cannot be tested yet.
     let bark = add(&app, user, json!({"url": "bark://Key1"})).await;
@@ -664,4 +672,69 @@ async fn the_test_message_says_what_the_far_end_answered_and_a_rotated_secret_si
             "{body}: {v}"
         );
     }
+}
+
+/// Rows stored in plain text before sealing existed are sealed when an instance starts, and
+/// keep working.
+#[tokio::test]
+async fn channels_stored_in_plain_text_are_sealed_when_an_instance_starts() {
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    use shared::entities::device;
+    let app = spawn().await;
+    let user = app.user("Asia/Shanghai").await;
+    let hook = Script::new(vec![]);
+    let hook_at = serve(&hook).await;
+    let id = Uuid::now_v7();
+    let secret = "0a".repeat(32);
+    device::Entity::insert(device::ActiveModel {
+        id: Set(id),
+        user_id: Set(user),
+        channel: Set("webhook".into()),
+        name: Set(None),
+        url: Set(format!("{}/old", hook_at.uri())),
+        secret: Set(secret.clone()),
+        previous_secret: Set(None),
+        previous_secret_until: Set(None),
+        created_at: Set(Utc::now()),
+    })
+    .exec_without_returning(&app.db)
+    .await
+    .unwrap();
+    let instance = svc_scheduler::startup::build(&app.settings).await.unwrap();
+    tokio::spawn(instance.run_until_stopped(std::future::pending()));
+    let mut row = None;
+    for _ in 0..100 {
+        let r = device::Entity::find_by_id(id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        if r.url.starts_with("sealed:v1:") {
+            row = Some(r);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let row = row.expect("sealed within five seconds");
+    assert!(row.secret.starts_with("sealed:v1:") && !row.url.contains("/old"));
+    // Still the same channel: the test message reaches it, signed with the old secret.
+    let res: Value = app
+        .sched(
+            Method::POST,
+            Some(user),
+            &format!("/api/v1/devices/{id}/test"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(res["ok"], true, "{res}");
+    let sent = hook.seen().pop().unwrap();
+    assert!(verify(
+        &secret,
+        sent.headers["x-unilife-signature"].to_str().unwrap(),
+        &sent.body
+    ));
 }
