@@ -183,22 +183,20 @@ pub fn scf_timer() -> Value {
     json!({"Type": "Timer", "TriggerName": "EveryMinute", "Time": Utc::now().to_rfc3339(), "Message": ""})
 }
 
-/// Check a webhook signature the way a receiver would.
+/// Check a webhook signature the way a receiver would: `t=<ts>,v1=<hex>[,v1=<hex>…]` (two
+/// during a secret's rotation), any one matching.
 pub fn verify(secret: &str, header: &str, body: &[u8]) -> bool {
     use hmac::{Hmac, Mac};
     let mut parts = header.split(',');
-    let (Some(t), Some(v1)) = (
-        parts.next().and_then(|p| p.strip_prefix("t=")),
-        parts.next().and_then(|p| p.strip_prefix("v1=")),
-    ) else {
-        return false;
-    };
-    let Ok(expected) = hex::decode(v1) else {
+    let Some(t) = parts.next().and_then(|p| p.strip_prefix("t=")) else {
         return false;
     };
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(t.as_bytes());
     mac.update(b".");
     mac.update(body);
-    mac.verify_slice(&expected).is_ok()
+    parts
+        .filter_map(|p| p.strip_prefix("v1="))
+        .filter_map(|v| hex::decode(v).ok())
+        .any(|expected| mac.clone().verify_slice(&expected).is_ok())
 }
