@@ -3,6 +3,7 @@
 
 pub mod alloc;
 pub mod calendar;
+pub mod checkin;
 pub mod diary;
 pub mod engine;
 pub mod events;

@@ -17,7 +17,7 @@ pub fn clock(text: &str, fallback: NaiveTime) -> NaiveTime {
 
 /// The instant `day` at `time` in `tz`: the earlier of two in a repeated hour, the first
 /// minute after a skipped one.
-fn at(tz: Tz, day: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
+pub fn at(tz: Tz, day: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
     let mut local = day.and_time(time);
     for _ in 0..=180 {
         if let Some(t) = tz.from_local_datetime(&local).earliest() {

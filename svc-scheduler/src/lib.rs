@@ -5,6 +5,7 @@ pub mod apns;
 pub mod app_devices;
 pub mod awake;
 pub mod channels;
+pub mod checkins;
 pub mod cli;
 pub mod jobs;
 pub mod notify;

@@ -5,13 +5,14 @@
 //! | users, refresh_tokens | gateway (others read `users.timezone` and `users.preferences`) |
 //! | drugs, drug_images, recognitions, recognition_quotas, products, medication_plans, dose_logs | svc-drugs |
 //! | job_runs, job_items, notifications, devices, deliveries, delivery_attempts, app_devices, notification_settings | svc-scheduler |
-//! | conversations, messages, events, event_tombstones, sync_clocks, snapshots, diaries, profiles, profile_logs, chat_usage, chat_feedback, chat_user_state, projects, calendar_feeds | svc-chat |
+//! | conversations, messages, events, event_tombstones, sync_clocks, snapshots, diaries, profiles, profile_logs, chat_usage, chat_feedback, chat_user_state, projects, calendar_feeds, checkins | svc-chat |
 
 pub mod app_device;
 pub mod calendar_feed;
 pub mod chat_feedback;
 pub mod chat_usage;
 pub mod chat_user_state;
+pub mod checkin;
 pub mod conversation;
 pub mod delivery;
 pub mod delivery_attempt;

@@ -20,6 +20,7 @@ mod m20261203_000014_calendar_feeds;
 mod m20261205_000015_event_recurrence_date;
 mod m20261206_000016_recognition_quotas;
 mod m20261206_000017_channels;
+mod m20261207_000018_checkins;
 
 pub struct Migrator;
 
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000015_event_recurrence_date::Migration),
             Box::new(m20261206_000016_recognition_quotas::Migration),
             Box::new(m20261206_000017_channels::Migration),
+            Box::new(m20261207_000018_checkins::Migration),
         ]
     }
 }

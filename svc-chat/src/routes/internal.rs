@@ -15,10 +15,32 @@ use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/internal/diaries/generate", web::post().to(diary))
+        .route("/internal/checkins/generate", web::post().to(checkin))
         .route("/internal/profiles/daily", web::post().to(daily))
         .route("/internal/profiles/weekly", web::post().to(weekly))
         .route("/internal/events/upcoming", web::get().to(upcoming))
         .route("/internal/habits/replenish", web::post().to(replenish));
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckinRequest {
+    user_id: Uuid,
+    kind: String,
+    date: NaiveDate,
+}
+
+/// Decide (once) the user's check-in of a day: `sent` with its title, body and the chat
+/// message it became, or `skipped` with the reason.
+pub async fn checkin(
+    state: web::Data<AppState>,
+    body: web::Json<CheckinRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let kind = crate::checkin::Kind::parse(&body.kind).ok_or_else(|| {
+        ApiError::validation("kind must be morning, afternoon, evening or closing")
+    })?;
+    Ok(HttpResponse::Ok()
+        .json(crate::checkin::generate(&state, body.user_id, kind, body.date).await?))
 }
 
 #[derive(Debug, Deserialize)]

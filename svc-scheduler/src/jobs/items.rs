@@ -7,6 +7,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict, Qu
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use shared::entities::job_item::JobItemStatus;
 use shared::entities::{job_item, user};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::Job;
@@ -54,8 +55,17 @@ pub async fn seed(
             };
             after = Some(last);
             let page = users.len() as u64;
+            // A check-in waits for the user's own time; a forced run goes now.
+            let due = match crate::checkins::Kind::of(job) {
+                Some(kind) if force_period.is_none() => {
+                    crate::checkins::due_times(&ctx.db, kind, &users, tz, period).await?
+                }
+                _ => HashMap::new(),
+            };
             created += job_item::Entity::insert_many(
-                users.into_iter().map(|u| new_item(job, u, period, now)),
+                users
+                    .into_iter()
+                    .map(|u| new_item(job, u, period, due.get(&u).copied().unwrap_or(now), now)),
             )
             .on_conflict(
                 OnConflict::columns([
@@ -141,7 +151,13 @@ async fn lacking(
     users.into_tuple().all(&ctx.db).await
 }
 
-fn new_item(job: Job, user: Uuid, period: NaiveDate, now: DateTime<Utc>) -> job_item::ActiveModel {
+fn new_item(
+    job: Job,
+    user: Uuid,
+    period: NaiveDate,
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> job_item::ActiveModel {
     job_item::ActiveModel {
         id: Set(Uuid::now_v7()),
         job: Set(job.name().to_owned()),
@@ -149,7 +165,7 @@ fn new_item(job: Job, user: Uuid, period: NaiveDate, now: DateTime<Utc>) -> job_
         period: Set(period.to_string()),
         status: Set(JobItemStatus::Pending),
         attempts: Set(0),
-        next_attempt_at: Set(now),
+        next_attempt_at: Set(due),
         claimed_by: Set(None),
         claimed_until: Set(None),
         error: Set(None),
@@ -159,7 +175,8 @@ fn new_item(job: Job, user: Uuid, period: NaiveDate, now: DateTime<Utc>) -> job_
     }
 }
 
-/// Claim up to `limit` items ready to work on: pending, failed and due for a retry, or
+/// Claim up to `limit` items ready to work on: pending and due (a check-in waits for its
+/// time), failed and due for a retry, or
 /// running under a claim that has lapsed (its claimant died). On PostgreSQL the rows are
 /// locked with `FOR UPDATE SKIP LOCKED`, so instances never claim the same item; SQLite takes
 /// the database write lock for the statement, which serves one instance.
@@ -172,7 +189,11 @@ pub async fn claim(
 ) -> Result<Vec<job_item::Model>, sea_orm::DbErr> {
     let now = Utc::now();
     let mut ready = Condition::any()
-        .add(job_item::Column::Status.eq(JobItemStatus::Pending))
+        .add(
+            Condition::all()
+                .add(job_item::Column::Status.eq(JobItemStatus::Pending))
+                .add(job_item::Column::NextAttemptAt.lte(now)),
+        )
         .add(
             Condition::all()
                 .add(job_item::Column::Status.eq(JobItemStatus::Failed))

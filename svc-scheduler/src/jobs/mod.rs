@@ -21,9 +21,13 @@ pub enum Job {
     ExpiryAlerts,
     EventReminders,
     HabitReplenish,
+    MorningBriefing,
+    AfternoonCheckin,
+    EveningSwitch,
+    ClosingRitual,
 }
 
-pub const ALL: [Job; 7] = [
+pub const ALL: [Job; 11] = [
     Job::DoseReminders,
     Job::EventReminders,
     Job::ExpiryAlerts,
@@ -31,6 +35,10 @@ pub const ALL: [Job; 7] = [
     Job::DailyProfiles,
     Job::WeeklyProfiles,
     Job::HabitReplenish,
+    Job::MorningBriefing,
+    Job::AfternoonCheckin,
+    Job::EveningSwitch,
+    Job::ClosingRitual,
 ];
 
 impl Job {
@@ -43,6 +51,10 @@ impl Job {
             Job::ExpiryAlerts => "expiry-alerts",
             Job::EventReminders => "event-reminders",
             Job::HabitReplenish => "habit-replenish",
+            Job::MorningBriefing => "morning-briefing",
+            Job::AfternoonCheckin => "afternoon-checkin",
+            Job::EveningSwitch => "evening-switch",
+            Job::ClosingRitual => "closing-ritual",
         }
     }
 
@@ -59,6 +71,12 @@ impl Job {
             Job::ExpiryAlerts => "daily 09:00 user's local time (and low stock)",
             Job::EventReminders => "every minute (events starting soon)",
             Job::HabitReplenish => "daily 02:00 user's local time (kept habits: 20 days ahead)",
+            Job::MorningBriefing => {
+                "daily at the user's wake time (a check-in written by the model)"
+            }
+            Job::AfternoonCheckin => "daily 12:00 user's local time, when awake (a check-in)",
+            Job::EveningSwitch => "daily 18:00 user's local time, when awake (a check-in)",
+            Job::ClosingRitual => "daily 15 minutes before the user's sleep time (a check-in)",
         }
     }
 
@@ -71,6 +89,11 @@ impl Job {
             Job::WeeklyProfiles => t(4, 0).map(|t| (t, Some(Weekday::Sun))),
             Job::ExpiryAlerts => t(9, 0).map(|t| (t, None)),
             Job::HabitReplenish => t(2, 0).map(|t| (t, None)),
+            // Seeded at midnight, each item due at the user's own time (`crate::checkins`).
+            Job::MorningBriefing
+            | Job::AfternoonCheckin
+            | Job::EveningSwitch
+            | Job::ClosingRitual => t(0, 0).map(|t| (t, None)),
             Job::DoseReminders | Job::EventReminders => None,
         }
     }
@@ -86,7 +109,12 @@ impl Job {
         }
         let today = local.date_naive();
         match self {
-            Job::ExpiryAlerts | Job::HabitReplenish => Some(today),
+            Job::ExpiryAlerts
+            | Job::HabitReplenish
+            | Job::MorningBriefing
+            | Job::AfternoonCheckin
+            | Job::EveningSwitch
+            | Job::ClosingRitual => Some(today),
             _ => Some(today - Duration::days(1)),
         }
     }

@@ -351,6 +351,76 @@ pub async fn work_item(
                 Outcome::Done
             })
         }
+        Job::MorningBriefing | Job::AfternoonCheckin | Job::EveningSwitch | Job::ClosingRitual => {
+            checkin(ctx, job, item).await
+        }
         Job::DoseReminders | Job::EventReminders => Ok(Outcome::Skipped),
     }
+}
+
+/// One user's check-in of one day (`crate::checkins`): still wanted, on time, then written by
+/// svc-chat (which stores it in the chat timeline, once) and delivered (once: its key).
+async fn checkin(ctx: &Ctx, job: super::Job, item: &job_item::Model) -> Result<Outcome, String> {
+    let Some(kind) = crate::checkins::Kind::of(job) else {
+        return Ok(Outcome::Skipped);
+    };
+    let user = item.user_id;
+    let db_error = |e: sea_orm::DbErr| e.to_string();
+    let settings = crate::routes::notification_settings::for_user(&ctx.db, user)
+        .await
+        .map_err(db_error)?;
+    if !kind.enabled(&settings) {
+        return Ok(Outcome::Skipped);
+    }
+    if Utc::now() - item.next_attempt_at > crate::checkins::LATE {
+        tracing::info!(job = job.name(), item = %item.id, "check-in skipped: too late");
+        return Ok(Outcome::Skipped);
+    }
+    let Ok(day) = item.period.parse::<chrono::NaiveDate>() else {
+        return Err(format!("bad period {:?}", item.period));
+    };
+    let reader = notify::reader(&ctx.db, user).await.map_err(db_error)?;
+    if !kind.goes_at(&settings, reader.tz, kind.due(&settings, reader.tz, day)) {
+        return Ok(Outcome::Skipped);
+    }
+    let answer = call(
+        ctx,
+        Method::POST,
+        &ctx.chat,
+        "/internal/checkins/generate",
+        Some(json!({"user_id": user, "kind": kind.name(), "date": item.period})),
+    )
+    .await?;
+    if answer["status"] != "sent" {
+        return Ok(Outcome::Skipped);
+    }
+    let text = |field: &str| answer[field].as_str().unwrap_or_default().to_owned();
+    notify::create(
+        ctx,
+        NewNotification {
+            user,
+            // The original app's type, category and data for these (`GREETING`,
+            // `MORNING_NOTIFICATION`, `{"type": "morning_notification", ...}`).
+            kind: "greeting",
+            text: Text::Raw {
+                title: text("title"),
+                body: text("body"),
+            },
+            data: json!({
+                "type": format!("{}_notification", kind.period()),
+                "action": "open_today",
+                "source": "notification_agent",
+                "checkin": kind.name(),
+                "written_by": answer["source"],
+                "conversation_id": answer["conversation_id"],
+                "message_id": answer["message_id"],
+                "push": {"category": format!("{}_NOTIFICATION", kind.period().to_uppercase())},
+            }),
+            dedupe_key: format!("checkin:{}:{user}:{}", kind.name(), item.period),
+            routing: Routing::default(),
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok(Outcome::Done)
 }

@@ -156,6 +156,8 @@ pub async fn put(
         )
         .exec_without_returning(&ctx.db)
         .await?;
+    let tz = crate::notify::reader(&ctx.db, user).await?.tz;
+    crate::checkins::retime(&ctx.db, &s, tz, chrono::Utc::now()).await?;
     Ok(HttpResponse::Ok().json(view(&s)))
 }
 

@@ -83,6 +83,13 @@ impl TestApp {
             .header(INTERNAL_TOKEN_HEADER, self.token("drugs", Some(user)))
     }
 
+    /// A request to svc-chat as `user`.
+    pub fn chat(&self, method: reqwest::Method, user: Uuid, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.settings.services.chat))
+            .header(INTERNAL_TOKEN_HEADER, self.token("chat", Some(user)))
+    }
+
     /// A request to svc-scheduler as `user`.
     pub fn sched(
         &self,
