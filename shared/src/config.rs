@@ -304,6 +304,16 @@ pub struct SchedulerSettings {
     pub feishu_endpoint: String,
     pub schan_endpoint: String,
     pub ntfy_endpoint: String,
+    /// Run the four daily check-ins (morning briefing, afternoon check-in, evening switch,
+    /// closing ritual; each user still turns each on or off). Off: no check-in and no model
+    /// calls for them.
+    pub checkins: bool,
+    /// Web Push to the console (RFC 8030/8291/8292): the VAPID private key, the 32-byte P-256
+    /// scalar in base64url (`svc-scheduler vapid-keys` makes a pair). Off while unset.
+    pub vapid_private_key: Option<SecretString>,
+    /// Who the push services may contact about our pushes: `mailto:…` or `https://…`.
+    /// Required with a VAPID key.
+    pub vapid_subject: String,
 }
 
 /// Push to the UniLife app's iPhones through Apple's APNs, with token-based auth (a `.p8` key
@@ -545,6 +555,8 @@ dingtalk_endpoint = "https://oapi.dingtalk.com"
 feishu_endpoint = "https://open.feishu.cn"
 schan_endpoint = "https://sctapi.ftqq.com"
 ntfy_endpoint = "https://ntfy.sh"
+vapid_subject = ""
+checkins = true
 
 [drugs]
 max_files = 5
@@ -729,6 +741,17 @@ impl Settings {
     pub fn check_scheduler(&self) -> Result<(), ConfigError> {
         if self.is_production() {
             check_secret(&self.scheduler.channel_key, "APP__SCHEDULER__CHANNEL_KEY")?;
+        }
+        if self.scheduler.vapid_private_key.is_some() {
+            let subject = self.scheduler.vapid_subject.trim();
+            if !(subject.starts_with("mailto:") || subject.starts_with("https://")) {
+                return Err(ConfigError::BadValue {
+                    key: "scheduler.vapid_subject",
+                    reason: "with a VAPID key, set APP__SCHEDULER__VAPID_SUBJECT to a mailto: or \
+                             https:// address the push services may contact"
+                        .into(),
+                });
+            }
         }
         let apns = &self.apns;
         if apns.enabled()

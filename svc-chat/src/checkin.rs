@@ -596,6 +596,8 @@ async fn ask_model(
 
 /// Record the decision and, when it is sent, add it to the user's most recent conversation
 /// (a new one when they have none) — in one transaction, and only by whoever records it first.
+/// The transaction writes first: on SQLite a transaction that reads and then writes fails
+/// when another connection wrote in between.
 async fn store(
     state: &AppState,
     user: Uuid,
@@ -605,22 +607,9 @@ async fn store(
 ) -> Result<(), ApiError> {
     let txn = state.db.begin().await?;
     let now = shared::time::now_micros();
-    let latest: Option<Uuid> = if d.sent {
-        conversation::Entity::find()
-            .select_only()
-            .column(conversation::Column::Id)
-            .filter(conversation::Column::UserId.eq(user))
-            .order_by_desc(conversation::Column::UpdatedAt)
-            .into_tuple()
-            .one(&txn)
-            .await?
-    } else {
-        None
-    };
-    let conv = d.sent.then(|| latest.unwrap_or_else(Uuid::now_v7));
-    let msg = d.sent.then(Uuid::now_v7);
+    let id = Uuid::now_v7();
     let inserted = checkin::Entity::insert(checkin::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         user_id: Set(user),
         kind: Set(kind.name().to_owned()),
         checkin_date: Set(date),
@@ -629,8 +618,8 @@ async fn store(
         title: Set(d.title.clone()),
         body: Set(d.body.clone()),
         reason: Set(d.reason.clone()),
-        conversation_id: Set(conv),
-        message_id: Set(msg),
+        conversation_id: Set(None),
+        message_id: Set(None),
         created_at: Set(now),
     })
     .on_conflict(
@@ -644,20 +633,32 @@ async fn store(
     )
     .exec_without_returning(&txn)
     .await?;
-    if inserted == 1
-        && let (Some(conv), Some(msg)) = (conv, msg)
-    {
-        if latest.is_none() {
-            conversation::Entity::insert(conversation::ActiveModel {
-                id: Set(conv),
-                user_id: Set(user),
-                title: Set(d.title.clone()),
-                created_at: Set(now),
-                updated_at: Set(now),
-            })
-            .exec_without_returning(&txn)
+    if inserted == 1 && d.sent {
+        let latest: Option<Uuid> = conversation::Entity::find()
+            .select_only()
+            .column(conversation::Column::Id)
+            .filter(conversation::Column::UserId.eq(user))
+            .order_by_desc(conversation::Column::UpdatedAt)
+            .into_tuple()
+            .one(&txn)
             .await?;
-        }
+        let conv = match latest {
+            Some(c) => c,
+            None => {
+                let c = Uuid::now_v7();
+                conversation::Entity::insert(conversation::ActiveModel {
+                    id: Set(c),
+                    user_id: Set(user),
+                    title: Set(d.title.clone()),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                })
+                .exec_without_returning(&txn)
+                .await?;
+                c
+            }
+        };
+        let msg = Uuid::now_v7();
         message::Entity::insert(message::ActiveModel {
             id: Set(msg),
             conversation_id: Set(conv),
@@ -671,6 +672,12 @@ async fn store(
         conversation::Entity::update_many()
             .col_expr(conversation::Column::UpdatedAt, Expr::value(now))
             .filter(conversation::Column::Id.eq(conv))
+            .exec(&txn)
+            .await?;
+        checkin::Entity::update_many()
+            .col_expr(checkin::Column::ConversationId, Expr::value(conv))
+            .col_expr(checkin::Column::MessageId, Expr::value(msg))
+            .filter(checkin::Column::Id.eq(id))
             .exec(&txn)
             .await?;
     }

@@ -10,6 +10,7 @@
 //! | `feishu://[<secret>@]<token>` | 飞书 group bot (signed when the secret is given) |
 //! | `schan://<SendKey>` | Server酱 (WeChat) |
 //! | `ntfy://[<token>@]<topic>` / `ntfys://[<token>@]<host>[:port]/<topic>` | ntfy, ntfy.sh / a self-hosted server |
+//! | `webpush:<endpoint>` | a browser's Web Push subscription (`crate::webpush`; its keys are the secret) |
 //!
 //! `bark://<host>/<key>` and `ntfy://<host>/<topic>` (plain http to a self-hosted server) and
 //! `http://` webhooks are for a household's LAN: accepted only with
@@ -60,11 +61,13 @@ pub enum Channel {
         topic: String,
         token: Option<String>,
     },
+    /// A browser's push service endpoint (the subscription's keys are the device's secret).
+    WebPush(Url),
 }
 
 /// The channel names, as `POST /devices` takes them in `channel`.
-pub const KINDS: [&str; 7] = [
-    "webhook", "bark", "wecombot", "dingtalk", "feishu", "schan", "ntfy",
+pub const KINDS: [&str; 8] = [
+    "webhook", "bark", "wecombot", "dingtalk", "feishu", "schan", "ntfy", "webpush",
 ];
 
 fn bad(zh: &str, en: &str) -> String {
@@ -141,6 +144,16 @@ pub fn parse(kind: Option<&str>, raw: &str, allow_private: bool) -> Result<Chann
             &format!("url must be at most {MAX_URL} characters without spaces"),
         ));
     }
+    if let Some(endpoint) = raw.strip_prefix("webpush:") {
+        let channel = Channel::WebPush(public_url(endpoint, allow_private, "推送服务地址")?);
+        return match kind {
+            Some(k) if k != "webpush" => Err(bad(
+                &format!("渠道 {k} 与 webpush: 地址不符"),
+                &format!("channel {k:?} does not match a webpush: URL"),
+            )),
+            _ => Ok(channel),
+        };
+    }
     let Some((scheme, rest)) = raw.split_once("://") else {
         return Err(bad(
             "地址无效：应以 https://、bark://、wecombot://、dingtalk://、feishu://、schan:// 或 ntfy:// 开头",
@@ -160,22 +173,7 @@ pub fn parse(kind: Option<&str>, raw: &str, allow_private: bool) -> Result<Chann
         })
         .unwrap_or_default();
     let channel = match scheme.as_str() {
-        "https" | "http" => {
-            let url = Url::parse(raw).map_err(|_| bad("网址无效", "url is not a valid URL"))?;
-            if url.host_str().is_none() {
-                return Err(bad("网址无效", "url is not a valid URL"));
-            }
-            if url.scheme() == "http" && !allow_private {
-                return Err(bad(
-                    "Webhook 地址必须是 https",
-                    "a webhook URL must be https",
-                ));
-            }
-            if !allow_private {
-                shared::outbound::check_target(&url)?;
-            }
-            Channel::Webhook(url)
-        }
+        "https" | "http" => Channel::Webhook(public_url(raw, allow_private, "Webhook 地址")?),
         "bark" | "barks" => {
             let critical = params
                 .iter()
@@ -254,6 +252,21 @@ pub fn parse(kind: Option<&str>, raw: &str, allow_private: bool) -> Result<Chann
     Ok(channel)
 }
 
+/// An https URL to a public address (http and any address with `allow_private`).
+fn public_url(raw: &str, allow_private: bool, what: &str) -> Result<Url, String> {
+    let url = Url::parse(raw).map_err(|_| bad("网址无效", "url is not a valid URL"))?;
+    if url.host_str().is_none() || !matches!(url.scheme(), "https" | "http") {
+        return Err(bad("网址无效", "url is not a valid URL"));
+    }
+    if url.scheme() == "http" && !allow_private {
+        return Err(bad(&format!("{what}必须是 https"), "the URL must be https"));
+    }
+    if !allow_private {
+        shared::outbound::check_target(&url)?;
+    }
+    Ok(url)
+}
+
 /// First four characters of a key, the rest hidden.
 fn mask(s: &str) -> String {
     let shown: String = s.chars().take(4).collect();
@@ -270,6 +283,7 @@ impl Channel {
             Channel::Feishu { .. } => "feishu",
             Channel::ServerChan { .. } => "schan",
             Channel::Ntfy { .. } => "ntfy",
+            Channel::WebPush(_) => "webpush",
         }
     }
 
@@ -325,6 +339,10 @@ impl Channel {
                 };
                 format!("{scheme}://{}{topic}", host(server))
             }
+            // The endpoint's path is the subscription's capability: only its host is shown.
+            Channel::WebPush(url) => {
+                format!("webpush:{}/…", url.host_str().unwrap_or_default())
+            }
         }
     }
 
@@ -332,7 +350,7 @@ impl Channel {
     /// send, as its name may resolve elsewhere by now.
     fn user_host(&self) -> Option<&Url> {
         match self {
-            Channel::Webhook(u) => Some(u),
+            Channel::Webhook(u) | Channel::WebPush(u) => Some(u),
             Channel::Bark { server, .. } | Channel::Ntfy { server, .. } => server.as_ref(),
             _ => None,
         }
@@ -456,9 +474,14 @@ pub fn standard_signature(secrets: &Secrets<'_>, id: &str, ts: i64, body: &[u8])
 
 /// Sends through the channel's service and reads what it answered. `allow_private` skips the
 /// check of user-named hosts (the client's resolver still applies its own rule).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "each is a different thing the adapters need"
+)]
 pub async fn send(
     client: &reqwest::Client,
     endpoints: &Endpoints,
+    vapid: Option<&crate::webpush::Vapid>,
     allow_private: bool,
     channel: &Channel,
     secrets: &Secrets<'_>,
@@ -482,7 +505,7 @@ pub async fn send(
             },
         );
     }
-    let request = match build(client, endpoints, channel, secrets, msg) {
+    let request = match build(client, endpoints, vapid, channel, secrets, msg) {
         Ok(r) => r,
         Err(e) => {
             return done(
@@ -587,7 +610,7 @@ fn snippet(text: &str) -> String {
 fn refused_in_body(channel: &Channel, text: &str) -> Option<String> {
     let body: Value = serde_json::from_str(text).unwrap_or(Value::Null);
     let (code_field, ok, msg_field) = match channel {
-        Channel::Webhook(_) | Channel::Ntfy { .. } => return None,
+        Channel::Webhook(_) | Channel::Ntfy { .. } | Channel::WebPush(_) => return None,
         Channel::Bark { .. } => ("code", 200, "message"),
         Channel::WecomBot { .. } | Channel::DingTalk { .. } => ("errcode", 0, "errmsg"),
         Channel::Feishu { .. } => ("code", 0, "msg"),
@@ -619,6 +642,7 @@ fn endpoint(base: &str, path: &str) -> Result<Url, String> {
 fn build(
     client: &reqwest::Client,
     endpoints: &Endpoints,
+    vapid: Option<&crate::webpush::Vapid>,
     channel: &Channel,
     secrets: &Secrets<'_>,
     msg: &Message<'_>,
@@ -734,6 +758,29 @@ fn build(
                 Some(t) => req.bearer_auth(t),
                 None => req,
             }
+        }
+        Channel::WebPush(url) => {
+            let vapid = vapid
+                .ok_or("Web Push is not configured on this server (scheduler.vapid_private_key)")?;
+            let keys = crate::webpush::Keys::from_secret(secrets.current)?;
+            // What the console's service worker shows; well under the 4 KB a push may carry.
+            let shown = json!({
+                "id": msg.notification_id, "kind": msg.kind,
+                "title": clip(msg.title, 200), "body": clip(msg.body, 1500),
+            });
+            let body = keys.encrypt(shown.to_string().as_bytes())?;
+            client
+                .post(url.clone())
+                .header(
+                    "authorization",
+                    vapid.authorization(url, Utc::now().timestamp()),
+                )
+                .header("content-encoding", "aes128gcm")
+                .header("content-type", "application/octet-stream")
+                // A dose is no use a day late; other news keeps a day.
+                .header("ttl", if msg.urgent { "3600" } else { "86400" })
+                .header("urgency", if msg.urgent { "high" } else { "normal" })
+                .body(body)
         }
     })
 }

@@ -30,7 +30,8 @@ pub enum Command {
     /// Run one job now and print a summary.
     Run {
         /// daily-diaries, daily-profiles, weekly-profiles, dose-reminders, expiry-alerts,
-        /// event-reminders
+        /// event-reminders, habit-replenish, morning-briefing, afternoon-checkin,
+        /// evening-switch, closing-ritual (`jobs` lists them)
         job: String,
         /// The period (a date) to run a daily job for, whatever the users' local time.
         #[arg(long)]
@@ -41,6 +42,9 @@ pub enum Command {
     },
     /// List the jobs with their schedules and recent runs.
     Jobs,
+    /// Print a new VAPID key pair for Web Push (set the private one as
+    /// APP__SCHEDULER__VAPID_PRIVATE_KEY; browsers get the public one from the server).
+    VapidKeys,
     /// Serve a Tencent SCF custom-runtime event function (the runtime API loop at
     /// `$SCF_RUNTIME_API:$SCF_RUNTIME_API_PORT`).
     ScfRuntime,
@@ -66,6 +70,7 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
     let ctx = Ctx::new(settings, db)?;
     match command {
         Command::Serve => anyhow::bail!("serve is handled by main"),
+        Command::VapidKeys => anyhow::bail!("vapid-keys is handled by main"),
         Command::ScfRuntime => {
             let api = crate::scf_runtime::runtime_api_from_env().ok_or_else(|| {
                 anyhow::anyhow!("SCF_RUNTIME_API and SCF_RUNTIME_API_PORT must be set")

@@ -15,6 +15,7 @@ pub mod sealed;
 pub mod startup;
 pub mod state;
 pub mod texts;
+pub mod webpush;
 
 /// The audience internal tokens for this service carry.
 pub const SERVICE_NAME: &str = "scheduler";

@@ -12,6 +12,13 @@ async fn main() -> anyhow::Result<()> {
     shared::server::healthcheck_if_asked();
     shared::install_crypto_provider();
     let cli = Cli::parse();
+    if let Some(Command::VapidKeys) = cli.command {
+        let (private, public) = svc_scheduler::webpush::generate();
+        println!(
+            "APP__SCHEDULER__VAPID_PRIVATE_KEY={private}\n# public key (browsers get it from GET /api/v1/devices/webpush-key): {public}"
+        );
+        return Ok(());
+    }
     let settings = Settings::load()?;
     let _telemetry = shared::telemetry::init(&settings, "svc-scheduler");
     // In an SCF custom-runtime event function the platform gives the runtime API address.

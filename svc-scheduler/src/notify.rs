@@ -512,7 +512,12 @@ pub async fn deliver_due(
             app_device::Entity::update_many()
                 .col_expr(app_device::Column::IsActive, Expr::value(false))
                 .col_expr(app_device::Column::UpdatedAt, Expr::value(Utc::now()))
-                .filter(app_device::Column::Id.is_in(gone_phones))
+                .filter(app_device::Column::Id.is_in(gone_phones.iter().copied()))
+                .exec(&ctx.db)
+                .await?;
+            device::Entity::delete_many()
+                .filter(device::Column::Id.is_in(gone_phones))
+                .filter(device::Column::Channel.eq("webpush"))
                 .exec(&ctx.db)
                 .await?;
         }
@@ -724,6 +729,7 @@ pub async fn send_to(ctx: &Ctx, dev: &device::Model, msg: &channels::Message<'_>
     channels::send(
         &ctx.webhooks,
         &ctx.settings,
+        ctx.vapid.as_deref(),
         ctx.settings.webhook_allow_private,
         &opened.channel,
         &secrets,
@@ -738,7 +744,8 @@ enum Target<'a> {
     Phone(&'a app_device::Model),
 }
 
-/// Send one delivery; true beside the attempt when the phone is to be deactivated.
+/// Send one delivery; true beside the attempt when the phone is to be deactivated (or the
+/// browser's Web Push subscription deleted).
 async fn send(
     ctx: &Ctx,
     d: &delivery::Model,
@@ -770,7 +777,12 @@ async fn send(
         payload: &payload,
     };
     match to {
-        Target::Channel(dev) => (send_to(ctx, dev, &msg).await, false),
+        Target::Channel(dev) => {
+            let attempt = send_to(ctx, dev, &msg).await;
+            // A browser that dropped its subscription: its endpoint answers 404 or 410.
+            let dropped = dev.channel == "webpush" && matches!(attempt.status, Some(404 | 410));
+            (attempt, dropped)
+        }
         Target::Phone(phone) => push_to(ctx, phone, &msg, &n.data).await,
     }
 }

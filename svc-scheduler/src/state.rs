@@ -22,6 +22,8 @@ pub struct Ctx {
     pub instance: String,
     /// Push to the app's iPhones, when APNs is configured.
     pub apns: Option<Arc<crate::apns::Apns>>,
+    /// Signs Web Push requests, when a VAPID key is configured.
+    pub vapid: Option<Arc<crate::webpush::Vapid>>,
     /// Seals channel URLs and webhook secrets at rest.
     pub sealer: Arc<crate::sealed::Sealer>,
     /// When this instance last found every user of a time zone seeded for a job's period.
@@ -49,6 +51,7 @@ impl Ctx {
             instance: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
             seeded: Arc::default(),
             apns: crate::apns::Apns::new(&settings.apns)?.map(Arc::new),
+            vapid: crate::webpush::Vapid::from_settings(&settings.scheduler)?.map(Arc::new),
             sealer: Arc::new(crate::sealed::Sealer::new(&settings.scheduler.channel_key)),
         })
     }

@@ -46,6 +46,8 @@ impl TestDatabase {
         settings.server.workers = 1;
         // Tests' webhook receivers listen on loopback; the SSRF tests turn this off again.
         settings.scheduler.webhook_allow_private = true;
+        // A check-in is due at the users' own hours of the day: off unless a test is about it.
+        settings.scheduler.checkins = false;
         settings
     }
 

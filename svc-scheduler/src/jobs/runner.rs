@@ -152,7 +152,8 @@ pub struct TickSummary {
     pub deliveries: notify::DeliveryCounts,
 }
 
-/// Every job once, then the deliveries due; all within the configured budget.
+/// Every job once (the check-ins unless `scheduler.checkins` is off), then the deliveries
+/// due; all within the configured budget.
 pub async fn tick(
     ctx: &Ctx,
     trigger: &str,
@@ -162,6 +163,9 @@ pub async fn tick(
     let deadline = Utc::now() + budget;
     let mut runs = Vec::new();
     for job in ALL {
+        if !ctx.settings.checkins && crate::checkins::Kind::of(job).is_some() {
+            continue;
+        }
         runs.push(run_job(ctx, job, trigger, now, deadline, &RunOptions::default()).await?);
     }
     let deliveries = notify::deliver_due(ctx, deadline).await?;

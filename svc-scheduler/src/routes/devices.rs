@@ -41,7 +41,10 @@ pub async fn create(
     let invalid = |e: serde_json::Error| {
         ApiError::new(ErrorCode::InvalidJson, format!("invalid JSON body: {e}"))
     };
-    if fields.contains_key("channel") || fields.contains_key("url") {
+    if fields.contains_key("channel")
+        || fields.contains_key("url")
+        || fields.contains_key("subscription")
+    {
         create_webhook(&ctx, user, serde_json::from_value(body).map_err(invalid)?).await
     } else {
         app_devices::register_body(&ctx, user, serde_json::from_value(body).map_err(invalid)?).await
@@ -53,8 +56,38 @@ pub async fn create(
 pub struct NewDevice {
     /// One of [`channels::KINDS`]; when left out, the URL's scheme says.
     channel: Option<String>,
-    url: String,
+    /// Every channel's but a browser's.
+    url: Option<String>,
+    /// A browser's: `PushSubscription.toJSON()`.
+    subscription: Option<Subscription>,
     name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Subscription {
+    endpoint: String,
+    keys: SubscriptionKeys,
+    /// Browsers send it (usually null); the push service's 404/410 tells when it ended.
+    #[serde(rename = "expirationTime")]
+    _expiration_time: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SubscriptionKeys {
+    p256dh: String,
+    auth: String,
+}
+
+/// `GET /devices/webpush-key`: the key the console subscribes its browser with
+/// (`applicationServerKey`), or 404 when this server has no Web Push.
+pub async fn webpush_key(ctx: web::Data<Ctx>, _user: UserId) -> Result<HttpResponse, ApiError> {
+    match &ctx.vapid {
+        Some(v) => Ok(HttpResponse::Ok().json(json!({"public_key": v.public_key()}))),
+        None => Err(ApiError::new(
+            ErrorCode::NotFound,
+            "这台服务器没有开启网页推送。Web Push is not configured on this server.",
+        )),
+    }
 }
 
 /// A channel as its owner sees it: the URL with its keys cut (`crate::channels`), never the
@@ -95,12 +128,35 @@ async fn create_webhook(ctx: &Ctx, user: Uuid, body: NewDevice) -> Result<HttpRe
             list = channels::KINDS.join(", ")
         )));
     }
+    let (url, keys) = match (&body.url, &body.subscription) {
+        (Some(url), None) => (url.trim().to_owned(), None),
+        (None, Some(sub)) => {
+            if ctx.vapid.is_none() {
+                return Err(ApiError::validation(
+                    "这台服务器没有开启网页推送（scheduler.vapid_private_key）。Web Push is not configured on this server.",
+                ));
+            }
+            let keys = crate::webpush::Keys::parse(&sub.keys.p256dh, &sub.keys.auth)
+                .map_err(ApiError::validation)?;
+            (format!("webpush:{}", sub.endpoint.trim()), Some(keys))
+        }
+        _ => {
+            return Err(ApiError::validation(
+                "请给出 url（浏览器订阅则给出 subscription），二者选一。Give either url or, for a browser, subscription.",
+            ));
+        }
+    };
     let channel = channels::parse(
         body.channel.as_deref(),
-        &body.url,
+        &url,
         ctx.settings.webhook_allow_private,
     )
     .map_err(ApiError::validation)?;
+    if matches!(channel, Channel::WebPush(_)) && keys.is_none() {
+        return Err(ApiError::validation(
+            "浏览器推送需要 subscription（含 keys）。A webpush channel needs the browser's subscription with its keys.",
+        ));
+    }
     let name = body
         .name
         .map(|n| n.trim().to_owned())
@@ -112,6 +168,19 @@ async fn create_webhook(ctx: &Ctx, user: Uuid, body: NewDevice) -> Result<HttpRe
         return Err(ApiError::validation(
             "名称最多 100 个字符。name must be at most 100 characters",
         ));
+    }
+    if let Some(keys) = &keys
+        && let Some(same) = same_browser(ctx, user, &url).await?
+    {
+        // The console subscribes on every visit: the same endpoint is the same channel (its
+        // keys renewed).
+        let mut active: device::ActiveModel = same.into();
+        active.secret = Set(ctx.sealer.seal(Field::Secret, &keys.to_secret()));
+        if name.is_some() {
+            active.name = Set(name);
+        }
+        let d = active.update(&ctx.db).await?;
+        return Ok(HttpResponse::Ok().json(view(ctx, &d)));
     }
     let count = device::Entity::find()
         .filter(device::Column::UserId.eq(user))
@@ -129,15 +198,17 @@ async fn create_webhook(ctx: &Ctx, user: Uuid, body: NewDevice) -> Result<HttpRe
         Channel::Webhook(_) => Some(new_secret()),
         _ => None,
     };
+    let stored_secret = keys
+        .map(|k| k.to_secret())
+        .or_else(|| secret.clone())
+        .unwrap_or_default();
     let d = device::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user),
         channel: Set(channel.kind().to_owned()),
         name: Set(name),
-        url: Set(ctx.sealer.seal(Field::Url, body.url.trim())),
-        secret: Set(ctx
-            .sealer
-            .seal(Field::Secret, secret.as_deref().unwrap_or_default())),
+        url: Set(ctx.sealer.seal(Field::Url, &url)),
+        secret: Set(ctx.sealer.seal(Field::Secret, &stored_secret)),
         previous_secret: Set(None),
         previous_secret_until: Set(None),
         created_at: Set(shared::time::now_micros()),
@@ -149,6 +220,18 @@ async fn create_webhook(ctx: &Ctx, user: Uuid, body: NewDevice) -> Result<HttpRe
         v["secret"] = secret.into();
     }
     Ok(HttpResponse::Created().json(v))
+}
+
+/// The caller's Web Push channel with this `webpush:` URL, if any.
+async fn same_browser(ctx: &Ctx, user: Uuid, url: &str) -> Result<Option<device::Model>, ApiError> {
+    let theirs = device::Entity::find()
+        .filter(device::Column::UserId.eq(user))
+        .filter(device::Column::Channel.eq("webpush"))
+        .all(&ctx.db)
+        .await?;
+    Ok(theirs
+        .into_iter()
+        .find(|d| ctx.sealer.open(Field::Url, &d.url).is_ok_and(|u| u == url)))
 }
 
 /// The caller's channel `id`, or 404.

@@ -54,6 +54,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/devices", web::post().to(devices::create))
             .route("/devices", web::get().to(devices::list))
             .route("/devices/register", web::post().to(app_devices::register))
+            .route("/devices/webpush-key", web::get().to(devices::webpush_key))
             .route("/devices/{id}", web::get().to(app_devices::get))
             .route("/devices/{id}", web::put().to(app_devices::update))
             .route("/devices/{id}", web::delete().to(devices::delete))

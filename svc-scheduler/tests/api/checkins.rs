@@ -99,7 +99,7 @@ async fn model_calls(app: &TestApp, marker: &str) -> usize {
 
 #[tokio::test]
 async fn the_morning_briefing_comes_at_the_wake_time_once_whatever_the_timers_do() {
-    let app = spawn().await;
+    let app = spawn_with(|s| s.scheduler.checkins = true).await;
     let written = json!({"should_send": true, "title": "早安", "body": "09:00 有团队周会，记得带上周报。", "reasoning": "有会"});
     Mock::given(method("POST"))
         .and(body_string_contains("早安简报"))

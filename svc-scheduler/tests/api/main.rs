@@ -16,3 +16,4 @@ mod notification_settings;
 mod notifications;
 mod push_routes;
 mod shape;
+mod webpush;
