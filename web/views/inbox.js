@@ -29,8 +29,79 @@ const KINDS = [
   ["schan", "Server酱", ["schan://"], "schan://SendKey", "Server酱 的 SendKey。", "Your ServerChan SendKey."],
   ["ntfy", "ntfy", ["ntfy://", "ntfys://"], "ntfy://主题", "ntfy.sh 的主题；访问令牌：ntfy://令牌@主题；自建服务器：ntfys://主机/主题。", "An ntfy.sh topic; access token: ntfy://token@topic; your own server: ntfys://host/topic."],
 ];
-const kindOf = (name) => KINDS.find((k) => k[0] === name) || KINDS[0];
+/** A kind by name; browsers are added with the button below the form, not by address. */
+const kindOf = (name) => (name === "webpush" ? ["webpush", L("浏览器 Web Push", "Browser (Web Push)")] : KINDS.find((k) => k[0] === name) || KINDS[0]);
 
+/** base64url (the server's VAPID key) as the bytes `applicationServerKey` takes. */
+function keyBytes(text) {
+  const b64 = text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4);
+  return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+}
+
+/** Resolves once the registration's worker is active. */
+function activated(registration) {
+  const worker = registration.installing || registration.waiting || registration.active;
+  if (!worker || worker.state === "activated") return Promise.resolve();
+  return new Promise((resolve) => worker.addEventListener("statechange", () => worker.state === "activated" && resolve()));
+}
+
+/** A promise that gives up after `ms` with the message given. */
+function within(ms, promise, zh, en) {
+  return Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(L(zh, en))), ms))]);
+}
+
+/**
+ * Notifications in this browser: the service worker (/assets/sw.js) shows what the server
+ * pushes. Subscribing asks the browser's push service (Google's for Chrome, Mozilla's for
+ * Firefox, Apple's for Safari), so it needs that service reachable.
+ */
+function browserPush(box, reload) {
+  const status = h("p", { class: "muted", role: "status", id: "webpush-status" });
+  const button = h("button", { type: "button", class: "secondary", id: "webpush-enable" }, L("在这个浏览器接收通知", "Get notifications in this browser"));
+  if (!("serviceWorker" in navigator) || !("PushManager" in window) || !("Notification" in window)) {
+    status.textContent = L("这个浏览器不支持网页推送。", "This browser does not support Web Push.");
+    button.disabled = true;
+    return h("div", { class: "card", id: "webpush" }, button, status);
+  }
+  button.addEventListener("click", () => busy(button, box, async () => {
+    status.className = "muted";
+    let key;
+    try {
+      key = (await api.get("/devices/webpush-key")).public_key;
+    } catch (err) {
+      if (err.status === 404) {
+        status.textContent = L("服务器没有开启网页推送（管理员需设置 VAPID 密钥）。", "Web Push is not set up on this server (its administrator sets a VAPID key).");
+        return;
+      }
+      throw err;
+    }
+    const permission = await Notification.requestPermission();
+    if (permission !== "granted") {
+      status.textContent = L("浏览器没有允许通知：请在网站设置里允许后再试。", "The browser did not allow notifications: allow them in the site settings and try again.");
+      status.className = "error";
+      return;
+    }
+    // Its scope is /assets/, not this page (`navigator.serviceWorker.ready` waits for a worker
+    // of this page's scope): wait for this registration's worker itself.
+    const registration = await navigator.serviceWorker.register("/assets/sw.js", { scope: "/assets/" });
+    await within(10000, activated(registration), "通知服务没有启动", "the notification worker did not start");
+    let subscription;
+    try {
+      subscription = await within(12000,
+        registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(key) }),
+        "浏览器的推送服务没有回应", "the browser's push service did not answer");
+    } catch (err) {
+      status.textContent = L(`无法订阅：${err.message}。浏览器需要能连上它的推送服务。`, `Could not subscribe: ${err.message}. The browser needs to reach its push service.`);
+      status.className = "error";
+      return;
+    }
+    const name = navigator.userAgent.includes("Firefox") ? "Firefox" : navigator.userAgent.includes("Edg/") ? "Edge" : navigator.userAgent.includes("Chrome") ? "Chrome" : "Safari";
+    await api.post("/devices", { channel: "webpush", subscription: subscription.toJSON(), name });
+    status.textContent = L("这个浏览器会收到通知了。", "This browser will get notifications.");
+    await reload();
+  }));
+  return h("div", { class: "card", id: "webpush" }, button, status);
+}
 const STATUS = { sent: ["已送达", "delivered"], pending: ["等待重试", "waiting to retry"], sending: ["发送中", "sending"], dead: ["已放弃", "given up"] };
 
 /** A channel's delivery log: the last deliveries, each with its tries. */
@@ -104,7 +175,7 @@ async function channels(root) {
       await load();
     });
   });
-  root.append(h("h2", {}, L("推送渠道", "Channels")), list, form);
+  root.append(h("h2", {}, L("推送渠道", "Channels")), list, form, browserPush(box, load));
   await load();
 }
 

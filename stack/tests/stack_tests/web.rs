@@ -859,3 +859,117 @@ mod apple {
         server
     }
 }
+
+/// A DevTools protocol command through chromedriver (`goog/cdp/execute`).
+async fn devtools(driver: &Driver, client: &Client, cmd: &str, params: Value) -> Value {
+    let session = client.session_id().await.unwrap().unwrap();
+    let res = reqwest::Client::new()
+        .post(format!("{}/session/{session}/goog/cdp/execute", driver.url))
+        .json(&json!({"cmd": cmd, "params": params}))
+        .send()
+        .await
+        .unwrap();
+    res.json().await.unwrap()
+}
+
+/// Web Push in the console: the button subscribes (or, with no push service in reach, says so
+/// rather than hang), the service worker is installed, and a push as the browser's push
+/// service hands it over (the DevTools protocol stands in for Google's) becomes a notification
+/// with the server's title and text.
+#[tokio::test]
+async fn the_console_shows_what_the_server_pushes_to_this_browser() {
+    shared::install_crypto_provider();
+    let (private, _) = svc_scheduler::webpush::generate();
+    let stack = Stack::start(&[
+        ("APP__SCHEDULER__VAPID_PRIVATE_KEY", private),
+        (
+            "APP__SCHEDULER__VAPID_SUBJECT",
+            "mailto:ops@unilife.example".into(),
+        ),
+    ]);
+    let http = reqwest::Client::new();
+    let session: Value = http
+        .post(stack.url("/api/v1/auth/register"))
+        .json(&json!({"user_id": "webpush-user", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let driver = Driver::start();
+    let client = driver.browser(1280, 900).await;
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/web-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let page = Page {
+        client: &client,
+        base: &stack.base,
+        shots,
+        label: "webpush".to_owned(),
+    };
+    client.goto(&format!("{}/", stack.base)).await.unwrap();
+    page.js(&format!(
+        "(localStorage.setItem('unilife.session', JSON.stringify({{access: {}, refresh: {}, user: {}}})), true)",
+        session["access_token"], session["refresh_token"], session["user_id"]
+    ))
+    .await;
+    page.go("inbox").await;
+    let granted = devtools(
+        &driver,
+        &client,
+        "Browser.grantPermissions",
+        json!({"permissions": ["notifications"], "origin": stack.base}),
+    )
+    .await;
+    assert!(granted["value"].get("error").is_none(), "{granted}");
+    page.click("#webpush-enable").await;
+    let outcome = page
+        .until(
+            "the subscription's outcome",
+            "document.getElementById('webpush-status').textContent",
+        )
+        .await;
+    let outcome = outcome.as_str().unwrap();
+    assert!(
+        outcome.starts_with("无法订阅：") || outcome == "这个浏览器会收到通知了。",
+        "{outcome}"
+    );
+    page.shot("webpush").await;
+    page.until(
+        "the service worker running",
+        "window.__sw === 'activated' || (navigator.serviceWorker.getRegistration('/assets/').then(r => { window.__sw = r && r.active && r.active.state; }), false)",
+    )
+    .await;
+    // The push service hands over a message (decrypted, as the browser does).
+    let message = json!({"id": "n-1", "kind": "dose_reminder", "title": "该吃药了：阿司匹林肠溶片", "body": "08:00 服用 1 片"});
+    // The registration's id is the browser's own counter: the first one a fresh profile makes.
+    let enabled = devtools(&driver, &client, "ServiceWorker.enable", json!({})).await;
+    assert!(enabled["value"].get("error").is_none(), "{enabled}");
+    let mut delivered = Vec::new();
+    for id in 0..4 {
+        let answer = devtools(
+            &driver,
+            &client,
+            "ServiceWorker.deliverPushMessage",
+            json!({"origin": format!("{}/", stack.base), "registrationId": id.to_string(), "data": message.to_string()}),
+        )
+        .await;
+        if answer["value"].get("error").is_none() {
+            delivered.push(id);
+            break;
+        }
+    }
+    assert_eq!(
+        delivered.len(),
+        1,
+        "no service worker registration took the push"
+    );
+    let shown = page
+        .until(
+            "the notification",
+            "window.__shown || (navigator.serviceWorker.getRegistration('/assets/').then(r => r.getNotifications()).then(ns => { window.__shown = ns.map(n => `${n.title}|${n.body}|${n.tag}`).join(';'); }), false)",
+        )
+        .await;
+    assert_eq!(shown, json!("该吃药了：阿司匹林肠溶片|08:00 服用 1 片|n-1"));
+    client.close().await.unwrap();
+}
