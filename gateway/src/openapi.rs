@@ -566,7 +566,7 @@ pub const SERVICE_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
         "post",
         "/api/v1/devices",
         "notifications",
-        "Register a phone for push ({platform, token, ...}) or add a channel ({url, channel?, name?}: https webhook, bark://, wecombot://, dingtalk://, feishu://, schan://, ntfy://; a webhook's whsec_ secret is in the answer, once)",
+        "Register a phone for push ({platform, token, ...}) or add a channel ({url, channel?, name?}: https webhook, bark://, wecombot://, dingtalk://, feishu://, schan://, ntfy://; or a browser: {channel: webpush, subscription: PushSubscription.toJSON()}; a webhook's whsec_ secret is in the answer, once)",
         true,
     ),
     (
@@ -602,6 +602,13 @@ pub const SERVICE_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
         "/api/v1/devices/{id}",
         "notifications",
         "Remove a phone or a channel",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/devices/webpush-key",
+        "notifications",
+        "The server's VAPID public key for a browser's pushManager.subscribe (404 when Web Push is off); add the subscription with POST /devices {channel: webpush, subscription}",
         true,
     ),
     (

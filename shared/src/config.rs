@@ -57,6 +57,7 @@ pub const OPTIONAL_KEYS: &[&str] = &[
     "telemetry.json_logs",
     "legacy.account",
     "apns.key",
+    "scheduler.vapid_private_key",
     "apns.endpoint",
     "apns.ca_file",
 ];
@@ -742,7 +743,12 @@ impl Settings {
         if self.is_production() {
             check_secret(&self.scheduler.channel_key, "APP__SCHEDULER__CHANNEL_KEY")?;
         }
-        if self.scheduler.vapid_private_key.is_some() {
+        if self
+            .scheduler
+            .vapid_private_key
+            .as_ref()
+            .is_some_and(|k| !k.expose_secret().trim().is_empty())
+        {
             let subject = self.scheduler.vapid_subject.trim();
             if !(subject.starts_with("mailto:") || subject.starts_with("https://")) {
                 return Err(ConfigError::BadValue {

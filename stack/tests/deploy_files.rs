@@ -39,6 +39,7 @@ fn stand_in(name: &str) -> String {
         "DATABASE_URL" => "postgres://unilife:pw@db.internal:5432/unilife".into(),
         n if n.starts_with("APP__SERVICES__") => "http://service.internal:9000".into(),
         n if n.contains("ORIGINS") => "https://app.example.com".into(),
+        n if n.ends_with("VAPID_SUBJECT") => "mailto:ops@example.com".into(),
         n => format!("{}-0123456789abcdef0123456789abcdef", n.to_lowercase()),
     }
 }

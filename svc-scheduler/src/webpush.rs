@@ -57,6 +57,7 @@ impl Vapid {
     pub fn from_settings(s: &SchedulerSettings) -> anyhow::Result<Option<Vapid>> {
         s.vapid_private_key
             .as_ref()
+            .filter(|k| !k.expose_secret().trim().is_empty())
             .map(|k| Vapid::new(k.expose_secret(), &s.vapid_subject).map_err(anyhow::Error::msg))
             .transpose()
     }
