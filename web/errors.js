@@ -47,6 +47,7 @@ export const ERRORS = {
   notification_not_found: ["通知不存在", "This notification does not exist"],
   device_not_found: ["设备不存在", "This device does not exist"],
   template_not_found: ["没有这个通知模板", "No such notification template"],
+  webpush_disabled: ["这台服务器没有开启网页推送", "Web Push is not set up on this server"],
   job_not_found: ["没有这个任务", "No such job"],
   habit_not_found: ["这个习惯不存在", "This habit does not exist"],
   calendar_feed_not_found: ["日历订阅地址无效或已停用", "This calendar address is not valid"],

@@ -86,6 +86,7 @@ error_codes! {
     NotificationNotFound = "notification_not_found", NOT_FOUND, "通知不存在";
     DeviceNotFound = "device_not_found", NOT_FOUND, "设备不存在";
     TemplateNotFound = "template_not_found", NOT_FOUND, "没有这个通知模板";
+    WebPushDisabled = "webpush_disabled", NOT_FOUND, "这台服务器没有开启网页推送";
     JobNotFound = "job_not_found", NOT_FOUND, "没有这个任务";
     HabitNotFound = "habit_not_found", NOT_FOUND, "这个习惯不存在";
     CalendarFeedNotFound = "calendar_feed_not_found", NOT_FOUND, "日历订阅地址无效或已停用";

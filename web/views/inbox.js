@@ -69,7 +69,7 @@ function browserPush(box, reload) {
     try {
       key = (await api.get("/devices/webpush-key")).public_key;
     } catch (err) {
-      if (err.status === 404) {
+      if (err.code === "webpush_disabled") {
         status.textContent = L("服务器没有开启网页推送（管理员需设置 VAPID 密钥）。", "Web Push is not set up on this server (its administrator sets a VAPID key).");
         return;
       }

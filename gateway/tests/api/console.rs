@@ -26,7 +26,11 @@ fn gunzip(body: &[u8]) -> Vec<u8> {
 fn references(text: &str, base: &str) -> Vec<String> {
     let mut out = Vec::new();
     for quote in text.split('"').skip(1).step_by(2) {
-        if let Some(rest) = quote.strip_prefix("/assets/") {
+        // A file (`/assets/app.js`), not the scope a service worker is registered for.
+        if let Some(rest) = quote
+            .strip_prefix("/assets/")
+            .filter(|r| r.ends_with(".js") || r.ends_with(".css"))
+        {
             out.push(rest.to_owned());
         } else if (quote.starts_with("./") || quote.starts_with("../")) && quote.ends_with(".js") {
             let mut parts: Vec<&str> = base.split('/').collect();

@@ -84,8 +84,8 @@ pub async fn webpush_key(ctx: web::Data<Ctx>, _user: UserId) -> Result<HttpRespo
     match &ctx.vapid {
         Some(v) => Ok(HttpResponse::Ok().json(json!({"public_key": v.public_key()}))),
         None => Err(ApiError::new(
-            ErrorCode::NotFound,
-            "这台服务器没有开启网页推送。Web Push is not configured on this server.",
+            ErrorCode::WebPushDisabled,
+            "这台服务器没有开启网页推送（管理员需设置 VAPID 密钥）。Web Push is not configured on this server (its administrator sets a VAPID key).",
         )),
     }
 }

@@ -2,7 +2,7 @@
 //! stored in the chat timeline, delivered once whatever the timers and instances do; skipped
 //! when there is nothing to say or the user turned them off; a template without a model.
 
-use chrono::{DateTime, Duration, Timelike, Utc};
+use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use reqwest::Method;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -18,20 +18,7 @@ use crate::helpers::*;
 /// A zone where it is now between 01:00 and 20:59, so that a minute ago and two hours ahead
 /// are the same local day.
 fn daytime_zone() -> (&'static str, Tz) {
-    let zone = [
-        "Pacific/Kiritimati",
-        "Asia/Shanghai",
-        "Europe/London",
-        "America/New_York",
-        "Pacific/Pago_Pago",
-    ]
-    .into_iter()
-    .find(|z| {
-        let t: Tz = z.parse().unwrap();
-        (1..21).contains(&Utc::now().with_timezone(&t).hour())
-    })
-    .unwrap();
-    (zone, zone.parse().unwrap())
+    zone_at(1..21)
 }
 
 fn local_hm(t: DateTime<Utc>, tz: Tz) -> String {

@@ -167,6 +167,21 @@ impl TestApp {
     }
 }
 
+/// A zone whose local hour is in `hours` now (the test runs at any time of day).
+pub fn zone_at(hours: std::ops::Range<u32>) -> (&'static str, chrono_tz::Tz) {
+    [
+        "Pacific/Kiritimati",
+        "Asia/Shanghai",
+        "Europe/London",
+        "America/New_York",
+        "Pacific/Pago_Pago",
+    ]
+    .into_iter()
+    .map(|z| (z, z.parse::<chrono_tz::Tz>().unwrap()))
+    .find(|(_, tz)| hours.contains(&chrono::Timelike::hour(&Utc::now().with_timezone(tz))))
+    .unwrap()
+}
+
 /// A user message in svc-chat's tables at `at`.
 pub async fn say(app: &TestApp, user: Uuid, at: &str, text: &str) {
     shared::testing::insert_user_message(&app.db, user, at.parse().unwrap(), text)

@@ -79,21 +79,7 @@ async fn an_fc_timer_delivered_twice_writes_one_diary_through_svc_chat() {
         .await;
     // A user whose local time is past 03:00 now (whichever zone that is at test time), who
     // chatted yesterday, their time.
-    let zone = [
-        "Pacific/Kiritimati",
-        "Asia/Shanghai",
-        "Europe/London",
-        "America/New_York",
-        "Pacific/Pago_Pago",
-    ]
-    .into_iter()
-    .find(|z| {
-        let t: chrono_tz::Tz = z.parse().unwrap();
-        let h = chrono::Timelike::hour(&Utc::now().with_timezone(&t));
-        (4..23).contains(&h)
-    })
-    .unwrap();
-    let tz: chrono_tz::Tz = zone.parse().unwrap();
+    let (zone, tz) = zone_at(4..23);
     let user = app.user(zone).await;
     let yesterday = Utc::now().with_timezone(&tz).date_naive() - Duration::days(1);
     let noon =

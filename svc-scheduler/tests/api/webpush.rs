@@ -376,6 +376,10 @@ async fn bad_subscriptions_are_refused_and_without_a_vapid_key_there_is_no_web_p
         .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert_eq!(
+        res.json::<Value>().await.unwrap()["code"],
+        "webpush_disabled"
+    );
+    assert_eq!(
         subscribe(&bare, user, good).await.status(),
         StatusCode::BAD_REQUEST
     );
