@@ -161,6 +161,8 @@ pub async fn generate(
     let now = Utc::now();
     let decision = if !day.worth_saying() {
         Decision::skip("rules", "nothing planned, due or expiring")
+    } else if !state.llm.is_configured() {
+        Decision::send("template", kind.title(zh), &template(kind, &day, zh))
     } else {
         match ask_model(state, user, kind, &day, now.with_timezone(&tz), zh).await {
             Ok(d) => d,
