@@ -43,6 +43,9 @@ impl Stack {
             .env_remove("JWT_SECRET_KEY")
             .env_remove("APP__AUTH__INTERNAL_SECRET")
             .env("LOG_LEVEL", "warn")
+            // The daily check-ins go at the users' own hours and ask the model: off unless a
+            // test is about them (they would talk to the fake model at some hours of the day).
+            .env("APP__SCHEDULER__CHECKINS", "false")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for (k, v) in envs {

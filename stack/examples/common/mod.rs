@@ -37,9 +37,10 @@ pub struct System {
     pub pids: Vec<(&'static str, u32)>,
 }
 
-const SETTINGS: [(&str, &str); 4] = [
+const SETTINGS: [(&str, &str); 5] = [
     ("APP__RATE_LIMIT__ENABLED", "false"),
     ("APP__SCHEDULER__CLOCK", "false"),
+    ("APP__SCHEDULER__CHECKINS", "false"),
     ("LOG_LEVEL", "warn"),
     ("APP__SERVER__HOST", "127.0.0.1"),
 ];

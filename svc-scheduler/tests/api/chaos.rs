@@ -433,6 +433,8 @@ async fn run(seed: u64) -> Stats {
         ("APP__SERVICES__DRUGS", drugs.uri()),
         ("APP__SERVICES__CHAT", chat.uri()),
         ("APP__SCHEDULER__CLOCK", "false".into()),
+        // Due at the users' own hours of the real day, not of the pretend times run here.
+        ("APP__SCHEDULER__CHECKINS", "false".into()),
         // The receiver listens on loopback.
         ("APP__SCHEDULER__WEBHOOK_ALLOW_PRIVATE", "true".into()),
         ("APP__SCHEDULER__LEASE_SECS", "1".into()),
@@ -565,7 +567,11 @@ async fn check(
     let mut at = start_at;
     while at <= end_at {
         for (u, tz) in &world.users {
-            for job in ALL {
+            // The check-ins are off here (they go at the users' own real hours).
+            for job in ALL
+                .into_iter()
+                .filter(|j| svc_scheduler::checkins::Kind::of(*j).is_none())
+            {
                 if let Some(period) = job.period_due(at, *tz) {
                     due.insert((job.name(), *u, period));
                 }
