@@ -162,48 +162,67 @@ export async function imageUrl(url) {
 
 /**
  * Server-sent events of a POST (EventSource cannot POST): `onEvent(name, data)` for each frame.
- * Resolves when the stream ends.
+ * Resolves when the stream ends. A stream cut before its end (a dropped connection, a proxy)
+ * is taken up again where it stopped (`/chat/resume` with the last event id), up to 3 times:
+ * the reply goes on with nothing lost or repeated.
  */
 export async function stream(path, json, onEvent, signal) {
-  const res = await request("POST", path, { json, raw: true, accept: "text/event-stream", signal });
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
+  let lastId = null;
   let finished = false;
   const frame = (text) => {
     let name = "message";
     const data = [];
     for (const line of text.split("\n")) {
-      if (line.startsWith("event:")) name = line.slice(6).trim();
+      if (line.startsWith("id:")) lastId = line.slice(3).trim();
+      else if (line.startsWith("event:")) name = line.slice(6).trim();
       else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
     }
     if (!data.length) return;
     if (name === "done" || name === "error") finished = true;
     onEvent(name, JSON.parse(data.join("\n")));
   };
-  try {
-    for (;;) {
-      let chunk;
-      try {
-        chunk = await reader.read();
-      } catch (err) {
-        if (err.name === "AbortError") throw err;
-        throw new ApiError(0, null);
+  const read = async (res) => {
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    try {
+      for (;;) {
+        let chunk;
+        try {
+          chunk = await reader.read();
+        } catch (err) {
+          if (err.name === "AbortError") throw err;
+          return;
+        }
+        if (chunk.done) break;
+        // Any line ending (an intermediary may rewrite them).
+        buffer = (buffer + decoder.decode(chunk.value, { stream: true })).replace(/\r\n?/g, "\n");
+        let cut;
+        while ((cut = buffer.indexOf("\n\n")) >= 0) {
+          const text = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          frame(text);
+        }
       }
-      if (chunk.done) break;
-      // Any line ending (an intermediary may rewrite them).
-      buffer = (buffer + decoder.decode(chunk.value, { stream: true })).replace(/\r\n?/g, "\n");
-      let cut;
-      while ((cut = buffer.indexOf("\n\n")) >= 0) {
-        const text = buffer.slice(0, cut);
-        buffer = buffer.slice(cut + 2);
-        frame(text);
-      }
+    } finally {
+      reader.cancel().catch(() => {});
     }
-    if (buffer.trim()) frame(buffer);
-  } finally {
-    reader.cancel().catch(() => {});
+  };
+  const accept = "text/event-stream";
+  let res = await request("POST", path, { json, raw: true, accept, signal });
+  for (let attempt = 0; ; attempt++) {
+    await read(res);
+    if (finished) return;
+    // Cut off before its last event: an error only when it cannot be taken up again.
+    if (!lastId || attempt >= 3) throw new ApiError(0, null);
+    await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+    try {
+      res = await request("GET", "/chat/resume", { query: { last_event_id: lastId }, raw: true, accept, signal });
+    } catch (err) {
+      if (err.name === "AbortError" || !(err instanceof ApiError) || err.status !== 0) throw err;
+      res = null;
+    }
+    if (res && res.status === 204) return;
+    if (!res) res = { body: new Blob([]).stream() };
   }
-  // Cut off before its last event (a dropped connection, a restart): an error, not a reply.
-  if (!finished) throw new ApiError(0, null);
 }

@@ -5,7 +5,11 @@
 //! documentation fails the build's tests.
 
 use utoipa::OpenApi;
-use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{
+    HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
+};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder, SecurityRequirement};
 
@@ -31,6 +35,18 @@ mod shared_schemas {
         pub request_id: String,
     }
 }
+
+/// The resume protocol of streamed replies, as the chat routes describe it.
+const STREAM_PROTOCOL: &str = "Streamed replies (`stream: true` or `Accept: text/event-stream`) are \
+server-sent events, each with an `id`: the stream opens with an id alone (`<turn>:0`, nothing \
+dispatched), every `delta` event (`{text}`) has `<turn>:<bytes of reply sent so far>`, and the \
+last event, `done` (the whole answer) or `error` (the error envelope with its `status`), has \
+`<turn>:end`. A comment (`: keep-alive`) goes after every 15 s of silence. The turn goes on and \
+is stored if the client leaves. To take a cut stream up again, send `GET /api/v1/chat/resume` \
+(or the same `POST /api/v1/chat` again) with the header `Last-Event-ID: <the last id received>` \
+(or `?last_event_id=`): the answer streams what came after it, on any instance, nothing twice; \
+400 for an id that is not one, 404 `turn_not_found` for an unknown turn or after a day, 204 \
+after `<turn>:end`.";
 
 /// (method, path, tag, summary, needs a bearer token) of every proxied public route.
 pub const SERVICE_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
@@ -153,7 +169,14 @@ pub const SERVICE_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
         "post",
         "/api/v1/chat",
         "assistant",
-        "Chat with the assistant (JSON, or SSE with stream:true)",
+        "Chat with the assistant (JSON, or SSE with stream:true; resumable with Last-Event-ID)",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/chat/resume",
+        "assistant",
+        "Take up a streamed reply where it stopped (Last-Event-ID)",
         true,
     ),
     (
@@ -758,6 +781,19 @@ pub fn document() -> utoipa::openapi::OpenApi {
             .response("default", error.clone());
         if *secured {
             op = op.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+        }
+        if matches!(*path, "/api/v1/chat" | "/api/v1/chat/resume") {
+            op = op.description(Some(STREAM_PROTOCOL)).parameter(
+                ParameterBuilder::new()
+                    .name("Last-Event-ID")
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::False)
+                    .description(Some(
+                        "The id of the last event received, to resume a stream (or ?last_event_id=)",
+                    ))
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String).build()))
+                    .build(),
+            );
         }
         let item = PathItem::new(method(m), op.build());
         match doc.paths.paths.get_mut(*path) {

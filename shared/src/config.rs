@@ -266,6 +266,9 @@ pub struct ChatSettings {
     /// Estimated tokens of recent conversation sent verbatim with each turn (English text
     /// ~0.3 token a character, Chinese ~0.6); older turns go as dated one-line summaries.
     pub history_tokens: usize,
+    /// Seconds a streamed answer may stay silent before a heartbeat comment goes (1 to 15),
+    /// so proxies keep an idle stream open while the model thinks or a tool runs.
+    pub stream_heartbeat_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -538,6 +541,7 @@ daily_quota = 200
 max_turns_in_progress = 3
 max_tool_rounds = 5
 history_tokens = 3000
+stream_heartbeat_secs = 15
 
 [scheduler]
 clock = true
@@ -816,6 +820,12 @@ impl Settings {
             return Err(ConfigError::BadValue {
                 key: "drugs.max_files",
                 reason: "max_files must be at least 1 and max_long_edge at least 64".into(),
+            });
+        }
+        if !(1..=15).contains(&self.chat.stream_heartbeat_secs) {
+            return Err(ConfigError::BadValue {
+                key: "chat.stream_heartbeat_secs",
+                reason: "a heartbeat goes every 1 to 15 seconds of silence".into(),
             });
         }
         if let Some(url) = &self.server.public_url {

@@ -90,6 +90,7 @@ error_codes! {
     JobNotFound = "job_not_found", NOT_FOUND, "没有这个任务";
     HabitNotFound = "habit_not_found", NOT_FOUND, "这个习惯不存在";
     CalendarFeedNotFound = "calendar_feed_not_found", NOT_FOUND, "日历订阅地址无效或已停用";
+    TurnNotFound = "turn_not_found", NOT_FOUND, "找不到这次回复（可能已超过一天），请重新发送";
     // Conflicts with what is there.
     UserExists = "user_exists", CONFLICT, "这个账号名已被注册";
     EmailTaken = "email_taken", CONFLICT, "这个邮箱已被使用";
@@ -108,6 +109,8 @@ error_codes! {
     LlmFailed = "llm_failed", BAD_GATEWAY, "模型服务暂时出错，请稍后重试";
     LlmTimeout = "llm_timeout", GATEWAY_TIMEOUT, "模型服务响应超时，请稍后重试";
     UpstreamUnavailable = "upstream_unavailable", BAD_GATEWAY, "服务暂时不可用，请稍后再试";
+    /// A streamed turn whose instance stopped before it finished (resumed elsewhere).
+    TurnInterrupted = "turn_interrupted", SERVICE_UNAVAILABLE, "这次回复中断了，请重新发送";
     DatabaseUnavailable = "database_unavailable", SERVICE_UNAVAILABLE, "数据库暂时无法访问，本次操作没有生效，请稍后再试";
     UpstreamError = "upstream_error", BAD_GATEWAY, "服务暂时出错，请稍后再试";
     UpstreamTimeout = "upstream_timeout", GATEWAY_TIMEOUT, "服务响应超时，请稍后再试";

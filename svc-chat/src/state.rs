@@ -23,6 +23,8 @@ pub struct AppState {
     pub chat: ChatSettings,
     /// Chat turns in progress per user on this instance.
     pub turns: TurnSlots,
+    /// Streamed turns running on this instance, for their followers.
+    pub live: crate::engine::stream::Live,
 }
 
 impl AppState {
@@ -44,6 +46,7 @@ impl AppState {
             drugs: Peer::new("drugs", &settings.services.drugs),
             chat: settings.chat.clone(),
             turns: TurnSlots::new(settings.chat.max_turns_in_progress),
+            live: Default::default(),
         })
     }
 

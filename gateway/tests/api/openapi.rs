@@ -32,6 +32,20 @@ async fn the_openapi_document_covers_every_gateway_route_and_every_proxied_prefi
             "{method} {path} undocumented"
         );
     }
+    // The resume protocol of streamed replies is in the document, with its header.
+    let resume = &paths["/api/v1/chat/resume"]["get"];
+    assert!(
+        resume["description"]
+            .as_str()
+            .unwrap()
+            .contains("Last-Event-ID: <the last id received>")
+    );
+    assert_eq!(resume["parameters"][0]["name"], "Last-Event-ID");
+    assert_eq!(resume["parameters"][0]["in"], "header");
+    assert_eq!(
+        paths["/api/v1/chat"]["post"]["parameters"][0]["name"],
+        "Last-Event-ID"
+    );
     let table = gateway::routing::route_table(&app.settings);
     for route in table.routes() {
         assert!(

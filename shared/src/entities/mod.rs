@@ -5,11 +5,12 @@
 //! | users, refresh_tokens | gateway (others read `users.timezone` and `users.preferences`) |
 //! | drugs, drug_images, recognitions, recognition_quotas, products, medication_plans, dose_logs | svc-drugs |
 //! | job_runs, job_items, notifications, devices, deliveries, delivery_attempts, app_devices, notification_settings | svc-scheduler |
-//! | conversations, messages, events, event_tombstones, sync_clocks, snapshots, diaries, profiles, profile_logs, chat_usage, chat_feedback, chat_user_state, projects, calendar_feeds, checkins | svc-chat |
+//! | conversations, messages, events, event_tombstones, sync_clocks, snapshots, diaries, profiles, profile_logs, chat_usage, chat_feedback, chat_user_state, projects, calendar_feeds, checkins, chat_turns, pending_actions | svc-chat |
 
 pub mod app_device;
 pub mod calendar_feed;
 pub mod chat_feedback;
+pub mod chat_turn;
 pub mod chat_usage;
 pub mod chat_user_state;
 pub mod checkin;
@@ -29,6 +30,7 @@ pub mod medication_plan;
 pub mod message;
 pub mod notification;
 pub mod notification_setting;
+pub mod pending_action;
 pub mod product;
 pub mod profile;
 pub mod profile_log;

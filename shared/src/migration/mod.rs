@@ -21,6 +21,7 @@ mod m20261205_000015_event_recurrence_date;
 mod m20261206_000016_recognition_quotas;
 mod m20261206_000017_channels;
 mod m20261207_000018_checkins;
+mod m20261207_000019_chat_turns_pending_actions;
 
 pub struct Migrator;
 
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000016_recognition_quotas::Migration),
             Box::new(m20261206_000017_channels::Migration),
             Box::new(m20261207_000018_checkins::Migration),
+            Box::new(m20261207_000019_chat_turns_pending_actions::Migration),
         ]
     }
 }

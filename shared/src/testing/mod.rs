@@ -458,9 +458,10 @@ impl RawModel {
                         return;
                     }
                     for i in 0..tokens {
+                        // Multi-byte characters in every delta: ids count bytes, not characters.
                         let event = format!(
                             "data: {}\n\n",
-                            serde_json::json!({"choices": [{"index": 0, "delta": {"content": format!("t{i} ")}}]})
+                            serde_json::json!({"choices": [{"index": 0, "delta": {"content": format!("t{i}·药 ")}}]})
                         );
                         let chunk = format!("{:x}\r\n{event}\r\n", event.len());
                         if sock.write_all(chunk.as_bytes()).await.is_err()

@@ -2,7 +2,6 @@
 //! budget with older turns summarised), a bounded tool loop over a streamed completion, the
 //! reply stored, and a snapshot of the events and projects the turn changed.
 
-use bytes::Bytes;
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 use futures_util::StreamExt;
@@ -15,20 +14,32 @@ use shared::ApiError;
 use shared::ErrorCode;
 use shared::entities::{chat_usage, conversation, message, profile};
 use shared::llm::{LlmError, SseDecoder, StreamEvent};
-use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::state::AppState;
 
+pub mod confirm;
 pub mod interactive;
 pub mod project_tools;
 pub mod slots;
 pub mod snapshots;
+pub mod stream;
 pub mod tools;
+pub mod when;
+
+pub use stream::Sink;
 
 const PERSONA: &str = "You are UniLife, a warm, concise personal assistant. You keep the \
 user's schedule with the tools given (never invent an event id: query first), and you can \
-read their medicine cabinet and today's doses. Answer in the user's language.";
+read their medicine cabinet and today's doses. Answer in the user's language.\n\
+Times: for any time the user gives in words (明天下午三点, 下周一, 月底, in 3 hours) call \
+resolve_time and use the date and time it returns; never work dates out yourself.\n\
+Deleting events, ending a routine and archiving a project wait for the user's yes: when a \
+tool answers awaiting_confirmation, ask one short question naming exactly that action, and \
+never say it is done. To take back a change made in chat, use undo_change.\n\
+Medicines: you may explain what is printed on a box and restate the user's own plan and \
+doses; you never diagnose, prescribe, or suggest starting, stopping or changing a dose. When \
+asked, say you cannot and suggest a pharmacist or doctor.";
 
 pub struct TurnRequest {
     pub user: Uuid,
@@ -49,29 +60,10 @@ pub struct TurnResult {
     pub suggestions: Option<Vec<interactive::Suggestion>>,
     pub questions: Option<Vec<interactive::Question>>,
     pub query_results: Option<Vec<Value>>,
-}
-
-/// One server-sent event: `event: <name>` and one line of JSON data.
-pub fn sse_event(event: &str, data: &Value) -> Bytes {
-    Bytes::from(format!("event: {event}\ndata: {data}\n\n"))
-}
-
-/// Where a streamed turn's text goes, already framed as SSE `delta` events: the one channel
-/// between the turn and the response body. A closed receiver means the client went away.
-pub struct Sink(mpsc::Sender<Bytes>);
-
-impl Sink {
-    pub fn new(events: mpsc::Sender<Bytes>) -> Self {
-        Self(events)
-    }
-
-    /// Send a piece of the reply; `false` once the client has gone.
-    async fn text(&self, text: &str) -> bool {
-        self.0
-            .send(sse_event("delta", &json!({ "text": text })))
-            .await
-            .is_ok()
-    }
+    /// A destructive action this turn proposed, waiting for the user's yes (absent otherwise,
+    /// so the original's shape is unchanged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_action: Option<Value>,
 }
 
 /// Count one model request against the user's daily quota (429 when used up), in one
@@ -187,6 +179,8 @@ pub async fn store_message(
     Ok(m)
 }
 
+/// Between the texts of two model rounds of one reply.
+const ROUND_BREAK: &str = "\n\n";
 /// Messages sent verbatim at most, however short they are.
 const VERBATIM_MAX: usize = 100;
 /// Older messages summarised in the system prompt, one dated line each.
@@ -272,8 +266,6 @@ struct ToolCall {
 
 pub enum TurnError {
     Api(ApiError),
-    /// The client went away before the reply was complete; nothing was stored.
-    Cancelled,
 }
 
 impl From<ApiError> for TurnError {
@@ -289,7 +281,9 @@ impl From<sea_orm::DbErr> for TurnError {
 }
 
 /// The model's rounds: stream an answer, run the tools it calls, until it answers in text.
-/// What the tools changed is in `tools` whatever this returns.
+/// What the tools changed is in `tools` whatever this returns. The reply is all the text the
+/// model wrote in its rounds (a blank line between two rounds' texts), exactly what was
+/// streamed, so a resumed stream and the stored answer agree.
 async fn converse(
     state: &AppState,
     user: Uuid,
@@ -339,13 +333,16 @@ async fn converse(
             {
                 match event {
                     StreamEvent::Content(t) => {
+                        if text.is_empty() && !reply.is_empty() && !t.is_empty() {
+                            reply.push_str(ROUND_BREAK);
+                            if let Some(s) = sink {
+                                s.text(ROUND_BREAK);
+                            }
+                        }
                         text.push_str(&t);
-                        if let Some(s) = sink
-                            && !s.text(&t).await
-                            && !decoder.done
-                        {
-                            // Dropping the response here cancels the upstream request.
-                            return Err(TurnError::Cancelled);
+                        reply.push_str(&t);
+                        if let Some(s) = sink {
+                            s.text(&t);
                         }
                     }
                     StreamEvent::ToolCall {
@@ -375,7 +372,6 @@ async fn converse(
         }
         drop(body);
         if calls.is_empty() || rounds > state.chat.max_tool_rounds {
-            reply.push_str(&text);
             break;
         }
         let call_json: Vec<Value> = calls
@@ -396,7 +392,7 @@ async fn converse(
 pub async fn run(
     state: &AppState,
     req: TurnRequest,
-    sink: Option<Sink>,
+    sink: Option<&Sink>,
 ) -> Result<TurnResult, TurnError> {
     if !state.llm.is_configured() {
         return Err(LlmError::NotConfigured.to_api_error().into());
@@ -441,17 +437,33 @@ pub async fn run(
     .await?;
     messages.push(json!({"role": "user", "content": req.message}));
 
-    let mut tools = tools::ToolContext::new(state, req.user, tz);
+    let mut tools = tools::ToolContext::new(state, req.user, tz, now.with_timezone(&Utc));
+    tools.conversation = Some(conv.id);
+    // An action waiting for a yes is decided by this message, in code: a yes runs exactly it
+    // (no model call), anything else or a late answer cancels it and the model is told.
+    if let Some(action) = Box::pin(confirm::pending(state, req.user, conv.id)).await? {
+        let late = action.expires_at <= Utc::now();
+        if !late && confirm::is_yes(&req.message) {
+            if Box::pin(confirm::decide(state, &action, "done")).await? {
+                return Box::pin(confirmed(state, &req, conv.id, tools, action, sink)).await;
+            }
+        } else if Box::pin(confirm::decide(
+            state,
+            &action,
+            if late { "expired" } else { "cancelled" },
+        ))
+        .await?
+            && let Some(system) = messages[0]["content"].as_str()
+        {
+            messages[0]["content"] = json!(format!(
+                "{system}\n{}",
+                confirm::not_done_note(&action, Utc::now())
+            ));
+        }
+    }
     // A turn that fails after its tools changed events still records their snapshot, so
     // the changes can be undone.
-    let outcome = Box::pin(converse(
-        state,
-        req.user,
-        messages,
-        &mut tools,
-        sink.as_ref(),
-    ))
-    .await;
+    let outcome = Box::pin(converse(state, req.user, messages, &mut tools, sink)).await;
     let snapshot_id = if !tools.changed_anything() {
         None
     } else {
@@ -469,7 +481,11 @@ pub async fn run(
     };
     let mut reply = outcome?;
     if reply.trim().is_empty() && !tools.actions.is_empty() {
-        reply = "好的，已处理。".into();
+        let done = "好的，已处理。";
+        if let Some(s) = sink {
+            s.text(done);
+        }
+        reply.push_str(done);
     }
     Box::pin(store_message(state, conv.id, req.user, "assistant", &reply)).await?;
     Ok(TurnResult {
@@ -480,6 +496,58 @@ pub async fn run(
         suggestions: tools.suggestions,
         questions: tools.questions,
         query_results: (!tools.query_results.is_empty()).then_some(tools.query_results),
+        pending_action: tools.pending_action,
+    })
+}
+
+/// The user said yes: run exactly the stored action, without the model, and answer with what
+/// was done (or why it could not be).
+async fn confirmed(
+    state: &AppState,
+    req: &TurnRequest,
+    conv: Uuid,
+    mut tools: tools::ToolContext<'_>,
+    action: shared::entities::pending_action::Model,
+    sink: Option<&Sink>,
+) -> Result<TurnResult, TurnError> {
+    tools.confirmed = true;
+    let outcome = Box::pin(tools.run(&action.tool, &action.arguments)).await;
+    let zh = !req.message.is_ascii();
+    let what = &action.description;
+    let reply = match &outcome {
+        Ok(_) if zh => format!("已完成：{what}。"),
+        Ok(_) => format!("Done: {what}."),
+        Err(e) if zh => format!("没能完成：{what}。原因：{e}"),
+        Err(e) => format!("Could not do it: {what} ({e})."),
+    };
+    let snapshot_id = if tools.changed_anything() {
+        Some(
+            Box::pin(snapshots::record(
+                state,
+                req.user,
+                conv,
+                what,
+                &tools.changes,
+                &tools.project_changes,
+            ))
+            .await?,
+        )
+    } else {
+        None
+    };
+    if let Some(s) = sink {
+        s.text(&reply);
+    }
+    Box::pin(store_message(state, conv, req.user, "assistant", &reply)).await?;
+    Ok(TurnResult {
+        reply,
+        conversation_id: conv,
+        actions: tools.actions,
+        snapshot_id,
+        suggestions: None,
+        questions: None,
+        query_results: (!tools.query_results.is_empty()).then_some(tools.query_results),
+        pending_action: None,
     })
 }
 

@@ -6,12 +6,14 @@
 //! then the projects' (`{project_id, before, after, action}`), told apart by their id field.
 //! Snapshots written before projects hold events only and read the same.
 
+use chrono::Duration;
 use chrono::Utc;
+use chrono_tz::Tz;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
-use serde_json::Value;
+use serde_json::{Value, json};
 use shared::ApiError;
 use shared::ErrorCode;
 use shared::entities::{event, project, snapshot};
@@ -21,6 +23,7 @@ use super::project_tools::ProjectChange;
 use super::tools::Change;
 use crate::events::store;
 use crate::state::AppState;
+use crate::{events, projects};
 
 pub const RETENTION_DAYS: i64 = 30;
 
@@ -57,6 +60,86 @@ pub fn decode(changes: &Value) -> Result<Recorded, serde_json::Error> {
         }
     }
     Ok(out)
+}
+
+/// The original's `SnapshotResponse`; the projects the turn changed come in
+/// `project_changes` (the app's `changes` are events only).
+pub fn view(s: &snapshot::Model, tz: Tz) -> Value {
+    let recorded = decode(&s.changes).unwrap_or_default();
+    let render = |e: &Option<shared::entities::event::Model>| {
+        e.as_ref().map_or(Value::Null, |e| events::view(e, tz))
+    };
+    let render_project = |p: &Option<shared::entities::project::Model>| {
+        p.as_ref().map_or(Value::Null, projects::stats::record)
+    };
+    json!({
+        "id": s.id, "user_id": s.user_id, "conversation_id": s.conversation_id,
+        "trigger_message": s.summary, "trigger_time": s.created_at,
+        "changes": recorded.events.iter().map(|c| json!({
+            "event_id": c.event_id, "action": c.action(),
+            "before": render(&c.before), "after": render(&c.after),
+        })).collect::<Vec<_>>(),
+        "project_changes": recorded.projects.iter().map(|c| json!({
+            "project_id": c.project_id, "action": c.action(),
+            "before": render_project(&c.before), "after": render_project(&c.after),
+        })).collect::<Vec<_>>(),
+        "is_reverted": s.reverted_at.is_some(), "reverted_at": s.reverted_at,
+        "created_at": s.created_at,
+        "expires_at": s.created_at + Duration::days(RETENTION_DAYS),
+    })
+}
+
+/// `{snapshot_id, message, reverted_events, reverted_at}`: the snapshot asked for (reverting
+/// it reverts the later ones first) and every event put back (`reverted_projects`: every
+/// project).
+pub fn reverted(done: &[snapshot::Model]) -> Result<Value, ApiError> {
+    let target = done
+        .last()
+        .ok_or_else(|| ApiError::internal("a revert reverted nothing"))?;
+    let mut ids: Vec<Uuid> = Vec::new();
+    let mut project_ids: Vec<Uuid> = Vec::new();
+    for s in done {
+        let recorded = decode(&s.changes).map_err(ApiError::internal)?;
+        for c in recorded.events {
+            if !ids.contains(&c.event_id) {
+                ids.push(c.event_id);
+            }
+        }
+        for c in recorded.projects {
+            if !project_ids.contains(&c.project_id) {
+                project_ids.push(c.project_id);
+            }
+        }
+    }
+    Ok(json!({
+        "snapshot_id": target.id,
+        "message": "已撤销这次修改",
+        "reverted_events": ids,
+        "reverted_projects": project_ids,
+        "reverted_at": target.reverted_at,
+        "reverted_snapshots": done.iter().map(|s| s.id).collect::<Vec<_>>(),
+    }))
+}
+
+/// The newest snapshots that have not expired, newest first (reverted ones only when asked).
+pub async fn recent(
+    state: &AppState,
+    user: Uuid,
+    limit: u64,
+    include_reverted: bool,
+) -> Result<Vec<snapshot::Model>, ApiError> {
+    let mut select = snapshot::Entity::find()
+        .filter(snapshot::Column::UserId.eq(user))
+        .filter(snapshot::Column::CreatedAt.gt(cutoff()));
+    if !include_reverted {
+        select = select.filter(snapshot::Column::RevertedAt.is_null());
+    }
+    Ok(select
+        .order_by_desc(snapshot::Column::CreatedAt)
+        .order_by_desc(snapshot::Column::Id)
+        .limit(limit)
+        .all(&state.db)
+        .await?)
 }
 
 pub async fn record(

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::interactive;
 use super::project_tools::{self, ProjectChange};
+use super::snapshots;
 use crate::events::store::{self, Scope, Target};
 use crate::events::{self, Author, EventInput, Filter, Owner};
 use crate::state::AppState;
@@ -81,6 +82,11 @@ pub fn definitions() -> Value {
             json!({"type": "object", "properties": event_fields, "required": ["title"]})
         ),
         function(
+            "resolve_time",
+            "Work out the date and time the user said in words (明天下午三点, 下周一, 后天晚上, 月底, 15号, 3小时后, next Friday 9am) in the user's time zone. Call it for every relative time before creating, moving or querying events; never work dates out yourself.",
+            json!({"type": "object", "properties": {"phrase": {"type": "string", "description": "the user's words for the time, as they said them"}}, "required": ["phrase"]})
+        ),
+        function(
             "query_events",
             "List the user's events between two dates (inclusive, user's time zone), with the days of routines and habits (ids virtual_…: use them to change, move, complete or delete one day)",
             json!({"type": "object", "properties": {
@@ -145,6 +151,16 @@ pub fn definitions() -> Value {
             }}}, "required": ["questions"]})
         ),
         function(
+            "list_changes",
+            "The user's recent changes made in chat that can be undone (newest first)",
+            json!({"type": "object", "properties": {}})
+        ),
+        function(
+            "undo_change",
+            "Undo the latest change made in chat (\"撤销刚才的操作\"), or with snapshot_id revert that change and every later one",
+            json!({"type": "object", "properties": {"snapshot_id": {"type": "string", "description": "from list_changes; omit for the latest"}}})
+        ),
+        function(
             "get_medicine_cabinet",
             "The user's medicines with expiry status",
             json!({"type": "object", "properties": {}})
@@ -170,6 +186,14 @@ pub struct ToolContext<'a> {
     pub state: &'a AppState,
     pub user: Uuid,
     pub tz: Tz,
+    /// The turn's "now" (the app's `current_time` when it sent one).
+    pub now: DateTime<Utc>,
+    /// The turn's conversation (where a destructive action waits for the yes).
+    pub conversation: Option<Uuid>,
+    /// The user said yes to this one call: a destructive tool runs instead of asking.
+    pub confirmed: bool,
+    /// The action this turn proposed and that waits for the user's yes.
+    pub pending_action: Option<Value>,
     pub changes: Vec<Change>,
     /// Projects changed in the turn, for its snapshot beside the events.
     pub project_changes: Vec<ProjectChange>,
@@ -200,11 +224,15 @@ fn input(args: &Value) -> Result<EventInput, String> {
 }
 
 impl ToolContext<'_> {
-    pub fn new(state: &AppState, user: Uuid, tz: Tz) -> ToolContext<'_> {
+    pub fn new(state: &AppState, user: Uuid, tz: Tz, now: DateTime<Utc>) -> ToolContext<'_> {
         ToolContext {
             state,
             user,
             tz,
+            now,
+            conversation: None,
+            confirmed: false,
+            pending_action: None,
             changes: Vec::new(),
             project_changes: Vec::new(),
             actions: Vec::new(),
@@ -275,7 +303,10 @@ impl ToolContext<'_> {
         }
     }
 
-    async fn run(&mut self, name: &str, args: &Value) -> Result<Value, String> {
+    pub(super) async fn run(&mut self, name: &str, args: &Value) -> Result<Value, String> {
+        if super::confirm::DESTRUCTIVE.contains(&name) && !self.confirmed {
+            return Box::pin(self.propose(name, args)).await;
+        }
         let db = &self.state.db;
         let owner = self.owner();
         match name {
@@ -344,6 +375,14 @@ impl ToolContext<'_> {
                 self.actions
                     .push(json!({"type": name, "event_id": args["event_id"], "deleted": ids}));
                 Ok(json!({"deleted": r.kind, "count": r.count()}))
+            }
+            "resolve_time" => {
+                let phrase = args["phrase"]
+                    .as_str()
+                    .filter(|p| p.chars().count() <= 100)
+                    .ok_or_else(|| "phrase must be the user's words for a time".to_owned())?;
+                let r = super::when::resolve(phrase, self.now, self.tz)?;
+                Ok(r.to_json(phrase))
             }
             "query_events" => {
                 let date = |k: &str| -> Result<NaiveDate, String> {
@@ -415,6 +454,16 @@ impl ToolContext<'_> {
                     json!({"success": true, "message": "[QUESTIONS] the questions are shown to the user"}),
                 )
             }
+            "list_changes" => {
+                let rows = snapshots::recent(self.state, self.user, 10, false)
+                    .await
+                    .map_err(|e| e.message)?;
+                Ok(json!({"changes": rows.iter().map(|s| json!({
+                    "snapshot_id": s.id, "message": s.summary,
+                    "at": s.created_at.with_timezone(&self.tz).format("%Y-%m-%d %H:%M").to_string(),
+                })).collect::<Vec<_>>()}))
+            }
+            "undo_change" => Box::pin(self.undo(args)).await,
             "get_medicine_cabinet" => self.drugs("/internal/cabinet").await,
             "get_today_doses" => self.drugs("/internal/doses/today").await,
             "get_expiring_drugs" => {
@@ -428,6 +477,60 @@ impl ToolContext<'_> {
             }
             other => Err(format!("no tool named {other}")),
         }
+    }
+
+    /// Undo the latest change (or revert one and the ones after it, newest first). Reverting
+    /// more than one turn's changes is a bulk change: it waits for the user's yes, bound to
+    /// how many it reverts.
+    async fn undo(&mut self, args: &Value) -> Result<Value, String> {
+        let id = match args["snapshot_id"].as_str().filter(|s| !s.is_empty()) {
+            Some(s) => Some(
+                s.trim()
+                    .parse::<Uuid>()
+                    .map_err(|_| "snapshot_id must be an id from list_changes".to_owned())?,
+            ),
+            None => None,
+        };
+        let live = snapshots::recent(self.state, self.user, 1000, false)
+            .await
+            .map_err(|e| e.message)?;
+        let taken: Vec<_> = match id {
+            None => live.iter().take(1).collect(),
+            Some(id) => {
+                let target = live.iter().find(|s| s.id == id).ok_or_else(|| {
+                    "no such change to undo (already undone or expired)".to_owned()
+                })?;
+                live.iter()
+                    .filter(|s| (s.created_at, s.id) >= (target.created_at, target.id))
+                    .collect()
+            }
+        };
+        if taken.is_empty() {
+            return Err("没有可以撤销的操作 / nothing to undo".into());
+        }
+        let count = taken.len() as u64;
+        if count > 1 && !self.confirmed {
+            let summaries: Vec<&str> = taken.iter().map(|s| s.summary.as_str()).collect();
+            let mut bound = args.clone();
+            bound["count"] = json!(count);
+            bound["summaries"] = json!(summaries.join("；"));
+            return Box::pin(self.propose("undo_change", &bound)).await;
+        }
+        if self.confirmed && args["count"].as_u64().is_some_and(|n| n != count) {
+            return Err("确认之后又有了新的修改，没有撤销；请重新确认 / there were new changes since the yes: nothing was undone".into());
+        }
+        let done = snapshots::revert(self.state, self.user, id)
+            .await
+            .map_err(|e| e.message)?;
+        let views: Vec<Value> = done.iter().map(|s| snapshots::view(s, self.tz)).collect();
+        self.actions.push(json!({
+            "type": "undo", "snapshot_ids": done.iter().map(|s| s.id).collect::<Vec<_>>(),
+        }));
+        self.query_results
+            .push(json!({"type": "snapshots", "count": views.len(), "snapshots": views}));
+        let mut body = snapshots::reverted(&done).map_err(|e| e.message)?;
+        body["snapshots"] = Value::Array(views);
+        Ok(body)
     }
 
     /// The stored event a tool acts on: an occurrence is made into an instance first (a

@@ -1,5 +1,6 @@
 //! `POST /api/v1/chat`: plain JSON, or SSE with `stream: true` / `Accept: text/event-stream`
-//! (`delta` events as the model's text arrives, then one `done` event with the full body).
+//! (`delta` events as the model's text arrives, then one `done` event with the full body),
+//! resumable with `Last-Event-ID` (`engine/stream.rs`).
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -8,11 +9,11 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use shared::ApiError;
 use shared::internal_auth::UserId;
-use tokio::sync::mpsc;
-use tokio_stream::wrappers::ReceiverStream;
+use std::sync::Arc;
 use uuid::Uuid;
 
-use crate::engine::{self, Sink, TurnError, TurnRequest, sse_event};
+use crate::engine::stream::{self, EventId};
+use crate::engine::{self, TurnError, TurnRequest};
 use crate::state::AppState;
 
 /// The original's `ChatRequest`.
@@ -60,52 +61,92 @@ pub async fn post_chat(
         message,
         current_time: body.current_time,
     };
+    // The same request sent again after a lost stream takes that stream up again.
+    if let Some(raw) = last_event_id(&req) {
+        return resume_from(state.into_inner(), user, &raw).await;
+    }
     let slot = state.turns.take(user)?;
     if !wants_stream {
         let _slot = slot;
         return match engine::run(&state, turn, None).await {
             Ok(result) => Ok(HttpResponse::Ok().json(result)),
             Err(TurnError::Api(e)) => Err(e),
-            Err(TurnError::Cancelled) => Err(ApiError::internal("a plain turn was cancelled")),
         };
     }
     // Check what can fail before the stream starts, so it fails as a plain envelope.
     if !state.llm.is_configured() {
         return Err(shared::llm::LlmError::NotConfigured.to_api_error());
     }
-    // One channel carries the SSE frames from the turn to the response body; when the client
-    // goes away the body (the receiver) is dropped and the turn stops at its next send.
-    let (events_tx, events_rx) = mpsc::channel::<Bytes>(64);
     let state = state.into_inner();
-    // The turn runs on in its own task (it finishes and is stored even if the client leaves),
-    // with the request's id, trace and span: its tool calls and its error event carry them.
+    let (id, sink) = stream::begin(&state, user).await?;
+    // The turn runs on in its own task, whoever follows it: it finishes and is stored even if
+    // the client leaves, who can then take the stream up again (`Last-Event-ID`). It keeps the
+    // request's id, trace and span: its tool calls and its error event carry them.
+    let turn_state = Arc::clone(&state);
     shared::request_id::spawn_local(async move {
+        let state = turn_state;
         let _slot = slot;
-        let sink = Sink::new(events_tx.clone());
-        let last = match engine::run(&state, turn, Some(sink)).await {
-            Ok(done) => sse_event("done", &serde_json::to_value(&done).unwrap_or_default()),
-            Err(TurnError::Cancelled) => {
-                tracing::info!("client went away; upstream cancelled");
-                return;
-            }
-            Err(TurnError::Api(e)) => {
-                use actix_web::ResponseError;
-                let status = e.status_code();
-                sse_event(
-                    "error",
-                    &serde_json::json!({
-                        "code": e.code, "message": e.message, "detail": e.message, "status": status.as_u16(),
-                        "request_id": shared::request_id::current().unwrap_or_default(),
-                    }),
-                )
-            }
+        let end = match engine::run(&state, turn, Some(&sink)).await {
+            Ok(done) => ("done", serde_json::to_value(&done).unwrap_or_default()),
+            Err(TurnError::Api(e)) => ("error", stream::envelope(&e)),
         };
-        let _ = events_tx.send(last).await;
+        stream::finish(&state, user, id, &sink, end).await;
     });
-    let stream = ReceiverStream::new(events_rx).map(Ok::<_, actix_web::Error>);
+    sse(stream::follow(
+        state,
+        user,
+        EventId {
+            turn: id,
+            sent: Some(0),
+        },
+    )
+    .await?)
+}
+
+/// `GET /api/v1/chat/resume` (or the chat request sent again) with `Last-Event-ID` (header,
+/// or `last_event_id` in the query for clients that cannot set it): the rest of that turn's
+/// stream. A client that already had the end gets 204 (an EventSource stops there).
+pub async fn resume(
+    state: web::Data<AppState>,
+    UserId(user): UserId,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let Some(raw) = last_event_id(&req) else {
+        return Err(ApiError::validation(
+            "需要 Last-Event-ID（请求头或 last_event_id 参数）/ Last-Event-ID is required (header or last_event_id)",
+        ));
+    };
+    resume_from(state.into_inner(), user, &raw).await
+}
+
+async fn resume_from(
+    state: Arc<AppState>,
+    user: uuid::Uuid,
+    raw: &str,
+) -> Result<HttpResponse, ApiError> {
+    let from = EventId::parse(raw)?;
+    let events = stream::follow(state, user, from).await?;
+    if from.sent.is_none() {
+        return Ok(HttpResponse::NoContent().finish());
+    }
+    sse(events)
+}
+
+fn last_event_id(req: &HttpRequest) -> Option<String> {
+    if let Some(v) = req.headers().get("last-event-id") {
+        return Some(v.to_str().unwrap_or_default().to_owned());
+    }
+    web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.get("last_event_id").cloned())
+}
+
+fn sse(
+    events: impl futures_util::Stream<Item = Bytes> + 'static,
+) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header(("x-accel-buffering", "no"))
-        .streaming(stream))
+        .streaming(events.map(Ok::<_, actix_web::Error>)))
 }

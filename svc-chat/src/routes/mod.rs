@@ -23,6 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
             .route("/chat", web::post().to(chat::post_chat))
+            .route("/chat/resume", web::get().to(chat::resume))
             .route("/chat/feedback", web::post().to(feedback::post_feedback))
             .route("/conversations", web::post().to(conversations::create))
             .route("/conversations", web::get().to(conversations::list))

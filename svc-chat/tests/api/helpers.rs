@@ -14,6 +14,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub tokens: InternalTokens,
     pub model: MockServer,
+    pub settings: Settings,
 }
 
 pub async fn spawn() -> TestApp {
@@ -49,10 +50,29 @@ pub async fn spawn_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
             settings.auth.internal_token_ttl_secs,
         ),
         model,
+        settings,
     }
 }
 
 impl TestApp {
+    /// A second instance of svc-chat on the same database (as on a serverless platform):
+    /// the same app, reached at another address.
+    pub async fn another_instance(&self) -> TestApp {
+        let app = svc_chat::startup::build(&self.settings)
+            .await
+            .expect("svc-chat");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped(std::future::pending()));
+        TestApp {
+            address,
+            db: self.db.clone(),
+            client: reqwest::Client::new(),
+            tokens: self.tokens.clone(),
+            model: MockServer::start().await,
+            settings: self.settings.clone(),
+        }
+    }
+
     pub async fn user(&self, timezone: &str) -> Uuid {
         shared::testing::insert_user(&self.db, timezone)
             .await

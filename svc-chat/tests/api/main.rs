@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 mod app_user;
+mod assistant;
 mod calendar;
 mod chat;
 mod contract;

@@ -812,6 +812,21 @@ async fn a_turn_that_creates_and_changes_projects_is_undone_exactly() {
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.unwrap();
     assert!(body["snapshot_id"].is_string(), "{body}");
+    // Archiving waits for the yes; the yes archives it in a turn of its own.
+    assert_eq!(body["pending_action"]["tool"], "archive_project", "{body}");
+    let (status, yes) = send(
+        &app,
+        Method::POST,
+        user,
+        "/api/v1/chat",
+        Some(json!({"message": "确认", "conversation_id": body["conversation_id"]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        yes["reply"],
+        "已完成：归档项目「考研冲刺」（它的任务保留）。"
+    );
     let actions = body["actions"].as_array().unwrap();
     assert_eq!(actions.len(), 1, "the task's update: {body}");
     assert_eq!(actions[0]["type"], "update_event");
@@ -846,7 +861,8 @@ async fn a_turn_that_creates_and_changes_projects_is_undone_exactly() {
 
     // The snapshot names them: the event in the app's `changes`, the projects beside it.
     let (_, snaps) = send(&app, Method::GET, user, "/api/v1/snapshots", None).await;
-    let snap = &snaps[0];
+    let snap = &snaps[1];
+    assert_eq!(snaps[0]["id"], yes["snapshot_id"]);
     crate::contract::check_fields(
         "snapshot",
         snap,
@@ -862,7 +878,10 @@ async fn a_turn_that_creates_and_changes_projects_is_undone_exactly() {
     assert_eq!(projects[0]["after"]["title"], "健身");
     assert_eq!(projects[1]["action"], "update");
     assert_eq!(projects[1]["before"]["title"], "考研");
-    assert_eq!(projects[1]["after"]["is_active"], false, "the last state");
+    assert_eq!(
+        projects[1]["after"]["is_active"], true,
+        "archived by the yes's turn, not this one"
+    );
 
     let (status, undone) = send(
         &app,

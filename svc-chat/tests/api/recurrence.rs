@@ -775,6 +775,18 @@ async fn turn(app: &TestApp, user: Uuid, tool: &str, args: Value) -> Value {
         .await;
     let res = app.chat(user, json!({"message": "…"})).await;
     assert_eq!(res.status(), StatusCode::OK);
+    let answer: Value = res.json().await.unwrap();
+    if answer["pending_action"]["tool"] != tool {
+        return answer;
+    }
+    // A destructive tool waits for the yes: say it, in the same conversation.
+    let res = app
+        .chat(
+            user,
+            json!({"message": "确认", "conversation_id": answer["conversation_id"]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
     res.json().await.unwrap()
 }
 
