@@ -76,6 +76,7 @@ const CHAT_PREFIXES: &[&str] = &[
     "/api/v1/users/me/onboarding-status",
     "/api/v1/users/me/ai-identity",
     "/api/v1/calendar",
+    "/api/v1/memory",
 ];
 const SCHEDULER_PREFIXES: &[&str] = &[
     "/api/v1/notifications",

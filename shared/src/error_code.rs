@@ -90,6 +90,7 @@ error_codes! {
     JobNotFound = "job_not_found", NOT_FOUND, "没有这个任务";
     HabitNotFound = "habit_not_found", NOT_FOUND, "这个习惯不存在";
     CalendarFeedNotFound = "calendar_feed_not_found", NOT_FOUND, "日历订阅地址无效或已停用";
+    MemoryNotFound = "memory_not_found", NOT_FOUND, "没有这条记忆";
     TurnNotFound = "turn_not_found", NOT_FOUND, "找不到这次回复（可能已超过一天），请重新发送";
     // Conflicts with what is there.
     UserExists = "user_exists", CONFLICT, "这个账号名已被注册";

@@ -1,5 +1,5 @@
 //! svc-chat: the assistant — chat with tools (plain and streamed), conversations, events,
-//! life projects, snapshots, diaries and profiles, and the calendar feed.
+//! life projects, snapshots, diaries, profiles and long-term memory, and the calendar feed.
 
 pub mod alloc;
 pub mod calendar;
@@ -8,6 +8,7 @@ pub mod diary;
 pub mod engine;
 pub mod events;
 pub mod habits;
+pub mod memory;
 pub mod projects;
 pub mod routes;
 pub mod startup;

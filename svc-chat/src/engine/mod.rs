@@ -16,6 +16,7 @@ use shared::entities::{chat_usage, conversation, message, profile};
 use shared::llm::{LlmError, SseDecoder, StreamEvent};
 use uuid::Uuid;
 
+use crate::memory;
 use crate::state::AppState;
 
 pub mod confirm;
@@ -29,7 +30,7 @@ pub mod when;
 
 pub use stream::Sink;
 
-const PERSONA: &str = "You are UniLife, a warm, concise personal assistant. You keep the \
+const PERSONA: &str = "You keep the \
 user's schedule with the tools given (never invent an event id: query first), and you can \
 read their medicine cabinet and today's doses. Answer in the user's language.\n\
 Times: for any time the user gives in words (明天下午三点, 下周一, 月底, in 3 hours) call \
@@ -64,6 +65,27 @@ pub struct TurnResult {
     /// so the original's shape is unchanged).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pending_action: Option<Value>,
+}
+
+/// What the memory part of a prompt is chosen from: the active facts, the last days' diaries
+/// and the assistant's identity for the user.
+async fn remembered(
+    state: &AppState,
+    user: Uuid,
+) -> Result<
+    (
+        Vec<shared::entities::memory::Model>,
+        Vec<shared::entities::diary::Model>,
+        Option<shared::entities::chat_user_state::Model>,
+    ),
+    ApiError,
+> {
+    let today = Utc::now().date_naive() + chrono::Duration::days(1);
+    Ok(tokio::try_join!(
+        memory::active(&state.db, user),
+        memory::recent_diaries(&state.db, user, today),
+        async { Ok(crate::user_state::get(&state.db, user).await?) },
+    )?)
 }
 
 /// Count one model request against the user's daily quota (429 when used up), in one
@@ -197,6 +219,24 @@ pub fn estimate_tokens(text: &str) -> usize {
     tenths.div_ceil(10)
 }
 
+/// What a prompt says beyond the conversation: who the assistant is to this user, what it
+/// remembers, and whether the user is new.
+#[derive(Debug, Default)]
+pub struct Extra {
+    /// (name, emoji, vibe) the user gave the assistant.
+    pub identity: Option<(String, String, String)>,
+    /// The memory section (`memory::section`).
+    pub memory: String,
+    /// A new user: the turn gets to know them.
+    pub onboarding: bool,
+}
+
+const ONBOARDING: &str = "\nThis user is new. Besides answering, get to know them over the \
+first turns, one or two questions at a time: what to call them, when they usually get up and \
+go to sleep, anything you should always keep in mind (allergies, medicines they take, people \
+close to them). Save each lasting fact with remember. They may give you a name with \
+set_identity.";
+
 /// The system prompt and the conversation so far: the newest messages verbatim within
 /// `budget` tokens (estimated), older ones as dated one-line summaries. `history` is newest
 /// first, as `recent_messages` reads it.
@@ -206,10 +246,18 @@ pub fn prompt(
     tz: Tz,
     now: DateTime<FixedOffset>,
     budget: usize,
+    extra: &Extra,
 ) -> Vec<Value> {
     let local = now.with_timezone(&tz);
+    let (name, emoji, vibe) = extra.identity.clone().unwrap_or_else(|| {
+        (
+            crate::user_state::DEFAULT_AI_NAME.to_owned(),
+            crate::user_state::DEFAULT_AI_EMOJI.to_owned(),
+            "warm, concise".to_owned(),
+        )
+    });
     let mut system = format!(
-        "{PERSONA}\nCurrent time: {} ({}), time zone {}.",
+        "You are {name} {emoji}, the user's personal assistant and companion ({vibe}). {PERSONA}\nCurrent time: {} ({}), time zone {}.",
         local.format("%Y-%m-%d %H:%M"),
         local.format("%A"),
         tz.name()
@@ -225,6 +273,10 @@ pub fn prompt(
                 v["confidence"].as_f64().unwrap_or(0.0)
             ));
         }
+    }
+    system.push_str(&extra.memory);
+    if extra.onboarding {
+        system.push_str(ONBOARDING);
     }
     let mut recent = Vec::new();
     let mut used = 0;
@@ -383,6 +435,12 @@ async fn converse(
             let result = Box::pin(tools.execute(&c.name, &c.arguments)).await;
             messages.push(json!({"role": "tool", "tool_call_id": c.id, "content": result}));
         }
+        // Forgotten words leave this turn's prompt too, before the model is asked again.
+        for words in &tools.forgotten {
+            for m in &mut messages {
+                memory::redact_value(m, words);
+            }
+        }
     }
     Ok(reply)
 }
@@ -404,7 +462,7 @@ pub async fn run(
     // What the prompt needs is read at once: the conversation (or a new one), the user's
     // time zone and profile, and the conversation's newest messages (read for the user in the
     // token, so another user's conversation yields none, and is then refused as not found).
-    let (conv, tz, profile, history) = Box::pin(async {
+    let (conv, tz, profile, history, (facts, diaries, user_state)) = Box::pin(async {
         tokio::try_join!(
             conversation_for(state, &req),
             state.timezone(req.user),
@@ -412,6 +470,7 @@ pub async fn run(
                 Ok::<_, ApiError>(profile::Entity::find_by_id(req.user).one(&state.db).await?)
             },
             recent_messages(state, req.user, req.conversation_id),
+            remembered(state, req.user),
         )
     })
     .await?;
@@ -419,15 +478,46 @@ pub async fn run(
         .current_time
         .map_or_else(Utc::now, |t| t.in_zone(tz))
         .fixed_offset();
+    // What memory adds, chosen without a model call: by the message and the user's turn before.
+    let about = history
+        .iter()
+        .find(|m| m.role == "user")
+        .map_or(String::new(), |m| m.content.clone());
+    let chosen = memory::select(
+        &facts,
+        &format!("{} {about}", req.message),
+        memory::FACT_TOKENS,
+    );
+    let today = now.with_timezone(&tz).date_naive();
+    let diaries: Vec<_> = diaries
+        .into_iter()
+        .filter(|d| d.diary_date < today)
+        .collect();
+    let extra = Extra {
+        identity: user_state.as_ref().and_then(|s| {
+            Some((
+                s.ai_name.clone()?,
+                s.ai_emoji.clone().unwrap_or_default(),
+                s.ai_vibe.clone().unwrap_or_default(),
+            ))
+        }),
+        memory: memory::section(&chosen, &diaries),
+        onboarding: user_state
+            .as_ref()
+            .is_none_or(|s| s.onboarding_done_at.is_none())
+            && facts.is_empty()
+            && history.is_empty(),
+    };
     let mut messages = prompt(
         profile.as_ref(),
         history,
         tz,
         now,
         state.chat.history_tokens,
+        &extra,
     );
     // The user's message is kept whatever happens to the model call.
-    Box::pin(store_message(
+    let said = Box::pin(store_message(
         state,
         conv.id,
         req.user,
@@ -439,6 +529,7 @@ pub async fn run(
 
     let mut tools = tools::ToolContext::new(state, req.user, tz, now.with_timezone(&Utc));
     tools.conversation = Some(conv.id);
+    tools.message_id = Some(said.id);
     // An action waiting for a yes is decided by this message, in code: a yes runs exactly it
     // (no model call), anything else or a late answer cancels it and the model is told.
     if let Some(action) = Box::pin(confirm::pending(state, req.user, conv.id)).await? {
@@ -486,6 +577,12 @@ pub async fn run(
             s.text(done);
         }
         reply.push_str(done);
+    }
+    // What the user asked to forget is not kept in the reply either.
+    for words in &tools.forgotten {
+        if let Some(r) = memory::redact(&reply, words) {
+            reply = r;
+        }
     }
     Box::pin(store_message(state, conv.id, req.user, "assistant", &reply)).await?;
     Ok(TurnResult {
@@ -604,6 +701,7 @@ mod tests {
             chrono_tz::America::New_York,
             now(),
             70,
+            &Extra::default(),
         );
         assert_eq!(msgs.len(), 3, "system + the two newest");
         assert_eq!(msgs[1]["content"], c.as_str());
@@ -635,6 +733,7 @@ mod tests {
             chrono_tz::Asia::Shanghai,
             now(),
             100,
+            &Extra::default(),
         );
         assert_eq!(msgs.len(), 1);
         let system = msgs[0]["content"].as_str().unwrap();
@@ -646,7 +745,14 @@ mod tests {
     fn verbatim_turns_and_summary_lines_are_capped() {
         let texts: Vec<String> = (0..200).map(|i| format!("m{i}")).collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let msgs = prompt(None, history(&refs), chrono_tz::UTC, now(), 1_000_000);
+        let msgs = prompt(
+            None,
+            history(&refs),
+            chrono_tz::UTC,
+            now(),
+            1_000_000,
+            &Extra::default(),
+        );
         assert_eq!(msgs.len(), 1 + VERBATIM_MAX);
         assert_eq!(msgs[1]["content"], "m100");
         assert_eq!(msgs[VERBATIM_MAX]["content"], "m199");
@@ -664,7 +770,14 @@ mod tests {
             data: json!({"sport": {"value": "running", "confidence": 0.7}}),
             updated_at: Utc::now(),
         };
-        let msgs = prompt(Some(&p), Vec::new(), chrono_tz::UTC, now(), 100);
+        let msgs = prompt(
+            Some(&p),
+            Vec::new(),
+            chrono_tz::UTC,
+            now(),
+            100,
+            &Extra::default(),
+        );
         let system = msgs[0]["content"].as_str().unwrap();
         assert!(
             system

@@ -161,6 +161,24 @@ pub fn definitions() -> Value {
             json!({"type": "object", "properties": {"snapshot_id": {"type": "string", "description": "from list_changes; omit for the latest"}}})
         ),
         function(
+            "remember",
+            "Keep a lasting fact the user told you (an allergy, a condition, a person, a preference, a routine, where they live) so later conversations know it",
+            json!({"type": "object", "properties": {
+                "content": {"type": "string", "description": "the fact, short, in the user's language"},
+                "kind": {"type": "string", "enum": crate::memory::KINDS}
+            }, "required": ["content", "kind"]})
+        ),
+        function(
+            "forget",
+            "The user asks you to forget something: delete every fact mentioning these words and remove the words from past messages and diaries",
+            json!({"type": "object", "properties": {"words": {"type": "string", "description": "the words to forget, as the user said them (at least 2 characters)"}}, "required": ["words"]})
+        ),
+        function(
+            "set_identity",
+            "The user gives you a name (and maybe an emoji and a personality)",
+            json!({"type": "object", "properties": {"name": {"type": "string"}, "emoji": {"type": "string"}, "vibe": {"type": "string"}}, "required": ["name"]})
+        ),
+        function(
             "get_medicine_cabinet",
             "The user's medicines with expiry status",
             json!({"type": "object", "properties": {}})
@@ -194,6 +212,10 @@ pub struct ToolContext<'a> {
     pub confirmed: bool,
     /// The action this turn proposed and that waits for the user's yes.
     pub pending_action: Option<Value>,
+    /// The user's message of this turn (the source of what `remember` keeps).
+    pub message_id: Option<Uuid>,
+    /// Words the user asked to forget in this turn: they leave the turn's prompt and reply too.
+    pub forgotten: Vec<String>,
     pub changes: Vec<Change>,
     /// Projects changed in the turn, for its snapshot beside the events.
     pub project_changes: Vec<ProjectChange>,
@@ -233,6 +255,8 @@ impl ToolContext<'_> {
             conversation: None,
             confirmed: false,
             pending_action: None,
+            message_id: None,
+            forgotten: Vec::new(),
             changes: Vec::new(),
             project_changes: Vec::new(),
             actions: Vec::new(),
@@ -464,6 +488,54 @@ impl ToolContext<'_> {
                 })).collect::<Vec<_>>()}))
             }
             "undo_change" => Box::pin(self.undo(args)).await,
+            "remember" => {
+                let fact = crate::memory::NewFact {
+                    kind: args["kind"].as_str().unwrap_or("other"),
+                    content: args["content"].as_str().unwrap_or_default(),
+                    confidence: 0.9,
+                    sources: self.message_id.into_iter().collect(),
+                    origin: "chat",
+                    learnt_on: self.now.with_timezone(&self.tz).date_naive(),
+                    supersedes: None,
+                };
+                let kept = crate::memory::remember(db, self.user, fact)
+                    .await
+                    .map_err(|e| e.message)?;
+                self.actions
+                    .push(json!({"type": "remember", "memory_id": kept.id}));
+                Ok(json!({"remembered": kept.content, "id": kept.id}))
+            }
+            "forget" => {
+                let words = args["words"].as_str().unwrap_or_default();
+                let done = crate::memory::forget(self.state, self.user, words)
+                    .await
+                    .map_err(|e| e.message)?;
+                self.forgotten.push(words.trim().to_owned());
+                self.actions
+                    .push(json!({"type": "forget", "memory_ids": done.facts}));
+                Ok(json!({
+                    "forgotten_facts": done.facts.len(), "messages_redacted": done.messages,
+                    "diaries_redacted": done.diaries,
+                    "message": "Done: the words are gone from memory, messages and diaries. Do not repeat them.",
+                }))
+            }
+            "set_identity" => {
+                let name = args["name"].as_str().unwrap_or_default();
+                if name.trim().is_empty() || name.chars().count() > 20 {
+                    return Err("name must be 1 to 20 characters".into());
+                }
+                let emoji = args["emoji"].as_str().unwrap_or_default();
+                let vibe = args["vibe"].as_str().unwrap_or_default();
+                if emoji.chars().count() > 8 || vibe.chars().count() > 100 {
+                    return Err("emoji at most 8 characters, vibe at most 100".into());
+                }
+                crate::user_state::set_ai_identity(db, self.user, name, emoji, vibe)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                self.actions
+                    .push(json!({"type": "set_identity", "name": name.trim()}));
+                Ok(json!({"success": true, "name": name.trim()}))
+            }
             "get_medicine_cabinet" => self.drugs("/internal/cabinet").await,
             "get_today_doses" => self.drugs("/internal/doses/today").await,
             "get_expiring_drugs" => {

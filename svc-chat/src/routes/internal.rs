@@ -258,8 +258,18 @@ pub async fn daily(
     body: web::Json<Target>,
 ) -> Result<HttpResponse, ApiError> {
     let log = d::daily_profile(&state, body.user_id, body.date).await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"status": log_status(&log), "log": super::diaries::log_view(&log)})))
+    // The day's lasting facts go into memory beside the profile; a model failure there does
+    // not undo the profile (the next night's job tries that day no more: it is logged).
+    let memory = match crate::memory::consolidate(&state, body.user_id, body.date).await {
+        Ok(applied) => json!(applied),
+        Err(e) => {
+            tracing::warn!(error = %e, "memory consolidation failed");
+            json!({"status": "failed", "code": e.code})
+        }
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "status": log_status(&log), "log": super::diaries::log_view(&log), "memory": memory,
+    })))
 }
 
 pub async fn weekly(
@@ -267,6 +277,8 @@ pub async fn weekly(
     body: web::Json<Target>,
 ) -> Result<HttpResponse, ApiError> {
     let log = d::weekly_profile(&state, body.user_id, body.date).await?;
+    let compacted = crate::memory::compact(&state, body.user_id).await?;
+    tracing::debug!(compacted, "memories compacted");
     if log.status == "failed" {
         return Err(ApiError::bad_gateway(
             ErrorCode::LlmFailed,

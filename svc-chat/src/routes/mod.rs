@@ -13,6 +13,7 @@ pub mod feedback;
 pub mod habits;
 pub mod history;
 pub mod internal;
+pub mod memory;
 pub mod onboarding;
 pub mod projects;
 pub mod snapshots;
@@ -100,6 +101,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(onboarding::dismiss),
             )
             .route("/users/me/ai-identity", web::get().to(ai_identity::get))
+            .route("/users/me/ai-identity", web::put().to(ai_identity::put))
+            .route("/memory", web::get().to(memory::list))
+            .route("/memory", web::post().to(memory::create))
+            .route("/memory/forget", web::post().to(memory::forget))
+            .route("/memory/{id}", web::put().to(memory::edit))
+            .route("/memory/{id}", web::delete().to(memory::delete))
             .route("/calendar/feed", web::get().to(calendar::status))
             .route("/calendar/feed", web::post().to(calendar::create))
             .route("/calendar/feed", web::delete().to(calendar::revoke)),

@@ -13,6 +13,7 @@ mod conversations;
 mod diaries;
 mod events_contract;
 mod helpers;
+mod memory;
 mod projects;
 mod recurrence;
 mod shape;
