@@ -1199,6 +1199,7 @@ mod tests {
                     "http://x.example"
                 }
                 k if k.ends_with("origins") => "http://a.example",
+                k if k.ends_with("heartbeat_secs") => "7",
                 k if k.contains("secret")
                     || k.contains("key")
                     || k.ends_with("bucket")

@@ -12,7 +12,10 @@
 //!   `FACT_TOKENS`, with the last `DIARY_DAYS` diaries' summaries within `DIARY_TOKENS`.
 //! - **Forgotten** (`forget`): the facts that mention the words are deleted and the words are
 //!   redacted wherever they were kept — messages, diaries, the profile, check-ins,
-//!   conversation titles — so no later prompt carries them.
+//!   conversation titles and summaries — so no later prompt carries them.
+//! - **Summarised**: a conversation that outgrew what a prompt sends word for word gets a
+//!   rolling summary of its older turns (`summarise`), written by the model after a turn and
+//!   off its path; later prompts carry it instead of one line per older message.
 
 use std::collections::HashSet;
 
@@ -24,7 +27,9 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde_json::{Value, json};
-use shared::entities::{checkin, conversation, diary, memory, memory_run, message, profile};
+use shared::entities::{
+    checkin, conversation, conversation_summary, diary, memory, memory_run, message, profile,
+};
 use shared::llm::extract_json_object;
 use shared::{ApiError, ErrorCode};
 use uuid::Uuid;
@@ -427,6 +432,18 @@ pub async fn forget(state: &AppState, user: Uuid, words: &str) -> Result<Forgott
             done.other += 1;
         }
     }
+    for c in conversation_summary::Entity::find()
+        .filter(conversation_summary::Column::UserId.eq(user))
+        .all(&txn)
+        .await?
+    {
+        if let Some(summary) = redact(&c.summary, words) {
+            let mut row = c.into_active_model();
+            row.summary = Set(summary);
+            row.update(&txn).await?;
+            done.other += 1;
+        }
+    }
     for c in conversation::Entity::find()
         .filter(conversation::Column::UserId.eq(user))
         .all(&txn)
@@ -695,6 +712,142 @@ pub async fn compact(state: &AppState, user: Uuid) -> Result<usize, ApiError> {
             .await?;
     }
     Ok(doubles.len())
+}
+
+/// Older messages left out of the rolling summary before it is brought up to date.
+pub const SUMMARISE_AFTER: usize = 6;
+/// Messages one summary call reads at most (the oldest uncovered first).
+const SUMMARISE_AT_MOST: u64 = 200;
+
+const SUMMARY_PROMPT: &str = "Summarise the earlier part of this conversation for the assistant's own memory: \
+what the user said about themselves, decisions and plans with their dates, open questions, promises made. \
+Keep names, dates and numbers exactly. At most 200 words, in the user's language, plain text. \
+If a previous summary is given, return it updated with the new messages (one summary, not two).";
+
+/// The conversation's rolling summary, if it has one.
+pub async fn summary_of(
+    db: &impl ConnectionTrait,
+    user: Uuid,
+    conversation: Option<Uuid>,
+) -> Result<Option<conversation_summary::Model>, ApiError> {
+    let Some(conversation) = conversation else {
+        return Ok(None);
+    };
+    Ok(conversation_summary::Entity::find_by_id(conversation)
+        .filter(conversation_summary::Column::UserId.eq(user))
+        .one(db)
+        .await?)
+}
+
+/// Bring a conversation's summary up to date in the background (the turn has answered), one
+/// at a time per conversation on this instance.
+pub fn summarise_later(state: std::sync::Arc<AppState>, user: Uuid, conversation: Option<Uuid>) {
+    let Some(conversation) = conversation else {
+        return;
+    };
+    if !state
+        .summarising
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert(conversation)
+    {
+        return;
+    }
+    shared::request_id::spawn_local(async move {
+        if let Err(e) = summarise(&state, user, conversation).await {
+            tracing::warn!(error = %e, "conversation summary not updated");
+        }
+        state
+            .summarising
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&conversation);
+    });
+}
+
+/// Summarise the conversation's older messages that its summary does not cover yet (those
+/// before the ones a prompt sends word for word) into the summary.
+pub async fn summarise(state: &AppState, user: Uuid, conversation: Uuid) -> Result<(), ApiError> {
+    let previous = summary_of(&state.db, user, Some(conversation)).await?;
+    let mut select = message::Entity::find()
+        .filter(message::Column::ConversationId.eq(conversation))
+        .filter(message::Column::UserId.eq(user));
+    if let Some(since) = crate::user_state::context_cleared_at(&state.db, user).await? {
+        select = select.filter(message::Column::CreatedAt.gte(since));
+    }
+    if let Some(p) = &previous {
+        select = select.filter(message::Column::CreatedAt.gt(p.covers_until));
+    }
+    let newest_first = select
+        .order_by_desc(message::Column::CreatedAt)
+        .order_by_desc(message::Column::Id)
+        .limit(SUMMARISE_AT_MOST + 100)
+        .all(&state.db)
+        .await?;
+    let keep = crate::engine::verbatim_count(&newest_first, state.chat.history_tokens);
+    let older: Vec<&message::Model> = newest_first.iter().skip(keep).rev().collect();
+    if older.len() < SUMMARISE_AFTER {
+        return Ok(());
+    }
+    let tz = state.timezone(user).await?;
+    let transcript: String = older
+        .iter()
+        .map(|m| {
+            format!(
+                "[{}] {}: {}",
+                m.created_at.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
+                m.role,
+                m.content
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let transcript: String = transcript.chars().take(30_000).collect();
+    let before = previous.as_ref().map_or(String::new(), |p| {
+        format!("Previous summary:\n{}\n\n", p.summary)
+    });
+    let completion = state
+        .llm
+        .complete(
+            json!([
+                {"role": "system", "content": SUMMARY_PROMPT},
+                {"role": "user", "content": format!("{before}Messages:\n{transcript}")}
+            ]),
+            serde_json::Map::new(),
+        )
+        .await
+        .map_err(|e| e.to_api_error())?;
+    let text: String = completion.content.trim().chars().take(2_000).collect();
+    if text.is_empty() {
+        return Err(shared::llm::LlmError::BadAnswer("an empty summary".into()).to_api_error());
+    }
+    let (first, last) = match (older.first(), older.last()) {
+        (Some(f), Some(l)) => (f.created_at, l.created_at),
+        _ => return Ok(()),
+    };
+    let count = i32::try_from(older.len()).unwrap_or(i32::MAX);
+    conversation_summary::Entity::insert(conversation_summary::ActiveModel {
+        conversation_id: Set(conversation),
+        user_id: Set(user),
+        summary: Set(text),
+        covers_from: Set(previous.as_ref().map_or(first, |p| p.covers_from)),
+        covers_until: Set(last),
+        message_count: Set(previous.as_ref().map_or(0, |p| p.message_count) + count),
+        updated_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::column(conversation_summary::Column::ConversationId)
+            .update_columns([
+                conversation_summary::Column::Summary,
+                conversation_summary::Column::CoversUntil,
+                conversation_summary::Column::MessageCount,
+                conversation_summary::Column::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(&state.db)
+    .await?;
+    Ok(())
 }
 
 /// The local day of `now` in `tz`.

@@ -25,6 +25,8 @@ pub struct AppState {
     pub turns: TurnSlots,
     /// Streamed turns running on this instance, for their followers.
     pub live: crate::engine::stream::Live,
+    /// Conversations whose summary is being brought up to date on this instance.
+    pub summarising: std::sync::Mutex<std::collections::HashSet<Uuid>>,
 }
 
 impl AppState {
@@ -47,6 +49,7 @@ impl AppState {
             chat: settings.chat.clone(),
             turns: TurnSlots::new(settings.chat.max_turns_in_progress),
             live: Default::default(),
+            summarising: Default::default(),
         })
     }
 

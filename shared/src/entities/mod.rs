@@ -5,7 +5,7 @@
 //! | users, refresh_tokens | gateway (others read `users.timezone` and `users.preferences`) |
 //! | drugs, drug_images, recognitions, recognition_quotas, products, medication_plans, dose_logs | svc-drugs |
 //! | job_runs, job_items, notifications, devices, deliveries, delivery_attempts, app_devices, notification_settings | svc-scheduler |
-//! | conversations, messages, events, event_tombstones, sync_clocks, snapshots, diaries, profiles, profile_logs, chat_usage, chat_feedback, chat_user_state, projects, calendar_feeds, checkins, chat_turns, pending_actions, memories, memory_runs | svc-chat |
+//! | conversations, messages, events, event_tombstones, sync_clocks, snapshots, diaries, profiles, profile_logs, chat_usage, chat_feedback, chat_user_state, projects, calendar_feeds, checkins, chat_turns, pending_actions, memories, memory_runs, conversation_summaries | svc-chat |
 
 pub mod app_device;
 pub mod calendar_feed;
@@ -15,6 +15,7 @@ pub mod chat_usage;
 pub mod chat_user_state;
 pub mod checkin;
 pub mod conversation;
+pub mod conversation_summary;
 pub mod delivery;
 pub mod delivery_attempt;
 pub mod device;

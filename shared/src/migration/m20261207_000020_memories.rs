@@ -1,10 +1,10 @@
-//! Long-term memory (#24): `memories` (facts about a user with provenance) and `memory_runs`
-//! (one nightly consolidation per user and day).
+//! Memory (#24): `memories` (facts about a user with provenance), `memory_runs` (one nightly
+//! consolidation per user and day) and `conversation_summaries` (rolling summaries).
 
 use sea_orm_migration::prelude::*;
 
 use super::create_from_entity;
-use crate::entities::{memory, memory_run};
+use crate::entities::{conversation_summary, memory, memory_run};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -13,10 +13,19 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         create_from_entity(manager, memory::Entity).await?;
-        create_from_entity(manager, memory_run::Entity).await
+        create_from_entity(manager, memory_run::Entity).await?;
+        create_from_entity(manager, conversation_summary::Entity).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(
+                Table::drop()
+                    .table(conversation_summary::Entity)
+                    .if_exists()
+                    .to_owned(),
+            )
+            .await?;
         manager
             .drop_table(
                 Table::drop()

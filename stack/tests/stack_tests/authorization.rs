@@ -244,6 +244,15 @@ async fn objects_of(
         .expect(200, "post", "/api/v1/projects", json!({"title": "学日语"}))
         .await;
     ids.insert("projects", vec![text(&project["id"])]);
+    let fact = a
+        .expect(
+            201,
+            "post",
+            "/api/v1/memory",
+            json!({"kind": "health", "content": "对青霉素过敏"}),
+        )
+        .await;
+    ids.insert("memory", vec![text(&fact["id"])]);
 
     let turn = a
         .expect(
@@ -360,6 +369,7 @@ async fn what_a_sees(a: &Client<'_>, ids: &BTreeMap<&'static str, Vec<String>>) 
         format!("/api/v1/diaries/{}", ids["diaries"][0]),
         format!("/api/v1/devices/{}", ids["devices"][0]),
         "/api/v1/notifications".to_owned(),
+        "/api/v1/memory".to_owned(),
     ] {
         seen.push(json!({"path": path, "body": a.get(&path).await}));
     }
@@ -384,6 +394,7 @@ fn hostile_body(
             "schedule": {"times": ["09:00"], "start_date": today}, "stock": 0
         }),
         ("put", "devices", _) => json!({"device_name": "B was here", "is_active": false}),
+        ("put", "memory", _) => json!({"content": "B was here"}),
         ("put", ..) => json!({"title": "B was here"}),
         (_, _, "snooze") => json!({"minutes": 10}),
         (_, _, "instances") => json!({"target_date": today}),

@@ -65,6 +65,10 @@ pub struct TurnResult {
     /// so the original's shape is unchanged).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pending_action: Option<Value>,
+    /// The conversation outgrew its rolling summary: bring it up to date after the turn
+    /// (`memory::summarise`), never on the turn's path.
+    #[serde(skip)]
+    pub summarise: Option<Uuid>,
 }
 
 /// What the memory part of a prompt is chosen from: the active facts, the last days' diaries
@@ -219,6 +223,20 @@ pub fn estimate_tokens(text: &str) -> usize {
     tenths.div_ceil(10)
 }
 
+/// How many of the newest messages (`history`, newest first) go word for word: as many as fit
+/// in `budget` estimated tokens, at most `VERBATIM_MAX`, stopping at the first that does not.
+pub fn verbatim_count(history: &[message::Model], budget: usize) -> usize {
+    let mut used = 0;
+    history
+        .iter()
+        .take(VERBATIM_MAX)
+        .take_while(|m| {
+            used += estimate_tokens(&m.content);
+            used <= budget
+        })
+        .count()
+}
+
 /// What a prompt says beyond the conversation: who the assistant is to this user, what it
 /// remembers, and whether the user is new.
 #[derive(Debug, Default)]
@@ -229,6 +247,8 @@ pub struct Extra {
     pub memory: String,
     /// A new user: the turn gets to know them.
     pub onboarding: bool,
+    /// The conversation's rolling summary of its older turns.
+    pub summary: Option<shared::entities::conversation_summary::Model>,
 }
 
 const ONBOARDING: &str = "\nThis user is new. Besides answering, get to know them over the \
@@ -278,20 +298,30 @@ pub fn prompt(
     if extra.onboarding {
         system.push_str(ONBOARDING);
     }
-    let mut recent = Vec::new();
-    let mut used = 0;
-    let mut older = Vec::new();
-    for m in history {
-        let cost = estimate_tokens(&m.content);
-        if older.is_empty() && recent.len() < VERBATIM_MAX && used + cost <= budget {
-            used += cost;
-            recent.push(m);
-        } else if older.len() < SUMMARY_LINES {
-            older.push(m);
-        }
+    let keep = verbatim_count(&history, budget);
+    let mut history = history.into_iter();
+    let recent: Vec<message::Model> = history.by_ref().take(keep).collect();
+    // What the rolling summary covers is told by it; the rest as one line each.
+    let covered = extra.summary.as_ref().map(|s| s.covers_until);
+    let older: Vec<message::Model> = history
+        .filter(|m| covered.is_none_or(|until| m.created_at > until))
+        .take(SUMMARY_LINES)
+        .collect();
+    if let Some(s) = &extra.summary {
+        system.push_str(&format!(
+            "\nEarlier in this conversation ({} messages, {} to {}, summarised):\n{}",
+            s.message_count,
+            s.covers_from.with_timezone(&tz).format("%Y-%m-%d"),
+            s.covers_until.with_timezone(&tz).format("%Y-%m-%d"),
+            s.summary
+        ));
     }
     if !older.is_empty() {
-        system.push_str("\nEarlier in this conversation (summarised):");
+        system.push_str(if extra.summary.is_some() {
+            "\nAfter that (one line each):"
+        } else {
+            "\nEarlier in this conversation (summarised):"
+        });
         for m in older.iter().rev() {
             let text: String = m.content.chars().take(SUMMARY_CHARS).collect();
             system.push_str(&format!(
@@ -462,7 +492,7 @@ pub async fn run(
     // What the prompt needs is read at once: the conversation (or a new one), the user's
     // time zone and profile, and the conversation's newest messages (read for the user in the
     // token, so another user's conversation yields none, and is then refused as not found).
-    let (conv, tz, profile, history, (facts, diaries, user_state)) = Box::pin(async {
+    let (conv, tz, profile, history, (facts, diaries, user_state), summary) = Box::pin(async {
         tokio::try_join!(
             conversation_for(state, &req),
             state.timezone(req.user),
@@ -471,6 +501,7 @@ pub async fn run(
             },
             recent_messages(state, req.user, req.conversation_id),
             remembered(state, req.user),
+            memory::summary_of(&state.db, req.user, req.conversation_id),
         )
     })
     .await?;
@@ -493,7 +524,20 @@ pub async fn run(
         .into_iter()
         .filter(|d| d.diary_date < today)
         .collect();
+    // Older messages the rolling summary does not cover yet: enough of them, and the summary
+    // is brought up to date after the turn, off its path.
+    let keep = verbatim_count(&history, state.chat.history_tokens);
+    let uncovered = history
+        .iter()
+        .skip(keep)
+        .filter(|m| {
+            summary
+                .as_ref()
+                .is_none_or(|s| m.created_at > s.covers_until)
+        })
+        .count();
     let extra = Extra {
+        summary,
         identity: user_state.as_ref().and_then(|s| {
             Some((
                 s.ai_name.clone()?,
@@ -594,6 +638,7 @@ pub async fn run(
         questions: tools.questions,
         query_results: (!tools.query_results.is_empty()).then_some(tools.query_results),
         pending_action: tools.pending_action,
+        summarise: (uncovered >= memory::SUMMARISE_AFTER).then_some(conv.id),
     })
 }
 
@@ -645,6 +690,7 @@ async fn confirmed(
         questions: None,
         query_results: (!tools.query_results.is_empty()).then_some(tools.query_results),
         pending_action: None,
+        summarise: None,
     })
 }
 

@@ -69,7 +69,10 @@ pub async fn post_chat(
     if !wants_stream {
         let _slot = slot;
         return match engine::run(&state, turn, None).await {
-            Ok(result) => Ok(HttpResponse::Ok().json(result)),
+            Ok(result) => {
+                crate::memory::summarise_later(state.into_inner(), user, result.summarise);
+                Ok(HttpResponse::Ok().json(result))
+            }
             Err(TurnError::Api(e)) => Err(e),
         };
     }
@@ -87,7 +90,10 @@ pub async fn post_chat(
         let state = turn_state;
         let _slot = slot;
         let end = match engine::run(&state, turn, Some(&sink)).await {
-            Ok(done) => ("done", serde_json::to_value(&done).unwrap_or_default()),
+            Ok(done) => {
+                crate::memory::summarise_later(Arc::clone(&state), user, done.summarise);
+                ("done", serde_json::to_value(&done).unwrap_or_default())
+            }
             Err(TurnError::Api(e)) => ("error", stream::envelope(&e)),
         };
         stream::finish(&state, user, id, &sink, end).await;

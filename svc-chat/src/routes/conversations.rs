@@ -5,13 +5,13 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    QuerySelect, Set, TransactionTrait,
 };
 use serde::Deserialize;
 use serde_json::json;
 use shared::ApiError;
 use shared::ErrorCode;
-use shared::entities::{conversation, message};
+use shared::entities::{conversation, conversation_summary, message, pending_action};
 use shared::internal_auth::UserId;
 use uuid::Uuid;
 
@@ -151,13 +151,21 @@ pub async fn delete(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let c = owned(&state, user, path.into_inner()).await?;
+    // Its messages and what was derived from them in it: the summary, a pending action.
+    let txn = state.db.begin().await?;
     message::Entity::delete_many()
         .filter(message::Column::ConversationId.eq(c.id))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
-    conversation::Entity::delete_by_id(c.id)
-        .exec(&state.db)
+    conversation_summary::Entity::delete_by_id(c.id)
+        .exec(&txn)
         .await?;
+    pending_action::Entity::delete_many()
+        .filter(pending_action::Column::ConversationId.eq(c.id))
+        .exec(&txn)
+        .await?;
+    conversation::Entity::delete_by_id(c.id).exec(&txn).await?;
+    txn.commit().await?;
     Ok(HttpResponse::Ok().json(json!({"status": "success", "message": "对话已删除", "id": c.id})))
 }
 

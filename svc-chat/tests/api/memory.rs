@@ -431,3 +431,93 @@ async fn the_assistant_is_who_the_user_named_it() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn a_long_conversation_is_summarised_after_its_turn_and_the_summary_replaces_the_old_lines() {
+    use shared::entities::conversation_summary;
+    let app = spawn_with(|s| s.chat.history_tokens = 30).await;
+    let user = app.user("Asia/Shanghai").await;
+    // The summary call answers slowly: no turn may wait for it.
+    Mock::given(method("POST"))
+        .and(body_string_contains("Summarise the earlier part"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(completion("用户 12 月 20 日去成都出差，要订酒店。"))
+                .set_delay(std::time::Duration::from_millis(1500)),
+        )
+        .mount(&app.model)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(sse_response(sse_text(&["好的，记下了。"])))
+        .mount(&app.model)
+        .await;
+    let mut conversation = Value::Null;
+    for i in 1..=6 {
+        let started = std::time::Instant::now();
+        let body: Value = app
+            .chat(
+                user,
+                json!({"message": format!("第{i}件事：下周要记得准备项目评审的材料和预算表"), "conversation_id": conversation}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            started.elapsed() < std::time::Duration::from_millis(1000),
+            "turn {i} took {:?}: it waited for the summary",
+            started.elapsed()
+        );
+        conversation = body["conversation_id"].clone();
+    }
+    let mut row = None;
+    for _ in 0..100 {
+        row = conversation_summary::Entity::find()
+            .one(&app.db)
+            .await
+            .unwrap();
+        if row.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let row = row.expect("the summary was written after the turn");
+    assert_eq!(row.summary, "用户 12 月 20 日去成都出差，要订酒店。");
+    assert!(row.message_count >= 6, "{}", row.message_count);
+    // The summary call saw the older messages with their dates.
+    let asked = sent_to_model(&app)
+        .await
+        .into_iter()
+        .find(|b| b.contains("Summarise the earlier part"))
+        .unwrap();
+    assert!(asked.contains("第1件事"), "{asked}");
+    // The next turn's prompt has the summary instead of the lines it covers.
+    let _ = app
+        .chat(
+            user,
+            json!({"message": "第7件事", "conversation_id": conversation}),
+        )
+        .await;
+    let system = last_system(&app).await;
+    assert!(
+        system.contains("summarised):\n用户 12 月 20 日去成都出差"),
+        "{system}"
+    );
+    assert!(!system.contains("第1件事"), "{system}");
+    // Forgetting reaches the summary too.
+    let (status, _) = send(
+        &app,
+        Method::POST,
+        user,
+        "/api/v1/memory/forget",
+        Some(json!({"words": "成都"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let row = conversation_summary::Entity::find()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.summary, "用户 12 月 20 日去〔已遗忘〕出差，要订酒店。");
+}
