@@ -175,8 +175,8 @@ pub fn section(facts: &[&memory::Model], diaries: &[diary::Model]) -> String {
         lines.push(l);
     }
     if !lines.is_empty() {
-        out.push_str("\nThe user's last days (their diary):");
-        for l in lines.iter().rev() {
+        out.push_str("\nThe user's diary (the days asked about first, then the last days):");
+        for l in &lines {
             out.push('\n');
             out.push_str(l);
         }
@@ -194,6 +194,20 @@ pub async fn recent_diaries(
         .filter(diary::Column::UserId.eq(user))
         .filter(diary::Column::DiaryDate.gte(today - chrono::Duration::days(DIARY_DAYS)))
         .filter(diary::Column::DiaryDate.lt(today))
+        .order_by_desc(diary::Column::DiaryDate)
+        .all(db)
+        .await?)
+}
+
+/// The user's diaries of these days.
+pub async fn diaries_on(
+    db: &impl ConnectionTrait,
+    user: Uuid,
+    days: &[NaiveDate],
+) -> Result<Vec<diary::Model>, ApiError> {
+    Ok(diary::Entity::find()
+        .filter(diary::Column::UserId.eq(user))
+        .filter(diary::Column::DiaryDate.is_in(days.iter().copied()))
         .order_by_desc(diary::Column::DiaryDate)
         .all(db)
         .await?)

@@ -520,10 +520,23 @@ pub async fn run(
         memory::FACT_TOKENS,
     );
     let today = now.with_timezone(&tz).date_naive();
-    let diaries: Vec<_> = diaries
+    // The days the message speaks of ("昨天", "上周三") first, then the last days.
+    let asked = when::days_mentioned(&req.message, now.with_timezone(&Utc), tz);
+    let mut diaries: Vec<_> = diaries
         .into_iter()
         .filter(|d| d.diary_date < today)
         .collect();
+    let missing: Vec<_> = asked
+        .iter()
+        .filter(|d| !diaries.iter().any(|x| x.diary_date == **d))
+        .copied()
+        .collect();
+    if !missing.is_empty() {
+        let mut found = Box::pin(memory::diaries_on(&state.db, req.user, &missing)).await?;
+        found.append(&mut diaries);
+        diaries = found;
+    }
+    diaries.sort_by_key(|d| !asked.contains(&d.diary_date));
     // Older messages the rolling summary does not cover yet: enough of them, and the summary
     // is brought up to date after the turn, off its path.
     let keep = verbatim_count(&history, state.chat.history_tokens);

@@ -129,6 +129,45 @@ pub fn wall(tz: Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Tz> {
     }
 }
 
+/// The past days a message speaks of ("昨天", "上周三", "3天前", "11月2日"), at most three,
+/// from its first 200 characters: each run of words that reads as a time, the longest first.
+pub fn days_mentioned(text: &str, now: DateTime<Utc>, tz: Tz) -> Vec<NaiveDate> {
+    const STARTS: &str = "昨前上这本周星礼今大0123456789一二三四五六七八九十两";
+    let chars: Vec<char> = text.chars().take(200).collect();
+    let today = now.with_timezone(&tz).date_naive();
+    let mut out: Vec<NaiveDate> = Vec::new();
+    let mut i = 0;
+    while i < chars.len() && out.len() < 3 {
+        if !STARTS.contains(chars[i]) {
+            i += 1;
+            continue;
+        }
+        let found = (2..=8).rev().find_map(|len| {
+            let phrase: String = chars.get(i..i + len)?.iter().collect();
+            let r = resolve(&phrase, now, tz).ok()?;
+            // A month and day already past this year were rolled to next year: spoken of,
+            // it is the one before.
+            let day = match r.date {
+                d if d > today && phrase.contains('月') && !phrase.contains("下") => {
+                    d.with_year(d.year() - 1).unwrap_or(d)
+                }
+                d => d,
+            };
+            Some((len, day))
+        });
+        match found {
+            Some((len, day)) => {
+                if day < today && !out.contains(&day) {
+                    out.push(day);
+                }
+                i += len;
+            }
+            None => i += 1,
+        }
+    }
+    out
+}
+
 /// Spaces gone, full-width digits and colons made ASCII, synonyms made one.
 fn normalise(phrase: &str) -> String {
     let mut s: String = phrase
@@ -148,6 +187,8 @@ fn normalise(phrase: &str) -> String {
         ("钟头", "小时"),
         ("以后", "后"),
         ("之后", "后"),
+        ("以前", "前"),
+        ("之前", "前"),
         ("号", "日"),
         ("周天", "周日"),
         ("今晚", "今天晚上"),
@@ -217,13 +258,17 @@ fn duration(s: &str) -> Option<Duration> {
             _ => None,
         };
     }
-    let body = s.strip_suffix('后')?;
+    let (body, sign) = match (s.strip_suffix('后'), s.strip_suffix('前')) {
+        (Some(b), _) => (b, 1),
+        (None, Some(b)) => (b, -1),
+        _ => return None,
+    };
     if body == "半小时" {
-        return Some(Duration::minutes(30));
+        return Some(Duration::minutes(30 * sign));
     }
     let (n, read) = number(body)?;
     let unit = body[read..].strip_prefix('个').unwrap_or(&body[read..]);
-    let n = i64::from(n);
+    let n = i64::from(n) * sign;
     match unit {
         "分" | "分钟" => Some(Duration::minutes(n)),
         "小时" => Some(Duration::hours(n)),
@@ -620,6 +665,8 @@ mod tests {
                 ("两天后", "2026-12-05 14:20"),
                 ("十分钟以后", "2026-12-03 14:30"),
                 ("一个星期后", "2026-12-10 14:20"),
+                ("3天前", "2026-11-30 14:20"),
+                ("两小时之前", "2026-12-03 12:20"),
                 ("下午五点", "2026-12-03 17:00"),
                 ("上午十点", "2026-12-04 10:00"),
                 ("晚上十二点", "2026-12-04 00:00"),
@@ -688,6 +735,27 @@ mod tests {
         let r = resolve("明天凌晨一点半", now, tz).unwrap();
         assert_eq!(r.to_json("x")["start"], "2026-11-01T01:30:00-04:00");
         assert_eq!(r.to_json("x")["weekday"], "周日 (Sun)");
+    }
+
+    #[test]
+    fn the_past_days_a_message_speaks_of_are_found() {
+        let tz = chrono_tz::Asia::Shanghai;
+        let now = at(tz, 2026, 12, 3, 14, 20); // Thursday
+        let days = |t: &str| -> Vec<String> {
+            days_mentioned(t, now, tz)
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        assert_eq!(days("昨天我干了什么？"), ["2026-12-02"]);
+        assert_eq!(days("上周三和前天我都去了哪"), ["2026-11-25", "2026-12-01"]);
+        assert_eq!(days("3天前吃了什么"), ["2026-11-30"]);
+        assert_eq!(days("11月2日那天怎么样"), ["2026-11-02"]);
+        assert!(
+            days("明天下午三点提醒我").is_empty(),
+            "the future is not a diary"
+        );
+        assert!(days("我喜欢吃火锅").is_empty());
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod diaries;
 mod events_contract;
 mod helpers;
 mod memory;
+mod memory_eval;
 mod projects;
 mod recurrence;
 mod shape;
