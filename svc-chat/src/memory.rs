@@ -52,7 +52,7 @@ pub const DIARY_TOKENS: usize = 300;
 /// Days of diaries a prompt looks back.
 pub const DIARY_DAYS: i64 = 3;
 /// Facts read for a turn at most (the newest).
-const READ_AT_MOST: u64 = 2_000;
+const READ_AT_MOST: u64 = 1_000;
 /// What forgotten words become.
 pub const FORGOTTEN: &str = "〔已遗忘〕";
 
@@ -88,11 +88,16 @@ pub fn checked(kind: &str, content: &str) -> Result<(String, String), ApiError> 
     Ok((kind, content))
 }
 
-/// The user's active facts, newest first.
+/// The user's active facts, health facts first, then newest first (at most `READ_AT_MOST`:
+/// however many there are, a health fact is never left out for a newer liking).
 pub async fn active(db: &impl ConnectionTrait, user: Uuid) -> Result<Vec<memory::Model>, ApiError> {
     Ok(memory::Entity::find()
         .filter(memory::Column::UserId.eq(user))
         .filter(memory::Column::Status.eq("active"))
+        .order_by(
+            Expr::cust("CASE WHEN kind = 'health' THEN 0 ELSE 1 END"),
+            sea_orm::Order::Asc,
+        )
         .order_by_desc(memory::Column::UpdatedAt)
         .order_by_desc(memory::Column::Id)
         .limit(READ_AT_MOST)
@@ -100,14 +105,35 @@ pub async fn active(db: &impl ConnectionTrait, user: Uuid) -> Result<Vec<memory:
         .await?)
 }
 
-/// Pairs of neighbouring characters (folded), the unit of relevance: "青霉素过敏" and
-/// "我能吃青霉素吗" share 青霉 and 霉素.
-fn pairs(text: &str) -> HashSet<(char, char)> {
-    let chars: Vec<char> = shared::text::fold(text)
-        .chars()
+/// The characters relevance compares: lower-cased letters and digits (punctuation and spaces
+/// left out).
+fn letters(text: &str) -> impl Iterator<Item = char> + '_ {
+    text.chars()
+        .flat_map(char::to_lowercase)
         .filter(|c| c.is_alphanumeric())
-        .collect();
+}
+
+/// Pairs of neighbouring characters, the unit of relevance: "青霉素过敏" and "我能吃青霉素吗"
+/// share 青霉 and 霉素.
+fn pairs(text: &str) -> HashSet<(char, char)> {
+    let chars: Vec<char> = letters(text).collect();
     chars.windows(2).map(|w| (w[0], w[1])).collect()
+}
+
+/// How many of `text`'s neighbouring pairs are in `wanted` (no allocation: this runs for every
+/// fact of every turn).
+fn shared_pairs(text: &str, wanted: &HashSet<(char, char)>) -> usize {
+    let mut previous = None;
+    let mut n = 0;
+    for c in letters(text) {
+        if let Some(p) = previous
+            && wanted.contains(&(p, c))
+        {
+            n += 1;
+        }
+        previous = Some(c);
+    }
+    n
 }
 
 /// The facts for a turn about `query`, within `budget` estimated tokens: health facts first,
@@ -122,13 +148,12 @@ pub fn select<'a>(
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            let shared = pairs(&f.content).intersection(&wanted).count();
             let health = usize::from(f.kind == "health");
-            (health * 1_000 + shared, i, f)
+            (health * 1_000 + shared_pairs(&f.content, &wanted), i, f)
         })
         .collect();
-    // Higher score first; among equals the newest (the list is newest first).
-    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    // Higher score first; among equals the newest (the list is newest first within a kind).
+    scored.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut used = 0;
     let mut out = Vec::new();
     for (_, _, f) in scored {
@@ -146,8 +171,15 @@ fn line(f: &memory::Model) -> String {
     format!("- [{}] ({}) {}", f.learnt_on, f.kind, f.content)
 }
 
+/// `estimate_tokens(&line(f)) + 1` without writing the line: its fixed part ("- [date] (kind) ")
+/// is ASCII.
 fn line_tokens(f: &memory::Model) -> usize {
-    estimate_tokens(&line(f)) + 1
+    let tenths: usize = (18 + f.kind.len()) * 3
+        + f.content
+            .chars()
+            .map(|c| if c.is_ascii() { 3 } else { 6 })
+            .sum::<usize>();
+    tenths.div_ceil(10) + 1
 }
 
 /// The memory part of the system prompt: the selected facts and the recent diaries.
@@ -908,6 +940,16 @@ mod tests {
         let picked = select(&facts, "我妹妹下周来看我", tight);
         let texts: Vec<&str> = picked.iter().map(|f| f.content.as_str()).collect();
         assert_eq!(texts, ["对青霉素过敏", "妹妹叫小雨，在杭州读大学"]);
+    }
+
+    #[test]
+    fn a_lines_tokens_are_counted_without_writing_it() {
+        for f in [
+            fact("health", "对青霉素过敏", 1),
+            fact("other", "Reads Dune, twice", 2),
+        ] {
+            assert_eq!(line_tokens(&f), estimate_tokens(&line(&f)) + 1);
+        }
     }
 
     #[test]

@@ -353,20 +353,6 @@ proptest! {
     }
 }
 
-async fn script(app: &TestApp, calls: &[(&str, Value)], text: &str) {
-    for (name, args) in calls {
-        Mock::given(method("POST"))
-            .respond_with(sse_response(sse_tool_call(name, args)))
-            .up_to_n_times(1)
-            .mount(&app.model)
-            .await;
-    }
-    Mock::given(method("POST"))
-        .respond_with(sse_response(sse_text(&[text])))
-        .mount(&app.model)
-        .await;
-}
-
 /// The tool answers the model was sent, in order.
 async fn tool_answers(app: &TestApp) -> Vec<Value> {
     let calls = app.model.received_requests().await.unwrap();

@@ -592,20 +592,6 @@ async fn a_streamed_turn_keeps_the_requests_id_and_trace_in_its_tool_calls_and_i
 }
 
 /// The model answers with these tool calls, one per round, then with `text`.
-async fn script(app: &TestApp, calls: &[(&str, Value)], text: &str) {
-    for (name, args) in calls {
-        Mock::given(method("POST"))
-            .respond_with(sse_response(sse_tool_call(name, args)))
-            .up_to_n_times(1)
-            .mount(&app.model)
-            .await;
-    }
-    Mock::given(method("POST"))
-        .respond_with(sse_response(sse_text(&[text])))
-        .mount(&app.model)
-        .await;
-}
-
 #[tokio::test]
 async fn the_apps_chat_request_gets_the_originals_answer_with_options_questions_and_results() {
     use crate::contract::{check_event, check_fields, fixture};

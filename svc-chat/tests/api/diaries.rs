@@ -15,10 +15,6 @@ async fn say(app: &TestApp, user: Uuid, at: &str, text: &str) {
         .unwrap();
 }
 
-fn completion(content: &str) -> Value {
-    json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}], "model": "m", "usage": {"prompt_tokens": 10, "completion_tokens": 5}})
-}
-
 /// The diary of 2026-11-21 written with the model answering `content`.
 async fn generate_answered(app: &TestApp, user: Uuid, content: &str) -> reqwest::Response {
     Mock::given(method("POST"))

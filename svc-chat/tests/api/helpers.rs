@@ -110,6 +110,29 @@ pub fn sse_response(body: String) -> wiremock::ResponseTemplate {
         .set_body_string(body)
 }
 
+/// The model's script for the next turn: each tool call once, in order, then `text` for
+/// every request after them.
+pub async fn script(app: &TestApp, calls: &[(&str, Value)], text: &str) {
+    use wiremock::Mock;
+    use wiremock::matchers::method;
+    for (name, args) in calls {
+        Mock::given(method("POST"))
+            .respond_with(sse_response(sse_tool_call(name, args)))
+            .up_to_n_times(1)
+            .mount(&app.model)
+            .await;
+    }
+    Mock::given(method("POST"))
+        .respond_with(sse_response(sse_text(&[text])))
+        .mount(&app.model)
+        .await;
+}
+
+/// A plain (non-streamed) completion whose answer is `content`.
+pub fn completion(content: &str) -> Value {
+    serde_json::json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}], "model": "m", "usage": {"prompt_tokens": 10, "completion_tokens": 5}})
+}
+
 /// Parse an SSE body into (event, data) pairs.
 pub fn parse_sse(text: &str) -> Vec<(String, Value)> {
     text.split("\n\n")

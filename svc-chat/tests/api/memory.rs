@@ -12,23 +12,10 @@ use wiremock::{Mock, ResponseTemplate};
 
 use crate::helpers::*;
 
-fn completion(content: &str) -> Value {
-    json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}], "model": "m", "usage": {"prompt_tokens": 10, "completion_tokens": 5}})
-}
-
-async fn script(app: &TestApp, calls: &[(&str, Value)], text: &str) {
+/// A fresh script for the model (what it answered before is forgotten).
+async fn rescript(app: &TestApp, calls: &[(&str, Value)], text: &str) {
     app.model.reset().await;
-    for (name, args) in calls {
-        Mock::given(method("POST"))
-            .respond_with(sse_response(sse_tool_call(name, args)))
-            .up_to_n_times(1)
-            .mount(&app.model)
-            .await;
-    }
-    Mock::given(method("POST"))
-        .respond_with(sse_response(sse_text(&[text])))
-        .mount(&app.model)
-        .await;
+    script(app, calls, text).await;
 }
 
 /// Every request body the model received, as text.
@@ -59,7 +46,7 @@ async fn facts(app: &TestApp, user: Uuid) -> Vec<Value> {
 async fn a_fact_told_in_chat_is_kept_with_its_source_and_known_in_the_next_conversation() {
     let app = spawn().await;
     let user = app.user("Asia/Shanghai").await;
-    script(
+    rescript(
         &app,
         &[(
             "remember",
@@ -99,7 +86,7 @@ async fn a_fact_told_in_chat_is_kept_with_its_source_and_known_in_the_next_conve
 
     // Another conversation, days later: the fact is in the prompt, health first; no extra
     // model call was made to find it.
-    script(&app, &[], "好的").await;
+    rescript(&app, &[], "好的").await;
     let _ = app
         .chat(user, json!({"message": "我嗓子疼，能吃点什么药"}))
         .await;
@@ -199,7 +186,7 @@ async fn the_nightly_job_consolidates_the_day_once_and_a_superseded_fact_leaves_
     assert_eq!(history.len(), 3);
     assert_eq!(history[2]["status"], "superseded");
     // The prompt has the new dose and never the old one.
-    script(&app, &[], "好的").await;
+    rescript(&app, &[], "好的").await;
     let _ = app
         .chat(user, json!({"message": "阿司匹林我现在吃多少"}))
         .await;
@@ -212,7 +199,7 @@ async fn the_nightly_job_consolidates_the_day_once_and_a_superseded_fact_leaves_
 async fn forget_in_chat_reaches_facts_messages_and_diaries_and_no_later_prompt_has_the_words() {
     let app = spawn().await;
     let user = app.user("Asia/Shanghai").await;
-    script(
+    rescript(
         &app,
         &[(
             "remember",
@@ -242,7 +229,7 @@ async fn forget_in_chat_reaches_facts_messages_and_diaries_and_no_later_prompt_h
     .insert(&app.db)
     .await
     .unwrap();
-    script(&app, &[], "好的").await;
+    rescript(&app, &[], "好的").await;
     let _ = app.chat(user, json!({"message": "今天怎么样"})).await;
     assert!(
         last_system(&app).await.contains("舍曲林"),
@@ -250,7 +237,7 @@ async fn forget_in_chat_reaches_facts_messages_and_diaries_and_no_later_prompt_h
     );
 
     // "忘掉舍曲林的事": the tool, then the model's next round in the same turn.
-    script(
+    rescript(
         &app,
         &[("forget", json!({"words": "舍曲林"}))],
         "好的，已经忘掉了。",
@@ -281,7 +268,7 @@ async fn forget_in_chat_reaches_facts_messages_and_diaries_and_no_later_prompt_h
     assert_eq!(d.summary, "聊到了〔已遗忘〕的副作用。");
     assert_eq!(d.key_insights, json!(["坚持吃〔已遗忘〕"]));
     // Every prompt afterwards, in this conversation and a new one.
-    script(&app, &[], "好的").await;
+    rescript(&app, &[], "好的").await;
     let _ = app
         .chat(
             user,
@@ -382,7 +369,7 @@ async fn the_user_edits_and_deletes_facts_and_bad_input_is_refused_clearly() {
 async fn the_assistant_is_who_the_user_named_it() {
     let app = spawn().await;
     let user = app.user("UTC").await;
-    script(
+    rescript(
         &app,
         &[(
             "set_identity",
@@ -404,7 +391,7 @@ async fn the_assistant_is_who_the_user_named_it() {
     .await;
     assert_eq!(me["name"], "小布");
     assert_eq!(me["emoji"], "🐻");
-    script(&app, &[], "在呢").await;
+    rescript(&app, &[], "在呢").await;
     let _ = app.chat(user, json!({"message": "小布在吗"})).await;
     assert!(
         last_system(&app).await.starts_with(

@@ -6,8 +6,6 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use shared::entities::{event, project};
 use uuid::Uuid;
-use wiremock::Mock;
-use wiremock::matchers::method;
 
 use crate::contract::check_event;
 use crate::helpers::*;
@@ -754,20 +752,6 @@ async fn bad_input_is_refused_with_the_reason_and_nothing_is_written() {
 }
 
 /// The model answers with these tool calls, one per round, then with `text`.
-async fn script(app: &TestApp, calls: &[(&str, Value)], text: &str) {
-    for (name, args) in calls {
-        Mock::given(method("POST"))
-            .respond_with(sse_response(sse_tool_call(name, args)))
-            .up_to_n_times(1)
-            .mount(&app.model)
-            .await;
-    }
-    Mock::given(method("POST"))
-        .respond_with(sse_response(sse_text(&[text])))
-        .mount(&app.model)
-        .await;
-}
-
 #[tokio::test]
 async fn a_turn_that_creates_and_changes_projects_is_undone_exactly() {
     let app = spawn().await;
