@@ -23,12 +23,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde_json::{Value, json};
 use shared::entities::{
-    checkin, conversation, conversation_summary, diary, memory, memory_run, message, profile,
+    checkin, conversation, conversation_summary, diary, memory, memory_digest, memory_run, message,
+    profile,
 };
 use shared::llm::extract_json_object;
 use shared::{ApiError, ErrorCode};
@@ -105,29 +106,79 @@ pub async fn active(db: &impl ConnectionTrait, user: Uuid) -> Result<Vec<memory:
         .await?)
 }
 
+/// What a prompt needs of a fact (read without the rest of its row: this runs every turn).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recall {
+    pub kind: String,
+    pub content: String,
+    pub learnt_on: NaiveDate,
+}
+
+impl From<&memory::Model> for Recall {
+    fn from(m: &memory::Model) -> Self {
+        Self {
+            kind: m.kind.clone(),
+            content: m.content.clone(),
+            learnt_on: m.learnt_on,
+        }
+    }
+}
+
+/// The user's active facts as a prompt needs them, in `active`'s order: one row, the digest
+/// (a user who never had a fact has none: nothing to read).
+pub async fn recall(db: &impl ConnectionTrait, user: Uuid) -> Result<Vec<Recall>, ApiError> {
+    let Some(digest) = memory_digest::Entity::find_by_id(user).one(db).await? else {
+        return Ok(Vec::new());
+    };
+    Ok(digest
+        .facts
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| {
+            Some(Recall {
+                kind: f[0].as_str()?.to_owned(),
+                content: f[1].as_str()?.to_owned(),
+                learnt_on: f[2].as_str()?.parse().ok()?,
+            })
+        })
+        .take(READ_AT_MOST as usize)
+        .collect())
+}
+
 /// The characters relevance compares: lower-cased letters and digits (punctuation and spaces
 /// left out).
 fn letters(text: &str) -> impl Iterator<Item = char> + '_ {
     text.chars()
-        .flat_map(char::to_lowercase)
+        .map(|c| {
+            if c.is_ascii() {
+                c.to_ascii_lowercase()
+            } else {
+                // The first of its lower-case forms is enough to compare by.
+                c.to_lowercase().next().unwrap_or(c)
+            }
+        })
         .filter(|c| c.is_alphanumeric())
 }
 
 /// Pairs of neighbouring characters, the unit of relevance: "青霉素过敏" and "我能吃青霉素吗"
-/// share 青霉 and 霉素.
-fn pairs(text: &str) -> HashSet<(char, char)> {
-    let chars: Vec<char> = letters(text).collect();
-    chars.windows(2).map(|w| (w[0], w[1])).collect()
+/// share 青霉 and 霉素. A message's few pairs, sorted: looked up for every fact of every turn.
+fn pairs(text: &str) -> Vec<(char, char)> {
+    let chars: Vec<char> = letters(text).take(400).collect();
+    let mut pairs: Vec<(char, char)> = chars.windows(2).map(|w| (w[0], w[1])).collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs
 }
 
 /// How many of `text`'s neighbouring pairs are in `wanted` (no allocation: this runs for every
 /// fact of every turn).
-fn shared_pairs(text: &str, wanted: &HashSet<(char, char)>) -> usize {
+fn shared_pairs(text: &str, wanted: &[(char, char)]) -> usize {
     let mut previous = None;
     let mut n = 0;
     for c in letters(text) {
         if let Some(p) = previous
-            && wanted.contains(&(p, c))
+            && wanted.binary_search(&(p, c)).is_ok()
         {
             n += 1;
         }
@@ -138,13 +189,9 @@ fn shared_pairs(text: &str, wanted: &HashSet<(char, char)>) -> usize {
 
 /// The facts for a turn about `query`, within `budget` estimated tokens: health facts first,
 /// then by shared character pairs with the query, then the newest.
-pub fn select<'a>(
-    facts: &'a [memory::Model],
-    query: &str,
-    budget: usize,
-) -> Vec<&'a memory::Model> {
+pub fn select<'a>(facts: &'a [Recall], query: &str, budget: usize) -> Vec<&'a Recall> {
     let wanted = pairs(query);
-    let mut scored: Vec<(usize, usize, &memory::Model)> = facts
+    let mut scored: Vec<(usize, usize, &Recall)> = facts
         .iter()
         .enumerate()
         .map(|(i, f)| {
@@ -167,13 +214,13 @@ pub fn select<'a>(
     out
 }
 
-fn line(f: &memory::Model) -> String {
+fn line(f: &Recall) -> String {
     format!("- [{}] ({}) {}", f.learnt_on, f.kind, f.content)
 }
 
 /// `estimate_tokens(&line(f)) + 1` without writing the line: its fixed part ("- [date] (kind) ")
 /// is ASCII.
-fn line_tokens(f: &memory::Model) -> usize {
+fn line_tokens(f: &Recall) -> usize {
     let tenths: usize = (18 + f.kind.len()) * 3
         + f.content
             .chars()
@@ -183,7 +230,7 @@ fn line_tokens(f: &memory::Model) -> usize {
 }
 
 /// The memory part of the system prompt: the selected facts and the recent diaries.
-pub fn section(facts: &[&memory::Model], diaries: &[diary::Model]) -> String {
+pub fn section(facts: &[&Recall], diaries: &[diary::Model]) -> String {
     let mut out = String::new();
     if !facts.is_empty() {
         out.push_str(
@@ -257,6 +304,56 @@ pub struct NewFact<'a> {
 
 /// Keep a fact; the same text of the same kind already kept is refreshed instead of doubled.
 pub async fn remember(
+    db: &DatabaseConnection,
+    user: Uuid,
+    fact: NewFact<'_>,
+) -> Result<memory::Model, ApiError> {
+    let txn = begin_write(db, user).await?;
+    let kept = keep(&txn, user, fact).await?;
+    end_write(txn, user).await?;
+    Ok(kept)
+}
+
+/// A write to the user's memories: its transaction, holding the user's digest row first (a
+/// write, so SQLite takes its write lock and a second writer on PostgreSQL waits here and then
+/// reads what the first one committed).
+async fn begin_write(db: &DatabaseConnection, user: Uuid) -> Result<DatabaseTransaction, ApiError> {
+    let txn = db.begin().await?;
+    memory_digest::Entity::insert(memory_digest::ActiveModel {
+        user_id: Set(user),
+        facts: Set(json!([])),
+        updated_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::column(memory_digest::Column::UserId)
+            .update_column(memory_digest::Column::UpdatedAt)
+            .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    Ok(txn)
+}
+
+/// The digest rewritten from the facts as the transaction leaves them, then committed.
+async fn end_write(txn: DatabaseTransaction, user: Uuid) -> Result<(), ApiError> {
+    let facts: Vec<Value> = active(&txn, user)
+        .await?
+        .iter()
+        .map(|f| json!([f.kind, f.content, f.learnt_on]))
+        .collect();
+    memory_digest::Entity::update_many()
+        .col_expr(
+            memory_digest::Column::Facts,
+            Expr::value(Value::Array(facts)),
+        )
+        .filter(memory_digest::Column::UserId.eq(user))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn keep(
     db: &impl ConnectionTrait,
     user: Uuid,
     fact: NewFact<'_>,
@@ -312,7 +409,8 @@ pub async fn edit(
     kind: Option<&str>,
     content: Option<&str>,
 ) -> Result<memory::Model, ApiError> {
-    let found = owned(&state.db, user, id).await?;
+    let txn = begin_write(&state.db, user).await?;
+    let found = owned(&txn, user, id).await?;
     let (kind, content) = checked(
         kind.unwrap_or(&found.kind),
         content.unwrap_or(&found.content),
@@ -322,7 +420,9 @@ pub async fn edit(
     m.content = Set(content);
     m.confidence = Set(1.0);
     m.updated_at = Set(shared::time::now_micros());
-    Ok(m.update(&state.db).await?)
+    let edited = m.update(&txn).await?;
+    end_write(txn, user).await?;
+    Ok(edited)
 }
 
 /// Case-insensitive (ASCII) replacement of `needle` in `text`.
@@ -397,7 +497,7 @@ pub async fn forget(state: &AppState, user: Uuid, words: &str) -> Result<Forgott
     }
     let like = format!("%{}%", words.to_lowercase());
     let lower = |c: message::Column| Expr::expr(Func::lower(Expr::col(c)));
-    let txn = state.db.begin().await?;
+    let txn = begin_write(&state.db, user).await?;
     let mut done = Forgotten::default();
     // Facts: every one whose text holds the words (superseded ones too).
     let folded = shared::text::fold(words);
@@ -502,7 +602,7 @@ pub async fn forget(state: &AppState, user: Uuid, words: &str) -> Result<Forgott
             done.other += 1;
         }
     }
-    txn.commit().await?;
+    end_write(txn, user).await?;
     Ok(done)
 }
 
@@ -516,7 +616,9 @@ pub async fn delete(state: &AppState, user: Uuid, id: Uuid) -> Result<Forgotten,
         Forgotten::default()
     };
     // Its text alone may not match itself once folded differently: delete it by id as well.
-    let gone = memory::Entity::delete_by_id(id).exec(&state.db).await?;
+    let txn = begin_write(&state.db, user).await?;
+    let gone = memory::Entity::delete_by_id(id).exec(&txn).await?;
+    end_write(txn, user).await?;
     if gone.rows_affected == 1 && !done.facts.contains(&id) {
         done.facts.push(id);
     }
@@ -617,7 +719,7 @@ pub async fn consolidate(
             .to_api_error()
     })?;
     let said_ids: HashSet<Uuid> = said.iter().map(|m| m.id).collect();
-    let txn = state.db.begin().await?;
+    let txn = begin_write(&state.db, user).await?;
     // The day's claim first: a second run at the same time stops here and changes nothing.
     let claimed = memory_run::Entity::insert(memory_run::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -659,7 +761,7 @@ pub async fn consolidate(
     for op in answer["operations"].as_array().into_iter().flatten() {
         let content = op["content"].as_str().unwrap_or_default();
         let ok = match op["op"].as_str().unwrap_or_default() {
-            "add" => remember(
+            "add" => keep(
                 &txn,
                 user,
                 NewFact {
@@ -693,7 +795,7 @@ pub async fn consolidate(
                     row.updated_at = Set(shared::time::now_micros());
                     row.update(&txn).await?;
                     let kind = op["kind"].as_str().unwrap_or(&old.kind);
-                    remember(
+                    keep(
                         &txn,
                         user,
                         NewFact {
@@ -735,14 +837,15 @@ pub async fn consolidate(
         .filter(memory_run::Column::Day.eq(date))
         .exec(&txn)
         .await?;
-    txn.commit().await?;
+    end_write(txn, user).await?;
     Ok(applied)
 }
 
 /// The weekly job: the same fact kept twice (same kind and folded text) is kept once, the
 /// newest. Returns how many were dropped.
 pub async fn compact(state: &AppState, user: Uuid) -> Result<usize, ApiError> {
-    let facts = active(&state.db, user).await?;
+    let txn = begin_write(&state.db, user).await?;
+    let facts = active(&txn, user).await?;
     let mut seen = HashSet::new();
     let mut doubles = Vec::new();
     for f in &facts {
@@ -754,9 +857,10 @@ pub async fn compact(state: &AppState, user: Uuid) -> Result<usize, ApiError> {
         memory::Entity::update_many()
             .col_expr(memory::Column::Status, Expr::value("dropped"))
             .filter(memory::Column::Id.is_in(doubles.clone()))
-            .exec(&state.db)
+            .exec(&txn)
             .await?;
     }
+    end_write(txn, user).await?;
     Ok(doubles.len())
 }
 
@@ -905,21 +1009,11 @@ pub fn today(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
 mod tests {
     use super::*;
 
-    fn fact(kind: &str, content: &str, age: i64) -> memory::Model {
-        let at = Utc::now() - chrono::Duration::days(age);
-        memory::Model {
-            id: Uuid::now_v7(),
-            user_id: Uuid::nil(),
+    fn fact(kind: &str, content: &str, age: i64) -> Recall {
+        Recall {
             kind: kind.into(),
             content: content.into(),
-            status: "active".into(),
-            confidence: 0.8,
-            sources: json!([]),
-            origin: "nightly".into(),
-            learnt_on: at.date_naive(),
-            supersedes: None,
-            created_at: at,
-            updated_at: at,
+            learnt_on: (Utc::now() - chrono::Duration::days(age)).date_naive(),
         }
     }
 

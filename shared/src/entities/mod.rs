@@ -5,7 +5,7 @@
 //! | users, refresh_tokens | gateway (others read `users.timezone` and `users.preferences`) |
 //! | drugs, drug_images, recognitions, recognition_quotas, products, medication_plans, dose_logs | svc-drugs |
 //! | job_runs, job_items, notifications, devices, deliveries, delivery_attempts, app_devices, notification_settings | svc-scheduler |
-//! | conversations, messages, events, event_tombstones, sync_clocks, snapshots, diaries, profiles, profile_logs, chat_usage, chat_feedback, chat_user_state, projects, calendar_feeds, checkins, chat_turns, pending_actions, memories, memory_runs, conversation_summaries | svc-chat |
+//! | conversations, messages, events, event_tombstones, sync_clocks, snapshots, diaries, profiles, profile_logs, chat_usage, chat_feedback, chat_user_state, projects, calendar_feeds, checkins, chat_turns, pending_actions, memories, memory_digests, memory_runs, conversation_summaries | svc-chat |
 
 pub mod app_device;
 pub mod calendar_feed;
@@ -29,6 +29,7 @@ pub mod job_item;
 pub mod job_run;
 pub mod medication_plan;
 pub mod memory;
+pub mod memory_digest;
 pub mod memory_run;
 pub mod message;
 pub mod notification;

@@ -22,7 +22,7 @@ mod m20261206_000016_recognition_quotas;
 mod m20261206_000017_channels;
 mod m20261207_000018_checkins;
 mod m20261207_000019_chat_turns_pending_actions;
-mod m20261207_000020_memories_summaries;
+mod m20261207_000020_memory;
 
 pub struct Migrator;
 
@@ -67,7 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_channels::Migration),
             Box::new(m20261207_000018_checkins::Migration),
             Box::new(m20261207_000019_chat_turns_pending_actions::Migration),
-            Box::new(m20261207_000020_memories_summaries::Migration),
+            Box::new(m20261207_000020_memory::Migration),
         ]
     }
 }

@@ -78,7 +78,7 @@ async fn remembered(
     user: Uuid,
 ) -> Result<
     (
-        Vec<shared::entities::memory::Model>,
+        Vec<memory::Recall>,
         Vec<shared::entities::diary::Model>,
         Option<shared::entities::chat_user_state::Model>,
     ),
@@ -86,7 +86,7 @@ async fn remembered(
 > {
     let today = Utc::now().date_naive() + chrono::Duration::days(1);
     Ok(tokio::try_join!(
-        memory::active(&state.db, user),
+        memory::recall(&state.db, user),
         memory::recent_diaries(&state.db, user, today),
         async { Ok(crate::user_state::get(&state.db, user).await?) },
     )?)

@@ -508,3 +508,32 @@ async fn a_long_conversation_is_summarised_after_its_turn_and_the_summary_replac
         .unwrap();
     assert_eq!(row.summary, "用户 12 月 20 日去〔已遗忘〕出差，要订酒店。");
 }
+
+#[tokio::test]
+async fn facts_written_at_once_all_reach_the_prompt() {
+    // A prompt reads the user's facts from one digest row that every write rewrites in its
+    // transaction: writers at the same time must not lose each other's fact there.
+    let app = spawn().await;
+    let user = app.user("UTC").await;
+    let writes = (0..8).map(|i| {
+        send(
+            &app,
+            Method::POST,
+            user,
+            "/api/v1/memory",
+            Some(json!({"kind": "preference", "content": format!("喜欢第{i}号口味")})),
+        )
+    });
+    for (status, body) in futures_util::future::join_all(writes).await {
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    rescript(&app, &[], "好的").await;
+    let _ = app.chat(user, json!({"message": "我喜欢什么口味"})).await;
+    let system = last_system(&app).await;
+    for i in 0..8 {
+        assert!(
+            system.contains(&format!("喜欢第{i}号口味")),
+            "{i}: {system}"
+        );
+    }
+}
