@@ -6,7 +6,8 @@
 //!   day that answers add / update / supersede / drop against the facts already kept, as mem0
 //!   does; once per day, `memory_runs`), by the assistant's `remember` tool in a turn, or by
 //!   the user. The weekly job drops exact duplicates (`compact`).
-//! - **Read** in each turn with no model call (`select`): health facts first (allergies and
+//! - **Read** in each turn with no model call, from one row per user (`memory_digests`, rewritten
+//!   in the transaction of every write, `begin_write`/`end_write`), chosen by `select`: health facts first (allergies and
 //!   conditions are what a wrong answer costs most), then the facts sharing the most character
 //!   pairs with the user's message and the turn before it, then the newest; within
 //!   `FACT_TOKENS`, with the last `DIARY_DAYS` diaries' summaries within `DIARY_TOKENS`.
@@ -646,8 +647,8 @@ pub struct Applied {
     pub ignored: usize,
 }
 
-/// Consolidate the user's local `date` into their memories: once per (user, day); no
-/// messages → nothing asked.
+/// Consolidate the user's local `date` (its messages, and its diary when written) into their
+/// memories: once per (user, day); no messages → nothing asked.
 pub async fn consolidate(
     state: &AppState,
     user: Uuid,
@@ -703,12 +704,19 @@ pub async fn consolidate(
         .collect::<Vec<_>>()
         .join("\n");
     let day: String = day.chars().take(20_000).collect();
+    // The day's diary too, when it was written first (the nightly job writes it before).
+    let diary = diaries_on(&state.db, user, &[date])
+        .await?
+        .first()
+        .map_or(String::new(), |d| {
+            format!("\n\nDiary of {date}: {}", d.summary)
+        });
     let completion = state
         .llm
         .complete(
             json!([
                 {"role": "system", "content": CONSOLIDATE_PROMPT},
-                {"role": "user", "content": format!("Facts kept:\n{kept}\n\nMessages of {date}:\n{day}")}
+                {"role": "user", "content": format!("Facts kept:\n{kept}\n\nMessages of {date}:\n{day}{diary}")}
             ]),
             serde_json::Map::new(),
         )

@@ -145,6 +145,21 @@ async fn the_nightly_job_consolidates_the_day_once_and_a_superseded_fact_leaves_
             .await
             .unwrap()
     };
+    // The day's diary goes to the model with the messages.
+    shared::entities::diary::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user),
+        diary_date: Set("2026-11-21".parse().unwrap()),
+        summary: Set("医生调整了阿司匹林的剂量。".into()),
+        key_insights: Set(json!([])),
+        extracted_signals: Set(json!([])),
+        conversation_count: Set(1),
+        message_count: Set(2),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
     let first = run().await;
     assert_eq!(
         first["memory"],
@@ -154,6 +169,10 @@ async fn the_nightly_job_consolidates_the_day_once_and_a_superseded_fact_leaves_
     // The model saw the kept facts and the day's messages with their ids.
     let asked = &sent_to_model(&app).await[0];
     assert!(asked.contains(old["id"].as_str().unwrap()) && asked.contains(&said[0].id.to_string()));
+    assert!(
+        asked.contains("Diary of 2026-11-21: 医生调整了阿司匹林的剂量。"),
+        "{asked}"
+    );
     // The job again: nothing asked, nothing changed.
     let second = run().await;
     assert_eq!(second["memory"]["status"], "exists");

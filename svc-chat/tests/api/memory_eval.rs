@@ -547,6 +547,12 @@ async fn memory_retrieval_evaluation() {
     assert!(questions.len() >= 120, "{} questions", questions.len());
 
     let (mut found, mut needed_total, mut leaks, mut max_tokens, mut sum_tokens) = (0, 0, 0, 0, 0);
+    let (mut injected, mut stale) = (0usize, 0usize);
+    let replaced_texts: Vec<&str> = facts
+        .iter()
+        .filter(|f| f.changes.is_some())
+        .map(|f| f.text.as_str())
+        .collect();
     let mut misses = Vec::new();
     for (q, needed, replaced) in &questions {
         app.model.reset().await;
@@ -566,6 +572,16 @@ async fn memory_retrieval_evaluation() {
             .split_once("\nWhat you remember")
             .map_or("", |(_, m)| m);
         let memory_tokens = svc_chat::engine::estimate_tokens(memory);
+        // Every fact line injected, and those that are no longer true.
+        for line in memory
+            .lines()
+            .filter(|l| l.starts_with("- [") && l.contains(") "))
+        {
+            injected += 1;
+            if replaced_texts.iter().any(|r| line.ends_with(r)) {
+                stale += 1;
+            }
+        }
         max_tokens = max_tokens.max(memory_tokens);
         sum_tokens += memory_tokens;
         for n in needed {
@@ -582,10 +598,14 @@ async fn memory_retrieval_evaluation() {
             .count();
     }
     let recall = f64::from(found) / f64::from(needed_total);
+    // Precision of what is injected: the share of injected facts that are still true (the
+    // budget is filled with the most relevant facts by design, so "needed" is not the measure).
+    let precision = 1.0 - stale as f64 / injected.max(1) as f64;
     println!(
-        "memory retrieval: {} questions, {} facts kept over 60 days; recall {recall:.3} ({found}/{needed_total}); replaced facts shown {leaks}; memory tokens per prompt: mean {}, max {max_tokens} (budget 1500)",
+        "memory retrieval: {} questions, {} facts kept over 60 days; recall {recall:.3} ({found}/{needed_total}); precision {precision:.3} ({stale} replaced among {injected} facts injected, {} a prompt); replaced facts shown {leaks}; memory tokens per prompt: mean {}, max {max_tokens} (budget 1500)",
         questions.len(),
         facts.len(),
+        injected / questions.len(),
         sum_tokens / questions.len(),
     );
     if !misses.is_empty() {
@@ -593,5 +613,7 @@ async fn memory_retrieval_evaluation() {
     }
     assert!(recall >= 0.95, "recall {recall:.3}: {misses:?}");
     assert_eq!(leaks, 0, "a replaced fact reached a prompt");
+    assert_eq!(stale, 0, "a replaced fact was injected");
+    assert!(injected > 0);
     assert!(max_tokens <= 1_500, "{max_tokens} memory tokens");
 }
