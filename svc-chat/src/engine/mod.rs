@@ -71,6 +71,18 @@ pub struct TurnResult {
     pub summarise: Option<Uuid>,
 }
 
+/// Whether the user has no message at all yet (the turn's own is stored after this).
+async fn never_spoke(state: &AppState, user: Uuid) -> Result<bool, ApiError> {
+    let any = message::Entity::find()
+        .select_only()
+        .column(message::Column::Id)
+        .filter(message::Column::UserId.eq(user))
+        .into_tuple::<Uuid>()
+        .one(&state.db)
+        .await?;
+    Ok(any.is_none())
+}
+
 /// What the memory part of a prompt is chosen from: the active facts, the last days' diaries
 /// and the assistant's identity for the user.
 async fn remembered(
@@ -559,11 +571,14 @@ pub async fn run(
             ))
         }),
         memory: memory::section(&chosen, &diaries),
+        // A new user: onboarding not dismissed, nothing remembered, and nothing ever said
+        // (the last asked only when the rest holds).
         onboarding: user_state
             .as_ref()
             .is_none_or(|s| s.onboarding_done_at.is_none())
             && facts.is_empty()
-            && history.is_empty(),
+            && history.is_empty()
+            && Box::pin(never_spoke(state, req.user)).await?,
     };
     let mut messages = prompt(
         profile.as_ref(),

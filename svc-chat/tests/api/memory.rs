@@ -94,6 +94,19 @@ async fn a_fact_told_in_chat_is_kept_with_its_source_and_known_in_the_next_conve
     let system = last_system(&app).await;
     assert!(system.contains("(health) 对青霉素过敏"), "{system}");
     assert!(!system.contains("This user is new"), "not new any more");
+    // Someone who has chatted before but told nothing lasting is not new either.
+    let (_, forgot) = send(
+        &app,
+        Method::POST,
+        user,
+        "/api/v1/memory/forget",
+        Some(json!({"words": "青霉素"})),
+    )
+    .await;
+    assert_eq!(forgot["forgotten"]["facts"].as_array().unwrap().len(), 1);
+    rescript(&app, &[], "好的").await;
+    let _ = app.chat(user, json!({"message": "你好"})).await;
+    assert!(!last_system(&app).await.contains("This user is new"));
     assert!(system.contains("never diagnose"), "{system}");
 }
 
