@@ -942,11 +942,14 @@ async fn the_console_shows_what_the_server_pushes_to_this_browser() {
     .await;
     // The push service hands over a message (decrypted, as the browser does).
     let message = json!({"id": "n-1", "kind": "dose_reminder", "title": "该吃药了：阿司匹林肠溶片", "body": "08:00 服用 1 片"});
-    // The registration's id is the browser's own counter: the first one a fresh profile makes.
+    // The registration's id is the browser's own counter, which the commands cannot read: the
+    // message goes to each of the first ids (one that is not a registration is refused or
+    // dropped; a loaded machine may have counted a few before ours), and the page must show it
+    // once, with its tag.
     let enabled = devtools(&driver, &client, "ServiceWorker.enable", json!({})).await;
     assert!(enabled["value"].get("error").is_none(), "{enabled}");
     let mut delivered = Vec::new();
-    for id in 0..4 {
+    for id in 0..8 {
         let answer = devtools(
             &driver,
             &client,
@@ -956,12 +959,10 @@ async fn the_console_shows_what_the_server_pushes_to_this_browser() {
         .await;
         if answer["value"].get("error").is_none() {
             delivered.push(id);
-            break;
         }
     }
-    assert_eq!(
-        delivered.len(),
-        1,
+    assert!(
+        !delivered.is_empty(),
         "no service worker registration took the push"
     );
     let shown = page
