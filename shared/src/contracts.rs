@@ -59,6 +59,12 @@ pub struct CabinetDrug {
     pub approval_number: Option<String>,
     pub barcode: Option<String>,
     pub batch_number: Option<String>,
+    /// The pack's serial and the box's identity, from a scanned GS1 DataMatrix or drug
+    /// traceability code (`svc-drugs` `domain::codes`).
+    #[serde(default)]
+    pub serial_number: Option<String>,
+    #[serde(default)]
+    pub box_id: Option<String>,
     pub production_date: Option<NaiveDate>,
     pub expiry_date: Option<NaiveDate>,
     pub quantity: Option<f64>,

@@ -51,6 +51,7 @@ error_codes! {
     FileTooLarge = "file_too_large", PAYLOAD_TOO_LARGE, "文件超过大小限制，请选择较小的图片";
     UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "只支持 JPEG、PNG 和 WebP 格式的图片";
     UnprocessableImage = "unprocessable_image", UNPROCESSABLE_ENTITY, "无法读取这张图片（文件可能已损坏或尺寸过大），请换一张照片";
+    InvalidCode = "invalid_code", BAD_REQUEST, "无法读取这个码（格式或校验位不对），请重新扫描";
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED, "不支持这种请求方式";
     RequestTimeout = "request_timeout", REQUEST_TIMEOUT, "请求超时，请重试";
     // Who is asking.
@@ -92,6 +93,7 @@ error_codes! {
     CalendarFeedNotFound = "calendar_feed_not_found", NOT_FOUND, "日历订阅地址无效或已停用";
     MemoryNotFound = "memory_not_found", NOT_FOUND, "没有这条记忆";
     TurnNotFound = "turn_not_found", NOT_FOUND, "找不到这次回复（可能已超过一天），请重新发送";
+    UnknownProduct = "unknown_product", NOT_FOUND, "目录里还没有这个产品，请拍一张药盒照片识别";
     // Conflicts with what is there.
     UserExists = "user_exists", CONFLICT, "这个账号名已被注册";
     EmailTaken = "email_taken", CONFLICT, "这个邮箱已被使用";

@@ -78,6 +78,7 @@ impl From<RecognitionError> for ApiError {
             RecognitionError::Storage(e) => ApiError::internal(e),
             RecognitionError::Worker(e) => ApiError::internal(e),
             RecognitionError::Encode(e) => ApiError::internal(e),
+            RecognitionError::Check(e) => e.into(),
         }
     }
 }
@@ -92,8 +93,21 @@ impl From<CabinetError> for ApiError {
             CabinetError::ImageNotFound | CabinetError::FileNotFound | CabinetError::ImageGone => {
                 ApiError::new(ErrorCode::ImageNotFound, err.to_string())
             }
+            CabinetError::Code(_) => ApiError::new(ErrorCode::InvalidCode, err.to_string()),
+            CabinetError::UnknownProduct => {
+                ApiError::new(ErrorCode::UnknownProduct, err.to_string())
+            }
             CabinetError::Storage(e) => ApiError::internal(e),
             CabinetError::Internal(cause) => ApiError::internal(cause),
+        }
+    }
+}
+
+impl From<crate::safety::CheckError> for ApiError {
+    fn from(err: crate::safety::CheckError) -> Self {
+        match err {
+            crate::safety::CheckError::Db(e) => e.into(),
+            crate::safety::CheckError::Table(cause) => ApiError::internal(cause),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod pipeline;
 pub mod plans;
 pub mod recognition;
 pub mod routes;
+pub mod safety;
 pub mod startup;
 pub mod state;
 pub mod storage;

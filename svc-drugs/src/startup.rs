@@ -22,6 +22,9 @@ pub async fn build_on(
     settings
         .check_storage_for_uploads()
         .map_err(|e| StartupError::Other(e.to_string()))?;
+    // The interaction table is part of the build: a broken one stops the start.
+    crate::safety::Table::get()
+        .map_err(|e| StartupError::Other(format!("interaction table: {e}")))?;
     let db = shared::server::database(settings).await?;
     let store =
         Store::from_settings(&settings.storage).map_err(|e| StartupError::Other(e.to_string()))?;

@@ -18,6 +18,11 @@ pub struct Model {
     pub approval_number: Option<String>,
     pub barcode: Option<String>,
     pub batch_number: Option<String>,
+    /// The pack's own serial (GS1 AI 21, or the 9 digits of a drug traceability code).
+    pub serial_number: Option<String>,
+    /// This very box: `gs1:<GTIN-14>:<serial>` or `cn:<20-digit traceability code>`; one
+    /// drug per box and user (a unique index), so scanning it again finds the same drug.
+    pub box_id: Option<String>,
     pub production_date: Option<Date>,
     pub expiry_date: Option<Date>,
     pub quantity: Option<f64>,

@@ -23,6 +23,7 @@ mod m20261206_000017_channels;
 mod m20261207_000018_checkins;
 mod m20261207_000019_chat_turns_pending_actions;
 mod m20261207_000020_memory;
+mod m20261207_000021_drug_codes;
 
 pub struct Migrator;
 
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_checkins::Migration),
             Box::new(m20261207_000019_chat_turns_pending_actions::Migration),
             Box::new(m20261207_000020_memory::Migration),
+            Box::new(m20261207_000021_drug_codes::Migration),
         ]
     }
 }

@@ -29,7 +29,7 @@ pub async fn owned(state: &AppState, user: Uuid, id: Uuid) -> Result<drug::Model
         .ok_or(CabinetError::DrugNotFound)
 }
 
-async fn one_view(
+pub(super) async fn one_view(
     state: &AppState,
     user: Uuid,
     d: drug::Model,
@@ -41,7 +41,7 @@ async fn one_view(
 }
 
 /// The row as it will be stored, checked across fields.
-fn checked(m: &drug::ActiveModel) -> Result<(), CabinetError> {
+pub(super) fn checked(m: &drug::ActiveModel) -> Result<(), CabinetError> {
     let model: drug::Model = m
         .clone()
         .try_into_model()

@@ -201,6 +201,8 @@ pub fn blank_drug(user: Uuid) -> drug::ActiveModel {
         approval_number: Set(None),
         barcode: Set(None),
         batch_number: Set(None),
+        serial_number: Set(None),
+        box_id: Set(None),
         production_date: Set(None),
         expiry_date: Set(None),
         quantity: Set(None),

@@ -5,6 +5,7 @@
 mod drugs;
 mod input;
 pub mod repo;
+mod scan;
 mod search;
 mod views;
 
@@ -17,6 +18,7 @@ pub use drugs::{
     owned, update,
 };
 pub use input::{DrugInput, blank_drug, set_text};
+pub use scan::{ScanInput, Scanned, catalogue_text, scan};
 pub use search::{ListQuery, search_condition};
 pub use views::{drug_view, views};
 
@@ -42,6 +44,12 @@ pub enum CabinetError {
     ImageGone,
     #[error(transparent)]
     Storage(StorageError),
+    #[error(transparent)]
+    Code(crate::domain::codes::CodeError),
+    #[error(
+        "目录里还没有这个产品，请拍一张药盒照片识别。This product is not in the catalogue yet: photograph the box to recognise it."
+    )]
+    UnknownProduct,
     #[error("{0}")]
     Internal(String),
 }
@@ -49,6 +57,15 @@ pub enum CabinetError {
 impl CabinetError {
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         Self::Invalid(message.into())
+    }
+}
+
+impl From<crate::safety::CheckError> for CabinetError {
+    fn from(err: crate::safety::CheckError) -> Self {
+        match err {
+            crate::safety::CheckError::Db(e) => Self::Db(e),
+            crate::safety::CheckError::Table(cause) => Self::Internal(cause),
+        }
     }
 }
 

@@ -5,7 +5,7 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Select,
 };
-use shared::entities::{drug, drug_image, medication_plan};
+use shared::entities::{drug, drug_image, medication_plan, product};
 use uuid::Uuid;
 
 /// Every drug of a user.
@@ -20,6 +20,30 @@ pub async fn owned<C: ConnectionTrait>(
 ) -> Result<Option<drug::Model>, DbErr> {
     drug::Entity::find_by_id(id)
         .filter(drug::Column::UserId.eq(user))
+        .one(db)
+        .await
+}
+
+/// The catalogue's entry for a product identifier (learned from recognitions; shared by
+/// every user: it holds only what is printed alike on every box).
+pub async fn catalogue_entry<C: ConnectionTrait>(
+    db: &C,
+    key: &str,
+) -> Result<Option<product::Model>, DbErr> {
+    product::Entity::find_by_id(key.to_owned()).one(db).await
+}
+
+/// The user's drug made from this very box, if any.
+pub async fn by_box<C: ConnectionTrait>(
+    db: &C,
+    user: Uuid,
+    box_id: Option<&str>,
+) -> Result<Option<drug::Model>, DbErr> {
+    let Some(box_id) = box_id else {
+        return Ok(None);
+    };
+    of_user(user)
+        .filter(drug::Column::BoxId.eq(box_id))
         .one(db)
         .await
 }

@@ -1,5 +1,6 @@
 //! The cabinet's rules, free of HTTP.
 
+pub mod codes;
 pub mod dose;
 pub mod drug;
 pub mod product;

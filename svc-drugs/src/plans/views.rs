@@ -43,6 +43,12 @@ pub struct PlanView {
     updated_at: DateTime<Utc>,
 }
 
+impl PlanView {
+    pub fn drug_id(&self) -> Uuid {
+        self.drug_id
+    }
+}
+
 impl From<medication_plan::Model> for PlanView {
     fn from(m: medication_plan::Model) -> Self {
         let p = plan_of(&m);

@@ -18,18 +18,29 @@ pub async fn answer(
 ) -> Result<serde_json::Value, RecognitionError> {
     let prefs = state.user_prefs(user).await?;
     let today = prefs.today();
-    let drug = match outcome.drug {
-        Some(d) => serde_json::to_value(drug_view(
-            d,
-            &outcome.images,
-            today,
-            prefs.expiry_warning_days,
-        ))?,
-        None => preview(&outcome, today, prefs.expiry_warning_days),
+    let (drug, checks) = match outcome.drug {
+        Some(d) => {
+            let checks = crate::safety::about(state, user, d.id).await?;
+            let view = drug_view(d, &outcome.images, today, prefs.expiry_warning_days);
+            (serde_json::to_value(view)?, checks)
+        }
+        None => {
+            let read = &outcome.preview;
+            let checks = crate::safety::about_new(
+                state,
+                user,
+                read.name.as_deref().unwrap_or(UNKNOWN_NAME),
+                read.generic_name.as_deref(),
+                read.brand.as_deref(),
+            )
+            .await?;
+            (preview(&outcome, today, prefs.expiry_warning_days), checks)
+        }
     };
     let rec = &outcome.recognition;
     Ok(json!({
         "drug": drug,
+        "checks": checks,
         "recognition": {
             "id": rec.id,
             "fields": fields_to_json(&outcome.preview),
@@ -40,6 +51,8 @@ pub async fn answer(
             "tokens": {"prompt": rec.prompt_tokens, "completion": rec.completion_tokens},
             "notes": outcome.notes,
             "reused": outcome.reused,
+            "code": outcome.code,
+            "same_box": outcome.same_box,
             "image_ids": rec.image_ids,
         }
     }))

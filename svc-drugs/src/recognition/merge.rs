@@ -11,6 +11,8 @@ use shared::entities::product;
 use shared::llm::Completion;
 
 use super::repo;
+use crate::cabinet::catalogue_text;
+use crate::domain::codes::{CodeKind, ParsedCode};
 use crate::domain::product::ProductField;
 use crate::pipeline::barcode::Barcode;
 use crate::pipeline::fields::Fields;
@@ -81,20 +83,53 @@ pub fn barcode(reading: &mut Reading, found: Option<&Barcode>) {
         .insert(ProductField::Barcode.name(), Source::Barcode);
 }
 
-/// A catalogue entry's value of a field (it holds no batch).
-fn catalogue_text(known: &product::Model, field: ProductField) -> Option<String> {
-    match field {
-        ProductField::Name => Some(known.name.clone()),
-        ProductField::Brand => known.brand.clone(),
-        ProductField::GenericName => known.generic_name.clone(),
-        ProductField::Manufacturer => known.manufacturer.clone(),
-        ProductField::Strength => known.strength.clone(),
-        ProductField::DosageForm => known.dosage_form.clone(),
-        ProductField::Package => known.package.clone(),
-        ProductField::ApprovalNumber => known.approval_number.clone(),
-        ProductField::Barcode => Some(known.barcode.clone()),
-        ProductField::BatchNumber => None,
+/// What a GS1 code says wins over the model: the GTIN as the barcode, batch and dates
+/// (a traceability code carries none of these; it names the box only).
+pub fn code(reading: &mut Reading, code: Option<&ParsedCode>) {
+    let Some(code) = code.filter(|c| c.kind == CodeKind::Gs1) else {
+        return;
+    };
+    let f = &mut reading.fields;
+    let mut take = |name: &'static str, read: Option<String>, coded: Option<String>| {
+        let coded = coded?;
+        if let Some(read) = read.filter(|r| *r != coded) {
+            reading.notes.push(format!(
+                "{name}: the model read {read:?}, the code says {coded}; the code's is kept"
+            ));
+        }
+        reading.sources.insert(name, Source::Barcode);
+        Some(coded)
+    };
+    if let Some(v) = take("barcode", f.barcode.clone(), Some(code.product_id.clone())) {
+        f.barcode = Some(v);
     }
+    if let Some(v) = take(
+        "batch_number",
+        f.batch_number.clone(),
+        code.batch_number.clone(),
+    ) {
+        f.batch_number = Some(v);
+    }
+    let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string());
+    if take("expiry_date", date(f.expiry_date), date(code.expiry_date)).is_some() {
+        f.expiry_date = code.expiry_date;
+    }
+    if take(
+        "production_date",
+        date(f.production_date),
+        date(code.production_date),
+    )
+    .is_some()
+    {
+        f.production_date = code.production_date;
+    }
+}
+
+/// The catalogue's key for a decoded code: the product identifier of a parsed code, else
+/// the text as decoded.
+pub fn product_key(found: Option<&Barcode>, code: Option<&ParsedCode>) -> Option<String> {
+    code.map(|c| c.product_id.clone())
+        .or_else(|| found.map(|b| b.text.clone()))
 }
 
 /// Set a field of a new catalogue entry; the barcode is its key, set on its own.
@@ -123,18 +158,18 @@ pub fn catalogue(reading: &mut Reading, known: &product::Model) {
     }
 }
 
-/// Remember what is the same for every box with this barcode; never dates or batch.
+/// Remember what is the same for every box of this product; never dates or batch.
 pub async fn learn<C: ConnectionTrait>(
     db: &C,
-    found: Option<&Barcode>,
+    key: Option<&str>,
     fields: &Fields,
 ) -> Result<(), DbErr> {
-    let (Some(code), Some(_)) = (found, &fields.name) else {
+    let (Some(key), Some(_)) = (key, &fields.name) else {
         return Ok(());
     };
     let now = Utc::now();
     let mut row = product::ActiveModel {
-        barcode: Set(code.text.clone()),
+        barcode: Set(key.to_owned()),
         times_seen: Set(1),
         created_at: Set(now),
         updated_at: Set(now),

@@ -56,6 +56,8 @@ pub enum RecognitionError {
     QuotaExceeded { scope: QuotaScope, limit: u32 },
     #[error("encoding the answer: {0}")]
     Encode(#[from] serde_json::Error),
+    #[error(transparent)]
+    Check(#[from] crate::safety::CheckError),
 }
 
 fn quota_message(scope: QuotaScope, limit: u32) -> String {

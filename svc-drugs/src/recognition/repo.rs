@@ -113,16 +113,6 @@ pub async fn drug<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<drug::M
     drug::Entity::find_by_id(id).one(db).await
 }
 
-/// The catalogue's entry for a barcode.
-pub async fn product<C: ConnectionTrait>(
-    db: &C,
-    barcode: &str,
-) -> Result<Option<product::Model>, DbErr> {
-    product::Entity::find_by_id(barcode.to_owned())
-        .one(db)
-        .await
-}
-
 /// Add a product unless its barcode is known already (the first reading stays).
 pub async fn insert_product_if_new<C: ConnectionTrait>(
     db: &C,

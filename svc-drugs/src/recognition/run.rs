@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::ingest::{images_key, load_jpeg, scan};
 use super::merge::{self, Reading};
 use super::{Photo, RecognitionError, Requester, model, photos_by_ids, quota, record, repo, save};
+use crate::domain::codes::{self, ParsedCode};
 use crate::domain::recognition::RecognitionStatus;
 use crate::pipeline::barcode::Barcode;
 use crate::pipeline::fields::Fields;
@@ -20,6 +21,17 @@ pub struct Outcome {
     pub preview: Fields,
     pub notes: Vec<String>,
     pub reused: bool,
+    /// What a GS1 DataMatrix or traceability code on the photos said, parsed.
+    pub code: Option<ParsedCode>,
+    /// The box was in the cabinet already (same product and serial): that drug is answered,
+    /// no second one made.
+    pub same_box: bool,
+}
+
+/// A decoded barcode parsed as a code we read (GS1, traceability code, product barcode);
+/// `None` for anything else (a QR code with a web address, say).
+pub(super) fn parse_code(text: Option<&str>) -> Option<ParsedCode> {
+    codes::parse(text?, chrono::Utc::now().date_naive()).ok()
 }
 
 /// What one run works on: whose photos, which set, the failed recognition being retried.
@@ -58,18 +70,24 @@ pub async fn run(
             .map_err(RecognitionError::Cabinet)?;
     }
     let found = scan_all(state, &mut photos).await?;
-    let known = match &found {
-        Some(code) => repo::product(&state.db, &code.text).await?,
+    let code = parse_code(found.as_ref().map(|b| b.text.as_str()));
+    let key = merge::product_key(found.as_ref(), code.as_ref());
+    let known = match &key {
+        Some(key) => crate::cabinet::repo::catalogue_entry(&state.db, key).await?,
         None => None,
     };
     let mut reading = ask_model(&job, &mut photos, known.is_some()).await?;
     merge::barcode(&mut reading, found.as_ref());
+    merge::code(&mut reading, code.as_ref());
     match &known {
         Some(product) => merge::catalogue(&mut reading, product),
-        None => merge::learn(&state.db, found.as_ref(), &reading.fields).await?,
+        None => merge::learn(&state.db, key.as_deref(), &reading.fields).await?,
     }
     let recognition = record::succeeded(&job, &reading, found.as_ref()).await?;
-    let (drug, recognition) = save_if_asked(&job, recognition, &reading.fields).await?;
+    let (saved, recognition) =
+        save_if_asked(&job, recognition, &reading.fields, code.as_ref()).await?;
+    let same_box = saved.as_ref().is_some_and(|s| s.same_box);
+    let drug = saved.map(|s| s.drug);
     Ok(Outcome {
         images: save::attached_images(state, drug.as_ref(), &photos).await?,
         drug,
@@ -77,6 +95,8 @@ pub async fn run(
         preview: reading.fields,
         notes: reading.notes,
         reused: false,
+        code,
+        same_box,
     })
 }
 
@@ -123,13 +143,24 @@ async fn reuse(
         .clone()
         .and_then(|f| serde_json::from_value(f).ok())
         .unwrap_or_default();
+    let code = parse_code(done.barcode.as_deref());
     let mut saved = match done.drug_id {
         Some(id) => repo::drug(&job.state.db, id).await?,
         None => None,
     };
+    let mut same_box = false;
     if saved.is_none() && job.save {
-        saved =
-            Some(save::save_drug(job.state, job.who.user, &fields, done.id, &job.image_ids).await?);
+        let s = save::save_drug(
+            job.state,
+            job.who.user,
+            &fields,
+            done.id,
+            &job.image_ids,
+            code.as_ref(),
+        )
+        .await?;
+        same_box = s.same_box;
+        saved = Some(s.drug);
     }
     Ok(Outcome {
         images: save::attached_images(job.state, saved.as_ref(), photos).await?,
@@ -138,6 +169,8 @@ async fn reuse(
         preview: fields,
         notes: vec!["the same photos were recognised before; that result was reused".into()],
         reused: true,
+        code,
+        same_box,
     })
 }
 
@@ -202,7 +235,8 @@ async fn save_if_asked(
     job: &Job<'_>,
     recognition: recognition::Model,
     fields: &Fields,
-) -> Result<(Option<drug::Model>, recognition::Model), RecognitionError> {
+    code: Option<&ParsedCode>,
+) -> Result<(Option<save::Saved>, recognition::Model), RecognitionError> {
     if !job.save {
         return Ok((None, recognition));
     }
@@ -212,6 +246,7 @@ async fn save_if_asked(
         fields,
         recognition.id,
         &job.image_ids,
+        code,
     )
     .await?;
     let recognition = repo::recognition(&job.state.db, recognition.id)

@@ -12,18 +12,75 @@ use uuid::Uuid;
 
 use super::{Photo, RecognitionError, UNKNOWN_NAME, repo};
 use crate::cabinet;
+use crate::domain::codes::ParsedCode;
 use crate::domain::product::ProductField;
 use crate::pipeline::fields::Fields;
 use crate::state::AppState;
 use crate::storage::Store;
 
-/// Create the drug and attach the photos to it, in one transaction.
+/// A drug saved from a recognition, or the one already made from this very box.
+pub struct Saved {
+    pub drug: drug::Model,
+    pub same_box: bool,
+}
+
+/// Create the drug and attach the photos to it, in one transaction; a box scanned before
+/// (same product and serial) is answered with its drug, and the recognition linked to it.
 pub async fn save_drug(
     state: &AppState,
     user: Uuid,
     fields: &Fields,
     recognition_id: Uuid,
     image_ids: &[Uuid],
+    code: Option<&ParsedCode>,
+) -> Result<Saved, RecognitionError> {
+    let box_id = code.and_then(|c| c.box_id.as_deref());
+    if let Some(existing) = cabinet::repo::by_box(&state.db, user, box_id).await? {
+        link(&state.db, recognition_id, existing.id).await?;
+        return Ok(Saved {
+            drug: existing,
+            same_box: true,
+        });
+    }
+    match insert_drug(state, user, fields, recognition_id, image_ids, code).await {
+        // Two scans of one box at once: the other one made it.
+        Err(RecognitionError::Db(e)) if box_id.is_some() && shared::db::is_unique_violation(&e) => {
+            let existing = cabinet::repo::by_box(&state.db, user, box_id)
+                .await?
+                .ok_or(RecognitionError::Db(e))?;
+            link(&state.db, recognition_id, existing.id).await?;
+            Ok(Saved {
+                drug: existing,
+                same_box: true,
+            })
+        }
+        other => other.map(|drug| Saved {
+            drug,
+            same_box: false,
+        }),
+    }
+}
+
+async fn link<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    recognition_id: Uuid,
+    drug: Uuid,
+) -> Result<(), RecognitionError> {
+    recognition::Entity::update_many()
+        .col_expr(recognition::Column::DrugId, Expr::value(drug))
+        .filter(recognition::Column::Id.eq(recognition_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+async fn insert_drug(
+    state: &AppState,
+    user: Uuid,
+    fields: &Fields,
+    recognition_id: Uuid,
+    image_ids: &[Uuid],
+    code: Option<&ParsedCode>,
 ) -> Result<drug::Model, RecognitionError> {
     let txn = state.db.begin().await?;
     let mut row = cabinet::blank_drug(user);
@@ -37,13 +94,13 @@ pub async fn save_drug(
     row.production_date = Set(fields.production_date);
     row.expiry_date = Set(fields.expiry_date);
     row.recognition_id = Set(Some(recognition_id));
+    if let Some(code) = code {
+        row.serial_number = Set(code.serial.clone());
+        row.box_id = Set(code.box_id.clone());
+    }
     let saved = row.insert(&txn).await?;
     attach_images(state, &txn, user, image_ids, saved.id).await?;
-    recognition::Entity::update_many()
-        .col_expr(recognition::Column::DrugId, Expr::value(saved.id))
-        .filter(recognition::Column::Id.eq(recognition_id))
-        .exec(&txn)
-        .await?;
+    link(&txn, recognition_id, saved.id).await?;
     txn.commit().await?;
     Ok(saved)
 }

@@ -7,6 +7,7 @@ use shared::internal_auth::UserId;
 use uuid::Uuid;
 
 use crate::cabinet::{self, DrugInput, ListQuery};
+use crate::safety;
 use crate::state::AppState;
 
 pub async fn create(
@@ -15,7 +16,30 @@ pub async fn create(
     body: web::Json<DrugInput>,
 ) -> Result<HttpResponse, ApiError> {
     let view = cabinet::create(&state, user, body.into_inner()).await?;
-    Ok(HttpResponse::Created().json(view))
+    let checks = safety::about(&state, user, view.id).await?;
+    Ok(HttpResponse::Created().json(super::Added { item: view, checks }))
+}
+
+/// `POST /api/v1/drugs/codes`: what a scanned code says; `save` adds the drug.
+pub async fn scan(
+    state: web::Data<AppState>,
+    UserId(user): UserId,
+    body: web::Json<cabinet::ScanInput>,
+) -> Result<HttpResponse, ApiError> {
+    let scanned = cabinet::scan(&state, user, body.into_inner()).await?;
+    Ok(if scanned.saved {
+        HttpResponse::Created().json(scanned)
+    } else {
+        HttpResponse::Ok().json(scanned)
+    })
+}
+
+/// `GET /api/v1/drugs/checks`: interactions and duplicate ingredients across the cabinet.
+pub async fn checks(
+    state: web::Data<AppState>,
+    UserId(user): UserId,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(safety::checks(&state, user).await?))
 }
 
 pub async fn get(

@@ -14,7 +14,8 @@ pub async fn create(
     body: web::Json<PlanInput>,
 ) -> Result<HttpResponse, ApiError> {
     let plan = plans::create(&state, user, body.into_inner()).await?;
-    Ok(HttpResponse::Created().json(plan))
+    let checks = crate::safety::about(&state, user, plan.drug_id()).await?;
+    Ok(HttpResponse::Created().json(super::Added { item: plan, checks }))
 }
 
 pub async fn list(

@@ -23,6 +23,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(recognize::retry),
             )
             .route("/drugs/expiring", web::get().to(drugs::expiring))
+            .route("/drugs/checks", web::get().to(drugs::checks))
+            .route("/drugs/codes", web::post().to(drugs::scan))
             .route("/drugs", web::get().to(drugs::list))
             .route("/drugs", web::post().to(drugs::create))
             .route("/drugs/{id}", web::get().to(drugs::get))
@@ -43,6 +45,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .configure(legacy::configure)
     .configure(internal::configure);
+}
+
+/// A drug or plan just added, with what the safety checks found about its drug.
+#[derive(serde::Serialize)]
+struct Added<T: serde::Serialize> {
+    #[serde(flatten)]
+    item: T,
+    checks: crate::safety::Report,
 }
 
 /// A stored photo: private to its owner, cacheable by their browser for a day.

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests fail loudly")]
 
 mod cabinet;
+mod checks;
 mod contracts;
 mod faults;
 mod helpers;

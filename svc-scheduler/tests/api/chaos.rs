@@ -124,6 +124,8 @@ fn expiring_drug() -> CabinetDrug {
         approval_number: None,
         barcode: None,
         batch_number: None,
+        serial_number: None,
+        box_id: None,
         production_date: None,
         expiry_date: None,
         quantity: None,
