@@ -79,6 +79,20 @@ pub const SERVICE_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
         "Drugs expiring within `days` (expired included)",
         true,
     ),
+    (
+        "get",
+        "/api/v1/drugs/checks",
+        "drugs",
+        "Safety checks across the cabinet: interactions from the offline table, duplicate active ingredients (never \"safe\")",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/drugs/codes",
+        "drugs",
+        "What a scanned code says (GS1 DataMatrix, 药品追溯码, product barcode); `save` adds the drug from the catalogue, a box already there is answered as itself",
+        true,
+    ),
     ("get", "/api/v1/drugs/{id}", "drugs", "One drug", true),
     ("put", "/api/v1/drugs/{id}", "drugs", "Update a drug", true),
     (
