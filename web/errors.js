@@ -61,6 +61,7 @@ export const ERRORS = {
   recognition_succeeded: ["这次识别已经成功，无需重试", "This recognition already succeeded"],
   snapshot_reverted: ["这次操作已经撤销过了", "This change was already undone"],
   event_exists: ["这个日程已经存在", "This event already exists"],
+  prn_limit_reached: ["现在不能再服这个药（间隔或 24 小时上限）", "Not now: the minimum interval or the 24-hour limit of this medicine"],
   too_many_devices: ["设备数量已达上限", "Too many devices"],
   limit_reached: ["数量已达上限，请先删除一些再添加", "Limit reached; delete some first"],
   rate_limited: ["请求太频繁，请稍后再试", "Too many requests; try again shortly"],

@@ -60,7 +60,12 @@ impl RouteTable {
 }
 
 /// Public prefixes and the service behind each.
-const DRUGS_PREFIXES: &[&str] = &["/api/v1/drugs", "/api/v1/medications", "/api/v1/doses"];
+const DRUGS_PREFIXES: &[&str] = &[
+    "/api/v1/drugs",
+    "/api/v1/medications",
+    "/api/v1/doses",
+    "/api/v1/export",
+];
 const CHAT_PREFIXES: &[&str] = &[
     "/api/v1/chat",
     "/api/v1/conversations",

@@ -147,6 +147,12 @@ pub struct LowStock {
     pub stock: Option<f64>,
     pub unit: String,
     pub user_id: Uuid,
+    /// When the stock runs out, and the refill date that brought this reminder (if it was
+    /// that rather than the threshold).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runs_out_on: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refill_on: Option<NaiveDate>,
 }
 
 /// How long before an event's start its reminder goes out (svc-scheduler's event
@@ -207,6 +213,8 @@ mod tests {
             stock: Some(9.0),
             unit: "片".into(),
             user_id: user,
+            runs_out_on: None,
+            refill_on: None,
         };
         assert_eq!(
             serde_json::to_string(&typed).unwrap(),

@@ -100,6 +100,7 @@ error_codes! {
     RecognitionSucceeded = "recognition_succeeded", CONFLICT, "这次识别已经成功，无需重试";
     SnapshotReverted = "snapshot_reverted", CONFLICT, "这次操作已经撤销过了";
     EventExists = "event_exists", CONFLICT, "这个日程已经存在";
+    PrnLimitReached = "prn_limit_reached", CONFLICT, "现在不能再服这个药（间隔或 24 小时上限）";
     TooManyDevices = "too_many_devices", CONFLICT, "设备数量已达上限";
     LimitReached = "limit_reached", CONFLICT, "数量已达上限，请先删除一些再添加";
     // Limits.

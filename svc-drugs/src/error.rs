@@ -124,6 +124,7 @@ impl From<PlanError> for ApiError {
             PlanError::DoseNotFound => ApiError::new(ErrorCode::DoseNotFound, err.to_string()),
             PlanError::TooMany(_) => ApiError::new(ErrorCode::LimitReached, err.to_string()),
             PlanError::NoSuchAction => ApiError::new(ErrorCode::NotFound, err.to_string()),
+            PlanError::PrnLimit(_) => ApiError::new(ErrorCode::PrnLimitReached, err.to_string()),
             PlanError::Internal(cause) => ApiError::internal(cause),
         }
     }

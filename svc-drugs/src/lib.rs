@@ -3,6 +3,7 @@
 pub mod cabinet;
 pub mod domain;
 pub mod error;
+pub mod export;
 pub mod legacy;
 pub mod pipeline;
 pub mod plans;

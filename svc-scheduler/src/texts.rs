@@ -48,6 +48,8 @@ pub enum Text {
     LowStock {
         stock: Option<f64>,
         unit: String,
+        /// When it runs out, if known.
+        runs_out_on: Option<chrono::NaiveDate>,
     },
     Expiry {
         names: Vec<String>,
@@ -119,12 +121,23 @@ impl Text {
                     (format!("Soon: {title}"), format!("starts at {at}"))
                 }
             }
-            Text::LowStock { stock, unit } => {
+            Text::LowStock {
+                stock,
+                unit,
+                runs_out_on,
+            } => {
                 let left = stock.map(number).unwrap_or_else(|| "?".to_owned());
-                if zh {
-                    ("药快用完了".to_owned(), format!("还剩 {left} {unit}"))
-                } else {
-                    ("Running low".to_owned(), format!("{left} {unit} left"))
+                match (zh, runs_out_on) {
+                    (true, Some(d)) => (
+                        "药快用完了，该补药了".to_owned(),
+                        format!("还剩 {left} {unit}，预计 {} 用完", d.format("%-m月%-d日")),
+                    ),
+                    (true, None) => ("药快用完了".to_owned(), format!("还剩 {left} {unit}")),
+                    (false, Some(d)) => (
+                        "Running low: time to refill".to_owned(),
+                        format!("{left} {unit} left; runs out on {}", d.format("%b %-d")),
+                    ),
+                    (false, None) => ("Running low".to_owned(), format!("{left} {unit} left")),
                 }
             }
             Text::Expiry { names } => {

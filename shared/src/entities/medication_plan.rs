@@ -22,8 +22,21 @@ pub struct Model {
     pub timezone: String,
     /// JSON array of `{days, amount}`: a taper.
     pub phases: Option<Json>,
+    /// May go below zero (doses taken past the stock are still recorded).
     pub stock: Option<f64>,
     pub low_stock_threshold: Option<f64>,
+    /// As needed (PRN): no schedule; taken when needed within `min_interval_minutes` and
+    /// `max_per_24h` (in the dose's unit).
+    #[sea_orm(default_value = false)]
+    pub as_needed: bool,
+    pub min_interval_minutes: Option<i32>,
+    pub max_per_24h: Option<f64>,
+    /// Days before the run-out date to refill, and the days the pharmacy is closed
+    /// (`{weekdays, dates}`); `refill_due_on` is the date computed from them whenever the
+    /// stock or the plan changes (what svc-scheduler's reminder reads).
+    pub refill_lead_days: Option<i32>,
+    pub pharmacy_closed: Option<Json>,
+    pub refill_due_on: Option<Date>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

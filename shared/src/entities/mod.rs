@@ -3,7 +3,7 @@
 //! | table | owner |
 //! |---|---|
 //! | users, refresh_tokens | gateway (others read `users.timezone` and `users.preferences`) |
-//! | drugs, drug_images, recognitions, recognition_quotas, products, medication_plans, dose_logs | svc-drugs |
+//! | drugs, drug_images, recognitions, recognition_quotas, products, medication_plans, dose_logs, refills | svc-drugs |
 //! | job_runs, job_items, notifications, devices, deliveries, delivery_attempts, app_devices, notification_settings | svc-scheduler |
 //! | conversations, messages, events, event_tombstones, sync_clocks, snapshots, diaries, profiles, profile_logs, chat_usage, chat_feedback, chat_user_state, projects, calendar_feeds, checkins, chat_turns, pending_actions, memories, memory_digests, memory_runs, conversation_summaries | svc-chat |
 
@@ -41,6 +41,7 @@ pub mod profile_log;
 pub mod project;
 pub mod recognition;
 pub mod recognition_quota;
+pub mod refill;
 pub mod refresh_token;
 pub mod snapshot;
 pub mod sync_clock;

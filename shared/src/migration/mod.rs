@@ -24,6 +24,7 @@ mod m20261207_000018_checkins;
 mod m20261207_000019_chat_turns_pending_actions;
 mod m20261207_000020_memory;
 mod m20261207_000021_drug_codes;
+mod m20261207_000022_supply;
 
 pub struct Migrator;
 
@@ -70,6 +71,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000019_chat_turns_pending_actions::Migration),
             Box::new(m20261207_000020_memory::Migration),
             Box::new(m20261207_000021_drug_codes::Migration),
+            Box::new(m20261207_000022_supply::Migration),
         ]
     }
 }

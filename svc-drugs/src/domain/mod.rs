@@ -6,3 +6,4 @@ pub mod drug;
 pub mod product;
 pub mod recognition;
 pub mod schedule;
+pub mod supply;

@@ -87,6 +87,7 @@ pub async fn record_action(
     }
     if stock_change != 0.0 && m.stock.is_some() {
         repo::change_stock(&txn, m.id, stock_change).await?;
+        super::supply::refresh_refill_due(&txn, m.id).await?;
     }
     txn.commit().await?;
     let views = dose_at(&state.db, &m, at, now).await?;

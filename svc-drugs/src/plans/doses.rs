@@ -24,6 +24,12 @@ pub struct RangeQuery {
     to: Option<String>,
 }
 
+impl RangeQuery {
+    pub fn new(from: Option<String>, to: Option<String>) -> Self {
+        Self { from, to }
+    }
+}
+
 /// `2026-11-22T08:00:00+08:00`, or a date: the start of that day (`from`) or the end of it
 /// (`to`, inclusive) in the user's time zone.
 fn parse_bound(raw: &str, tz: Tz, end_of_day: bool) -> Result<DateTime<Utc>, PlanError> {
@@ -144,7 +150,7 @@ fn view(
 }
 
 /// A user's doses over a range query, with the instants it covers.
-pub(super) async fn in_range(
+pub async fn in_range(
     state: &AppState,
     user: Uuid,
     q: &RangeQuery,

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::PlanError;
 use crate::domain::schedule::{Phase, parse_time};
+use crate::domain::supply::Closed;
 
 #[derive(Debug, Deserialize, Serialize, Clone)]
 #[serde(deny_unknown_fields)]
@@ -28,6 +29,26 @@ pub struct ScheduleSpec {
     pub timezone: Option<String>,
 }
 
+/// The limits of an as-needed plan.
+#[derive(Debug, Deserialize, Serialize, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PrnSpec {
+    pub min_interval_minutes: Option<u32>,
+    /// In the dose's unit.
+    pub max_per_24h: Option<f64>,
+}
+
+/// When to be reminded to refill: days before the run-out date, and when the pharmacy is
+/// closed.
+#[derive(Debug, Deserialize, Serialize, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RefillSpec {
+    #[serde(default)]
+    pub lead_days: u32,
+    #[serde(default)]
+    pub pharmacy_closed: Closed,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlanInput {
@@ -37,12 +58,21 @@ pub struct PlanInput {
     pub phases: Option<Vec<Phase>>,
     pub stock: Option<f64>,
     pub low_stock_threshold: Option<f64>,
+    /// Taken when needed, not on a schedule (`schedule.times` empty).
+    #[serde(default)]
+    pub as_needed: bool,
+    pub prn: Option<PrnSpec>,
+    pub refill: Option<RefillSpec>,
 }
 
 impl PlanInput {
     pub(super) fn validate(&self) -> Result<(), PlanError> {
         validate_dose(&self.dose)?;
-        validate_schedule(&self.schedule)?;
+        self.validate_prn()?;
+        validate_schedule(&self.schedule, self.as_needed)?;
+        if let Some(refill) = &self.refill {
+            validate_refill(refill)?;
+        }
         if let Some(phases) = &self.phases
             && (phases.len() > 20
                 || phases.iter().any(|p| {
@@ -68,6 +98,39 @@ impl PlanInput {
         Ok(())
     }
 
+    fn validate_prn(&self) -> Result<(), PlanError> {
+        let Some(prn) = &self.prn else {
+            return Ok(());
+        };
+        if !self.as_needed {
+            return Err(PlanError::invalid(
+                "prn limits are for as-needed plans (as_needed: true)",
+            ));
+        }
+        if let Some(m) = prn.min_interval_minutes
+            && !(1..=2880).contains(&m)
+        {
+            return Err(PlanError::invalid(
+                "prn.min_interval_minutes must be 1 to 2880",
+            ));
+        }
+        if let Some(max) = prn.max_per_24h {
+            if !(max.is_finite() && max > 0.0 && max <= 100_000.0) {
+                return Err(PlanError::invalid(
+                    "prn.max_per_24h must be above 0 and at most 100000",
+                ));
+            }
+            if max + 1e-9 < self.dose.amount {
+                return Err(PlanError::invalid(format!(
+                    "24 小时上限（{max} {unit}）低于一次的剂量（{dose} {unit}），一次也不能服用。prn.max_per_24h ({max}) is below one dose ({dose}): not even one dose could be taken.",
+                    dose = self.dose.amount,
+                    unit = self.dose.unit.trim(),
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Write the plan into a row; `tz` is the time zone when the schedule names none.
     pub(super) fn fill(self, m: &mut medication_plan::ActiveModel, tz: String) {
         let s = self.schedule;
@@ -85,6 +148,15 @@ impl PlanInput {
         m.phases = Set(self.phases.map(|p| serde_json::json!(p)));
         m.stock = Set(self.stock);
         m.low_stock_threshold = Set(self.low_stock_threshold);
+        m.as_needed = Set(self.as_needed);
+        let prn = self.prn.unwrap_or_default();
+        m.min_interval_minutes = Set(prn.min_interval_minutes.and_then(|v| i32::try_from(v).ok()));
+        m.max_per_24h = Set(prn.max_per_24h);
+        m.refill_lead_days = Set(self
+            .refill
+            .as_ref()
+            .and_then(|r| i32::try_from(r.lead_days).ok()));
+        m.pharmacy_closed = Set(self.refill.map(|r| serde_json::json!(r.pharmacy_closed)));
     }
 }
 
@@ -100,8 +172,32 @@ fn validate_dose(d: &DoseSpec) -> Result<(), PlanError> {
     Ok(())
 }
 
-fn validate_schedule(s: &ScheduleSpec) -> Result<(), PlanError> {
-    if s.times.is_empty() || s.times.len() > 12 {
+fn validate_refill(r: &RefillSpec) -> Result<(), PlanError> {
+    if r.lead_days > 60 {
+        return Err(PlanError::invalid("refill.lead_days must be 0 to 60"));
+    }
+    let closed = &r.pharmacy_closed;
+    if closed.weekdays.len() > 7 || closed.weekdays.iter().any(|d| !(1..=7).contains(d)) {
+        return Err(PlanError::invalid(
+            "refill.pharmacy_closed.weekdays must list ISO weekdays 1 (Monday) to 7 (Sunday)",
+        ));
+    }
+    if closed.dates.len() > 366 {
+        return Err(PlanError::invalid(
+            "refill.pharmacy_closed.dates: at most 366 dates",
+        ));
+    }
+    Ok(())
+}
+
+fn validate_schedule(s: &ScheduleSpec, as_needed: bool) -> Result<(), PlanError> {
+    if as_needed {
+        if !s.times.is_empty() {
+            return Err(PlanError::invalid(
+                "an as-needed plan has no schedule.times (it is taken when needed)",
+            ));
+        }
+    } else if s.times.is_empty() || s.times.len() > 12 {
         return Err(PlanError::invalid("schedule.times must list 1 to 12 times"));
     }
     if let Some(t) = s.times.iter().find(|t| parse_time(t).is_none()) {

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::input::PlanInput;
 use super::views::PlanView;
-use super::{PlanError, repo};
+use super::{PlanError, repo, supply};
 use crate::state::AppState;
 
 async fn owned(
@@ -44,17 +44,19 @@ pub async fn create(state: &AppState, user: Uuid, input: PlanInput) -> Result<Pl
         ..Default::default()
     };
     input.fill(&mut m, prefs.timezone.name().to_owned());
-    Ok(m.insert(&state.db).await?.into())
+    let saved = m.insert(&state.db).await?;
+    supply::refresh_refill_due(&state.db, saved.id).await?;
+    get(state, user, saved.id).await
 }
 
 /// A user's plans, oldest first.
 pub async fn list(state: &AppState, user: Uuid) -> Result<Vec<PlanView>, PlanError> {
     let rows = repo::of_user(&state.db, user, true).await?;
-    Ok(rows.into_iter().map(PlanView::from).collect())
+    Ok(supply::views(&state.db, rows).await?)
 }
 
 pub async fn get(state: &AppState, user: Uuid, id: Uuid) -> Result<PlanView, PlanError> {
-    Ok(owned(state, user, id).await?.into())
+    Ok(supply::view(&state.db, owned(state, user, id).await?).await?)
 }
 
 pub async fn update(
@@ -70,7 +72,9 @@ pub async fn update(
     let mut m: medication_plan::ActiveModel = existing.into();
     input.fill(&mut m, tz);
     m.updated_at = Set(Utc::now());
-    Ok(m.update(&state.db).await?.into())
+    let saved = m.update(&state.db).await?;
+    supply::refresh_refill_due(&state.db, saved.id).await?;
+    get(state, user, saved.id).await
 }
 
 /// Delete a plan and what was recorded about its doses.

@@ -9,7 +9,8 @@ mod doses;
 mod input;
 mod manage;
 mod reminders;
-mod repo;
+pub(crate) mod repo;
+mod supply;
 mod views;
 
 use sea_orm::DbErr;
@@ -18,11 +19,12 @@ use crate::cabinet::CabinetError;
 
 pub use actions::{SnoozeBody, record_action};
 pub use adherence::adherence;
-pub use doses::{RangeQuery, doses, doses_today};
+pub use doses::{RangeQuery, doses, doses_today, in_range};
 pub use input::PlanInput;
 pub use manage::{create, delete, get, list, update};
 pub use reminders::{Window, doses_due, low_stock, mark_missed};
-pub use views::PlanView;
+pub use supply::{RefillInput, Refilled, TakeInput, Taken, add_refill, refills, take};
+pub use views::{PlanView, plan_of};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -44,6 +46,9 @@ pub enum PlanError {
     TooMany(u64),
     #[error("no such action")]
     NoSuchAction,
+    /// An as-needed dose past its minimum interval or maximum per 24 hours; nothing written.
+    #[error("{0}")]
+    PrnLimit(String),
     #[error("{0}")]
     Internal(String),
 }

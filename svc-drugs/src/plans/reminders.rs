@@ -101,18 +101,31 @@ pub async fn mark_missed(state: &AppState, body: &MarkMissed) -> Result<Vec<User
     Ok(marked)
 }
 
-/// Plans at or below their low-stock threshold, across users.
+/// Plans at or below their low-stock threshold, or whose refill date has come (in the
+/// plan's zone), across users, with when their stock runs out.
 pub async fn low_stock(state: &AppState) -> Result<Vec<LowStock>, PlanError> {
-    let plans = repo::low_stock(&state.db).await?;
+    let now = Utc::now();
+    let plans = repo::low_stock(&state.db, (now + Duration::days(1)).date_naive()).await?;
+    let used = super::supply::recent_use(&state.db, &plans.iter().collect::<Vec<_>>(), now).await?;
     Ok(plans
         .into_iter()
-        .map(|p| LowStock {
-            drug_id: p.drug_id,
-            low_stock_threshold: p.low_stock_threshold,
-            plan_id: p.id,
-            stock: p.stock,
-            unit: p.dose_unit,
-            user_id: p.user_id,
+        .filter_map(|p| {
+            let supply = super::supply::supply_of(&p, now, used.get(&p.id).copied().unwrap_or(0.0));
+            let today = now
+                .with_timezone(&super::views::plan_of(&p).timezone)
+                .date_naive();
+            let low = matches!((p.stock, p.low_stock_threshold), (Some(s), Some(t)) if s <= t);
+            let refill_due = p.refill_due_on.is_some_and(|d| d <= today);
+            (low || refill_due).then(|| LowStock {
+                drug_id: p.drug_id,
+                low_stock_threshold: p.low_stock_threshold,
+                plan_id: p.id,
+                stock: p.stock,
+                unit: p.dose_unit,
+                user_id: p.user_id,
+                runs_out_on: supply.as_ref().and_then(|s| s.run_out.runs_out_on),
+                refill_on: supply.and_then(|s| s.refill_on),
+            })
         })
         .collect())
 }

@@ -61,6 +61,10 @@ pub async fn delete_with_logs<C: ConnectionTrait>(db: &C, plan: Uuid) -> Result<
         .filter(dose_log::Column::PlanId.eq(plan))
         .exec(db)
         .await?;
+    shared::entities::refill::Entity::delete_many()
+        .filter(shared::entities::refill::Column::PlanId.eq(plan))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
@@ -89,14 +93,25 @@ pub async fn active_between<C: ConnectionTrait>(
         .await
 }
 
-/// Plans whose stock is at or below their threshold.
-pub async fn low_stock<C: ConnectionTrait>(db: &C) -> Result<Vec<medication_plan::Model>, DbErr> {
+/// Plans whose stock is at or below their threshold, or whose refill is due by `by` (the
+/// caller checks the date in each plan's zone).
+pub async fn low_stock<C: ConnectionTrait>(
+    db: &C,
+    by: chrono::NaiveDate,
+) -> Result<Vec<medication_plan::Model>, DbErr> {
     medication_plan::Entity::find()
         .filter(medication_plan::Column::Stock.is_not_null())
-        .filter(medication_plan::Column::LowStockThreshold.is_not_null())
         .filter(
-            Expr::col(medication_plan::Column::Stock)
-                .lte(Expr::col(medication_plan::Column::LowStockThreshold)),
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(medication_plan::Column::LowStockThreshold.is_not_null())
+                        .add(
+                            Expr::col(medication_plan::Column::Stock)
+                                .lte(Expr::col(medication_plan::Column::LowStockThreshold)),
+                        ),
+                )
+                .add(medication_plan::Column::RefillDueOn.lte(by)),
         )
         .limit(10_000)
         .all(db)

@@ -5,7 +5,8 @@ use serde::Serialize;
 use shared::entities::medication_plan;
 use uuid::Uuid;
 
-use super::input::{DoseSpec, ScheduleSpec};
+use super::input::{DoseSpec, PrnSpec, RefillSpec, ScheduleSpec};
+use super::supply::Supply;
 use crate::domain::schedule::{Phase, Plan, parse_time};
 
 /// The schedule of a plan row (unreadable parts are left out, never fatal).
@@ -39,6 +40,11 @@ pub struct PlanView {
     stock: Option<f64>,
     low_stock_threshold: Option<f64>,
     low_stock: bool,
+    as_needed: bool,
+    prn: Option<PrnSpec>,
+    refill: Option<RefillSpec>,
+    /// When the stock runs out and when to refill (plans with stock).
+    supply: Option<Supply>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -47,10 +53,8 @@ impl PlanView {
     pub fn drug_id(&self) -> Uuid {
         self.drug_id
     }
-}
 
-impl From<medication_plan::Model> for PlanView {
-    fn from(m: medication_plan::Model) -> Self {
+    pub fn new(m: medication_plan::Model, supply: Option<Supply>) -> Self {
         let p = plan_of(&m);
         Self {
             id: m.id,
@@ -71,6 +75,20 @@ impl From<medication_plan::Model> for PlanView {
             stock: m.stock,
             low_stock_threshold: m.low_stock_threshold,
             low_stock: matches!((m.stock, m.low_stock_threshold), (Some(s), Some(t)) if s <= t),
+            as_needed: m.as_needed,
+            prn: m.as_needed.then(|| PrnSpec {
+                min_interval_minutes: m.min_interval_minutes.and_then(|v| u32::try_from(v).ok()),
+                max_per_24h: m.max_per_24h,
+            }),
+            refill: m.refill_lead_days.map(|lead| RefillSpec {
+                lead_days: u32::try_from(lead).unwrap_or(0),
+                pharmacy_closed: m
+                    .pharmacy_closed
+                    .clone()
+                    .and_then(|v| serde_json::from_value(v).ok())
+                    .unwrap_or_default(),
+            }),
+            supply,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }

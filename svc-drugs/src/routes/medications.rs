@@ -59,3 +59,34 @@ pub async fn adherence(
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(plans::adherence(&state, user, &query).await?))
 }
+
+/// `POST /api/v1/medications/{id}/take`: an as-needed dose, now, within its limits.
+pub async fn take(
+    state: web::Data<AppState>,
+    UserId(user): UserId,
+    path: web::Path<Uuid>,
+    body: Option<web::Json<plans::TakeInput>>,
+) -> Result<HttpResponse, ApiError> {
+    let input = body.map(web::Json::into_inner).unwrap_or_default();
+    let taken = plans::take(&state, user, path.into_inner(), input).await?;
+    Ok(HttpResponse::Created().json(taken))
+}
+
+/// `POST /api/v1/medications/{id}/refills`: log a refill (now or afterwards).
+pub async fn add_refill(
+    state: web::Data<AppState>,
+    UserId(user): UserId,
+    path: web::Path<Uuid>,
+    body: web::Json<plans::RefillInput>,
+) -> Result<HttpResponse, ApiError> {
+    let refilled = plans::add_refill(&state, user, path.into_inner(), body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(refilled))
+}
+
+pub async fn refills(
+    state: web::Data<AppState>,
+    UserId(user): UserId,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(plans::refills(&state, user, path.into_inner()).await?))
+}

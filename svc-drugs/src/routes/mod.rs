@@ -9,6 +9,7 @@ use bytes::Bytes;
 
 pub mod doses;
 pub mod drugs;
+pub mod export;
 pub mod internal;
 pub mod legacy;
 pub mod medications;
@@ -37,9 +38,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .route("/medications", web::get().to(medications::list))
             .route("/medications", web::post().to(medications::create))
+            .route("/medications/{id}/take", web::post().to(medications::take))
+            .route(
+                "/medications/{id}/refills",
+                web::post().to(medications::add_refill),
+            )
+            .route(
+                "/medications/{id}/refills",
+                web::get().to(medications::refills),
+            )
             .route("/medications/{id}", web::get().to(medications::get))
             .route("/medications/{id}", web::put().to(medications::update))
             .route("/medications/{id}", web::delete().to(medications::delete))
+            .route("/export/fhir", web::get().to(export::fhir))
+            .route("/export/report", web::get().to(export::report))
             .route("/doses", web::get().to(doses::list))
             .route("/doses/{dose_id}/{action}", web::post().to(doses::act)),
     )

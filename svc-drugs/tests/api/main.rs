@@ -6,6 +6,7 @@
 mod cabinet;
 mod checks;
 mod contracts;
+mod export;
 mod faults;
 mod helpers;
 mod legacy;
@@ -14,3 +15,4 @@ mod medications;
 mod quotas;
 mod recognize;
 mod s3;
+mod supply;

@@ -274,6 +274,7 @@ pub async fn low_stock(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, String> 
                 text: Text::LowStock {
                     stock: plan.stock,
                     unit: plan.unit.clone(),
+                    runs_out_on: plan.runs_out_on,
                 },
                 data: serde_json::to_value(&plan).map_err(|e| e.to_string())?,
                 dedupe_key: format!("low_stock:{}:{}", plan.plan_id, now.date_naive()),

@@ -1,0 +1,96 @@
+//! Run-out dates, refills and as-needed plans: `medication_plans.as_needed`,
+//! `min_interval_minutes`, `max_per_24h`, `refill_lead_days`, `pharmacy_closed`,
+//! `refill_due_on`, and the `refills` log.
+
+use sea_orm_migration::prelude::*;
+
+use super::create_from_entity;
+use crate::entities::{medication_plan, refill};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+fn columns() -> Vec<(medication_plan::Column, ColumnDef)> {
+    use medication_plan::Column as C;
+    vec![
+        (
+            C::AsNeeded,
+            ColumnDef::new(C::AsNeeded)
+                .boolean()
+                .not_null()
+                .default(false)
+                .to_owned(),
+        ),
+        (
+            C::MinIntervalMinutes,
+            ColumnDef::new(C::MinIntervalMinutes)
+                .integer()
+                .null()
+                .to_owned(),
+        ),
+        (
+            C::MaxPer24h,
+            ColumnDef::new(C::MaxPer24h).double().null().to_owned(),
+        ),
+        (
+            C::RefillLeadDays,
+            ColumnDef::new(C::RefillLeadDays)
+                .integer()
+                .null()
+                .to_owned(),
+        ),
+        (
+            C::PharmacyClosed,
+            ColumnDef::new(C::PharmacyClosed).json().null().to_owned(),
+        ),
+        (
+            C::RefillDueOn,
+            ColumnDef::new(C::RefillDueOn).date().null().to_owned(),
+        ),
+    ]
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // A database made after this release has the columns from migration 2.
+        for (column, mut def) in columns() {
+            if !manager
+                .has_column("medication_plans", sea_orm::IdenStatic::as_str(&column))
+                .await?
+            {
+                manager
+                    .alter_table(
+                        Table::alter()
+                            .table(medication_plan::Entity)
+                            .add_column(&mut def)
+                            .to_owned(),
+                    )
+                    .await?;
+            }
+        }
+        create_from_entity(manager, refill::Entity).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(refill::Entity).if_exists().to_owned())
+            .await?;
+        for (column, _) in columns() {
+            if manager
+                .has_column("medication_plans", sea_orm::IdenStatic::as_str(&column))
+                .await?
+            {
+                manager
+                    .alter_table(
+                        Table::alter()
+                            .table(medication_plan::Entity)
+                            .drop_column(column)
+                            .to_owned(),
+                    )
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,43 @@
+//! Exports: `GET /api/v1/export/fhir` and `GET /api/v1/export/report`.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+use shared::ApiError;
+use shared::internal_auth::UserId;
+
+use crate::export::{self, ExportQuery, Lang};
+use crate::state::AppState;
+
+/// A FHIR R4 Bundle of the person's medication statements and administrations.
+pub async fn fhir(
+    state: web::Data<AppState>,
+    UserId(user): UserId,
+    query: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    if query.lang.is_some() {
+        return Err(ApiError::validation("lang is for the report only"));
+    }
+    let gathered = export::gather(&state, user, &query).await?;
+    let bundle = export::bundle(&gathered, Utc::now());
+    Ok(HttpResponse::Ok()
+        .content_type("application/fhir+json; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(bundle))
+}
+
+/// The printable report for a doctor's visit.
+pub async fn report(
+    state: web::Data<AppState>,
+    UserId(user): UserId,
+    query: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let lang = Lang::parse(query.lang.as_deref())
+        .ok_or_else(|| ApiError::validation("lang must be zh or en"))?;
+    let gathered = export::gather(&state, user, &query).await?;
+    let checks = crate::safety::checks(&state, user).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(export::html(&gathered, &checks, lang, Utc::now())))
+}
