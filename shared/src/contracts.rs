@@ -307,3 +307,40 @@ mod tests {
         }
     }
 }
+
+/// A person's medicines for their calendar feed: `GET /internal/calendar` (svc-drugs →
+/// svc-chat, which serves the feed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct MedicationCalendar {
+    pub plans: Vec<CalendarPlan>,
+    pub expiries: Vec<CalendarExpiry>,
+}
+
+/// A scheduled plan as recurring doses: each phase (the whole plan when it has none) from
+/// `start` to `end` (inclusive, local dates), at `times` (`HH:MM`, in `timezone`), on
+/// `days_of_week` (ISO) or every `every_n_days` days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalendarPlan {
+    pub plan_id: Uuid,
+    pub drug_name: String,
+    pub unit: String,
+    pub times: Vec<String>,
+    pub days_of_week: Option<Vec<u32>>,
+    pub every_n_days: Option<u32>,
+    pub timezone: String,
+    pub phases: Vec<CalendarPhase>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalendarPhase {
+    pub start: NaiveDate,
+    pub end: Option<NaiveDate>,
+    pub amount: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalendarExpiry {
+    pub drug_id: Uuid,
+    pub name: String,
+    pub expiry_date: NaiveDate,
+}

@@ -339,8 +339,13 @@ fn single_event(w: &mut Writer, e: &event::Model, opts: &FeedOptions) -> Option<
     Some(at.instant())
 }
 
-/// The feed of `events` (a user's: singles, templates and instances alike).
-pub fn render(events: &[event::Model], opts: &FeedOptions) -> String {
+/// The feed of `events` (a user's: singles, templates and instances alike) and of their
+/// medicines.
+pub fn render(
+    events: &[event::Model],
+    meds: &shared::contracts::MedicationCalendar,
+    opts: &FeedOptions,
+) -> String {
     let templates: HashMap<Uuid, (&event::Model, Series)> = events
         .iter()
         .filter(|t| t.status != EventStatus::Cancelled)
@@ -375,6 +380,14 @@ pub fn render(events: &[event::Model], opts: &FeedOptions) -> String {
             (a, b) => a.or(b),
         };
     }
+    let (med_zones, med_earliest) = super::medications::write(&mut body, meds, opts.now);
+    for tz in med_zones {
+        zones.insert(tz.name());
+    }
+    earliest = match (earliest, med_earliest) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
     // Whole UTC days, so the zones' part of the feed (and its ETag) stays the same between
     // fetches while the events do.
     let midnight = |at: DateTime<Utc>| at.date_naive().and_time(chrono::NaiveTime::MIN).and_utc();

@@ -6,6 +6,7 @@
 //! revoking deletes it. An unknown or revoked address is answered 404, like any other.
 
 pub mod ics;
+pub mod medications;
 pub mod vtimezone;
 
 use base64::Engine;

@@ -108,6 +108,38 @@ pub async fn revoke(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The person's medicines from svc-drugs; without them (svc-drugs unreachable) the feed still
+/// serves the events, and says so in the log.
+async fn medications(state: &AppState, user: uuid::Uuid) -> shared::contracts::MedicationCalendar {
+    let res = state
+        .internal
+        .request(
+            reqwest::Method::GET,
+            &state.drugs,
+            "/internal/calendar",
+            Some(user),
+        )
+        .send()
+        .await;
+    match res {
+        Ok(r) if r.status().is_success() => r.json().await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "the medicines for the calendar feed could not be read");
+            Default::default()
+        }),
+        Ok(r) => {
+            tracing::warn!(
+                status = r.status().as_u16(),
+                "svc-drugs refused the calendar's medicines"
+            );
+            Default::default()
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "svc-drugs unreachable for the calendar's medicines");
+            Default::default()
+        }
+    }
+}
+
 /// `GET /ical/{token}.ics` → the user's events as iCalendar, with an `ETag` (a calendar
 /// that sends it back gets 304 while nothing changed).
 pub async fn feed(
@@ -120,12 +152,13 @@ pub async fn feed(
     let now = Utc::now();
     let tz = state.timezone(feed.user_id).await?;
     let events = calendar::events(&state.db, feed.user_id, now).await?;
+    let meds = medications(&state, feed.user_id).await;
     let opts = ics::FeedOptions {
         tz,
         alarm_minutes: feed.alarm_minutes,
         now,
     };
-    let text = shared::request_id::spawn_blocking(move || ics::render(&events, &opts))
+    let text = shared::request_id::spawn_blocking(move || ics::render(&events, &meds, &opts))
         .await
         .map_err(ApiError::internal)?;
     // DTSTAMP is the time of the request: the tag is of the rest.

@@ -448,3 +448,123 @@ async fn bad_feed_requests_are_refused_and_write_nothing() {
         .unwrap();
     assert_eq!(direct.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// A request to the svc-drugs beside the app, as the gateway makes it for `user`.
+async fn drugs_post(app: &TestApp, user: Uuid, path: &str, body: Value) -> Value {
+    let res = app
+        .client
+        .post(format!("{}{path}", app.settings.services.drugs))
+        .header(
+            shared::internal_auth::INTERNAL_TOKEN_HEADER,
+            app.tokens.mint("gateway", "drugs", Some(user)),
+        )
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{path}: {}", res.status());
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_feed_holds_the_doses_as_recurring_events_and_expiry_dates_with_alarms() {
+    let app = spawn().await;
+    let user = app.user("Asia/Shanghai").await;
+    let warfarin = drugs_post(
+        &app,
+        user,
+        "/api/v1/drugs",
+        json!({"name": "华法林钠片", "expiry_date": "2027-06-30"}),
+    )
+    .await;
+    let prednisone = drugs_post(&app, user, "/api/v1/drugs", json!({"name": "泼尼松片"})).await;
+    // Mondays, Wednesdays and Fridays at 08:00 from Tuesday 2027-03-02: the first dose is
+    // Wednesday the 3rd.
+    drugs_post(
+        &app,
+        user,
+        "/api/v1/medications",
+        json!({"drug_id": warfarin["id"], "dose": {"amount": 2.5, "unit": "mg"},
+               "schedule": {"times": ["08:00"], "days_of_week": [1, 3, 5],
+                            "start_date": "2027-03-02", "end_date": "2027-04-30"}}),
+    )
+    .await;
+    // A taper in New York: 3 days of 4 tablets, then 2 days of 2, at 09:00 and 21:00.
+    drugs_post(
+        &app,
+        user,
+        "/api/v1/medications",
+        json!({"drug_id": prednisone["id"], "dose": {"amount": 1, "unit": "片"},
+               "schedule": {"times": ["09:00", "21:00"], "start_date": "2027-03-10",
+                            "timezone": "America/New_York"},
+               "phases": [{"days": 3, "amount": 4}, {"days": 2, "amount": 2}]}),
+    )
+    .await;
+    // As needed: not a calendar event.
+    drugs_post(
+        &app,
+        user,
+        "/api/v1/medications",
+        json!({"drug_id": prednisone["id"], "dose": {"amount": 1, "unit": "片"},
+               "schedule": {"times": [], "start_date": "2027-03-10"}, "as_needed": true}),
+    )
+    .await;
+
+    let (token, _) = make_feed(&app, user, None).await;
+    let text = fetch_text(&app, &token).await;
+    let cal: Calendar = text.parse().unwrap();
+
+    let warfarin_doses = by_summary(&cal, "💊 华法林钠片 2.5 mg");
+    assert_eq!(warfarin_doses.len(), 1, "{text}");
+    let e = warfarin_doses[0];
+    let (start, params) = prop(e, "DTSTART");
+    assert_eq!(start, "20270303T080000");
+    assert!(params.contains(&("TZID".into(), "Asia/Shanghai".into())));
+    // The last dose: Friday 30 April 08:00 Shanghai = 00:00 UTC.
+    assert_eq!(
+        prop(e, "RRULE").0,
+        "FREQ=WEEKLY;BYDAY=MO,WE,FR;UNTIL=20270430T000000Z"
+    );
+    assert!(text.contains("TRIGGER:PT0M"));
+
+    // The taper: one series per phase and time; its days as a calendar computes them.
+    let high = by_summary(&cal, "💊 泼尼松片 4 片");
+    let low = by_summary(&cal, "💊 泼尼松片 2 片");
+    assert_eq!((high.len(), low.len()), (2, 2), "{text}");
+    let morning = high
+        .iter()
+        .find(|e| prop(e, "DTSTART").0 == "20270310T090000")
+        .unwrap();
+    let set = format!(
+        "DTSTART;TZID=America/New_York:20270310T090000\nRRULE:{}",
+        prop(morning, "RRULE").0
+    );
+    // 10, 11 and 12 March at 09:00 New York; the clocks change on the 14th, after it.
+    assert_eq!(
+        set.parse::<rrule::RRuleSet>()
+            .unwrap()
+            .all(10)
+            .dates
+            .iter()
+            .map(|d| d.to_rfc3339())
+            .collect::<Vec<_>>(),
+        [
+            "2027-03-10T09:00:00-05:00",
+            "2027-03-11T09:00:00-05:00",
+            "2027-03-12T09:00:00-05:00"
+        ]
+    );
+    assert!(text.contains("BEGIN:VTIMEZONE\r\nTZID:America/New_York"));
+
+    // The expiry date, all day, with an alarm a week before.
+    let expiry = by_summary(&cal, "⚠️ 华法林钠片 到期 / expires");
+    assert_eq!(expiry.len(), 1);
+    assert_eq!(prop(expiry[0], "DTSTART").0, "20270630");
+    assert!(text.contains("TRIGGER:-P7D"));
+    // Nothing for the as-needed plan.
+    assert_eq!(
+        text.matches("泼尼松片").count(),
+        8,
+        "two phases × two times, summary and alarm"
+    );
+}

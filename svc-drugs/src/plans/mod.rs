@@ -5,6 +5,7 @@
 
 mod actions;
 mod adherence;
+mod calendar;
 mod doses;
 mod input;
 mod manage;
@@ -19,6 +20,7 @@ use crate::cabinet::CabinetError;
 
 pub use actions::{SnoozeBody, record_action};
 pub use adherence::adherence;
+pub use calendar::calendar;
 pub use doses::{RangeQuery, doses, doses_today, in_range};
 pub use input::PlanInput;
 pub use manage::{create, delete, get, list, update};

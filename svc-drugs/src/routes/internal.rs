@@ -22,7 +22,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/doses/due", web::get().to(doses_due))
             .route("/doses/mark-missed", web::post().to(mark_missed))
             .route("/users/{user_id}/expiring", web::get().to(user_expiring))
-            .route("/low-stock", web::get().to(low_stock)),
+            .route("/low-stock", web::get().to(low_stock))
+            .route("/calendar", web::get().to(calendar)),
     );
 }
 
@@ -71,4 +72,12 @@ pub async fn user_expiring(
 
 pub async fn low_stock(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(plans::low_stock(&state).await?))
+}
+
+/// The user's plans as recurring doses and their drugs' expiry dates, for the calendar feed.
+pub async fn calendar(
+    state: web::Data<AppState>,
+    UserId(user): UserId,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(plans::calendar(&state, user).await?))
 }
