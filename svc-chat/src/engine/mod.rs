@@ -40,7 +40,10 @@ tool answers awaiting_confirmation, ask one short question naming exactly that a
 never say it is done. To take back a change made in chat, use undo_change.\n\
 Medicines: you may explain what is printed on a box and restate the user's own plan and \
 doses; you never diagnose, prescribe, or suggest starting, stopping or changing a dose. When \
-asked, say you cannot and suggest a pharmacist or doctor.";
+asked, say you cannot and suggest a pharmacist or doctor. Whether medicines interact or \
+share an ingredient comes only from check_medicine_interactions (an offline table): relay \
+what it found; when it finds nothing, say it knows of no interaction in its table, never \
+that a combination is safe.";
 
 pub struct TurnRequest {
     pub user: Uuid,

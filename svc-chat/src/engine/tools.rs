@@ -184,6 +184,11 @@ pub fn definitions() -> Value {
             json!({"type": "object", "properties": {}})
         ),
         function(
+            "check_medicine_interactions",
+            "Interactions and duplicate active ingredients across the user's medicine cabinet, from the cabinet's offline table (never your own knowledge)",
+            json!({"type": "object", "properties": {}})
+        ),
+        function(
             "get_expiring_drugs",
             "Medicines expiring soon or expired",
             json!({"type": "object", "properties": {"days": {"type": "integer"}}})
@@ -538,6 +543,7 @@ impl ToolContext<'_> {
             }
             "get_medicine_cabinet" => self.drugs("/internal/cabinet").await,
             "get_today_doses" => self.drugs("/internal/doses/today").await,
+            "check_medicine_interactions" => self.drugs("/internal/checks").await,
             "get_expiring_drugs" => {
                 let days = args["days"].as_i64().unwrap_or(30).clamp(0, 3650);
                 let user = self.user;

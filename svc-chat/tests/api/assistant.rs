@@ -765,3 +765,52 @@ async fn undo_in_chat_takes_back_the_last_change_and_shows_it_and_several_wait_f
     );
     assert!(!event_exists(&app, yoga).await && !event_exists(&app, created).await);
 }
+
+#[tokio::test]
+async fn interactions_come_from_the_cabinets_table_and_the_persona_says_so() {
+    let app = spawn().await;
+    let user = app.user("Asia/Shanghai").await;
+    drugs_post(&app, user, "/api/v1/drugs", json!({"name": "华法林钠片"})).await;
+    drugs_post(
+        &app,
+        user,
+        "/api/v1/drugs",
+        json!({"name": "布洛芬缓释胶囊"}),
+    )
+    .await;
+    script(
+        &app,
+        &[("check_medicine_interactions", json!({}))],
+        "表里说这两种药合用出血风险增加，请先问医生或药师。",
+    )
+    .await;
+    let res = app
+        .req(Method::POST, Some(user), "/api/v1/chat")
+        .json(&json!({"message": "华法林和布洛芬能一起吃吗"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let requests = app.model.received_requests().await.unwrap();
+    let first: Value = serde_json::from_slice(&requests[0].body).unwrap();
+    let system = first["messages"][0]["content"].as_str().unwrap();
+    assert!(system.contains("check_medicine_interactions") && system.contains("never"));
+    assert!(
+        first["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["function"]["name"] == "check_medicine_interactions")
+    );
+    // The tool's answer handed to the model is the table's finding.
+    let second: Value = serde_json::from_slice(&requests[1].body).unwrap();
+    let tool = second["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "tool")
+        .expect("the tool's answer");
+    let content = tool["content"].as_str().unwrap();
+    assert!(content.contains("\"severity\":\"major\""), "{content}");
+    assert!(content.contains("warfarin") && content.contains("ibuprofen"));
+}

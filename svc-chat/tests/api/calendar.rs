@@ -449,23 +449,6 @@ async fn bad_feed_requests_are_refused_and_write_nothing() {
     assert_eq!(direct.status(), StatusCode::UNAUTHORIZED);
 }
 
-/// A request to the svc-drugs beside the app, as the gateway makes it for `user`.
-async fn drugs_post(app: &TestApp, user: Uuid, path: &str, body: Value) -> Value {
-    let res = app
-        .client
-        .post(format!("{}{path}", app.settings.services.drugs))
-        .header(
-            shared::internal_auth::INTERNAL_TOKEN_HEADER,
-            app.tokens.mint("gateway", "drugs", Some(user)),
-        )
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success(), "{path}: {}", res.status());
-    res.json().await.unwrap()
-}
-
 #[tokio::test]
 async fn the_feed_holds_the_doses_as_recurring_events_and_expiry_dates_with_alarms() {
     let app = spawn().await;

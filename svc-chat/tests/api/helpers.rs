@@ -178,3 +178,20 @@ pub async fn send(
     let status = res.status();
     (status, res.json().await.unwrap_or(Value::Null))
 }
+
+/// A request to the svc-drugs beside the app, as the gateway makes it for `user`.
+pub async fn drugs_post(app: &TestApp, user: Uuid, path: &str, body: Value) -> Value {
+    let res = app
+        .client
+        .post(format!("{}{path}", app.settings.services.drugs))
+        .header(
+            INTERNAL_TOKEN_HEADER,
+            app.tokens.mint("gateway", "drugs", Some(user)),
+        )
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{path}: {}", res.status());
+    res.json().await.unwrap()
+}

@@ -23,7 +23,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/doses/mark-missed", web::post().to(mark_missed))
             .route("/users/{user_id}/expiring", web::get().to(user_expiring))
             .route("/low-stock", web::get().to(low_stock))
-            .route("/calendar", web::get().to(calendar)),
+            .route("/calendar", web::get().to(calendar))
+            .route("/checks", web::get().to(checks)),
     );
 }
 
@@ -80,4 +81,12 @@ pub async fn calendar(
     UserId(user): UserId,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(plans::calendar(&state, user).await?))
+}
+
+/// The safety checks of the user's cabinet, for the assistant's tool (it relays them).
+pub async fn checks(
+    state: web::Data<AppState>,
+    UserId(user): UserId,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(crate::safety::checks(&state, user).await?))
 }
