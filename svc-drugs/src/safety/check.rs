@@ -254,28 +254,31 @@ fn summary(
         }
     } else {
         let worst = interactions.iter().map(|i| i.severity).max();
-        let zh = match worst {
-            Some(s) => format!(
-                "发现 {} 条相互作用（最严重：{}）、{} 项重复成分，请咨询医生或药师。",
+        let mut zh_parts = Vec::new();
+        let mut en_parts = Vec::new();
+        if let Some(s) = worst {
+            zh_parts.push(format!(
+                "{} 条相互作用（最严重：{}）",
                 interactions.len(),
-                s.zh(),
-                duplicates.len()
-            ),
-            None => format!("发现 {} 项重复成分，请咨询医生或药师。", duplicates.len()),
-        };
+                s.zh()
+            ));
+            let name = serde_json::to_value(s)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            en_parts.push(format!(
+                "{} interaction(s) (worst: {name})",
+                interactions.len()
+            ));
+        }
+        if !duplicates.is_empty() {
+            zh_parts.push(format!("{} 项重复成分", duplicates.len()));
+            en_parts.push(format!("{} duplicate ingredient(s)", duplicates.len()));
+        }
+        let zh = format!("发现 {}，请咨询医生或药师。", zh_parts.join("、"));
         let en = format!(
-            "Found {} interaction(s){} and {} duplicate ingredient(s): ask a doctor or pharmacist.",
-            interactions.len(),
-            worst
-                .map(|s| format!(
-                    " (worst: {})",
-                    serde_json::to_value(s)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default()
-                ))
-                .unwrap_or_default(),
-            duplicates.len()
+            "Found {}: ask a doctor or pharmacist.",
+            en_parts.join(" and ")
         );
         (zh, en)
     };
@@ -334,6 +337,15 @@ mod tests {
 
         let about = check(t, &items).about(items[1].id);
         assert_eq!(about.interactions.len(), 1);
+        // Only what was found is named.
+        assert_eq!(
+            about.summary_zh,
+            "发现 1 条相互作用（最严重：严重），请咨询医生或药师。"
+        );
+        assert_eq!(
+            about.summary_en,
+            "Found 1 interaction(s) (worst: major): ask a doctor or pharmacist."
+        );
         assert!(about.duplicates.is_empty());
         assert_eq!(about.drugs.len(), 1);
     }
