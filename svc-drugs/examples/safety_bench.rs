@@ -44,6 +44,7 @@ fn main() {
             name,
             generic_name: None,
             brand: None,
+            dosage_form: None,
         })
         .collect();
     let table = Table::get().unwrap();

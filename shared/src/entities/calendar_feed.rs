@@ -13,6 +13,10 @@ pub struct Model {
     pub token_hash: String,
     /// Minutes before a timed event that the calendar app should alert; none: no alerts.
     pub alarm_minutes: Option<i32>,
+    /// The person's medicines (doses, expiry dates) in the feed too: only when asked for,
+    /// since a feed's address may be shared.
+    #[sea_orm(default_value = false)]
+    pub include_medications: bool,
     pub created_at: DateTimeUtc,
     /// The last time a calendar app fetched the feed (at most once a minute is recorded).
     pub last_fetched_at: Option<DateTimeUtc>,

@@ -25,6 +25,7 @@ mod m20261207_000019_chat_turns_pending_actions;
 mod m20261207_000020_memory;
 mod m20261207_000021_drug_codes;
 mod m20261207_000022_supply;
+mod m20261207_000023_feed_medications;
 
 pub struct Migrator;
 
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000020_memory::Migration),
             Box::new(m20261207_000021_drug_codes::Migration),
             Box::new(m20261207_000022_supply::Migration),
+            Box::new(m20261207_000023_feed_medications::Migration),
         ]
     }
 }

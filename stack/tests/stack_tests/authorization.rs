@@ -397,6 +397,7 @@ fn hostile_body(
         ("put", "memory", _) => json!({"content": "B was here"}),
         ("put", ..) => json!({"title": "B was here"}),
         (_, _, "snooze") => json!({"minutes": 10}),
+        (_, _, "refills") => json!({"amount": 5}),
         (_, _, "instances") => json!({"target_date": today}),
         (_, _, "confirm") => json!({"confirm": false}),
         (_, _, "mode") => json!({"mode": "SPRINT"}),

@@ -37,6 +37,7 @@ pub async fn create<C: ConnectionTrait>(
     db: &C,
     user: Uuid,
     alarm_minutes: Option<i32>,
+    include_medications: bool,
 ) -> Result<(String, calendar_feed::Model), ApiError> {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
@@ -45,6 +46,7 @@ pub async fn create<C: ConnectionTrait>(
         user_id: user,
         token_hash: hash(&token),
         alarm_minutes,
+        include_medications,
         created_at: Utc::now(),
         last_fetched_at: None,
     };
@@ -54,6 +56,7 @@ pub async fn create<C: ConnectionTrait>(
                 .update_columns([
                     calendar_feed::Column::TokenHash,
                     calendar_feed::Column::AlarmMinutes,
+                    calendar_feed::Column::IncludeMedications,
                     calendar_feed::Column::CreatedAt,
                     calendar_feed::Column::LastFetchedAt,
                 ])

@@ -33,6 +33,7 @@ fn feed_view(feed: Option<&shared::entities::calendar_feed::Model>) -> serde_jso
         Some(f) => json!({
             "active": true,
             "alarm_minutes": f.alarm_minutes,
+            "medications": f.include_medications,
             "created_at": f.created_at,
             "last_fetched_at": f.last_fetched_at,
         }),
@@ -50,30 +51,41 @@ pub async fn status(
     Ok(HttpResponse::Ok().json(feed_view(feed.as_ref())))
 }
 
-/// The `POST` body, which may be empty: `{alarm_minutes}` — minutes before a timed event to
-/// alert, 0–1440; `null`: no alerts; absent: 15.
-fn alarm_minutes(body: &[u8]) -> Result<Option<i32>, ApiError> {
+/// The `POST` body, which may be empty: `{alarm_minutes, medications}` — minutes before a
+/// timed event to alert, 0–1440; `null`: no alerts; absent: 15; and whether the feed shows
+/// the person's medicines (default false).
+fn feed_body(body: &[u8]) -> Result<(Option<i32>, bool), ApiError> {
     let bad = || ApiError::validation("alarm_minutes must be 0 to 1440, or null for no alerts");
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Some(calendar::DEFAULT_ALARM_MINUTES));
+        return Ok((Some(calendar::DEFAULT_ALARM_MINUTES), false));
     }
     let map: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body)
         .map_err(|e| ApiError::validation(format!("body must be a JSON object: {e}")))?;
-    if let Some(other) = map.keys().find(|k| *k != "alarm_minutes") {
+    if let Some(other) = map
+        .keys()
+        .find(|k| *k != "alarm_minutes" && *k != "medications")
+    {
         return Err(ApiError::validation(format!(
-            "unknown field {other:?}; the only field is alarm_minutes"
+            "unknown field {other:?}; the fields are alarm_minutes and medications"
         )));
     }
-    match map.get("alarm_minutes") {
-        None => Ok(Some(calendar::DEFAULT_ALARM_MINUTES)),
-        Some(serde_json::Value::Null) => Ok(None),
+    let medications = match map.get("medications") {
+        None => false,
+        Some(v) => v
+            .as_bool()
+            .ok_or_else(|| ApiError::validation("medications must be true or false"))?,
+    };
+    let alarm = match map.get("alarm_minutes") {
+        None => Some(calendar::DEFAULT_ALARM_MINUTES),
+        Some(serde_json::Value::Null) => None,
         Some(v) => v
             .as_i64()
             .filter(|m| (0..=1440).contains(m))
             .and_then(|m| i32::try_from(m).ok())
             .map(Some)
-            .ok_or_else(bad),
-    }
+            .ok_or_else(bad)?,
+    };
+    Ok((alarm, medications))
 }
 
 /// `POST /calendar/feed [{alarm_minutes}]` → 201 with the new address (`url`, and
@@ -84,8 +96,8 @@ pub async fn create(
     UserId(user): UserId,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let alarm = alarm_minutes(&body)?;
-    let (token, feed) = calendar::create(&state.db, user, alarm).await?;
+    let (alarm, medications) = feed_body(&body)?;
+    let (token, feed) = calendar::create(&state.db, user, alarm, medications).await?;
     let base = public_base(&req);
     let url = format!("{base}/ical/{token}.ics");
     let webcal = format!(
@@ -108,9 +120,12 @@ pub async fn revoke(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The person's medicines from svc-drugs; without them (svc-drugs unreachable) the feed still
-/// serves the events, and says so in the log.
-async fn medications(state: &AppState, user: uuid::Uuid) -> shared::contracts::MedicationCalendar {
+/// The person's medicines from svc-drugs. When they cannot be read the feed is not served
+/// (502): a calendar keeps what it had, where a feed without them would delete every dose.
+async fn medications(
+    state: &AppState,
+    user: uuid::Uuid,
+) -> Result<shared::contracts::MedicationCalendar, ApiError> {
     let res = state
         .internal
         .request(
@@ -121,21 +136,27 @@ async fn medications(state: &AppState, user: uuid::Uuid) -> shared::contracts::M
         )
         .send()
         .await;
+    let unavailable = || {
+        ApiError::new(
+            shared::ErrorCode::UpstreamUnavailable,
+            "the medicine cabinet cannot be read right now; try again later",
+        )
+    };
     match res {
-        Ok(r) if r.status().is_success() => r.json().await.unwrap_or_else(|e| {
+        Ok(r) if r.status().is_success() => r.json().await.map_err(|e| {
             tracing::warn!(error = %e, "the medicines for the calendar feed could not be read");
-            Default::default()
+            unavailable()
         }),
         Ok(r) => {
             tracing::warn!(
                 status = r.status().as_u16(),
                 "svc-drugs refused the calendar's medicines"
             );
-            Default::default()
+            Err(unavailable())
         }
         Err(e) => {
             tracing::warn!(error = %e, "svc-drugs unreachable for the calendar's medicines");
-            Default::default()
+            Err(unavailable())
         }
     }
 }
@@ -152,7 +173,11 @@ pub async fn feed(
     let now = Utc::now();
     let tz = state.timezone(feed.user_id).await?;
     let events = calendar::events(&state.db, feed.user_id, now).await?;
-    let meds = medications(&state, feed.user_id).await;
+    let meds = if feed.include_medications {
+        medications(&state, feed.user_id).await?
+    } else {
+        Default::default()
+    };
     let opts = ics::FeedOptions {
         tz,
         alarm_minutes: feed.alarm_minutes,

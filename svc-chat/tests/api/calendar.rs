@@ -493,7 +493,12 @@ async fn the_feed_holds_the_doses_as_recurring_events_and_expiry_dates_with_alar
     )
     .await;
 
-    let (token, _) = make_feed(&app, user, None).await;
+    // Without asking, a feed holds no medicines (its address may be shared).
+    let (token, made) = make_feed(&app, user, None).await;
+    assert_eq!(made["medications"], false);
+    assert!(!fetch_text(&app, &token).await.contains("华法林"));
+    let (token, made) = make_feed(&app, user, Some(json!({"medications": true}))).await;
+    assert_eq!(made["medications"], true);
     let text = fetch_text(&app, &token).await;
     let cal: Calendar = text.parse().unwrap();
 

@@ -83,14 +83,14 @@ pub async fn scan(state: &AppState, user: Uuid, input: ScanInput) -> Result<Scan
         }
         Err(e) => return Err(e.into()),
     };
-    let checks = crate::safety::about(state, user, saved.id).await?;
+    let checks = crate::safety::about_after_write(state, user, saved.id).await;
     Ok(Scanned {
         code,
         product: shown,
         drug: Some(one_view(state, user, saved).await?),
         same_box: false,
         saved: true,
-        checks: Some(checks),
+        checks,
     })
 }
 
@@ -101,14 +101,14 @@ async fn found(
     product: Option<serde_json::Map<String, serde_json::Value>>,
     existing: drug::Model,
 ) -> Result<Scanned, CabinetError> {
-    let checks = crate::safety::about(state, user, existing.id).await?;
+    let checks = crate::safety::about_after_write(state, user, existing.id).await;
     Ok(Scanned {
         code,
         product,
         drug: Some(one_view(state, user, existing).await?),
         same_box: true,
         saved: false,
-        checks: Some(checks),
+        checks,
     })
 }
 

@@ -102,7 +102,7 @@ pub fn parse(text: &str, today: NaiveDate) -> Result<ParsedCode, CodeError> {
             20 => trace_code(body),
             _ if body.starts_with('8') && body.len() > 16 => Err(CodeError::BadTraceCode),
             // A run of digits starting 01 + 14 digits is an element string without FNC1.
-            _ if body.starts_with("01") && body.len() > 16 => gs1(&split_raw(body)?, today),
+            _ if body.starts_with("01") && body.len() >= 16 => gs1(&split_raw(body)?, today),
             _ => Err(CodeError::Unrecognised),
         };
     }
@@ -128,8 +128,12 @@ pub fn check_digit_ok(digits: &str) -> bool {
     (10 - sum % 10) % 10 == u32::from(check[0] - b'0')
 }
 
-/// The catalogue's key of a GTIN-14: its EAN-13 when the indicator is 0.
+/// The catalogue's key of a GTIN-14: what the box's linear barcode reads — its EAN-8 when
+/// it is one (six leading zeros), its EAN-13 when the indicator is 0, else the GTIN-14.
 fn product_id(gtin14: &str) -> String {
+    if let Some(ean8) = gtin14.strip_prefix("000000") {
+        return ean8.to_owned();
+    }
     match gtin14.strip_prefix('0') {
         Some(ean13) => ean13.to_owned(),
         None => gtin14.to_owned(),
@@ -143,12 +147,7 @@ fn plain_gtin(digits: &str) -> Result<ParsedCode, CodeError> {
     let gtin14 = format!("{digits:0>14}");
     Ok(ParsedCode {
         kind: CodeKind::Gtin,
-        // An EAN-8 keeps its own 8 digits (that is what its barcode reads).
-        product_id: if digits.len() == 8 {
-            digits.to_owned()
-        } else {
-            product_id(&gtin14)
-        },
+        product_id: product_id(&gtin14),
         gtin: Some(gtin14),
         batch_number: None,
         expiry_date: None,
@@ -287,8 +286,10 @@ fn gs1(pairs: &[(String, String)], today: NaiveDate) -> Result<ParsedCode, CodeE
                 }
                 gtin = Some(value.clone());
             }
-            "17" => parsed.expiry_date = Some(gs1_date(ai, value, today, true)?),
-            "11" => parsed.production_date = Some(gs1_date(ai, value, today, false)?),
+            "17" => parsed.expiry_date = Some(gs1_date(ai, value, today, DayZero::LastDay)?),
+            "11" => {
+                parsed.production_date = Some(gs1_date(ai, value, today, DayZero::FirstDay)?);
+            }
             "10" => parsed.batch_number = Some(value.clone()),
             "21" => parsed.serial = Some(value.clone()),
             _ => {}
@@ -304,13 +305,22 @@ fn gs1(pairs: &[(String, String)], today: NaiveDate) -> Result<ParsedCode, CodeE
     Ok(parsed)
 }
 
+/// What day 00 (a month without its day) stands for.
+#[derive(Clone, Copy)]
+enum DayZero {
+    /// An expiry: the month's last day.
+    LastDay,
+    /// A production date: the month's first (as a month read off a box is taken).
+    FirstDay,
+}
+
 /// YYMMDD; the century by GS1's sliding window (GS1 General Specifications §7.12: up to 49
-/// years ahead, 50 behind); day 00 is the month's last day (allowed for expiry).
+/// years ahead, 50 behind); day 00 is a month without its day.
 fn gs1_date(
     ai: &str,
     value: &str,
     today: NaiveDate,
-    day_zero: bool,
+    day_zero: DayZero,
 ) -> Result<NaiveDate, CodeError> {
     let bad = || CodeError::BadDate {
         ai: ai.to_owned(),
@@ -330,12 +340,15 @@ fn gs1_date(
     } else {
         century + yy
     };
-    if dd == 0 && day_zero {
+    if dd == 0 {
         let first = NaiveDate::from_ymd_opt(year, mm, 1).ok_or_else(bad)?;
-        let next = first
-            .checked_add_months(chrono::Months::new(1))
-            .ok_or_else(bad)?;
-        return next.pred_opt().ok_or_else(bad);
+        return match day_zero {
+            DayZero::FirstDay => Ok(first),
+            DayZero::LastDay => first
+                .checked_add_months(chrono::Months::new(1))
+                .and_then(|next| next.pred_opt())
+                .ok_or_else(bad),
+        };
     }
     NaiveDate::from_ymd_opt(year, mm, dd).ok_or_else(bad)
 }
@@ -383,8 +396,19 @@ mod tests {
             parse("(01)06901234567892(17)271340", today()),
             Err(CodeError::BadDate { .. })
         ));
-        // Day 00 is for expiry only.
-        assert!(parse("(01)06901234567892(11)250300", today()).is_err());
+        // Day 00 of a production month: its first day.
+        let p = parse("(01)06901234567892(11)250300", today()).unwrap();
+        assert_eq!(p.production_date, d("2025-03-01"));
+        // Only a GTIN, as a scanner sends it: 16 digits.
+        assert_eq!(
+            parse("0106901234567892", today()).unwrap().product_id,
+            "6901234567892"
+        );
+        // An EAN-8 in a GS1 code keys the catalogue as its own barcode does.
+        assert_eq!(
+            parse("(01)00000096385074", today()).unwrap().product_id,
+            "96385074"
+        );
     }
 
     #[test]

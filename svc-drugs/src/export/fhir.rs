@@ -24,7 +24,11 @@ fn medication(g: &Gathered, drug: Uuid) -> Value {
     let d = g.drug(drug);
     let text = d.map_or_else(|| "unknown".to_owned(), |d| d.name.clone());
     let mut concept = json!({ "text": text });
-    if let Some(code) = d.and_then(|d| d.barcode.clone()) {
+    // A GTIN only when the barcode is one (a photo may have given other text).
+    if let Some(code) = d
+        .and_then(|d| d.barcode.clone())
+        .filter(|c| matches!(c.len(), 8 | 12 | 13 | 14) && crate::domain::codes::check_digit_ok(c))
+    {
         concept["coding"] = json!([{ "system": GTIN_SYSTEM, "code": code, "display": text }]);
     }
     concept
@@ -122,7 +126,7 @@ fn statement(g: &Gathered, m: &medication_plan::Model, now: DateTime<Utc>) -> Va
         "id": m.id.to_string(),
         "status": status,
         "medicationCodeableConcept": medication(g, m.drug_id),
-        "subject": { "reference": format!("Patient/{}", g.user) },
+        "subject": { "reference": format!("urn:uuid:{}", g.user) },
         "effectivePeriod": period,
         "dateAsserted": instant(now),
         "dosage": dosage,
@@ -146,9 +150,9 @@ fn administration(
         "id": log.id.to_string(),
         "status": fhir_status,
         "medicationCodeableConcept": medication(g, m.drug_id),
-        "subject": { "reference": format!("Patient/{}", g.user) },
+        "subject": { "reference": format!("urn:uuid:{}", g.user) },
         "effectiveDateTime": instant(at),
-        "supportingInformation": [{ "reference": format!("MedicationStatement/{}", m.id) }],
+        "supportingInformation": [{ "reference": format!("urn:uuid:{}", m.id) }],
         "dosage": { "dose": quantity(log.amount, &m.dose_unit) },
     });
     if let Some(reason) = reason {

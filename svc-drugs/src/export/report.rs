@@ -75,8 +75,11 @@ pub fn html(g: &Gathered, checks: &Report, lang: Lang, now: DateTime<Utc>) -> St
         "<h1>{}</h1><p class=\"muted\">{} {} – {} · {} {} · {}</p>",
         t("用药报告", "Medication report"),
         t("时段", "Period"),
-        local(g.from),
-        local(g.to),
+        // The range's days, its end included (`to` is the instant after it).
+        g.from.with_timezone(&g.tz).date_naive(),
+        (g.to - chrono::Duration::seconds(1))
+            .with_timezone(&g.tz)
+            .date_naive(),
         t("生成于", "Generated"),
         local(now),
         esc(g.tz.name()),

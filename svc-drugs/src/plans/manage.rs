@@ -11,7 +11,7 @@ use super::views::PlanView;
 use super::{PlanError, repo, supply};
 use crate::state::AppState;
 
-async fn owned(
+pub(super) async fn owned(
     state: &AppState,
     user: Uuid,
     id: Uuid,

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, OnConflict};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -118,7 +118,7 @@ pub async fn low_stock<C: ConnectionTrait>(
         .await
 }
 
-/// Add `change` to a plan's stock.
+/// Add `change` to a plan's stock (a plan without stock counts from zero).
 pub async fn change_stock<C: ConnectionTrait>(
     db: &C,
     plan: Uuid,
@@ -127,7 +127,11 @@ pub async fn change_stock<C: ConnectionTrait>(
     medication_plan::Entity::update_many()
         .col_expr(
             medication_plan::Column::Stock,
-            Expr::col(medication_plan::Column::Stock).add(change),
+            Expr::expr(Func::coalesce([
+                Expr::col(medication_plan::Column::Stock),
+                Expr::val(0.0),
+            ]))
+            .add(change),
         )
         .filter(medication_plan::Column::Id.eq(plan))
         .exec(db)

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use shared::entities::{dose_log, medication_plan, refill};
 use uuid::Uuid;
 
+use super::manage::owned;
 use super::views::{PlanView, plan_of};
 use super::{PlanError, repo};
 use crate::domain::dose::LogStatus;
@@ -166,16 +167,6 @@ pub struct Refilled {
     pub plan: PlanView,
 }
 
-async fn owned(
-    state: &AppState,
-    user: Uuid,
-    id: Uuid,
-) -> Result<medication_plan::Model, PlanError> {
-    repo::owned(&state.db, user, id)
-        .await?
-        .ok_or(PlanError::PlanNotFound)
-}
-
 /// Log a refill and add it to the stock (a plan without stock starts counting from it).
 pub async fn add_refill(
     state: &AppState,
@@ -215,15 +206,8 @@ pub async fn add_refill(
     }
     .insert(&txn)
     .await?;
-    if m.stock.is_some() {
-        repo::change_stock(&txn, m.id, input.amount).await?;
-    } else {
-        medication_plan::Entity::update_many()
-            .col_expr(medication_plan::Column::Stock, Expr::value(input.amount))
-            .filter(medication_plan::Column::Id.eq(m.id))
-            .exec(&txn)
-            .await?;
-    }
+    // One statement: two refills at once both count, stock or no stock yet.
+    repo::change_stock(&txn, m.id, input.amount).await?;
     refresh_refill_due(&txn, m.id).await?;
     txn.commit().await?;
     let fresh = owned(state, user, plan).await?;
@@ -312,7 +296,14 @@ pub async fn take(
         .all(&txn)
         .await?;
     let before: f64 = window.iter().map(|l| l.amount).sum();
-    let last = window.last().map(|l| l.scheduled_at);
+    // The interval may be longer than the day: the last dose whenever it was.
+    let last = dose_log::Entity::find()
+        .filter(dose_log::Column::PlanId.eq(m.id))
+        .filter(dose_log::Column::Status.eq(LogStatus::Taken.as_str()))
+        .order_by_desc(dose_log::Column::ScheduledAt)
+        .one(&txn)
+        .await?
+        .map(|l| l.scheduled_at);
     let interval = m
         .min_interval_minutes
         .map(|n| Duration::minutes(i64::from(n)));

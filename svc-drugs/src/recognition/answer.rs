@@ -20,7 +20,7 @@ pub async fn answer(
     let today = prefs.today();
     let (drug, checks) = match outcome.drug {
         Some(d) => {
-            let checks = crate::safety::about(state, user, d.id).await?;
+            let checks = crate::safety::about_after_write(state, user, d.id).await;
             let view = drug_view(d, &outcome.images, today, prefs.expiry_warning_days);
             (serde_json::to_value(view)?, checks)
         }
@@ -32,9 +32,13 @@ pub async fn answer(
                 read.name.as_deref().unwrap_or(UNKNOWN_NAME),
                 read.generic_name.as_deref(),
                 read.brand.as_deref(),
+                read.dosage_form.as_deref(),
             )
             .await?;
-            (preview(&outcome, today, prefs.expiry_warning_days), checks)
+            (
+                preview(&outcome, today, prefs.expiry_warning_days),
+                Some(checks),
+            )
         }
     };
     let rec = &outcome.recognition;

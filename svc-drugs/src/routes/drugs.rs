@@ -16,7 +16,7 @@ pub async fn create(
     body: web::Json<DrugInput>,
 ) -> Result<HttpResponse, ApiError> {
     let view = cabinet::create(&state, user, body.into_inner()).await?;
-    let checks = safety::about(&state, user, view.id).await?;
+    let checks = safety::about_after_write(&state, user, view.id).await;
     Ok(HttpResponse::Created().json(super::Added { item: view, checks }))
 }
 

@@ -14,7 +14,7 @@ pub async fn create(
     body: web::Json<PlanInput>,
 ) -> Result<HttpResponse, ApiError> {
     let plan = plans::create(&state, user, body.into_inner()).await?;
-    let checks = crate::safety::about(&state, user, plan.drug_id()).await?;
+    let checks = crate::safety::about_after_write(&state, user, plan.drug_id()).await;
     Ok(HttpResponse::Created().json(super::Added { item: plan, checks }))
 }
 
@@ -65,9 +65,19 @@ pub async fn take(
     state: web::Data<AppState>,
     UserId(user): UserId,
     path: web::Path<Uuid>,
-    body: Option<web::Json<plans::TakeInput>>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let input = body.map(web::Json::into_inner).unwrap_or_default();
+    // No body: the plan's dose. A body must be right: a typo is refused, never read as none.
+    let input: plans::TakeInput = if body.iter().all(u8::is_ascii_whitespace) {
+        plans::TakeInput::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(
+                shared::ErrorCode::InvalidJson,
+                format!("invalid JSON body: {e}"),
+            )
+        })?
+    };
     let taken = plans::take(&state, user, path.into_inner(), input).await?;
     Ok(HttpResponse::Created().json(taken))
 }

@@ -64,7 +64,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 struct Added<T: serde::Serialize> {
     #[serde(flatten)]
     item: T,
-    checks: crate::safety::Report,
+    checks: Option<crate::safety::Report>,
 }
 
 /// A stored photo: private to its owner, cacheable by their browser for a day.

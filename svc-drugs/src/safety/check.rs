@@ -6,15 +6,45 @@ use uuid::Uuid;
 
 use super::table::{Ingredient, IngredientIx, Severity, Table};
 
-/// What a drug is checked by: its id and the text that names it.
+/// What a drug is checked by: its id, the text that names it, and its form.
 pub struct Item<'a> {
     pub id: Uuid,
     pub name: &'a str,
     pub generic_name: Option<&'a str>,
     pub brand: Option<&'a str>,
+    pub dosage_form: Option<&'a str>,
 }
 
+/// Forms used on the skin, the eye or the ear: the table's interactions are those of
+/// medicines taken by mouth or injected (ketoconazole cream is not ketoconazole tablets).
+const TOPICAL: [&str; 16] = [
+    "乳膏",
+    "软膏",
+    "凝胶",
+    "洗剂",
+    "搽剂",
+    "酊",
+    "滴眼液",
+    "眼膏",
+    "眼用",
+    "滴耳液",
+    "外用",
+    "cream",
+    "ointment",
+    "lotion",
+    "eye drops",
+    "shampoo",
+];
+
 impl Item<'_> {
+    fn is_topical(&self) -> bool {
+        [Some(self.name), self.generic_name, self.dosage_form]
+            .into_iter()
+            .flatten()
+            .map(shared::text::fold)
+            .any(|t| TOPICAL.iter().any(|k| t.contains(k)))
+    }
+
     /// Two boxes of the same product are one medicine (a spare), not a duplicate.
     fn product_key(&self) -> String {
         shared::text::fold(self.generic_name.unwrap_or(self.name))
@@ -36,6 +66,9 @@ pub enum DrugStatus {
     NoKnownInteraction,
     /// None of its ingredients is in the table: it could not be checked.
     NotInTable,
+    /// Used on the skin, the eye or the ear: the table is for medicines taken by mouth or
+    /// injected, so it is left out of the checks.
+    Topical,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -100,6 +133,7 @@ impl Report {
 }
 
 pub fn check(table: &Table, items: &[Item<'_>]) -> Report {
+    let topical: Vec<bool> = items.iter().map(Item::is_topical).collect();
     let found: Vec<Vec<IngredientIx>> = items
         .iter()
         .map(|item| {
@@ -124,6 +158,9 @@ pub fn check(table: &Table, items: &[Item<'_>]) -> Report {
     let mut interactions = Vec::new();
     for i in 0..items.len() {
         for j in i + 1..items.len() {
+            if topical[i] || topical[j] {
+                continue;
+            }
             for &a in &found[i] {
                 for &b in &found[j] {
                     let Some(rule) = table.rule(a, b) else {
@@ -151,6 +188,9 @@ pub fn check(table: &Table, items: &[Item<'_>]) -> Report {
     let mut duplicates = Vec::new();
     let mut holders: Vec<(IngredientIx, Vec<usize>)> = Vec::new();
     for (i, ingredients) in found.iter().enumerate() {
+        if topical[i] {
+            continue;
+        }
         for &ix in ingredients {
             match holders.iter_mut().find(|(held, _)| *held == ix) {
                 Some((_, drugs)) => drugs.push(i),
@@ -172,12 +212,12 @@ pub fn check(table: &Table, items: &[Item<'_>]) -> Report {
         duplicates.push(Duplicate {
             zh: format!(
                 "{} 种药品都含有{}，同时服用可能超过每日最大剂量。",
-                drugs.len(),
+                products.len(),
                 ingredient.zh
             ),
             en: format!(
                 "{} products all contain {}; taken together they may exceed the daily maximum.",
-                drugs.len(),
+                products.len(),
                 ingredient.en
             ),
             ingredient,
@@ -189,14 +229,17 @@ pub fn check(table: &Table, items: &[Item<'_>]) -> Report {
         .iter()
         .zip(&found)
         .zip(involved)
-        .map(|((item, ingredients), involved)| CheckedDrug {
+        .zip(&topical)
+        .map(|(((item, ingredients), involved), topical)| CheckedDrug {
             id: item.id,
             name: item.name.to_owned(),
             ingredients: ingredients
                 .iter()
                 .map(|&ix| table.ingredient(ix).clone())
                 .collect(),
-            status: if involved {
+            status: if *topical {
+                DrugStatus::Topical
+            } else if involved {
                 DrugStatus::Findings
             } else if ingredients.is_empty() {
                 DrugStatus::NotInTable
@@ -294,6 +337,19 @@ fn summary(
 }
 
 #[cfg(test)]
+impl Item<'_> {
+    fn clone_ref(&self) -> Item<'_> {
+        Item {
+            id: self.id,
+            name: self.name,
+            generic_name: self.generic_name,
+            brand: self.brand,
+            dosage_form: self.dosage_form,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -303,6 +359,7 @@ mod tests {
             name,
             generic_name: None,
             brand: None,
+            dosage_form: None,
         }
     }
 
@@ -351,6 +408,26 @@ mod tests {
     }
 
     #[test]
+    fn creams_eye_drops_and_shampoos_are_left_out() {
+        let t = Table::get().unwrap();
+        let mut cream = item("酮康唑乳膏");
+        let r = check(t, &[item("辛伐他汀片"), cream.clone_ref()]);
+        assert!(r.interactions.is_empty());
+        assert_eq!(r.drugs[1].status, DrugStatus::Topical);
+        cream.name = "酮康唑片";
+        cream.dosage_form = Some("乳膏");
+        assert!(
+            check(t, &[item("辛伐他汀片"), cream])
+                .interactions
+                .is_empty()
+        );
+        assert_eq!(
+            check(t, &[item("辛伐他汀片"), item("酮康唑片")]).interactions[0].severity,
+            Severity::Contraindicated
+        );
+    }
+
+    #[test]
     fn two_boxes_of_one_product_are_not_a_duplicate_and_nothing_found_is_not_safe() {
         let t = Table::get().unwrap();
         let r = check(t, &[item("对乙酰氨基酚片"), item("对乙酰氨基酚片")]);
@@ -392,12 +469,14 @@ mod labelled {
                     name: a,
                     generic_name: None,
                     brand: None,
+                    dosage_form: None,
                 },
                 Item {
                     id: Uuid::new_v4(),
                     name: b,
                     generic_name: None,
                     brand: None,
+                    dosage_form: None,
                 },
             ];
             let r = check(t, &items);
@@ -425,16 +504,5 @@ mod labelled {
             "answered otherwise:\n{}",
             wrong.join("\n")
         );
-    }
-
-    impl Item<'_> {
-        fn clone_ref(&self) -> Item<'_> {
-            Item {
-                id: self.id,
-                name: self.name,
-                generic_name: self.generic_name,
-                brand: self.brand,
-            }
-        }
     }
 }

@@ -1,6 +1,6 @@
 //! Safety checks that never come from the model: clinically significant drug–drug
 //! interactions from an offline, versioned table (`data/interactions.toml`, its provenance in
-//! its header and docs/API.md) and the same active ingredient in two products, across a
+//! its header and svc-drugs/README.md) and the same active ingredient in two products, across a
 //! person's whole cabinet. Run on demand (`GET /api/v1/drugs/checks`) and when a drug or a
 //! plan is added (the `checks` of those answers, about the new drug only).
 //!
@@ -38,6 +38,7 @@ fn item(d: &drug::Model) -> Item<'_> {
         name: &d.name,
         generic_name: d.generic_name.as_deref(),
         brand: d.brand.as_deref(),
+        dosage_form: d.dosage_form.as_deref(),
     }
 }
 
@@ -61,6 +62,19 @@ pub async fn about(state: &AppState, user: Uuid, id: Uuid) -> Result<Report, Che
     Ok(checks(state, user).await?.about(id))
 }
 
+/// The same, for an answer after a write: a check that cannot be made (the database gone
+/// for a moment) leaves `checks` null and is logged — the write stands and is answered, so a
+/// retry does not add the drug twice.
+pub async fn about_after_write(state: &AppState, user: Uuid, id: Uuid) -> Option<Report> {
+    match about(state, user, id).await {
+        Ok(report) => Some(report),
+        Err(error) => {
+            tracing::warn!(%error, "the safety checks could not be made after a write");
+            None
+        }
+    }
+}
+
 /// What a drug not saved yet (a recognition's preview) would meet in the cabinet; it is
 /// reported under the nil id.
 pub async fn about_new(
@@ -69,6 +83,7 @@ pub async fn about_new(
     name: &str,
     generic_name: Option<&str>,
     brand: Option<&str>,
+    dosage_form: Option<&str>,
 ) -> Result<Report, CheckError> {
     let drugs = cabinet(state, user).await?;
     let mut items: Vec<Item<'_>> = drugs.iter().map(item).collect();
@@ -77,6 +92,7 @@ pub async fn about_new(
         name,
         generic_name,
         brand,
+        dosage_form,
     });
     Ok(check(table()?, &items).about(Uuid::nil()))
 }

@@ -206,7 +206,7 @@ async fn the_fhir_export_is_a_valid_r4_bundle_of_statements_and_administrations(
     // Today's as-needed dose, by default range (the last 30 days).
     let recent: Value = app.get_as(user, "/api/v1/export/fhir").await;
     assert_valid_fhir(&recent);
-    let prn_reference = format!("MedicationStatement/{}", prn["id"].as_str().unwrap());
+    let prn_reference = format!("urn:uuid:{}", prn["id"].as_str().unwrap());
     assert!(recent["entry"].as_array().unwrap().iter().any(|e| {
         e["resource"]["status"] == "completed"
             && e["resource"]["supportingInformation"][0]["reference"] == prn_reference.as_str()

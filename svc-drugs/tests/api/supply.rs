@@ -373,17 +373,53 @@ async fn an_as_needed_dose_is_refused_past_its_limits_and_warned_one_dose_before
     let scheduled: Value = res.json().await.unwrap();
     let res = take(&scheduled["id"]).await.unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
-    let res = app
-        .post(
-            user,
-            &format!(
-                "/api/v1/medications/{}/take",
-                spaced["id"].as_str().unwrap()
-            ),
-        )
-        .json(&json!({"amount": -1}))
-        .send()
+    // A body with a mistake is refused, never read as no body.
+    for body in [
+        json!({"amount": -1}),
+        json!({"amout": 2}),
+        json!({"amount": "2"}),
+    ] {
+        let res = app
+            .post(
+                user,
+                &format!(
+                    "/api/v1/medications/{}/take",
+                    capped["id"].as_str().unwrap()
+                ),
+            )
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{body}");
+    }
+    assert_eq!(row(&app, &capped["id"]).await.stock, Some(7.0));
+
+    // An interval longer than a day: the dose 30 hours ago still counts.
+    let res = plan(
+        &app,
+        user,
+        prn(json!({"min_interval_minutes": 2880}), json!({})),
+    )
+    .await;
+    let slow: Value = res.json().await.unwrap();
+    let slow_id: uuid::Uuid = slow["id"].as_str().unwrap().parse().unwrap();
+    let at = Utc::now() - Duration::hours(30);
+    let log = dose_log::ActiveModel {
+        id: sea_orm::Set(uuid::Uuid::now_v7()),
+        user_id: sea_orm::Set(user),
+        plan_id: sea_orm::Set(slow_id),
+        scheduled_at: sea_orm::Set(at),
+        status: sea_orm::Set("taken".into()),
+        amount: sea_orm::Set(1.0),
+        snoozed_until: sea_orm::Set(None),
+        stock_deducted: sea_orm::Set(false),
+        acted_at: sea_orm::Set(at),
+        updated_at: sea_orm::Set(at),
+    };
+    sea_orm::ActiveModelTrait::insert(log, &app.db)
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = take(&slow["id"]).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
 }
