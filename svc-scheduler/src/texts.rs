@@ -175,6 +175,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_refill_reminder_says_when_the_stock_runs_out() {
+        let reader = |lang| Reader {
+            lang,
+            tz: chrono_tz::Asia::Shanghai,
+        };
+        let refill = Text::LowStock {
+            stock: Some(3.0),
+            unit: "片".into(),
+            runs_out_on: "2026-12-18".parse().ok(),
+        };
+        assert_eq!(
+            refill.render(reader(Lang::Zh)),
+            (
+                "药快用完了，该补药了".to_owned(),
+                "还剩 3 片，预计 12月18日 用完".to_owned()
+            )
+        );
+        assert_eq!(
+            refill.render(reader(Lang::En)).1,
+            "3 片 left; runs out on Dec 18"
+        );
+        let low = Text::LowStock {
+            stock: Some(3.0),
+            unit: "片".into(),
+            runs_out_on: None,
+        };
+        assert_eq!(low.render(reader(Lang::Zh)).1, "还剩 3 片");
+    }
+
+    #[test]
     fn chinese_by_default_english_by_preference_times_in_the_users_zone() {
         assert_eq!(Lang::of(&serde_json::json!({})), Lang::Zh);
         assert_eq!(
