@@ -8,6 +8,15 @@ use shared::entities::drug;
 
 use crate::helpers::*;
 
+/// `POST /api/v1/drugs/codes` as `user`.
+async fn scan(app: &TestApp, user: uuid::Uuid, body: Value) -> reqwest::Response {
+    app.post(user, "/api/v1/drugs/codes")
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn drugs_of(app: &TestApp, user: uuid::Uuid) -> u64 {
     drug::Entity::find()
         .filter(drug::Column::UserId.eq(user))
@@ -164,33 +173,23 @@ async fn a_scanned_code_fills_batch_and_expiry_without_the_model_and_a_box_is_ad
         ("hello", "Not a code we read"),
         ("", "empty"),
     ] {
-        let res = app
-            .post(user, "/api/v1/drugs/codes")
-            .json(&json!({"code": code, "save": true}))
-            .send()
-            .await
-            .unwrap();
+        let res = scan(&app, user, json!({"code": code, "save": true})).await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{code}");
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["code"], "invalid_code", "{code}");
         assert!(body["message"].as_str().unwrap().contains(expect), "{body}");
     }
-    let res = app
-        .post(user, "/api/v1/drugs/codes")
-        .json(&json!({"code": "6950715599358", "colour": "red"}))
-        .send()
-        .await
-        .unwrap();
+    let res = scan(
+        &app,
+        user,
+        json!({"code": "6950715599358", "colour": "red"}),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 
     // A product the catalogue does not know yet: read, not saved (the model never guesses).
     let gs1 = "(01)06950715599358(17)271031(10)P472410001(21)BOX0001";
-    let res = app
-        .post(user, "/api/v1/drugs/codes")
-        .json(&json!({"code": gs1}))
-        .send()
-        .await
-        .unwrap();
+    let res = scan(&app, user, json!({"code": gs1})).await;
     assert_eq!(res.status(), StatusCode::OK);
     let read: Value = res.json().await.unwrap();
     assert_eq!(read["code"]["kind"], "gs1");
@@ -198,12 +197,7 @@ async fn a_scanned_code_fills_batch_and_expiry_without_the_model_and_a_box_is_ad
     assert_eq!(read["code"]["expiry_date"], "2027-10-31");
     assert_eq!(read["product"], Value::Null);
     assert_eq!(read["saved"], false);
-    let res = app
-        .post(user, "/api/v1/drugs/codes")
-        .json(&json!({"code": gs1, "save": true}))
-        .send()
-        .await
-        .unwrap();
+    let res = scan(&app, user, json!({"code": gs1, "save": true})).await;
     assert_eq!(
         assert_envelope(res, StatusCode::NOT_FOUND).await,
         "unknown_product"
@@ -224,12 +218,7 @@ async fn a_scanned_code_fills_batch_and_expiry_without_the_model_and_a_box_is_ad
 
     // Now the code alone adds the drug: the catalogue's name, the code's batch, expiry and
     // serial; no model call.
-    let res = app
-        .post(user, "/api/v1/drugs/codes")
-        .json(&json!({"code": gs1, "save": true}))
-        .send()
-        .await
-        .unwrap();
+    let res = scan(&app, user, json!({"code": gs1, "save": true})).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let added: Value = res.json().await.unwrap();
     let d = &added["drug"];
@@ -246,12 +235,7 @@ async fn a_scanned_code_fills_batch_and_expiry_without_the_model_and_a_box_is_ad
 
     // The same box again (as the scanner sends it: FNC1 as GS): the same drug, not a second.
     let raw = "]d2010695071559935817271031\u{1d}10P472410001\u{1d}21BOX0001";
-    let res = app
-        .post(user, "/api/v1/drugs/codes")
-        .json(&json!({"code": raw, "save": true}))
-        .send()
-        .await
-        .unwrap();
+    let res = scan(&app, user, json!({"code": raw, "save": true})).await;
     assert_eq!(res.status(), StatusCode::OK);
     let again: Value = res.json().await.unwrap();
     assert_eq!(again["same_box"], true);
@@ -261,20 +245,15 @@ async fn a_scanned_code_fills_batch_and_expiry_without_the_model_and_a_box_is_ad
 
     // Another box of the product (another serial) is another drug; another person's box with
     // the same serial is theirs.
-    let res = app
-        .post(user, "/api/v1/drugs/codes")
-        .json(&json!({"code": gs1.replace("BOX0001", "BOX0002"), "save": true}))
-        .send()
-        .await
-        .unwrap();
+    let res = scan(
+        &app,
+        user,
+        json!({"code": gs1.replace("BOX0001", "BOX0002"), "save": true}),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let stranger = app.user("Asia/Shanghai").await;
-    let res = app
-        .post(stranger, "/api/v1/drugs/codes")
-        .json(&json!({"code": gs1, "save": true}))
-        .send()
-        .await
-        .unwrap();
+    let res = scan(&app, stranger, json!({"code": gs1, "save": true})).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(drugs_of(&app, user).await, 2);
     assert_eq!(drugs_of(&app, stranger).await, 1);

@@ -129,18 +129,23 @@ async fn a_person_with_a_history(app: &TestApp) -> (uuid::Uuid, Value, Value) {
     (user, plan, prn)
 }
 
+/// The query of the two days `a_person_with_a_history` recorded (three and two days ago).
+fn the_two_days_of_history() -> String {
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    format!(
+        "?from={}&to={}",
+        today - Duration::days(3),
+        today - Duration::days(2)
+    )
+}
+
 #[tokio::test]
 async fn the_fhir_export_is_a_valid_r4_bundle_of_statements_and_administrations() {
     let app = spawn_app().await;
     let (user, plan, prn) = a_person_with_a_history(&app).await;
-    let today = Utc::now()
-        .with_timezone(&chrono_tz::Asia::Shanghai)
-        .date_naive();
-    let days = format!(
-        "?from={}&to={}",
-        today - Duration::days(3),
-        today - Duration::days(2)
-    );
+    let days = the_two_days_of_history();
     let res = app
         .get(user, &format!("/api/v1/export/fhir{days}"))
         .send()
@@ -258,14 +263,7 @@ async fn the_fhir_export_is_a_valid_r4_bundle_of_statements_and_administrations(
 async fn the_doctor_report_prints_medicines_adherence_missed_doses_and_checks() {
     let app = spawn_app().await;
     let (user, _, _) = a_person_with_a_history(&app).await;
-    let today = Utc::now()
-        .with_timezone(&chrono_tz::Asia::Shanghai)
-        .date_naive();
-    let days = format!(
-        "?from={}&to={}",
-        today - Duration::days(3),
-        today - Duration::days(2)
-    );
+    let days = the_two_days_of_history();
     let res = app
         .get(user, &format!("/api/v1/export/report{days}"))
         .send()
