@@ -83,7 +83,7 @@ pub const SERVICE_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
         "get",
         "/api/v1/drugs/checks",
         "drugs",
-        "Safety checks across the cabinet: interactions from the offline table, duplicate active ingredients (never \"safe\")",
+        "Safety checks across the cabinet: interactions from the offline table, duplicate active ingredients (never \"safe\"); ?with=<name> checks a medicine not in the cabinet yet",
         true,
     ),
     (

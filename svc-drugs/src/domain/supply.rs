@@ -30,8 +30,7 @@ pub struct RunOut {
     pub first_uncovered_dose_at: Option<DateTime<Utc>>,
     /// Whole days from today to the run-out date.
     pub days_left: Option<i64>,
-    /// `plan_end`, `horizon` or `no_recent_use` when there is no run-out date.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `plan_end`, `horizon` or `no_recent_use` when there is no run-out date (else null).
     pub lasts: Option<&'static str>,
 }
 

@@ -34,12 +34,30 @@ pub async fn scan(
     })
 }
 
-/// `GET /api/v1/drugs/checks`: interactions and duplicate ingredients across the cabinet.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecksQuery {
+    /// A medicine not in the cabinet (at the pharmacy, say): what it would meet there.
+    with: Option<String>,
+}
+
+/// `GET /api/v1/drugs/checks[?with=<name>]`: interactions and duplicate ingredients across
+/// the cabinet, or what a medicine not in it yet would meet there (reported under the nil id).
 pub async fn checks(
     state: web::Data<AppState>,
     UserId(user): UserId,
+    query: web::Query<ChecksQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(safety::checks(&state, user).await?))
+    let report = match query.with.as_deref().map(str::trim) {
+        None => safety::checks(&state, user).await?,
+        Some(name) if name.is_empty() || name.chars().count() > 100 => {
+            return Err(ApiError::validation(
+                "with 应为 1 到 100 个字的药名。with must be a medicine name of 1 to 100 characters.",
+            ));
+        }
+        Some(name) => safety::about_new(&state, user, name, None, None, None).await?,
+    };
+    Ok(HttpResponse::Ok().json(report))
 }
 
 pub async fn get(

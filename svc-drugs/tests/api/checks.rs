@@ -127,7 +127,32 @@ async fn the_cabinet_check_finds_interactions_and_duplicates_and_never_says_safe
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+
+    // At the pharmacy: what a medicine not in the cabinet would meet there; nothing written.
+    let before = drugs_of(&app, user).await;
+    let at_the_pharmacy: Value = app
+        .get_as(user, "/api/v1/drugs/checks?with=%E9%98%BF%E5%8F%B8%E5%8C%B9%E6%9E%97%E8%82%A0%E6%BA%B6%E7%89%87")
+        .await;
+    assert_eq!(at_the_pharmacy["drugs"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        at_the_pharmacy["drugs"][0]["ingredients"][0]["id"],
+        "aspirin"
+    );
+    assert_eq!(at_the_pharmacy["interactions"][0]["severity"], "major");
+    assert_eq!(
+        at_the_pharmacy["interactions"][0]["drugs"][0]["id"],
+        warfarin["id"]
+    );
+    assert_eq!(drugs_of(&app, user).await, before);
+    for bad in ["?with=", "?with=%20%20"] {
+        let res = app
+            .get(user, &format!("/api/v1/drugs/checks{bad}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
 }
 
 /// One of the real photos with a DataMatrix of `text` printed on it (24 px a module, in the
