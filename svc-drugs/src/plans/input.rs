@@ -104,20 +104,20 @@ impl PlanInput {
         };
         if !self.as_needed {
             return Err(PlanError::invalid(
-                "prn limits are for as-needed plans (as_needed: true)",
+                "按需服用的限制只用于按需计划（as_needed: true）。prn limits are for as-needed plans (as_needed: true).",
             ));
         }
         if let Some(m) = prn.min_interval_minutes
             && !(1..=2880).contains(&m)
         {
             return Err(PlanError::invalid(
-                "prn.min_interval_minutes must be 1 to 2880",
+                "两次服用的最短间隔应为 1 到 2880 分钟。prn.min_interval_minutes must be 1 to 2880.",
             ));
         }
         if let Some(max) = prn.max_per_24h {
             if !(max.is_finite() && max > 0.0 && max <= 100_000.0) {
                 return Err(PlanError::invalid(
-                    "prn.max_per_24h must be above 0 and at most 100000",
+                    "24 小时上限应大于 0 且不超过 100000。prn.max_per_24h must be above 0 and at most 100000.",
                 ));
             }
             if max + 1e-9 < self.dose.amount {
@@ -174,17 +174,19 @@ fn validate_dose(d: &DoseSpec) -> Result<(), PlanError> {
 
 fn validate_refill(r: &RefillSpec) -> Result<(), PlanError> {
     if r.lead_days > 60 {
-        return Err(PlanError::invalid("refill.lead_days must be 0 to 60"));
+        return Err(PlanError::invalid(
+            "提前补药的天数应为 0 到 60。refill.lead_days must be 0 to 60.",
+        ));
     }
     let closed = &r.pharmacy_closed;
     if closed.weekdays.len() > 7 || closed.weekdays.iter().any(|d| !(1..=7).contains(d)) {
         return Err(PlanError::invalid(
-            "refill.pharmacy_closed.weekdays must list ISO weekdays 1 (Monday) to 7 (Sunday)",
+            "药店休息日应为 1（周一）到 7（周日）。refill.pharmacy_closed.weekdays must list ISO weekdays 1 (Monday) to 7 (Sunday).",
         ));
     }
     if closed.dates.len() > 366 {
         return Err(PlanError::invalid(
-            "refill.pharmacy_closed.dates: at most 366 dates",
+            "药店休息的日期最多 366 个。refill.pharmacy_closed.dates: at most 366 dates.",
         ));
     }
     Ok(())
@@ -194,7 +196,7 @@ fn validate_schedule(s: &ScheduleSpec, as_needed: bool) -> Result<(), PlanError>
     if as_needed {
         if !s.times.is_empty() {
             return Err(PlanError::invalid(
-                "an as-needed plan has no schedule.times (it is taken when needed)",
+                "按需计划没有固定服药时间（需要时再服）。An as-needed plan has no schedule.times (it is taken when needed).",
             ));
         }
     } else if s.times.is_empty() || s.times.len() > 12 {

@@ -177,13 +177,13 @@ pub async fn add_refill(
     let now = Utc::now();
     if !(input.amount.is_finite() && input.amount > 0.0 && input.amount <= 1_000_000.0) {
         return Err(PlanError::invalid(
-            "amount must be above 0 and at most 1000000",
+            "补药数量应大于 0 且不超过 1000000。amount must be above 0 and at most 1000000.",
         ));
     }
     let at = input.refilled_at.unwrap_or(now);
     if at > now + Duration::minutes(5) || at < now - Duration::days(5 * 366) {
         return Err(PlanError::invalid(
-            "refilled_at must not be in the future nor more than 5 years ago",
+            "补药时间不能在将来，也不能早于 5 年前。refilled_at must not be in the future nor more than 5 years ago.",
         ));
     }
     let note = input
@@ -191,7 +191,9 @@ pub async fn add_refill(
         .map(|n| n.trim().to_owned())
         .filter(|n| !n.is_empty());
     if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
-        return Err(PlanError::invalid("note: at most 500 characters"));
+        return Err(PlanError::invalid(
+            "备注最多 500 字。note: at most 500 characters.",
+        ));
     }
     let m = owned(state, user, plan).await?;
     let txn = state.db.begin().await?;
@@ -270,13 +272,13 @@ pub async fn take(
     let m = owned(state, user, plan).await?;
     if !m.as_needed {
         return Err(PlanError::invalid(
-            "this plan is on a schedule: mark its doses with POST /api/v1/doses/{id}/taken",
+            "这是按时服用的计划，请在对应的那次服药上标记。This plan is on a schedule: mark its doses with POST /api/v1/doses/{id}/taken.",
         ));
     }
     let amount = input.amount.unwrap_or(m.dose_amount);
     if !(amount.is_finite() && amount > 0.0 && amount <= 10_000.0) {
         return Err(PlanError::invalid(
-            "amount must be above 0 and at most 10000",
+            "剂量应大于 0 且不超过 10000。amount must be above 0 and at most 10000.",
         ));
     }
     let unit = m.dose_unit.clone();

@@ -16,7 +16,9 @@ pub async fn fhir(
     query: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     if query.lang.is_some() {
-        return Err(ApiError::validation("lang is for the report only"));
+        return Err(ApiError::validation(
+            "lang 只用于报告。lang is for the report only.",
+        ));
     }
     let gathered = export::gather(&state, user, &query).await?;
     let bundle = export::bundle(&gathered, Utc::now());
@@ -33,7 +35,7 @@ pub async fn report(
     query: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let lang = Lang::parse(query.lang.as_deref())
-        .ok_or_else(|| ApiError::validation("lang must be zh or en"))?;
+        .ok_or_else(|| ApiError::validation("lang 应为 zh 或 en。lang must be zh or en."))?;
     let gathered = export::gather(&state, user, &query).await?;
     let checks = crate::safety::checks(&state, user).await?;
     Ok(HttpResponse::Ok()
