@@ -236,18 +236,15 @@ pub fn html(g: &Gathered, checks: &Report, lang: Lang, now: DateTime<Utc>) -> St
     if !checks.interactions.is_empty() || !checks.duplicates.is_empty() {
         h.push_str("<ul>");
         for i in &checks.interactions {
-            let severity = serde_json::to_value(i.severity)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
+            let severity = i.severity.as_str();
             let _ = write!(
                 h,
                 "<li class=\"{severity}\">{} + {} ({}): {}</li>",
                 esc(&i.drugs[0].name),
                 esc(&i.drugs[1].name),
                 match lang {
-                    Lang::Zh => i.severity.zh().to_owned(),
-                    Lang::En => severity.clone(),
+                    Lang::Zh => i.severity.zh(),
+                    Lang::En => severity,
                 },
                 esc(match lang {
                     Lang::Zh => &i.zh,

@@ -305,13 +305,10 @@ fn summary(
                 interactions.len(),
                 s.zh()
             ));
-            let name = serde_json::to_value(s)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
             en_parts.push(format!(
-                "{} interaction(s) (worst: {name})",
-                interactions.len()
+                "{} interaction(s) (worst: {})",
+                interactions.len(),
+                s.as_str()
             ));
         }
         if !duplicates.is_empty() {
@@ -481,13 +478,7 @@ mod labelled {
             ];
             let r = check(t, &items);
             let worst = r.interactions.iter().map(|i| i.severity).max();
-            let got = worst.map_or("none".to_owned(), |s| {
-                serde_json::to_value(s)
-                    .unwrap()
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            });
+            let got = worst.map_or("none", Severity::as_str);
             if expected != "none" {
                 listed += 1;
                 // Either order.

@@ -20,6 +20,15 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// The name in the answers (as serialised).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Moderate => "moderate",
+            Self::Major => "major",
+            Self::Contraindicated => "contraindicated",
+        }
+    }
+
     pub const fn zh(self) -> &'static str {
         match self {
             Self::Moderate => "中度",
@@ -380,6 +389,17 @@ mod tests {
             Severity::Major
         );
         assert!(t.rule(warfarin, warfarin).is_none());
+    }
+
+    #[test]
+    fn severity_names_are_the_serialised_ones() {
+        for s in [
+            Severity::Moderate,
+            Severity::Major,
+            Severity::Contraindicated,
+        ] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
     }
 
     #[test]
