@@ -20,7 +20,7 @@ use crate::routes::{apple, auth, health, users};
     info(title = "UniLife + Medicine cabinet API", description = "Public API served by the gateway. Errors use one envelope: {code, message, detail, request_id}."),
     paths(auth::register, auth::login, auth::refresh, auth::logout, apple::sign_in_with_apple, apple::providers, users::get_me, users::update_me, users::update_energy, health::get_health, health::get_health_compat),
     components(schemas(shared_schemas::ErrorEnvelope)),
-    tags((name = "auth"), (name = "users"), (name = "health"), (name = "drugs"), (name = "medications"), (name = "assistant"), (name = "notifications"), (name = "legacy"))
+    tags((name = "auth"), (name = "users"), (name = "health"), (name = "drugs"), (name = "medications"), (name = "households"), (name = "assistant"), (name = "notifications"), (name = "legacy"))
 )]
 struct GatewayDoc;
 
@@ -142,6 +142,83 @@ pub const SERVICE_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
         "/api/v1/export/report",
         "medications",
         "Printable report for a doctor's visit (HTML): medicines, plans, adherence, missed doses, interaction checks; ?from=&to=&lang=zh|en",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/households",
+        "households",
+        "Households the caller is in, with members and `your_role`",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/households",
+        "households",
+        "Create a household {name, your_name?}; the caller is its owner",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/households/join",
+        "households",
+        "Join with an invitation code {code, name?}: used once, before it expires (404 `invitation_not_found`, 409 `invitation_used`/`already_member`, 410 `invitation_expired`)",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/households/{id}",
+        "households",
+        "A household the caller is in",
+        true,
+    ),
+    (
+        "put",
+        "/api/v1/households/{id}",
+        "households",
+        "Rename (owner)",
+        true,
+    ),
+    (
+        "delete",
+        "/api/v1/households/{id}",
+        "households",
+        "Delete (owner); 409 `dependent_has_records` while a dependent without a login has records",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/households/{id}/dependents",
+        "households",
+        "Add a dependent without a login {name} (owner): a new person_id for `X-Person-Id`",
+        true,
+    ),
+    (
+        "post",
+        "/api/v1/households/{id}/invitations",
+        "households",
+        "Invite {role: caregiver_view|caregiver_act|dependent, expires_in_minutes?} (owner): a one-time code",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/households/{id}/audit",
+        "households",
+        "What was done for others in the household, newest first (?limit=&before=)",
+        true,
+    ),
+    (
+        "put",
+        "/api/v1/households/{id}/members/{person_id}",
+        "households",
+        "Change a member's role {role} (owner); `owner` hands the household over",
+        true,
+    ),
+    (
+        "delete",
+        "/api/v1/households/{id}/members/{person_id}",
+        "households",
+        "Remove a member (owner) or leave (yourself); access ends at once",
         true,
     ),
     (
@@ -881,6 +958,27 @@ pub fn document() -> utoipa::openapi::OpenApi {
                     .required(Required::False)
                     .description(Some(
                         "The id of the last event received, to resume a stream (or ?last_event_id=)",
+                    ))
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String).build()))
+                    .build(),
+            );
+        }
+        if [
+            "/api/v1/drugs",
+            "/api/v1/medications",
+            "/api/v1/doses",
+            "/api/v1/export",
+        ]
+        .iter()
+        .any(|p| path.starts_with(p))
+        {
+            op = op.parameter(
+                ParameterBuilder::new()
+                    .name("X-Person-Id")
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::False)
+                    .description(Some(
+                        "Act for a dependent the caller looks after (their person_id): 404 `person_not_found` for anyone else, 403 for a view-only caregiver's change; audited",
                     ))
                     .schema(Some(ObjectBuilder::new().schema_type(Type::String).build()))
                     .build(),

@@ -42,6 +42,8 @@ fn forwarded_request_header(name: &str) -> Option<http::HeaderName> {
         "if-modified-since" => header::IF_MODIFIED_SINCE,
         "if-none-match" => header::IF_NONE_MATCH,
         "last-event-id" => http::HeaderName::from_static("last-event-id"),
+        // Whose cabinet (a dependent's); svc-drugs checks the caller may.
+        "x-person-id" => http::HeaderName::from_static("x-person-id"),
         "range" => header::RANGE,
         "user-agent" => header::USER_AGENT,
         _ => return None,

@@ -65,6 +65,7 @@ const DRUGS_PREFIXES: &[&str] = &[
     "/api/v1/medications",
     "/api/v1/doses",
     "/api/v1/export",
+    "/api/v1/households",
 ];
 const CHAT_PREFIXES: &[&str] = &[
     "/api/v1/chat",

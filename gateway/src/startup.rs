@@ -29,6 +29,7 @@ fn cors(origins: &[String]) -> Cors {
             http::header::AUTHORIZATION,
             http::header::CONTENT_TYPE,
             http::header::ACCEPT,
+            http::header::HeaderName::from_static("x-person-id"),
         ])
         .expose_headers(vec!["x-request-id", "retry-after"])
         .max_age(3600);

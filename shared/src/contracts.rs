@@ -128,6 +128,20 @@ pub struct UserDose {
     pub dose: Dose,
 }
 
+/// A dependent's dose still unmarked `after_minutes` after its time, and the caregivers to
+/// tell: `GET /internal/doses/escalations?from=&to=` (svc-drugs → svc-scheduler) answers those
+/// whose moment (time + `after_minutes`) falls in `[from, to)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DoseEscalation {
+    pub person_id: Uuid,
+    /// The dependent's name in the household.
+    pub person_name: String,
+    pub caregivers: Vec<Uuid>,
+    pub after_minutes: u32,
+    #[serde(flatten)]
+    pub dose: Dose,
+}
+
 /// The body of `POST /internal/doses/mark-missed`: unacted doses in `[since, before - 2 h)`
 /// become missed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

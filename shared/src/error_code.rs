@@ -94,6 +94,10 @@ error_codes! {
     MemoryNotFound = "memory_not_found", NOT_FOUND, "没有这条记忆";
     TurnNotFound = "turn_not_found", NOT_FOUND, "找不到这次回复（可能已超过一天），请重新发送";
     UnknownProduct = "unknown_product", NOT_FOUND, "目录里还没有这个产品，请拍一张药盒照片识别";
+    HouseholdNotFound = "household_not_found", NOT_FOUND, "家庭不存在";
+    PersonNotFound = "person_not_found", NOT_FOUND, "找不到这位家人（可能已不在你的家庭中）";
+    InvitationNotFound = "invitation_not_found", NOT_FOUND, "邀请码不对，请检查后重试";
+    InvitationExpired = "invitation_expired", GONE, "这个邀请码已过期，请让家庭创建者重新邀请";
     // Conflicts with what is there.
     UserExists = "user_exists", CONFLICT, "这个账号名已被注册";
     EmailTaken = "email_taken", CONFLICT, "这个邮箱已被使用";
@@ -102,6 +106,10 @@ error_codes! {
     EventExists = "event_exists", CONFLICT, "这个日程已经存在";
     PrnLimitReached = "prn_limit_reached", CONFLICT, "现在不能再服这个药（间隔或 24 小时上限）";
     TooManyDevices = "too_many_devices", CONFLICT, "设备数量已达上限";
+    InvitationUsed = "invitation_used", CONFLICT, "这个邀请码已经用过了，请让家庭创建者重新邀请";
+    AlreadyMember = "already_member", CONFLICT, "你已经在这个家庭里了";
+    OwnerMustStay = "owner_must_stay", CONFLICT, "家庭创建者不能退出：请先把创建者转给别人，或删除这个家庭";
+    DependentHasRecords = "dependent_has_records", CONFLICT, "这位家人还有药品或服药计划，请先删除它们";
     LimitReached = "limit_reached", CONFLICT, "数量已达上限，请先删除一些再添加";
     // Limits.
     RateLimited = "rate_limited", TOO_MANY_REQUESTS, "请求太频繁，请稍后再试";

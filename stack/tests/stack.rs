@@ -377,6 +377,66 @@ async fn every_cross_service_call_reaches_its_service_inside_the_stack() {
         .unwrap();
     assert_eq!(plan.status(), 201, "{}", plan.text().await.unwrap());
 
+    // The user looks after grandpa (a dependent without a login): his dose 40 minutes ago is
+    // still unmarked, past its 30 minutes, so the scheduler tells the user.
+    let post = |path: &str, body: Value, person: Option<&str>| {
+        let mut req = client
+            .post(stack.url(path))
+            .bearer_auth(&access)
+            .json(&body);
+        if let Some(p) = person {
+            req = req.header("X-Person-Id", p);
+        }
+        req.send()
+    };
+    let household: Value = post("/api/v1/households", json!({"name": "我们家"}), None)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let grandpa: Value = post(
+        &format!(
+            "/api/v1/households/{}/dependents",
+            household["id"].as_str().unwrap()
+        ),
+        json!({"name": "爷爷"}),
+        None,
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let grandpa = grandpa["person_id"]
+        .as_str()
+        .expect("grandpa's id")
+        .to_owned();
+    let his: Value = post(
+        "/api/v1/drugs",
+        json!({"name": "氨氯地平片"}),
+        Some(&grandpa),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let dose_at = chrono::Utc::now() - chrono::Duration::minutes(40);
+    let res = post(
+        "/api/v1/medications",
+        json!({
+            "drug_id": his["id"], "dose": {"amount": 1, "unit": "片"},
+            "schedule": {"times": [dose_at.format("%H:%M").to_string()],
+                "start_date": dose_at.date_naive() - chrono::Duration::days(1), "timezone": "UTC"},
+            "escalate_after_minutes": 30
+        }),
+        Some(&grandpa),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+
     // A platform timer (FC's, on the scheduler's loopback port): the scheduler asks svc-drugs
     // for due doses, and the reminder lands in the inbox.
     let tick = client
@@ -415,7 +475,10 @@ async fn every_cross_service_call_reaches_its_service_inside_the_stack() {
             .await
             .unwrap();
         let text = inbox.to_string();
-        if text.contains("dose_reminder") && text.contains("expiry_alert") {
+        if text.contains("dose_reminder")
+            && text.contains("expiry_alert")
+            && text.contains("dose_escalation")
+        {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -428,8 +491,10 @@ async fn every_cross_service_call_reaches_its_service_inside_the_stack() {
         .collect();
     assert!(kinds.contains(&"dose_reminder"), "{inbox}");
     assert!(kinds.contains(&"expiry_alert"), "{inbox}");
+    assert!(kinds.contains(&"dose_escalation"), "{inbox}");
     let text = inbox.to_string();
     assert!(text.contains("布洛芬缓释胶囊"), "{inbox}");
+    assert!(text.contains("爷爷 还没有服药"), "{inbox}");
 
     // A chat turn whose model calls the cabinet tool: svc-chat asks svc-drugs, and the model's
     // second request carries the user's drugs.

@@ -4,6 +4,7 @@ pub mod cabinet;
 pub mod domain;
 pub mod error;
 pub mod export;
+pub mod household;
 pub mod legacy;
 pub mod pipeline;
 pub mod plans;

@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 
 /// Kinds pushed whatever the hour: the user set the time themselves.
 pub fn is_urgent(kind: &str) -> bool {
-    matches!(kind, "dose_reminder" | "event_reminder")
+    matches!(kind, "dose_reminder" | "dose_escalation" | "event_reminder")
 }
 
 /// `HH:MM` of the settings (already checked when saved); a bad one reads as `fallback`.

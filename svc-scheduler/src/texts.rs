@@ -58,6 +58,14 @@ pub enum Text {
     Test {
         channel: String,
     },
+    /// A dependent's dose nobody marked, told to their caregivers.
+    DoseEscalation {
+        person: String,
+        drug: String,
+        /// The dose's local time as the plan has it (`08:00`).
+        time: String,
+        minutes: u32,
+    },
     /// Written by the user (`POST /notifications/send`, a template): as it is.
     Raw {
         title: String,
@@ -96,6 +104,24 @@ impl Text {
                     (
                         format!("Time to take {drug}"),
                         format!("{amount} {unit} at {time}"),
+                    )
+                }
+            }
+            Text::DoseEscalation {
+                person,
+                drug,
+                time,
+                minutes,
+            } => {
+                if zh {
+                    (
+                        format!("{person} 还没有服药"),
+                        format!("{time} 的 {drug} 已过 {minutes} 分钟，还没有记录服用"),
+                    )
+                } else {
+                    (
+                        format!("{person} has not taken a dose"),
+                        format!("{drug} at {time}: not marked {minutes} minutes later"),
                     )
                 }
             }

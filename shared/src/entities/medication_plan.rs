@@ -37,6 +37,9 @@ pub struct Model {
     pub refill_lead_days: Option<i32>,
     pub pharmacy_closed: Option<Json>,
     pub refill_due_on: Option<Date>,
+    /// Minutes after a dose's time (5–240; none: 30) at which a dependent's dose still
+    /// unmarked is sent to their household's caregivers.
+    pub escalate_after_minutes: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

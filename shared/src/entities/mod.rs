@@ -3,12 +3,13 @@
 //! | table | owner |
 //! |---|---|
 //! | users, refresh_tokens | gateway (others read `users.timezone` and `users.preferences`) |
-//! | drugs, drug_images, recognitions, recognition_quotas, products, medication_plans, dose_logs, refills | svc-drugs |
+//! | drugs, drug_images, recognitions, recognition_quotas, products, medication_plans, dose_logs, refills, households, household_members, household_invitations, caregiver_actions | svc-drugs |
 //! | job_runs, job_items, notifications, devices, deliveries, delivery_attempts, app_devices, notification_settings | svc-scheduler |
 //! | conversations, messages, events, event_tombstones, sync_clocks, snapshots, diaries, profiles, profile_logs, chat_usage, chat_feedback, chat_user_state, projects, calendar_feeds, checkins, chat_turns, pending_actions, memories, memory_digests, memory_runs, conversation_summaries | svc-chat |
 
 pub mod app_device;
 pub mod calendar_feed;
+pub mod caregiver_action;
 pub mod chat_feedback;
 pub mod chat_turn;
 pub mod chat_usage;
@@ -25,6 +26,9 @@ pub mod drug;
 pub mod drug_image;
 pub mod event;
 pub mod event_tombstone;
+pub mod household;
+pub mod household_invitation;
+pub mod household_member;
 pub mod job_item;
 pub mod job_run;
 pub mod medication_plan;

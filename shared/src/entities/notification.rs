@@ -9,7 +9,7 @@ pub struct Model {
     pub id: Uuid,
     #[sea_orm(indexed)]
     pub user_id: Uuid,
-    /// `dose_reminder`, `dose_missed`, `expiry_alert`, `low_stock`.
+    /// `dose_reminder`, `dose_missed`, `dose_escalation`, `expiry_alert`, `low_stock`, …
     pub kind: String,
     pub title: String,
     #[sea_orm(column_type = "Text")]

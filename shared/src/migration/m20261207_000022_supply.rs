@@ -4,7 +4,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::create_from_entity;
+use super::{add_missing_columns, create_from_entity, drop_columns};
 use crate::entities::{medication_plan, refill};
 
 #[derive(DeriveMigrationName)]
@@ -53,22 +53,8 @@ fn columns() -> Vec<(medication_plan::Column, ColumnDef)> {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // A database made after this release has the columns from migration 2.
-        for (column, mut def) in columns() {
-            if !manager
-                .has_column("medication_plans", sea_orm::IdenStatic::as_str(&column))
-                .await?
-            {
-                manager
-                    .alter_table(
-                        Table::alter()
-                            .table(medication_plan::Entity)
-                            .add_column(&mut def)
-                            .to_owned(),
-                    )
-                    .await?;
-            }
-        }
+        let defs = columns().into_iter().map(|(_, def)| def).collect();
+        add_missing_columns(manager, medication_plan::Entity, defs).await?;
         create_from_entity(manager, refill::Entity).await
     }
 
@@ -76,21 +62,7 @@ impl MigrationTrait for Migration {
         manager
             .drop_table(Table::drop().table(refill::Entity).if_exists().to_owned())
             .await?;
-        for (column, _) in columns() {
-            if manager
-                .has_column("medication_plans", sea_orm::IdenStatic::as_str(&column))
-                .await?
-            {
-                manager
-                    .alter_table(
-                        Table::alter()
-                            .table(medication_plan::Entity)
-                            .drop_column(column)
-                            .to_owned(),
-                    )
-                    .await?;
-            }
-        }
-        Ok(())
+        let names = columns().into_iter().map(|(column, _)| column);
+        drop_columns(manager, medication_plan::Entity, names).await
     }
 }

@@ -26,6 +26,7 @@ mod m20261207_000020_memory;
 mod m20261207_000021_drug_codes;
 mod m20261207_000022_supply;
 mod m20261207_000023_feed_medications;
+mod m20261207_000024_households;
 
 pub struct Migrator;
 
@@ -44,6 +45,43 @@ async fn create_from_entity<E: sea_orm::EntityTrait>(
         manager
             .create_index(index.if_not_exists().to_owned())
             .await?;
+    }
+    Ok(())
+}
+
+/// Add each column a table made before a release lacks (a table made after it has them from
+/// its entity).
+async fn add_missing_columns<T: sea_orm::EntityTrait>(
+    manager: &SchemaManager<'_>,
+    table: T,
+    columns: Vec<ColumnDef>,
+) -> Result<(), DbErr> {
+    for mut def in columns {
+        let name = def.get_column_name();
+        if !manager.has_column(table.table_name(), &name).await? {
+            manager
+                .alter_table(Table::alter().table(table).add_column(&mut def).to_owned())
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Drop each of `columns` that `table` has (the `down` of [`add_missing_columns`]).
+async fn drop_columns<T: sea_orm::EntityTrait, C: sea_orm::IdenStatic>(
+    manager: &SchemaManager<'_>,
+    table: T,
+    columns: impl IntoIterator<Item = C>,
+) -> Result<(), DbErr> {
+    for column in columns {
+        if manager
+            .has_column(table.table_name(), column.as_str())
+            .await?
+        {
+            manager
+                .alter_table(Table::alter().table(table).drop_column(column).to_owned())
+                .await?;
+        }
     }
     Ok(())
 }
@@ -74,6 +112,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000021_drug_codes::Migration),
             Box::new(m20261207_000022_supply::Migration),
             Box::new(m20261207_000023_feed_medications::Migration),
+            Box::new(m20261207_000024_households::Migration),
         ]
     }
 }

@@ -217,6 +217,26 @@ async fn objects_of(
         .unwrap_or_else(|| panic!("no dose: {doses}"));
     ids.insert("doses", vec![dose]);
 
+    // A household with a dependent (a person id the cabinet routes take in `X-Person-Id`).
+    let household = a
+        .expect(
+            201,
+            "post",
+            "/api/v1/households",
+            json!({"name": "alice 的家"}),
+        )
+        .await;
+    let household = text(&household["id"]);
+    let grandma = a
+        .expect(
+            201,
+            "post",
+            &format!("/api/v1/households/{household}/dependents"),
+            json!({"name": "奶奶"}),
+        )
+        .await;
+    ids.insert("households", vec![household, text(&grandma["person_id"])]);
+
     let event = a
         .expect(
             201,
@@ -310,7 +330,7 @@ async fn objects_of(
     // The stack's own clock may be running the same job: the run that claimed A's item
     // writes the alert, so the inbox is read until it has it.
     let mut inbox = Value::Null;
-    for _ in 0..100 {
+    for _ in 0..300 {
         inbox = a.get("/api/v1/notifications").await;
         if inbox[0]["id"].is_string() {
             break;
@@ -370,6 +390,7 @@ async fn what_a_sees(a: &Client<'_>, ids: &BTreeMap<&'static str, Vec<String>>) 
         format!("/api/v1/devices/{}", ids["devices"][0]),
         "/api/v1/notifications".to_owned(),
         "/api/v1/memory".to_owned(),
+        "/api/v1/households".to_owned(),
     ] {
         seen.push(json!({"path": path, "body": a.get(&path).await}));
     }
@@ -393,6 +414,10 @@ fn hostile_body(
             "drug_id": ids["drugs"][0], "dose": {"amount": 2, "unit": "支"},
             "schedule": {"times": ["09:00"], "start_date": today}, "stock": 0
         }),
+        ("put", "households", "{person_id}") => json!({"role": "caregiver_act"}),
+        ("put", "households", _) => json!({"name": "B was here"}),
+        (_, _, "dependents") => json!({"name": "B was here"}),
+        (_, _, "invitations") => json!({"role": "caregiver_act"}),
         ("put", "devices", _) => json!({"device_name": "B was here", "is_active": false}),
         ("put", "memory", _) => json!({"content": "B was here"}),
         ("put", ..) => json!({"title": "B was here"}),

@@ -63,7 +63,13 @@ pub struct PlanInput {
     pub as_needed: bool,
     pub prn: Option<PrnSpec>,
     pub refill: Option<RefillSpec>,
+    /// Minutes after a dose's time at which a dependent's unmarked dose goes to their
+    /// household's caregivers (5 to 240; none: [`DEFAULT_ESCALATE_AFTER`]).
+    pub escalate_after_minutes: Option<u32>,
 }
+
+/// When a dependent's dose still unmarked is sent to their caregivers, by default.
+pub const DEFAULT_ESCALATE_AFTER: u32 = 30;
 
 impl PlanInput {
     pub(super) fn validate(&self) -> Result<(), PlanError> {
@@ -72,6 +78,14 @@ impl PlanInput {
         validate_schedule(&self.schedule, self.as_needed)?;
         if let Some(refill) = &self.refill {
             validate_refill(refill)?;
+        }
+        if self
+            .escalate_after_minutes
+            .is_some_and(|m| !(5..=240).contains(&m))
+        {
+            return Err(PlanError::invalid(
+                "漏服提醒家人的时间应为服药时间后 5 到 240 分钟。escalate_after_minutes must be 5 to 240.",
+            ));
         }
         if let Some(phases) = &self.phases
             && (phases.len() > 20
@@ -157,6 +171,9 @@ impl PlanInput {
             .as_ref()
             .and_then(|r| i32::try_from(r.lead_days).ok()));
         m.pharmacy_closed = Set(self.refill.map(|r| serde_json::json!(r.pharmacy_closed)));
+        m.escalate_after_minutes = Set(self
+            .escalate_after_minutes
+            .and_then(|v| i32::try_from(v).ok()));
     }
 }
 

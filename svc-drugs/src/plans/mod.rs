@@ -24,9 +24,9 @@ pub use calendar::calendar;
 pub use doses::{RangeQuery, doses, doses_today, in_range};
 pub use input::PlanInput;
 pub use manage::{create, delete, get, list, update};
-pub use reminders::{Window, doses_due, low_stock, mark_missed};
+pub use reminders::{Window, doses_due, escalations, low_stock, mark_missed};
 pub use supply::{RefillInput, Refilled, TakeInput, Taken, add_refill, refills, take};
-pub use views::{PlanView, plan_of};
+pub use views::{PlanView, escalate_after, plan_of};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
-use shared::contracts::{DoseStatus, LowStock, MarkMissed, UserDose};
+use shared::contracts::{DoseEscalation, DoseStatus, LowStock, MarkMissed, UserDose};
 
 use super::doses::{dose_at, expand};
 use super::{PlanError, repo};
@@ -62,6 +62,71 @@ pub async fn doses_due(state: &AppState, window: &Window) -> Result<Vec<UserDose
         for dose in dose_at(&state.db, &plan, log.scheduled_at, Utc::now()).await? {
             out.push(UserDose {
                 user_id: plan.user_id,
+                dose,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The longest a plan may wait before telling caregivers (`escalate_after_minutes`).
+const LONGEST_ESCALATION: Duration = Duration::minutes(240);
+
+/// Dependents' doses nobody has marked whose escalation moment (the dose's time plus its
+/// plan's `escalate_after_minutes`) is in `[from, to)` (at most 2 days), with the caregivers
+/// of each dependent. Stateless: svc-scheduler's notification keys make each told once.
+pub async fn escalations(
+    state: &AppState,
+    window: &Window,
+) -> Result<Vec<DoseEscalation>, PlanError> {
+    if window.to <= window.from || window.to - window.from > Duration::days(2) {
+        return Err(PlanError::invalid(
+            "the window must be positive and at most 2 days",
+        ));
+    }
+    let looked_after = crate::household::repo::looked_after(&state.db).await?;
+    if looked_after.is_empty() {
+        return Ok(Vec::new());
+    }
+    let persons: Vec<_> = looked_after.keys().copied().collect();
+    let plans = repo::active_between_for(
+        &state.db,
+        &persons,
+        window.from - LONGEST_ESCALATION,
+        window.to,
+    )
+    .await?;
+    let now = Utc::now();
+    let doses = expand(
+        &state.db,
+        &plans,
+        window.from - LONGEST_ESCALATION,
+        window.to,
+        now,
+    )
+    .await?;
+    let mut out = Vec::new();
+    // Nobody marked them: still due, or missed (only the system marks a dose missed).
+    let unmarked =
+        |d: &shared::contracts::Dose| matches!(d.status, DoseStatus::Due | DoseStatus::Missed);
+    for dose in doses.into_iter().filter(unmarked) {
+        let Some(plan) = plans.iter().find(|p| p.id == dose.plan_id) else {
+            continue;
+        };
+        let Some((name, caregivers)) = looked_after.get(&plan.user_id) else {
+            continue;
+        };
+        let Ok(at) = DateTime::parse_from_rfc3339(&dose.scheduled_at) else {
+            continue;
+        };
+        let after = super::views::escalate_after(plan);
+        let moment = at.with_timezone(&Utc) + Duration::minutes(i64::from(after));
+        if moment >= window.from && moment < window.to && moment <= now {
+            out.push(DoseEscalation {
+                person_id: plan.user_id,
+                person_name: name.clone(),
+                caregivers: caregivers.clone(),
+                after_minutes: after,
                 dose,
             });
         }

@@ -93,6 +93,30 @@ pub async fn active_between<C: ConnectionTrait>(
         .await
 }
 
+/// The persons' plans that may have doses in `[from, to)`.
+pub async fn active_between_for<C: ConnectionTrait>(
+    db: &C,
+    persons: &[Uuid],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<medication_plan::Model>, DbErr> {
+    let (first, last) = (
+        (from - Duration::days(1)).date_naive(),
+        (to + Duration::days(1)).date_naive(),
+    );
+    medication_plan::Entity::find()
+        .filter(medication_plan::Column::UserId.is_in(persons.iter().copied()))
+        .filter(medication_plan::Column::AsNeeded.eq(false))
+        .filter(medication_plan::Column::StartDate.lte(last))
+        .filter(
+            Condition::any()
+                .add(medication_plan::Column::EndDate.is_null())
+                .add(medication_plan::Column::EndDate.gte(first)),
+        )
+        .all(db)
+        .await
+}
+
 /// Plans whose stock is at or below their threshold, or whose refill is due by `by` (the
 /// caller checks the date in each plan's zone).
 pub async fn low_stock<C: ConnectionTrait>(

@@ -30,6 +30,13 @@ pub fn plan_of(m: &medication_plan::Model) -> Plan {
     }
 }
 
+/// Minutes after a dose's time at which, unmarked, it goes to the person's caregivers.
+pub fn escalate_after(m: &medication_plan::Model) -> u32 {
+    m.escalate_after_minutes
+        .and_then(|v| u32::try_from(v).ok())
+        .unwrap_or(super::input::DEFAULT_ESCALATE_AFTER)
+}
+
 #[derive(Serialize)]
 pub struct PlanView {
     id: Uuid,
@@ -45,6 +52,8 @@ pub struct PlanView {
     refill: Option<RefillSpec>,
     /// When the stock runs out and when to refill (plans with stock).
     supply: Option<Supply>,
+    /// Minutes after a dose's time at which, unmarked, it goes to the person's caregivers.
+    escalate_after_minutes: u32,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -89,6 +98,7 @@ impl PlanView {
                     .unwrap_or_default(),
             }),
             supply,
+            escalate_after_minutes: escalate_after(&m),
             created_at: m.created_at,
             updated_at: m.updated_at,
         }

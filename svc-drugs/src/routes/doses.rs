@@ -1,15 +1,15 @@
 //! Doses: `GET /api/v1/doses?from=&to=` and `POST /api/v1/doses/{id}/taken|skipped|snooze`.
 
+use crate::household::Person;
 use actix_web::{HttpResponse, web};
 use shared::ApiError;
-use shared::internal_auth::UserId;
 
 use crate::plans::{self, RangeQuery, SnoozeBody};
 use crate::state::AppState;
 
 pub async fn list(
     state: web::Data<AppState>,
-    UserId(user): UserId,
+    Person(user): Person,
     query: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(plans::doses(&state, user, &query).await?))
@@ -17,7 +17,7 @@ pub async fn list(
 
 pub async fn act(
     state: web::Data<AppState>,
-    UserId(user): UserId,
+    Person(user): Person,
     path: web::Path<(String, String)>,
     body: Option<web::Json<SnoozeBody>>,
 ) -> Result<HttpResponse, ApiError> {

@@ -1,9 +1,9 @@
 //! The cabinet: `/api/v1/drugs[/{id}]`, `/api/v1/drugs/expiring`, and a drug's photos.
 
+use crate::household::Person;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use shared::ApiError;
-use shared::internal_auth::UserId;
 use uuid::Uuid;
 
 use crate::cabinet::{self, DrugInput, ListQuery};
@@ -12,7 +12,7 @@ use crate::state::AppState;
 
 pub async fn create(
     state: web::Data<AppState>,
-    UserId(user): UserId,
+    Person(user): Person,
     body: web::Json<DrugInput>,
 ) -> Result<HttpResponse, ApiError> {
     let view = cabinet::create(&state, user, body.into_inner()).await?;
@@ -23,7 +23,7 @@ pub async fn create(
 /// `POST /api/v1/drugs/codes`: what a scanned code says; `save` adds the drug.
 pub async fn scan(
     state: web::Data<AppState>,
-    UserId(user): UserId,
+    Person(user): Person,
     body: web::Json<cabinet::ScanInput>,
 ) -> Result<HttpResponse, ApiError> {
     let scanned = cabinet::scan(&state, user, body.into_inner()).await?;
@@ -45,7 +45,7 @@ pub struct ChecksQuery {
 /// the cabinet, or what a medicine not in it yet would meet there (reported under the nil id).
 pub async fn checks(
     state: web::Data<AppState>,
-    UserId(user): UserId,
+    Person(user): Person,
     query: web::Query<ChecksQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let report = match query.with.as_deref().map(str::trim) {
@@ -62,7 +62,7 @@ pub async fn checks(
 
 pub async fn get(
     state: web::Data<AppState>,
-    UserId(user): UserId,
+    Person(user): Person,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(cabinet::get(&state, user, path.into_inner()).await?))
@@ -70,7 +70,7 @@ pub async fn get(
 
 pub async fn update(
     state: web::Data<AppState>,
-    UserId(user): UserId,
+    Person(user): Person,
     path: web::Path<Uuid>,
     body: web::Json<DrugInput>,
 ) -> Result<HttpResponse, ApiError> {
@@ -80,7 +80,7 @@ pub async fn update(
 
 pub async fn delete(
     state: web::Data<AppState>,
-    UserId(user): UserId,
+    Person(user): Person,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     cabinet::delete(&state, user, path.into_inner()).await?;
@@ -89,7 +89,7 @@ pub async fn delete(
 
 pub async fn list(
     state: web::Data<AppState>,
-    UserId(user): UserId,
+    Person(user): Person,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(cabinet::list(&state, user, &query).await?))
@@ -103,7 +103,7 @@ pub struct ExpiringQuery {
 
 pub async fn expiring(
     state: web::Data<AppState>,
-    UserId(user): UserId,
+    Person(user): Person,
     query: web::Query<ExpiringQuery>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(cabinet::expiring_for(&state, user, query.days).await?))
@@ -111,7 +111,7 @@ pub async fn expiring(
 
 pub async fn image(
     state: web::Data<AppState>,
-    UserId(user): UserId,
+    Person(user): Person,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (drug, image) = path.into_inner();

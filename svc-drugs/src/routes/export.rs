@@ -1,10 +1,10 @@
 //! Exports: `GET /api/v1/export/fhir` and `GET /api/v1/export/report`.
 
+use crate::household::Person;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use shared::ApiError;
-use shared::internal_auth::UserId;
 
 use crate::export::{self, ExportQuery, Lang};
 use crate::state::AppState;
@@ -12,7 +12,7 @@ use crate::state::AppState;
 /// A FHIR R4 Bundle of the person's medication statements and administrations.
 pub async fn fhir(
     state: web::Data<AppState>,
-    UserId(user): UserId,
+    Person(user): Person,
     query: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     if query.lang.is_some() {
@@ -31,7 +31,7 @@ pub async fn fhir(
 /// The printable report for a doctor's visit.
 pub async fn report(
     state: web::Data<AppState>,
-    UserId(user): UserId,
+    Person(user): Person,
     query: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let lang = Lang::parse(query.lang.as_deref())

@@ -21,6 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/doses/today", web::get().to(doses_today))
             .route("/doses/due", web::get().to(doses_due))
             .route("/doses/mark-missed", web::post().to(mark_missed))
+            .route("/doses/escalations", web::get().to(escalations))
             .route("/users/{user_id}/expiring", web::get().to(user_expiring))
             .route("/low-stock", web::get().to(low_stock))
             .route("/calendar", web::get().to(calendar))
@@ -47,6 +48,14 @@ pub async fn doses_due(
     query: web::Query<Window>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(plans::doses_due(&state, &query).await?))
+}
+
+/// Dependents' doses unmarked past their plan's escalation time, with whom to tell.
+pub async fn escalations(
+    state: web::Data<AppState>,
+    query: web::Query<Window>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(plans::escalations(&state, &query).await?))
 }
 
 pub async fn mark_missed(

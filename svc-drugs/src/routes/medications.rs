@@ -1,8 +1,8 @@
 //! Medication plans: `/api/v1/medications[/{id}]` and `/api/v1/medications/adherence`.
 
+use crate::household::Person;
 use actix_web::{HttpResponse, web};
 use shared::ApiError;
-use shared::internal_auth::UserId;
 use uuid::Uuid;
 
 use crate::plans::{self, PlanInput, RangeQuery};
@@ -10,7 +10,7 @@ use crate::state::AppState;
 
 pub async fn create(
     state: web::Data<AppState>,
-    UserId(user): UserId,
+    Person(user): Person,
     body: web::Json<PlanInput>,
 ) -> Result<HttpResponse, ApiError> {
     let plan = plans::create(&state, user, body.into_inner()).await?;
@@ -20,14 +20,14 @@ pub async fn create(
 
 pub async fn list(
     state: web::Data<AppState>,
-    UserId(user): UserId,
+    Person(user): Person,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(plans::list(&state, user).await?))
 }
 
 pub async fn get(
     state: web::Data<AppState>,
-    UserId(user): UserId,
+    Person(user): Person,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(plans::get(&state, user, path.into_inner()).await?))
@@ -35,7 +35,7 @@ pub async fn get(
 
 pub async fn update(
     state: web::Data<AppState>,
-    UserId(user): UserId,
+    Person(user): Person,
     path: web::Path<Uuid>,
     body: web::Json<PlanInput>,
 ) -> Result<HttpResponse, ApiError> {
@@ -45,7 +45,7 @@ pub async fn update(
 
 pub async fn delete(
     state: web::Data<AppState>,
-    UserId(user): UserId,
+    Person(user): Person,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     plans::delete(&state, user, path.into_inner()).await?;
@@ -54,7 +54,7 @@ pub async fn delete(
 
 pub async fn adherence(
     state: web::Data<AppState>,
-    UserId(user): UserId,
+    Person(user): Person,
     query: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(plans::adherence(&state, user, &query).await?))
@@ -63,7 +63,7 @@ pub async fn adherence(
 /// `POST /api/v1/medications/{id}/take`: an as-needed dose, now, within its limits.
 pub async fn take(
     state: web::Data<AppState>,
-    UserId(user): UserId,
+    Person(user): Person,
     path: web::Path<Uuid>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
@@ -85,7 +85,7 @@ pub async fn take(
 /// `POST /api/v1/medications/{id}/refills`: log a refill (now or afterwards).
 pub async fn add_refill(
     state: web::Data<AppState>,
-    UserId(user): UserId,
+    Person(user): Person,
     path: web::Path<Uuid>,
     body: web::Json<plans::RefillInput>,
 ) -> Result<HttpResponse, ApiError> {
@@ -95,7 +95,7 @@ pub async fn add_refill(
 
 pub async fn refills(
     state: web::Data<AppState>,
-    UserId(user): UserId,
+    Person(user): Person,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(plans::refills(&state, user, path.into_inner()).await?))

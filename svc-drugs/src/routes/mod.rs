@@ -10,6 +10,7 @@ use bytes::Bytes;
 pub mod doses;
 pub mod drugs;
 pub mod export;
+pub mod households;
 pub mod internal;
 pub mod legacy;
 pub mod medications;
@@ -18,6 +19,10 @@ pub mod recognize;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
+            .wrap(actix_web::middleware::from_fn(
+                crate::household::audit_caregiver_actions,
+            ))
+            .configure(households::configure)
             .route("/drugs/recognize", web::post().to(recognize::recognize))
             .route(
                 "/drugs/recognitions/{id}/retry",

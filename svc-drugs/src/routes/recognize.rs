@@ -1,10 +1,10 @@
 //! `POST /api/v1/drugs/recognize` and `POST /api/v1/drugs/recognitions/{id}/retry`.
 
+use crate::household::Person;
 use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use shared::ApiError;
-use shared::internal_auth::UserId;
 use uuid::Uuid;
 
 use crate::recognition::{self, Outcome, Requester};
@@ -42,7 +42,7 @@ async fn answer(state: &AppState, user: Uuid, outcome: Outcome) -> Result<HttpRe
 pub async fn recognize(
     req: HttpRequest,
     state: web::Data<AppState>,
-    UserId(user): UserId,
+    Person(user): Person,
     query: web::Query<SaveQuery>,
     payload: Multipart,
 ) -> Result<HttpResponse, ApiError> {
@@ -56,7 +56,7 @@ pub async fn recognize(
 pub async fn retry(
     req: HttpRequest,
     state: web::Data<AppState>,
-    UserId(user): UserId,
+    Person(user): Person,
     path: web::Path<Uuid>,
     query: web::Query<SaveQuery>,
 ) -> Result<HttpResponse, ApiError> {

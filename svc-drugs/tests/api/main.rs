@@ -9,6 +9,7 @@ mod contracts;
 mod export;
 mod faults;
 mod helpers;
+mod households;
 mod legacy;
 mod legacy_walk;
 mod medications;

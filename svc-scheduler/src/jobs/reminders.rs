@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use shared::contracts::{
-    CabinetDrug, DoseStatus, EVENT_REMINDER_LEAD_MINUTES, LowStock, MarkMissed, UpcomingEvent,
-    UserDose, wire_time,
+    CabinetDrug, DoseEscalation, DoseStatus, EVENT_REMINDER_LEAD_MINUTES, LowStock, MarkMissed,
+    UpcomingEvent, UserDose, wire_time,
 };
 use shared::entities::{job_item, notification_setting};
 use uuid::Uuid;
@@ -177,7 +177,52 @@ pub async fn dose_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, Str
         });
     }
     tally_all(&mut counts, notify::create_many(ctx, notices).await)?;
+    escalations(ctx, now, &mut counts).await?;
     Ok(counts)
+}
+
+/// Dependents' doses nobody marked in time, told to each of their caregivers once.
+async fn escalations(ctx: &Ctx, now: DateTime<Utc>, counts: &mut Counts) -> Result<(), String> {
+    let from = (now - DOSE_LOOKBACK).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let to = (now + Duration::minutes(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let due = call(
+        ctx,
+        Method::GET,
+        &ctx.drugs,
+        &format!("/internal/doses/escalations?from={from}&to={to}"),
+        None,
+    )
+    .await?;
+    let mut notices = Vec::new();
+    for item in items::<DoseEscalation>(due) {
+        let Ok(e) = item else {
+            counts.total += 1;
+            counts.failed += 1;
+            continue;
+        };
+        for caregiver in &e.caregivers {
+            counts.total += 1;
+            notices.push(NewNotification {
+                user: *caregiver,
+                kind: "dose_escalation",
+                text: Text::DoseEscalation {
+                    person: e.person_name.clone(),
+                    drug: e.dose.drug_name.clone(),
+                    time: e.dose.local_time.clone(),
+                    minutes: e.after_minutes,
+                },
+                data: json!({
+                    "dose_id": e.dose.id,
+                    "plan_id": e.dose.plan_id,
+                    "person_id": e.person_id,
+                    "scheduled_at": e.dose.scheduled_at,
+                }),
+                dedupe_key: format!("escalate:{}:{caregiver}", e.dose.id),
+                routing: Routing::default(),
+            });
+        }
+    }
+    tally_all(counts, notify::create_many(ctx, notices).await)
 }
 
 /// The furthest ahead a user may ask to be reminded of an event
