@@ -44,6 +44,9 @@ pub struct Gathered {
     /// Every recorded dose in the range (as-needed ones included).
     pub logs: Vec<dose_log::Model>,
     pub names: HashMap<Uuid, String>,
+    /// The person's name in their household, when they are in one (a caregiver's report on
+    /// a dependent names whom it is about).
+    pub person: Option<String>,
 }
 
 impl Gathered {
@@ -69,6 +72,11 @@ pub async fn gather(state: &AppState, user: Uuid, q: &ExportQuery) -> Result<Gat
     let logs =
         repo::logs_between(&state.db, plans.iter().map(|p| p.id).collect(), from, to).await?;
     let names = drugs.iter().map(|d| (d.id, d.name.clone())).collect();
+    let person = crate::household::repo::memberships(&state.db, user)
+        .await?
+        .into_iter()
+        .next()
+        .map(|m| m.name);
     Ok(Gathered {
         user,
         tz: prefs.timezone,
@@ -78,6 +86,7 @@ pub async fn gather(state: &AppState, user: Uuid, q: &ExportQuery) -> Result<Gat
         plans,
         doses,
         logs,
+        person,
         names,
     })
 }

@@ -72,8 +72,12 @@ pub fn html(g: &Gathered, checks: &Report, lang: Lang, now: DateTime<Utc>) -> St
     );
     let _ = write!(
         h,
-        "<h1>{}</h1><p class=\"muted\">{} {} – {} · {} {} · {}</p>",
+        "<h1>{}{}</h1><p class=\"muted\">{} {} – {} · {} {} · {}</p>",
         t("用药报告", "Medication report"),
+        g.person
+            .as_deref()
+            .map(|p| format!(" · {}", esc(p)))
+            .unwrap_or_default(),
         t("时段", "Period"),
         // The range's days, its end included (`to` is the instant after it).
         g.from.with_timezone(&g.tz).date_naive(),

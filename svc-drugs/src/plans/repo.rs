@@ -68,6 +68,21 @@ pub async fn delete_with_logs<C: ConnectionTrait>(db: &C, plan: Uuid) -> Result<
     Ok(())
 }
 
+/// Plans whose dates may give a dose in `[from, to)` (a day's margin each side for zones).
+fn dated_within(from: DateTime<Utc>, to: DateTime<Utc>) -> Condition {
+    let (first, last) = (
+        (from - Duration::days(1)).date_naive(),
+        (to + Duration::days(1)).date_naive(),
+    );
+    Condition::all()
+        .add(medication_plan::Column::StartDate.lte(last))
+        .add(
+            Condition::any()
+                .add(medication_plan::Column::EndDate.is_null())
+                .add(medication_plan::Column::EndDate.gte(first)),
+        )
+}
+
 /// Every user's plans that have a dose somewhere in `[from, to)` (by their dates; the caller
 /// expands).
 pub async fn active_between<C: ConnectionTrait>(
@@ -75,44 +90,23 @@ pub async fn active_between<C: ConnectionTrait>(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<medication_plan::Model>, DbErr> {
-    let (first, last) = (
-        (from - Duration::days(1)).date_naive(),
-        (to + Duration::days(1)).date_naive(),
-    );
     medication_plan::Entity::find()
-        .filter(
-            Condition::all()
-                .add(medication_plan::Column::StartDate.lte(last))
-                .add(
-                    Condition::any()
-                        .add(medication_plan::Column::EndDate.is_null())
-                        .add(medication_plan::Column::EndDate.gte(first)),
-                ),
-        )
+        .filter(dated_within(from, to))
         .all(db)
         .await
 }
 
-/// The persons' plans that may have doses in `[from, to)`.
+/// The persons' scheduled (not as-needed) plans that may have doses in `[from, to)`.
 pub async fn active_between_for<C: ConnectionTrait>(
     db: &C,
     persons: &[Uuid],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<medication_plan::Model>, DbErr> {
-    let (first, last) = (
-        (from - Duration::days(1)).date_naive(),
-        (to + Duration::days(1)).date_naive(),
-    );
     medication_plan::Entity::find()
         .filter(medication_plan::Column::UserId.is_in(persons.iter().copied()))
         .filter(medication_plan::Column::AsNeeded.eq(false))
-        .filter(medication_plan::Column::StartDate.lte(last))
-        .filter(
-            Condition::any()
-                .add(medication_plan::Column::EndDate.is_null())
-                .add(medication_plan::Column::EndDate.gte(first)),
-        )
+        .filter(dated_within(from, to))
         .all(db)
         .await
 }

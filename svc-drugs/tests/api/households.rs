@@ -23,6 +23,47 @@ async fn created(res: reqwest::Response) -> Value {
     body
 }
 
+/// Refused with this status and code.
+async fn expect_refusal(res: reqwest::Response, status: StatusCode, code: &str) {
+    assert_eq!(assert_envelope(res, status).await, code);
+}
+
+/// `method path` as `who`, without a body.
+async fn call(app: &TestApp, method: &str, who: Uuid, path: &str) -> reqwest::Response {
+    match method {
+        "get" => app.get(who, path),
+        _ => app.delete(who, path),
+    }
+    .send()
+    .await
+    .unwrap()
+}
+
+/// `method path` as `who`, acting for `person` (`X-Person-Id`).
+async fn send_for(
+    app: &TestApp,
+    method: &str,
+    who: Uuid,
+    person: Uuid,
+    path: &str,
+    body: Option<&Value>,
+) -> reqwest::Response {
+    let req = match method {
+        "get" => app.get(who, path),
+        "post" => app.post(who, path),
+        "put" => app.put(who, path),
+        _ => app.delete(who, path),
+    };
+    let req = req.header(PERSON, person.to_string());
+    match body {
+        Some(b) => req.json(b),
+        None => req,
+    }
+    .send()
+    .await
+    .unwrap()
+}
+
 async fn household(app: &TestApp, owner: Uuid, name: &str) -> Uuid {
     let h = created(
         app.post(owner, "/api/v1/households")
@@ -100,24 +141,30 @@ async fn caregivers_look_after_a_dependent_as_their_role_allows_and_actions_are_
 
     // The owner fills grandma's cabinet: her drug, not the owner's.
     let warfarin = created(
-        app.post(owner, "/api/v1/drugs")
-            .header(PERSON, grandma.to_string())
-            .json(&json!({"name": "华法林钠片"}))
-            .send()
-            .await
-            .unwrap(),
+        send_for(
+            &app,
+            "post",
+            owner,
+            grandma,
+            "/api/v1/drugs",
+            Some(&json!({"name": "华法林钠片"})),
+        )
+        .await,
     )
     .await;
     let owners_own: Value = app.get_as(owner, "/api/v1/drugs").await;
     assert_eq!(owners_own["total"], 0, "{owners_own}");
     // Her checks: the NSAID the helper adds meets her warfarin.
     let added = created(
-        app.post(helper, "/api/v1/drugs")
-            .header(PERSON, grandma.to_string())
-            .json(&json!({"name": "布洛芬缓释胶囊"}))
-            .send()
-            .await
-            .unwrap(),
+        send_for(
+            &app,
+            "post",
+            helper,
+            grandma,
+            "/api/v1/drugs",
+            Some(&json!({"name": "布洛芬缓释胶囊"})),
+        )
+        .await,
     )
     .await;
     assert_eq!(
@@ -126,16 +173,19 @@ async fn caregivers_look_after_a_dependent_as_their_role_allows_and_actions_are_
     );
     let start = Utc::now().date_naive() - Duration::days(1);
     let plan = created(
-        app.post(helper, "/api/v1/medications")
-            .header(PERSON, grandma.to_string())
-            .json(&json!({
+        send_for(
+            &app,
+            "post",
+            helper,
+            grandma,
+            "/api/v1/medications",
+            Some(&json!({
                 "drug_id": warfarin["id"], "dose": {"amount": 1, "unit": "片"},
                 "schedule": {"times": ["08:00"], "start_date": start, "timezone": "UTC"},
                 "escalate_after_minutes": 45
-            }))
-            .send()
-            .await
-            .unwrap(),
+            })),
+        )
+        .await,
     )
     .await;
     assert_eq!(plan["escalate_after_minutes"], 45);
@@ -146,25 +196,20 @@ async fn caregivers_look_after_a_dependent_as_their_role_allows_and_actions_are_
     );
 
     // The view-only caregiver sees her cabinet and doses, and may not change them.
-    let seen = app
-        .get(watcher, "/api/v1/drugs")
-        .header(PERSON, grandma.to_string())
-        .send()
-        .await
-        .unwrap();
+    let seen = send_for(&app, "get", watcher, grandma, "/api/v1/drugs", None).await;
     assert_eq!(seen.status(), StatusCode::OK);
     let seen: Value = seen.json().await.unwrap();
     assert_eq!(seen["total"], 2, "{seen}");
-    let refused = app
-        .post(watcher, &format!("/api/v1/doses/{dose_id}/taken"))
-        .header(PERSON, grandma.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        assert_envelope(refused, StatusCode::FORBIDDEN).await,
-        "forbidden"
-    );
+    let refused = send_for(
+        &app,
+        "post",
+        watcher,
+        grandma,
+        &format!("/api/v1/doses/{dose_id}/taken"),
+        None,
+    )
+    .await;
+    expect_refusal(refused, StatusCode::FORBIDDEN, "forbidden").await;
     let logs = dose_log::Entity::find()
         .filter(dose_log::Column::UserId.eq(grandma))
         .count(&app.db)
@@ -173,12 +218,15 @@ async fn caregivers_look_after_a_dependent_as_their_role_allows_and_actions_are_
     assert_eq!(logs, 0);
 
     // The caregiver who can act marks the dose; it is grandma's, and the audit says who.
-    let taken = app
-        .post(helper, &format!("/api/v1/doses/{dose_id}/taken"))
-        .header(PERSON, grandma.to_string())
-        .send()
-        .await
-        .unwrap();
+    let taken = send_for(
+        &app,
+        "post",
+        helper,
+        grandma,
+        &format!("/api/v1/doses/{dose_id}/taken"),
+        None,
+    )
+    .await;
     assert_eq!(
         taken.status(),
         StatusCode::OK,
@@ -215,10 +263,7 @@ async fn caregivers_look_after_a_dependent_as_their_role_allows_and_actions_are_
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        assert_envelope(bad, StatusCode::BAD_REQUEST).await,
-        "validation_error"
-    );
+    expect_refusal(bad, StatusCode::BAD_REQUEST, "validation_error").await;
 
     // The audit: the owner's and helper's changes for grandma, the watcher's refusal; reads
     // are not listed.
@@ -258,12 +303,7 @@ async fn caregivers_look_after_a_dependent_as_their_role_allows_and_actions_are_
         "{lines:?}"
     );
     // The FHIR export of her records is listed too.
-    let fhir = app
-        .get(watcher, "/api/v1/export/fhir")
-        .header(PERSON, grandma.to_string())
-        .send()
-        .await
-        .unwrap();
+    let fhir = send_for(&app, "get", watcher, grandma, "/api/v1/export/fhir", None).await;
     assert_eq!(fhir.status(), StatusCode::OK);
     let exports = caregiver_action::Entity::find()
         .filter(caregiver_action::Column::ActorId.eq(watcher))
@@ -272,17 +312,24 @@ async fn caregivers_look_after_a_dependent_as_their_role_allows_and_actions_are_
         .await
         .unwrap();
     assert_eq!(exports, 1);
-    // Another household's audit is not theirs to read.
-    let other = household(&app, stranger, "别人家").await;
-    let res = app
-        .get(owner, &format!("/api/v1/households/{other}/audit"))
-        .send()
+    // Her report says whom it is about.
+    let report = send_for(&app, "get", watcher, grandma, "/api/v1/export/report", None)
+        .await
+        .text()
         .await
         .unwrap();
-    assert_eq!(
-        assert_envelope(res, StatusCode::NOT_FOUND).await,
-        "household_not_found"
-    );
+    assert!(report.contains("<h1>用药报告 · 奶奶</h1>"), "{report}");
+    assert!(report.contains("华法林钠片"));
+    // Another household's audit is not theirs to read.
+    let other = household(&app, stranger, "别人家").await;
+    let res = call(
+        &app,
+        "get",
+        owner,
+        &format!("/api/v1/households/{other}/audit"),
+    )
+    .await;
+    expect_refusal(res, StatusCode::NOT_FOUND, "household_not_found").await;
 }
 
 #[tokio::test]
@@ -310,10 +357,7 @@ async fn an_invitation_is_used_once_before_it_expires_and_bad_ones_change_nothin
     assert_eq!(join(&app, a, &typed).await.status(), StatusCode::OK);
     assert_eq!(members().await, 2);
     let again = join(&app, b, &code).await;
-    assert_eq!(
-        assert_envelope(again, StatusCode::CONFLICT).await,
-        "invitation_used"
-    );
+    expect_refusal(again, StatusCode::CONFLICT, "invitation_used").await;
     assert_eq!(members().await, 2);
 
     // Two people racing for one code: exactly one gets in.
@@ -337,26 +381,17 @@ async fn an_invitation_is_used_once_before_it_expires_and_bad_ones_change_nothin
         .unwrap();
     let late = app.user("UTC").await;
     let res = join(&app, late, &code).await;
-    assert_eq!(
-        assert_envelope(res, StatusCode::GONE).await,
-        "invitation_expired"
-    );
+    expect_refusal(res, StatusCode::GONE, "invitation_expired").await;
     assert_eq!(members().await, 3);
 
     // Unknown and malformed codes, bad roles and lifetimes, someone already in.
     for bad in ["ZZZZZ-ZZZZZ", "abc", ""] {
         let res = join(&app, late, bad).await;
-        assert_eq!(
-            assert_envelope(res, StatusCode::NOT_FOUND).await,
-            "invitation_not_found"
-        );
+        expect_refusal(res, StatusCode::NOT_FOUND, "invitation_not_found").await;
     }
     let code = invite(&app, owner, h, "caregiver_view").await;
     let res = join(&app, a, &code).await;
-    assert_eq!(
-        assert_envelope(res, StatusCode::CONFLICT).await,
-        "already_member"
-    );
+    expect_refusal(res, StatusCode::CONFLICT, "already_member").await;
     for body in [
         json!({"role": "owner"}),
         json!({"role": "admin"}),
@@ -378,10 +413,7 @@ async fn an_invitation_is_used_once_before_it_expires_and_bad_ones_change_nothin
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        assert_envelope(res, StatusCode::FORBIDDEN).await,
-        "forbidden"
-    );
+    expect_refusal(res, StatusCode::FORBIDDEN, "forbidden").await;
     assert_eq!(members().await, 3);
 }
 
@@ -404,88 +436,75 @@ async fn leaving_or_being_removed_ends_access_at_once() {
     assert_eq!(sees(b).await, StatusCode::OK);
 
     // Removed by the owner: the very next request is refused.
-    let res = app
-        .delete(owner, &format!("/api/v1/households/{h}/members/{a}"))
-        .send()
-        .await
-        .unwrap();
+    let res = call(
+        &app,
+        "delete",
+        owner,
+        &format!("/api/v1/households/{h}/members/{a}"),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(sees(a).await, StatusCode::NOT_FOUND);
     // Leaving.
-    let res = app
-        .delete(b, &format!("/api/v1/households/{h}/members/{b}"))
-        .send()
-        .await
-        .unwrap();
+    let res = call(
+        &app,
+        "delete",
+        b,
+        &format!("/api/v1/households/{h}/members/{b}"),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(sees(b).await, StatusCode::NOT_FOUND);
-    let gone = app
-        .get(b, &format!("/api/v1/households/{h}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        assert_envelope(gone, StatusCode::NOT_FOUND).await,
-        "household_not_found"
-    );
+    let gone = call(&app, "get", b, &format!("/api/v1/households/{h}")).await;
+    expect_refusal(gone, StatusCode::NOT_FOUND, "household_not_found").await;
 
     // The owner stays until they hand the household over.
-    let res = app
-        .delete(owner, &format!("/api/v1/households/{h}/members/{owner}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        assert_envelope(res, StatusCode::CONFLICT).await,
-        "owner_must_stay"
-    );
+    let res = call(
+        &app,
+        "delete",
+        owner,
+        &format!("/api/v1/households/{h}/members/{owner}"),
+    )
+    .await;
+    expect_refusal(res, StatusCode::CONFLICT, "owner_must_stay").await;
 
     // A dependent without a login who still has records is not dropped (nobody could reach
     // them); without records they can be.
-    app.post(owner, "/api/v1/drugs")
-        .header(PERSON, kid.to_string())
-        .json(&json!({"name": "小儿布洛芬混悬液"}))
-        .send()
+    send_for(
+        &app,
+        "post",
+        owner,
+        kid,
+        "/api/v1/drugs",
+        Some(&json!({"name": "小儿布洛芬混悬液"})),
+    )
+    .await;
+    let res = call(
+        &app,
+        "delete",
+        owner,
+        &format!("/api/v1/households/{h}/members/{kid}"),
+    )
+    .await;
+    expect_refusal(res, StatusCode::CONFLICT, "dependent_has_records").await;
+    let res = call(&app, "delete", owner, &format!("/api/v1/households/{h}")).await;
+    expect_refusal(res, StatusCode::CONFLICT, "dependent_has_records").await;
+    let drugs: Value = send_for(&app, "get", owner, kid, "/api/v1/drugs", None)
         .await
-        .unwrap();
-    let res = app
-        .delete(owner, &format!("/api/v1/households/{h}/members/{kid}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        assert_envelope(res, StatusCode::CONFLICT).await,
-        "dependent_has_records"
-    );
-    let res = app
-        .delete(owner, &format!("/api/v1/households/{h}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        assert_envelope(res, StatusCode::CONFLICT).await,
-        "dependent_has_records"
-    );
-    let drugs: Value = app
-        .get(owner, "/api/v1/drugs")
-        .header(PERSON, kid.to_string())
-        .send()
-        .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     let id = drugs["items"][0]["id"].as_str().unwrap().to_owned();
-    app.delete(owner, &format!("/api/v1/drugs/{id}"))
-        .header(PERSON, kid.to_string())
-        .send()
-        .await
-        .unwrap();
-    let res = app
-        .delete(owner, &format!("/api/v1/households/{h}"))
-        .send()
-        .await
-        .unwrap();
+    send_for(
+        &app,
+        "delete",
+        owner,
+        kid,
+        &format!("/api/v1/drugs/{id}"),
+        None,
+    )
+    .await;
+    let res = call(&app, "delete", owner, &format!("/api/v1/households/{h}")).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(sees(owner).await, StatusCode::NOT_FOUND);
 }
@@ -518,11 +537,13 @@ async fn the_owner_hands_the_household_over() {
     let view: Value = app.get_as(a, &format!("/api/v1/households/{h}")).await;
     assert_eq!(view["your_role"], "owner", "{view}");
     // The former owner may leave now.
-    let res = app
-        .delete(owner, &format!("/api/v1/households/{h}/members/{owner}"))
-        .send()
-        .await
-        .unwrap();
+    let res = call(
+        &app,
+        "delete",
+        owner,
+        &format!("/api/v1/households/{h}/members/{owner}"),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 }
 
@@ -535,12 +556,15 @@ async fn a_dependents_unmarked_dose_goes_to_their_caregivers_after_the_plans_min
     let grandpa = dependent(&app, owner, h, "爷爷").await;
     add_member(&app, owner, h, helper, "caregiver_act").await;
     let drug = created(
-        app.post(owner, "/api/v1/drugs")
-            .header(PERSON, grandpa.to_string())
-            .json(&json!({"name": "氨氯地平片"}))
-            .send()
-            .await
-            .unwrap(),
+        send_for(
+            &app,
+            "post",
+            owner,
+            grandpa,
+            "/api/v1/drugs",
+            Some(&json!({"name": "氨氯地平片"})),
+        )
+        .await,
     )
     .await;
     // A dose 40 minutes ago: its 30-minute escalation fell 10 minutes ago; a 240-minute one
@@ -555,21 +579,27 @@ async fn a_dependents_unmarked_dose_goes_to_their_caregivers_after_the_plans_min
         })
     };
     let soon = created(
-        app.post(owner, "/api/v1/medications")
-            .header(PERSON, grandpa.to_string())
-            .json(&plan(30))
-            .send()
-            .await
-            .unwrap(),
+        send_for(
+            &app,
+            "post",
+            owner,
+            grandpa,
+            "/api/v1/medications",
+            Some(&plan(30)),
+        )
+        .await,
     )
     .await;
     created(
-        app.post(owner, "/api/v1/medications")
-            .header(PERSON, grandpa.to_string())
-            .json(&plan(240))
-            .send()
-            .await
-            .unwrap(),
+        send_for(
+            &app,
+            "post",
+            owner,
+            grandpa,
+            "/api/v1/medications",
+            Some(&plan(240)),
+        )
+        .await,
     )
     .await;
     let window = |now: chrono::DateTime<Utc>| {
@@ -598,25 +628,30 @@ async fn a_dependents_unmarked_dose_goes_to_their_caregivers_after_the_plans_min
     assert!(later.is_empty(), "not before its moment: {later:?}");
 
     // Marked: nobody is told.
-    let res = app
-        .post(helper, &format!("/api/v1/doses/{}/taken", e.dose.id))
-        .header(PERSON, grandpa.to_string())
-        .send()
-        .await
-        .unwrap();
+    let res = send_for(
+        &app,
+        "post",
+        helper,
+        grandpa,
+        &format!("/api/v1/doses/{}/taken", e.dose.id),
+        None,
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
     let due: Vec<DoseEscalation> = app.get_as(owner, &window(Utc::now())).await;
     assert!(due.is_empty(), "{due:?}");
 
     // Out of range.
     for after in [4, 241] {
-        let res = app
-            .post(owner, "/api/v1/medications")
-            .header(PERSON, grandpa.to_string())
-            .json(&plan(after))
-            .send()
-            .await
-            .unwrap();
+        let res = send_for(
+            &app,
+            "post",
+            owner,
+            grandpa,
+            "/api/v1/medications",
+            Some(&plan(after)),
+        )
+        .await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{after}");
     }
 }
@@ -710,12 +745,15 @@ async fn no_read_or_write_crosses_a_household_boundary() {
         let mut drugs = Vec::new();
         for (person, adder) in persons.iter().zip(&adders) {
             let d = created(
-                app.post(*adder, "/api/v1/drugs")
-                    .header(PERSON, person.to_string())
-                    .json(&json!({"name": "维生素C片"}))
-                    .send()
-                    .await
-                    .unwrap(),
+                send_for(
+                    &app,
+                    "post",
+                    *adder,
+                    *person,
+                    "/api/v1/drugs",
+                    Some(&json!({"name": "维生素C片"})),
+                )
+                .await,
             )
             .await;
             drugs.push(d["id"].as_str().unwrap().parse::<Uuid>().unwrap());
@@ -732,19 +770,18 @@ async fn no_read_or_write_crosses_a_household_boundary() {
                     kinds[0] += 1;
                 }
                 let ctx = format!("case {case} {world:?}: actor {actor} person {person}");
-                let read = app
-                    .get(*actor, &format!("/api/v1/drugs/{drug_id}"))
-                    .header(PERSON, person.to_string())
-                    .send()
+                let read = send_for(
+                    &app,
+                    "get",
+                    *actor,
+                    *person,
+                    &format!("/api/v1/drugs/{drug_id}"),
+                    None,
+                )
+                .await
+                .status();
+                let list = send_for(&app, "get", *actor, *person, "/api/v1/drugs", None)
                     .await
-                    .unwrap()
-                    .status();
-                let list = app
-                    .get(*actor, "/api/v1/drugs")
-                    .header(PERSON, person.to_string())
-                    .send()
-                    .await
-                    .unwrap()
                     .status();
                 let expected = if see {
                     StatusCode::OK
@@ -754,14 +791,16 @@ async fn no_read_or_write_crosses_a_household_boundary() {
                 assert_eq!((read, list), (expected, expected), "{ctx}");
                 let before = drug_name(&app, *drug_id).await;
                 let renamed = format!("改名{}", Uuid::new_v4().simple());
-                let write = app
-                    .put(*actor, &format!("/api/v1/drugs/{drug_id}"))
-                    .header(PERSON, person.to_string())
-                    .json(&json!({"name": renamed}))
-                    .send()
-                    .await
-                    .unwrap()
-                    .status();
+                let write = send_for(
+                    &app,
+                    "put",
+                    *actor,
+                    *person,
+                    &format!("/api/v1/drugs/{drug_id}"),
+                    Some(&json!({"name": renamed})),
+                )
+                .await
+                .status();
                 let expected = match (see, act) {
                     (_, true) => StatusCode::OK,
                     (true, false) => StatusCode::FORBIDDEN,

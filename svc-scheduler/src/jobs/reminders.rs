@@ -92,19 +92,19 @@ fn tally_all(
     Ok(())
 }
 
+/// svc-drugs' doses of a kind (`due`, `escalations`) whose moment falls in this tick's
+/// window: from `DOSE_LOOKBACK` ago to a minute ahead.
+async fn doses_in_tick(ctx: &Ctx, kind: &str, now: DateTime<Utc>) -> Result<Value, String> {
+    let from = (now - DOSE_LOOKBACK).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let to = (now + Duration::minutes(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let path = format!("/internal/doses/{kind}?from={from}&to={to}");
+    call(ctx, Method::GET, &ctx.drugs, &path, None).await
+}
+
 /// Doses due now (and snoozes ending now) become reminders; doses long past become missed.
 pub async fn dose_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, String> {
     let mut counts = Counts::default();
-    let from = (now - DOSE_LOOKBACK).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let to = (now + Duration::minutes(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let due = call(
-        ctx,
-        Method::GET,
-        &ctx.drugs,
-        &format!("/internal/doses/due?from={from}&to={to}"),
-        None,
-    )
-    .await?;
+    let due = doses_in_tick(ctx, "due", now).await?;
     let mut reminders = Vec::new();
     for item in items::<UserDose>(due) {
         counts.total += 1;
@@ -183,16 +183,7 @@ pub async fn dose_reminders(ctx: &Ctx, now: DateTime<Utc>) -> Result<Counts, Str
 
 /// Dependents' doses nobody marked in time, told to each of their caregivers once.
 async fn escalations(ctx: &Ctx, now: DateTime<Utc>, counts: &mut Counts) -> Result<(), String> {
-    let from = (now - DOSE_LOOKBACK).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let to = (now + Duration::minutes(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let due = call(
-        ctx,
-        Method::GET,
-        &ctx.drugs,
-        &format!("/internal/doses/escalations?from={from}&to={to}"),
-        None,
-    )
-    .await?;
+    let due = doses_in_tick(ctx, "escalations", now).await?;
     let mut notices = Vec::new();
     for item in items::<DoseEscalation>(due) {
         let Ok(e) = item else {
