@@ -435,7 +435,30 @@ async fn every_cross_service_call_reaches_its_service_inside_the_stack() {
     )
     .await
     .unwrap();
-    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    assert_eq!(res.status(), 201);
+    // Made yesterday (a dose from before a plan existed is history, not missed).
+    let plan: Value = res.json().await.unwrap();
+    let db = sea_orm::Database::connect(format!(
+        "sqlite://{}?mode=rw",
+        stack.dir.join("data/unilife.db").display()
+    ))
+    .await
+    .unwrap();
+    {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        use shared::entities::medication_plan;
+        let id: uuid::Uuid = plan["id"].as_str().unwrap().parse().unwrap();
+        let changed = medication_plan::Entity::update_many()
+            .col_expr(
+                medication_plan::Column::CreatedAt,
+                Expr::value(chrono::Utc::now() - chrono::Duration::days(1)),
+            )
+            .filter(medication_plan::Column::Id.eq(id))
+            .exec(&db)
+            .await
+            .unwrap();
+        assert_eq!(changed.rows_affected, 1);
+    }
 
     // A platform timer (FC's, on the scheduler's loopback port): the scheduler asks svc-drugs
     // for due doses, and the reminder lands in the inbox.

@@ -22,7 +22,8 @@ pub struct AppState {
     pub max_file_size: usize,
     /// Bounds how many photos are decoded at once, and so the memory they take.
     pub image_permits: Arc<Semaphore>,
-    /// Keys the hash of a client network in `recognition_quotas` (from the internal secret).
+    /// Keys the hash of a client network in `recognition_quotas` and of an invitation code
+    /// (from the internal secret).
     pub quota_secret: Vec<u8>,
 }
 
@@ -67,14 +68,14 @@ impl AppState {
 
     /// The user's time zone and expiry warning window (defaults when the user has set none).
     pub async fn user_prefs(&self, user_id: Uuid) -> Result<UserPrefs, DbErr> {
-        // Two columns, not the row: this runs on every read of the cabinet and of the doses.
-        let found: Option<(String, serde_json::Value)> = user::Entity::find_by_id(user_id)
-            .select_only()
-            .column(user::Column::Timezone)
-            .column(user::Column::Preferences)
-            .into_tuple()
-            .one(&self.db)
-            .await?;
+        let mut found = self.settings_row(user_id).await?;
+        if found.is_none()
+            && let Some(owner) =
+                crate::household::repo::owner_of_dependent(&self.db, user_id).await?
+        {
+            // A dependent without an account lives by their household owner's settings.
+            found = self.settings_row(owner).await?;
+        }
         let timezone = found
             .as_ref()
             .and_then(|(zone, _)| zone.parse::<Tz>().ok())
@@ -90,6 +91,35 @@ impl AppState {
             expiry_warning_days,
         })
     }
+}
+
+impl AppState {
+    /// The account's zone and preferences: two columns, not the row (this runs on every read
+    /// of the cabinet and of the doses).
+    async fn settings_row(
+        &self,
+        user_id: Uuid,
+    ) -> Result<Option<(String, serde_json::Value)>, DbErr> {
+        user::Entity::find_by_id(user_id)
+            .select_only()
+            .column(user::Column::Timezone)
+            .column(user::Column::Preferences)
+            .into_tuple()
+            .one(&self.db)
+            .await
+    }
+}
+
+/// HMAC-SHA256 of `data` keyed with `secret`, under a label that keeps each use's hashes
+/// apart, in hex.
+pub fn keyed_hex(secret: &[u8], label: &str, data: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret)
+        .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+    mac.update(label.as_bytes());
+    mac.update(b"\n");
+    mac.update(data.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
 }
 
 impl UserPrefs {

@@ -44,8 +44,8 @@ pub struct Gathered {
     /// Every recorded dose in the range (as-needed ones included).
     pub logs: Vec<dose_log::Model>,
     pub names: HashMap<Uuid, String>,
-    /// The person's name in their household, when they are in one (a caregiver's report on
-    /// a dependent names whom it is about).
+    /// The person's name as a dependent in a household (a caregiver's report on a dependent
+    /// names whom it is about).
     pub person: Option<String>,
 }
 
@@ -72,11 +72,7 @@ pub async fn gather(state: &AppState, user: Uuid, q: &ExportQuery) -> Result<Gat
     let logs =
         repo::logs_between(&state.db, plans.iter().map(|p| p.id).collect(), from, to).await?;
     let names = drugs.iter().map(|d| (d.id, d.name.clone())).collect();
-    let person = crate::household::repo::memberships(&state.db, user)
-        .await?
-        .into_iter()
-        .next()
-        .map(|m| m.name);
+    let person = crate::household::repo::dependent_name(&state.db, user).await?;
     Ok(Gathered {
         user,
         tz: prefs.timezone,

@@ -3,7 +3,6 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveValue::Set, EntityTrait, TransactionTrait};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use shared::entities::{household, household_invitation, household_member};
 use uuid::Uuid;
 
@@ -321,8 +320,10 @@ fn normalise_code(code: &str) -> Option<String> {
     (c.len() == CODE_LEN && c.bytes().all(|b| CODE_ALPHABET.contains(&b))).then_some(c)
 }
 
-fn code_hash(code: &str) -> String {
-    hex::encode(Sha256::digest(code.as_bytes()))
+/// Keyed with the service's secret: a copy of the database alone does not give the codes
+/// (50 bits would fall to a search within an invitation's life).
+fn code_hash(secret: &[u8], code: &str) -> String {
+    crate::state::keyed_hex(secret, "household-invitation", code)
 }
 
 fn new_code() -> String {
@@ -365,7 +366,7 @@ pub async fn invite(
     let expires_at = now + lasts;
     let txn = state.db.begin().await?;
     household_invitation::Entity::insert(household_invitation::ActiveModel {
-        code_hash: Set(code_hash(&code)),
+        code_hash: Set(code_hash(&state.quota_secret, &code)),
         household_id: Set(id),
         role: Set(input.role.as_str().to_owned()),
         created_by: Set(caller),
@@ -402,7 +403,7 @@ pub async fn join(
 ) -> Result<HouseholdView, HouseholdError> {
     let who = name("name", input.name.as_deref(), "家人")?;
     let code = normalise_code(&input.code).ok_or(HouseholdError::InvitationNotFound)?;
-    let hash = code_hash(&code);
+    let hash = code_hash(&state.quota_secret, &code);
     let now = Utc::now();
     let inv = repo::invitation(&state.db, &hash)
         .await?
@@ -434,7 +435,7 @@ pub async fn join(
             .ok_or(HouseholdError::InvitationNotFound)?;
         return Err(refused(&again));
     }
-    household_member::Entity::insert(repo::new_member(
+    let joined = household_member::Entity::insert(repo::new_member(
         inv.household_id,
         caller,
         role,
@@ -443,7 +444,14 @@ pub async fn join(
         now,
     ))
     .exec_without_returning(&txn)
-    .await?;
+    .await;
+    if let Err(e) = joined {
+        // Joined a moment ago with another code of the same household.
+        return Err(match e.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => HouseholdError::AlreadyMember,
+            _ => e.into(),
+        });
+    }
     repo::record(
         &txn,
         inv.household_id,
@@ -458,7 +466,8 @@ pub async fn join(
 }
 
 /// The owner changes a member's role; `owner` hands the household over (the old owner
-/// becomes a caregiver who can act).
+/// becomes a caregiver who can act). Nobody with an account is made a dependent by someone
+/// else: that is theirs to accept, by joining with a `dependent` invitation.
 pub async fn set_role(
     state: &AppState,
     caller: Uuid,
@@ -476,17 +485,33 @@ pub async fn set_role(
         }
         return Ok(member_view(target));
     }
-    if !target.has_login && input.role != Role::Dependent {
-        return Err(HouseholdError::Invalid(
-            "没有账号的家人只能是被照顾的人（dependent）。A dependent without a login can only be a dependent."
-                .into(),
-        ));
+    match (target.has_login, input.role) {
+        (false, Role::Dependent)
+        | (true, Role::Owner | Role::CaregiverAct | Role::CaregiverView) => {}
+        (false, _) => {
+            return Err(HouseholdError::Invalid(
+                "没有账号的家人只能是被照顾的人（dependent）。A dependent without a login can only be a dependent."
+                    .into(),
+            ));
+        }
+        (true, Role::Dependent) => {
+            return Err(HouseholdError::Invalid(
+                "有账号的成员只能自己选择被照顾：请发一个 dependent 邀请让对方加入。A member with an account becomes a dependent only by joining with a dependent invitation themselves."
+                    .into(),
+            ));
+        }
     }
     let txn = state.db.begin().await?;
-    if input.role == Role::Owner {
-        repo::set_role(&txn, id, caller, Role::CaregiverAct).await?;
+    // Both conditional: a concurrent handover or leave finds the rows changed and this one
+    // is rolled back, so the household never has two owners or none.
+    if input.role == Role::Owner
+        && !repo::set_role(&txn, id, caller, Some(Role::Owner), Role::CaregiverAct).await?
+    {
+        return Err(HouseholdError::NotOwner);
     }
-    repo::set_role(&txn, id, person, input.role).await?;
+    if !repo::set_role(&txn, id, person, None, input.role).await? {
+        return Err(HouseholdError::PersonNotFound);
+    }
     repo::record(
         &txn,
         id,
@@ -523,9 +548,10 @@ pub async fn remove_member(
         .ok_or(HouseholdError::PersonNotFound)?;
     check_no_orphans(state, std::slice::from_ref(&target)).await?;
     let txn = state.db.begin().await?;
-    household_member::Entity::delete_by_id((id, person))
-        .exec(&txn)
-        .await?;
+    // Not if they became the owner meanwhile (a handover to someone leaving).
+    if !repo::remove_member(&txn, id, person).await? {
+        return Err(HouseholdError::OwnerMustStay);
+    }
     let action = if leaving {
         "member_left"
     } else {

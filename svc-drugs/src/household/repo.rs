@@ -104,19 +104,79 @@ pub fn new_member(
     }
 }
 
+/// Set a member's role, if they hold `from` (any role but owner when `None`); whether it
+/// was changed. Conditional, so concurrent changes cannot leave two owners or none.
 pub async fn set_role<C: ConnectionTrait>(
     db: &C,
     household: Uuid,
     person: Uuid,
-    role: Role,
-) -> Result<(), DbErr> {
-    household_member::Entity::update_many()
-        .col_expr(household_member::Column::Role, Expr::value(role.as_str()))
+    from: Option<Role>,
+    to: Role,
+) -> Result<bool, DbErr> {
+    let role = household_member::Column::Role;
+    let done = household_member::Entity::update_many()
+        .col_expr(role, Expr::value(to.as_str()))
         .filter(household_member::Column::HouseholdId.eq(household))
         .filter(household_member::Column::PersonId.eq(person))
+        .filter(match from {
+            Some(r) => role.eq(r.as_str()),
+            None => role.ne(Role::Owner.as_str()),
+        })
         .exec(db)
         .await?;
-    Ok(())
+    Ok(done.rows_affected == 1)
+}
+
+/// Remove a member unless they are (by now) the owner; whether they were removed.
+pub async fn remove_member<C: ConnectionTrait>(
+    db: &C,
+    household: Uuid,
+    person: Uuid,
+) -> Result<bool, DbErr> {
+    let done = household_member::Entity::delete_many()
+        .filter(household_member::Column::HouseholdId.eq(household))
+        .filter(household_member::Column::PersonId.eq(person))
+        .filter(household_member::Column::Role.ne(Role::Owner.as_str()))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected == 1)
+}
+
+/// The owner of the first household where `person` is a dependent (whose settings stand in
+/// for a dependent without an account of their own).
+pub async fn owner_of_dependent<C: ConnectionTrait>(
+    db: &C,
+    person: Uuid,
+) -> Result<Option<Uuid>, DbErr> {
+    let Some(dependent) = household_member::Entity::find()
+        .filter(household_member::Column::PersonId.eq(person))
+        .filter(household_member::Column::Role.eq(Role::Dependent.as_str()))
+        .order_by_asc(household_member::Column::JoinedAt)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(household_member::Entity::find()
+        .filter(household_member::Column::HouseholdId.eq(dependent.household_id))
+        .filter(household_member::Column::Role.eq(Role::Owner.as_str()))
+        .one(db)
+        .await?
+        .map(|m| m.person_id))
+}
+
+/// The person's name as a dependent (the first household that looks after them).
+pub async fn dependent_name<C: ConnectionTrait>(
+    db: &C,
+    person: Uuid,
+) -> Result<Option<String>, DbErr> {
+    Ok(household_member::Entity::find()
+        .filter(household_member::Column::PersonId.eq(person))
+        .filter(household_member::Column::Role.eq(Role::Dependent.as_str()))
+        .order_by_asc(household_member::Column::JoinedAt)
+        .one(db)
+        .await?
+        .map(|m| m.name))
 }
 
 /// Whether a person has drugs or plans.
@@ -173,7 +233,8 @@ pub async fn use_invitation<C: ConnectionTrait>(
     Ok(done.rows_affected == 1)
 }
 
-/// Remove a household and everything of it but the audit (kept for the people it names).
+/// Remove a household and everything of it but the audit (kept in the database for an
+/// operator; no route reads a deleted household's).
 pub async fn delete_household<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<(), DbErr> {
     household_invitation::Entity::delete_many()
         .filter(household_invitation::Column::HouseholdId.eq(id))
@@ -245,8 +306,13 @@ pub async fn looked_after<C: ConnectionTrait>(
     if dependents.is_empty() {
         return Ok(HashMap::new());
     }
-    let households: Vec<Uuid> = dependents.iter().map(|d| d.household_id).collect();
-    let everyone = members(db, &households).await?;
+    let mut households: Vec<Uuid> = dependents.iter().map(|d| d.household_id).collect();
+    households.sort_unstable();
+    households.dedup();
+    let mut everyone = Vec::new();
+    for chunk in households.chunks(500) {
+        everyone.extend(members(db, chunk).await?);
+    }
     let mut out: HashMap<Uuid, (String, Vec<Uuid>)> = HashMap::new();
     for d in dependents {
         let entry = out

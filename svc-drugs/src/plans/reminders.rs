@@ -5,6 +5,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use shared::contracts::{DoseEscalation, DoseStatus, LowStock, MarkMissed, UserDose};
 
+use shared::entities::medication_plan;
+
 use super::doses::{dose_at, expand};
 use super::{PlanError, repo};
 use crate::domain::dose::{LogStatus, MISSED_AFTER};
@@ -69,12 +71,15 @@ pub async fn doses_due(state: &AppState, window: &Window) -> Result<Vec<UserDose
     Ok(out)
 }
 
-/// The longest a plan may wait before telling caregivers (`escalate_after_minutes`).
-const LONGEST_ESCALATION: Duration = Duration::minutes(240);
+/// How far back from a window the doses that may escalate in it lie: the longest a plan may
+/// wait (240 minutes) after a dose's time, or after a snooze that ends within a day of it.
+const ESCALATION_LOOKBACK: Duration = Duration::hours(26);
 
-/// Dependents' doses nobody has marked whose escalation moment (the dose's time plus its
-/// plan's `escalate_after_minutes`) is in `[from, to)` (at most 2 days), with the caregivers
-/// of each dependent. Stateless: svc-scheduler's notification keys make each told once.
+/// Dependents' doses nobody has marked whose escalation moment is in `[from, to)` (at most 2
+/// days), with the caregivers of each dependent. The moment is the dose's time (or the end
+/// of its snooze) plus the plan's `escalate_after_minutes`; doses from before the plan was
+/// made are history, not missed. Stateless: svc-scheduler's notification keys make each
+/// told once.
 pub async fn escalations(
     state: &AppState,
     window: &Window,
@@ -85,53 +90,54 @@ pub async fn escalations(
         ));
     }
     let looked_after = crate::household::repo::looked_after(&state.db).await?;
-    if looked_after.is_empty() {
-        return Ok(Vec::new());
-    }
     let persons: Vec<_> = looked_after.keys().copied().collect();
-    let plans = repo::active_between_for(
-        &state.db,
-        &persons,
-        window.from - LONGEST_ESCALATION,
-        window.to,
-    )
-    .await?;
-    let now = Utc::now();
-    let doses = expand(
-        &state.db,
-        &plans,
-        window.from - LONGEST_ESCALATION,
-        window.to,
-        now,
-    )
-    .await?;
+    let (since, now) = (window.from - ESCALATION_LOOKBACK, Utc::now());
     let mut out = Vec::new();
-    // Nobody marked them: still due, or missed (only the system marks a dose missed).
-    let unmarked =
-        |d: &shared::contracts::Dose| matches!(d.status, DoseStatus::Due | DoseStatus::Missed);
-    for dose in doses.into_iter().filter(unmarked) {
-        let Some(plan) = plans.iter().find(|p| p.id == dose.plan_id) else {
-            continue;
-        };
-        let Some((name, caregivers)) = looked_after.get(&plan.user_id) else {
-            continue;
-        };
-        let Ok(at) = DateTime::parse_from_rfc3339(&dose.scheduled_at) else {
-            continue;
-        };
-        let after = super::views::escalate_after(plan);
-        let moment = at.with_timezone(&Utc) + Duration::minutes(i64::from(after));
-        if moment >= window.from && moment < window.to && moment <= now {
-            out.push(DoseEscalation {
-                person_id: plan.user_id,
-                person_name: name.clone(),
-                caregivers: caregivers.clone(),
-                after_minutes: after,
-                dose,
-            });
+    for chunk in persons.chunks(500) {
+        let plans = repo::active_between_for(&state.db, chunk, since, window.to).await?;
+        for dose in expand(&state.db, &plans, since, window.to, now).await? {
+            let Some(plan) = plans.iter().find(|p| p.id == dose.plan_id) else {
+                continue;
+            };
+            let Some((name, caregivers)) = looked_after.get(&plan.user_id) else {
+                continue;
+            };
+            let Some(moment) = escalation_moment(&dose, plan) else {
+                continue;
+            };
+            if moment >= window.from && moment < window.to && moment <= now {
+                out.push(DoseEscalation {
+                    person_id: plan.user_id,
+                    person_name: name.clone(),
+                    caregivers: caregivers.clone(),
+                    after_minutes: super::views::escalate_after(plan),
+                    dose,
+                });
+            }
         }
     }
     Ok(out)
+}
+
+/// When an unmarked dose is told to caregivers; none for a dose someone marked (taken,
+/// skipped) or one from before its plan existed. A dose still due or missed (only the system
+/// marks a dose missed) counts from its time, a snoozed one from the end of its snooze.
+fn escalation_moment(
+    dose: &shared::contracts::Dose,
+    plan: &medication_plan::Model,
+) -> Option<DateTime<Utc>> {
+    let at = DateTime::parse_from_rfc3339(&dose.scheduled_at)
+        .ok()?
+        .with_timezone(&Utc);
+    if at < plan.created_at {
+        return None;
+    }
+    let from = match dose.status {
+        DoseStatus::Due | DoseStatus::Missed => at,
+        DoseStatus::Snoozed => dose.snoozed_until?,
+        DoseStatus::Taken | DoseStatus::Skipped => return None,
+    };
+    Some(from + Duration::minutes(i64::from(super::views::escalate_after(plan))))
 }
 
 /// Record as missed every unacted dose in `[since, before - grace)`; answers the doses newly

@@ -6,20 +6,21 @@
 
 use std::net::IpAddr;
 
-use hmac::{Hmac, Mac};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
-use sha2::Sha256;
 use shared::entities::recognition_quota::{self, Column};
 use uuid::Uuid;
 
 use super::RecognitionError;
 use crate::state::AppState;
 
-/// Who asks for a recognition: the account and, through the gateway, the client's address.
+/// Who asks for a recognition: whose cabinet it is for, the account asking (whose quota it
+/// counts against: a caregiver's, also for a dependent) and, through the gateway, the
+/// client's address.
 #[derive(Debug, Clone, Copy)]
 pub struct Requester {
     pub user: Uuid,
+    pub account: Uuid,
     pub address: Option<IpAddr>,
 }
 
@@ -47,11 +48,8 @@ fn network(addr: IpAddr) -> String {
 /// The key of a network: keyed with the internal secret, so the table holds no address and a
 /// leaked table cannot be reversed by trying every IPv4 address.
 pub fn address_key(secret: &[u8], addr: IpAddr) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
-        .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
-    mac.update(b"recognition-quota\n");
-    mac.update(network(addr).as_bytes());
-    format!("addr:{}", hex::encode(&mac.finalize().into_bytes()[..16]))
+    let mac = crate::state::keyed_hex(secret, "recognition-quota", &network(addr));
+    format!("addr:{}", &mac[..32])
 }
 
 /// Count one model call for this requester, or say which quota is used up (nothing counted).
@@ -70,7 +68,7 @@ pub(super) async fn take(state: &AppState, who: Requester) -> Result<(), Recogni
             limits.daily_recognitions_per_address,
         ));
     }
-    let account_key = format!("user:{}", who.user);
+    let account_key = format!("user:{}", who.account);
     if limits.daily_recognitions_per_user > 0
         && !raise(
             &state.db,

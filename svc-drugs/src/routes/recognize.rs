@@ -5,6 +5,7 @@ use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use shared::ApiError;
+use shared::internal_auth::UserId;
 use uuid::Uuid;
 
 use crate::recognition::{self, Outcome, Requester};
@@ -32,7 +33,19 @@ pub fn requester(req: &HttpRequest, user: Uuid) -> Requester {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.rsplit(',').next())
         .and_then(|v| v.trim().parse().ok());
-    Requester { user, address }
+    Requester {
+        user,
+        account: user,
+        address,
+    }
+}
+
+/// For `person`'s cabinet, asked (and counted) by the caller's account.
+fn requester_for(req: &HttpRequest, person: Uuid, UserId(account): UserId) -> Requester {
+    Requester {
+        account,
+        ..requester(req, person)
+    }
 }
 
 async fn answer(state: &AppState, user: Uuid, outcome: Outcome) -> Result<HttpResponse, ApiError> {
@@ -43,13 +56,14 @@ pub async fn recognize(
     req: HttpRequest,
     state: web::Data<AppState>,
     Person(user): Person,
+    account: UserId,
     query: web::Query<SaveQuery>,
     payload: Multipart,
 ) -> Result<HttpResponse, ApiError> {
     let files = read_files(payload, state.drugs.max_files, state.max_file_size).await?;
     let photos = recognition::ingest(&state, user, files).await?;
-    let outcome =
-        recognition::run(&state, requester(&req, user), photos, None, query.save()).await?;
+    let who = requester_for(&req, user, account);
+    let outcome = recognition::run(&state, who, photos, None, query.save()).await?;
     answer(&state, user, outcome).await
 }
 
@@ -57,10 +71,11 @@ pub async fn retry(
     req: HttpRequest,
     state: web::Data<AppState>,
     Person(user): Person,
+    account: UserId,
     path: web::Path<Uuid>,
     query: web::Query<SaveQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = requester(&req, user);
+    let who = requester_for(&req, user, account);
     let outcome = recognition::retry(&state, who, path.into_inner(), query.save()).await?;
     answer(&state, user, outcome).await
 }

@@ -6,10 +6,13 @@ use chrono::{Duration, Utc};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 use reqwest::StatusCode;
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use shared::contracts::DoseEscalation;
-use shared::entities::{caregiver_action, dose_log, drug, household_invitation, household_member};
+use shared::entities::{
+    caregiver_action, dose_log, drug, household_invitation, household_member, medication_plan,
+};
 use uuid::Uuid;
 
 use crate::helpers::*;
@@ -242,7 +245,10 @@ async fn caregivers_look_after_a_dependent_as_their_role_allows_and_actions_are_
     assert_eq!(log.plan_id.to_string(), plan_id);
 
     // A stranger, and a caregiver without the header, find nothing of hers.
-    for (who, header) in [(stranger, true), (helper, false)] {
+    for (who, header, expected) in [
+        (stranger, true, "person_not_found"),
+        (helper, false, "drug_not_found"),
+    ] {
         let mut req = app.get(
             who,
             &format!("/api/v1/drugs/{}", warfarin["id"].as_str().unwrap()),
@@ -251,11 +257,7 @@ async fn caregivers_look_after_a_dependent_as_their_role_allows_and_actions_are_
             req = req.header(PERSON, grandma.to_string());
         }
         let res = req.send().await.unwrap();
-        let code = assert_envelope(res, StatusCode::NOT_FOUND).await;
-        assert!(
-            code == "person_not_found" || code == "drug_not_found",
-            "{code}"
-        );
+        expect_refusal(res, StatusCode::NOT_FOUND, expected).await;
     }
     let bad = app
         .get(owner, "/api/v1/drugs")
@@ -512,7 +514,7 @@ async fn leaving_or_being_removed_ends_access_at_once() {
 #[tokio::test]
 async fn the_owner_hands_the_household_over() {
     let app = spawn_app().await;
-    let owner = app.user("UTC").await;
+    let owner = app.user("America/New_York").await;
     let a = app.user("UTC").await;
     let h = household(&app, owner, "家").await;
     let kid = dependent(&app, owner, h, "小明").await;
@@ -525,6 +527,43 @@ async fn the_owner_hands_the_household_over() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // Nor is a member with an account made a dependent by someone else.
+    let res = app
+        .put(owner, &format!("/api/v1/households/{h}/members/{a}"))
+        .json(&json!({"role": "dependent"}))
+        .send()
+        .await
+        .unwrap();
+    expect_refusal(res, StatusCode::BAD_REQUEST, "validation_error").await;
+    // A dependent without an account lives by the owner's zone.
+    let drug = created(
+        send_for(
+            &app,
+            "post",
+            owner,
+            kid,
+            "/api/v1/drugs",
+            Some(&json!({"name": "维生素D滴剂"})),
+        )
+        .await,
+    )
+    .await;
+    let plan = created(
+        send_for(
+            &app,
+            "post",
+            owner,
+            kid,
+            "/api/v1/medications",
+            Some(
+                &json!({"drug_id": drug["id"], "dose": {"amount": 1, "unit": "滴"},
+                "schedule": {"times": ["08:00"], "start_date": "2026-12-01"}}),
+            ),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(plan["schedule"]["timezone"], "America/New_York", "{plan}");
     let res = app
         .put(owner, &format!("/api/v1/households/{h}/members/{a}"))
         .json(&json!({"role": "owner"}))
@@ -609,6 +648,19 @@ async fn a_dependents_unmarked_dose_goes_to_their_caregivers_after_the_plans_min
             (now + Duration::minutes(1)).format("%Y-%m-%dT%H:%M:%SZ"),
         )
     };
+    // Made just now, after that dose's time: that dose is history, nobody is told.
+    let due: Vec<DoseEscalation> = app.get_as(owner, &window(Utc::now())).await;
+    assert!(due.is_empty(), "{due:?}");
+    // Made yesterday: the 30-minute plan's dose is told, the 240-minute one's not yet.
+    medication_plan::Entity::update_many()
+        .col_expr(
+            medication_plan::Column::CreatedAt,
+            Expr::value(Utc::now() - Duration::days(1)),
+        )
+        .filter(medication_plan::Column::UserId.eq(grandpa))
+        .exec(&app.db)
+        .await
+        .unwrap();
     let due: Vec<DoseEscalation> = app.get_as(owner, &window(Utc::now())).await;
     assert_eq!(due.len(), 1, "{due:?}");
     let e = &due[0];
@@ -621,22 +673,27 @@ async fn a_dependents_unmarked_dose_goes_to_their_caregivers_after_the_plans_min
     let mut expected = vec![owner, helper];
     expected.sort();
     assert_eq!(caregivers, expected);
-    // The 240-minute plan's moment, in its window.
-    let later: Vec<DoseEscalation> = app
-        .get_as(owner, &window(Utc::now() + Duration::minutes(200)))
-        .await;
-    assert!(later.is_empty(), "not before its moment: {later:?}");
+
+    // Snoozed: counted again from the end of the snooze.
+    let dose_path = |action: &str| format!("/api/v1/doses/{}/{action}", e.dose.id);
+    let res = send_for(&app, "post", helper, grandpa, &dose_path("snooze"), None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let due: Vec<DoseEscalation> = app.get_as(owner, &window(Utc::now())).await;
+    assert!(due.is_empty(), "snoozed ten minutes: {due:?}");
+    dose_log::Entity::update_many()
+        .col_expr(
+            dose_log::Column::SnoozedUntil,
+            Expr::value(Utc::now() - Duration::minutes(35)),
+        )
+        .filter(dose_log::Column::UserId.eq(grandpa))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let due: Vec<DoseEscalation> = app.get_as(owner, &window(Utc::now())).await;
+    assert_eq!(due.len(), 1, "30 minutes after the snooze ended: {due:?}");
 
     // Marked: nobody is told.
-    let res = send_for(
-        &app,
-        "post",
-        helper,
-        grandpa,
-        &format!("/api/v1/doses/{}/taken", e.dose.id),
-        None,
-    )
-    .await;
+    let res = send_for(&app, "post", helper, grandpa, &dose_path("taken"), None).await;
     assert_eq!(res.status(), StatusCode::OK);
     let due: Vec<DoseEscalation> = app.get_as(owner, &window(Utc::now())).await;
     assert!(due.is_empty(), "{due:?}");

@@ -322,3 +322,73 @@ async fn a_full_cabinet_and_a_full_plan_list_are_refused_before_any_model_call()
         .unwrap();
     assert_limit_reached(res, "At most 1 medication plans").await;
 }
+
+/// A caregiver recognising boxes for a dependent spends their own account's quota: adding
+/// dependents gives no more model calls.
+#[tokio::test]
+async fn recognitions_for_a_dependent_count_against_the_caregiver() {
+    let app = spawn_app_with(|s| s.drugs.daily_recognitions_per_user = 1).await;
+    app.model_answers(&cotton_swab_answer().to_string()).await;
+    let owner = app.user("Asia/Shanghai").await;
+    let household: Value = app
+        .post(owner, "/api/v1/households")
+        .json(&serde_json::json!({"name": "家"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kid: Value = app
+        .post(
+            owner,
+            &format!(
+                "/api/v1/households/{}/dependents",
+                household["id"].as_str().unwrap()
+            ),
+        )
+        .json(&serde_json::json!({"name": "小明"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kid = kid["person_id"].as_str().unwrap();
+    let form = |seed| {
+        reqwest::multipart::Form::new().part(
+            "files",
+            reqwest::multipart::Part::bytes(picture(seed)).file_name("box.jpg"),
+        )
+    };
+    let res = app
+        .post(owner, "/api/v1/drugs/recognize")
+        .header("x-person-id", kid)
+        .multipart(form(7))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    let saved = body["drug"]["id"]
+        .as_str()
+        .unwrap()
+        .parse::<Uuid>()
+        .unwrap();
+    let row = shared::entities::drug::Entity::find_by_id(saved)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.user_id.to_string(), kid, "the drug is the child's");
+    // The owner's one call is spent, for the child too.
+    for person in [None, Some(kid)] {
+        let mut req = app.post(owner, "/api/v1/drugs/recognize");
+        if let Some(p) = person {
+            req = req.header("x-person-id", p);
+        }
+        let res = req.multipart(form(8)).send().await.unwrap();
+        assert_quota_exceeded(res, "account").await;
+    }
+    assert_eq!(app.model_calls().await.len(), 1);
+}
