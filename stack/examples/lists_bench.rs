@@ -31,31 +31,41 @@ use common::{System, env_or, register};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Database, IntoActiveModel};
 use serde_json::{Value, json};
 use shared::entities::{conversation, message, notification};
-use shared::testing::load::closed_loop;
+use shared::testing::load::closed_loop_with;
 use uuid::Uuid;
 
 async fn post(client: &reqwest::Client, url: String, token: &str, body: Value) -> Value {
-    let res = client
-        .post(&url)
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    post_for(client, url, token, None, body).await
+}
+
+/// [`post`] for a dependent of the user's (`X-Person-Id`).
+async fn post_for(
+    client: &reqwest::Client,
+    url: String,
+    token: &str,
+    person: Option<&str>,
+    body: Value,
+) -> Value {
+    let mut req = client.post(&url).bearer_auth(token);
+    if let Some(p) = person {
+        req = req.header("x-person-id", p);
+    }
+    let res = req.json(&body).send().await.unwrap();
     let status = res.status();
     let answer: Value = res.json().await.unwrap_or(Value::Null);
     assert!(status.is_success(), "{url}: {status} {answer}");
     answer
 }
 
-/// The user's cabinet, plans and month, made through the API.
-async fn fill_through_the_api(client: &reqwest::Client, gw: &str, token: &str) {
+/// The user's cabinet and plans (or a dependent's), made through the API.
+async fn fill_cabinet(client: &reqwest::Client, gw: &str, token: &str, person: Option<&str>) {
     let today = Utc::now().date_naive();
     for i in 0..20u32 {
-        let drug = post(
+        let drug = post_for(
             client,
             format!("{gw}/api/v1/drugs"),
             token,
+            person,
             json!({
                 "name": format!("药品 {i}"), "brand": "品牌", "manufacturer": "某某药业有限公司",
                 "strength": "10 mg", "dosage_form": "片剂", "quantity": 30,
@@ -64,10 +74,11 @@ async fn fill_through_the_api(client: &reqwest::Client, gw: &str, token: &str) {
         )
         .await;
         if i < 5 {
-            post(
+            post_for(
                 client,
                 format!("{gw}/api/v1/medications"),
                 token,
+                person,
                 json!({
                     "drug_id": drug["id"], "dose": {"amount": 1, "unit": "片"},
                     "schedule": {"times": ["08:00", "13:00", "20:00"],
@@ -78,6 +89,10 @@ async fn fill_through_the_api(client: &reqwest::Client, gw: &str, token: &str) {
             .await;
         }
     }
+}
+
+/// The user's month of events, made through the API.
+async fn fill_month(client: &reqwest::Client, gw: &str, token: &str) {
     for i in 0..30u32 {
         post(
             client,
@@ -173,27 +188,57 @@ async fn measure(system: &System, db_url: &str, title: &str) {
         .await
         .unwrap();
     let user: Uuid = me["id"].as_str().unwrap().parse().unwrap();
-    fill_through_the_api(&client, gw, &token).await;
+    fill_cabinet(&client, gw, &token, None).await;
+    fill_month(&client, gw, &token).await;
     let conversation = fill_the_database(db_url, user).await;
+    // The same cabinet for a dependent the user looks after (`X-Person-Id`: the role is read
+    // from the database on every request).
+    let household = post(
+        &client,
+        format!("{gw}/api/v1/households"),
+        &token,
+        json!({"name": "家"}),
+    )
+    .await;
+    let dependent = post(
+        &client,
+        format!(
+            "{gw}/api/v1/households/{}/dependents",
+            household["id"].as_str().unwrap()
+        ),
+        &token,
+        json!({"name": "奶奶"}),
+    )
+    .await;
+    let dependent = dependent["person_id"].as_str().unwrap().to_owned();
+    fill_cabinet(&client, gw, &token, Some(&dependent)).await;
 
     let today = Utc::now().date_naive();
     let paths = [
-        ("health", "/health".to_owned()),
-        ("cabinet, 20 drugs", "/api/v1/drugs".to_owned()),
+        ("health", "/health".to_owned(), None),
+        ("cabinet, 20 drugs", "/api/v1/drugs".to_owned(), None),
+        (
+            "a dependent's cabinet",
+            "/api/v1/drugs".to_owned(),
+            Some(dependent.as_str()),
+        ),
         (
             "today's doses, 5 plans",
             format!("/api/v1/doses?from={today}&to={today}"),
+            None,
         ),
         (
             "a month, 30 events",
             "/api/v1/events?start_date=2027-03-01&end_date=2027-03-31".to_owned(),
+            None,
         ),
         (
             "50 messages",
             format!("/api/v1/conversations/{conversation}/messages?limit=50"),
+            None,
         ),
-        ("inbox, 20", "/api/v1/notifications".to_owned()),
-        ("users/me", "/api/v1/users/me".to_owned()),
+        ("inbox, 20", "/api/v1/notifications".to_owned(), None),
+        ("users/me", "/api/v1/users/me".to_owned(), None),
     ];
     println!("{title}, {connections} connections, {seconds} s each");
     println!(
@@ -202,15 +247,25 @@ async fn measure(system: &System, db_url: &str, title: &str) {
     );
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let mut health = 0.0;
-    for (name, path) in paths {
+    for (name, path, person) in paths {
         if name != "health" && !name.contains(only.as_str()) {
             continue;
         }
         let url = format!("{gw}{path}");
-        let answer = client.get(&url).bearer_auth(&token).send().await.unwrap();
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(p) = person {
+            headers.insert("x-person-id", p.parse().unwrap());
+        }
+        let answer = client
+            .get(&url)
+            .bearer_auth(&token)
+            .headers(headers.clone())
+            .send()
+            .await
+            .unwrap();
         assert!(answer.status().is_success(), "{url}: {}", answer.status());
         let body = answer.bytes().await.unwrap();
-        let run = closed_loop(url, token.clone(), connections, seconds).await;
+        let run = closed_loop_with(url, token.clone(), headers, connections, seconds).await;
         if name == "health" {
             health = run.rps();
         }

@@ -39,7 +39,21 @@ pub fn get(client: &reqwest::Client, url: &str, token: &str) -> reqwest::Request
 /// # Panics
 /// When a request fails or is not answered 2xx: a benchmark fails loudly.
 pub async fn warm_client(url: &str, token: &str, connections: u64) -> reqwest::Client {
+    warm_client_with(url, token, connections, reqwest::header::HeaderMap::new()).await
+}
+
+/// [`warm_client`] whose requests all carry `headers` too (`X-Person-Id`, say).
+///
+/// # Panics
+/// When a request fails or is not answered 2xx.
+pub async fn warm_client_with(
+    url: &str,
+    token: &str,
+    connections: u64,
+    headers: reqwest::header::HeaderMap,
+) -> reqwest::Client {
     let client = reqwest::Client::builder()
+        .default_headers(headers)
         .pool_max_idle_per_host(usize::try_from(connections).unwrap_or(usize::MAX))
         .tcp_nodelay(true)
         .build()
@@ -59,7 +73,28 @@ pub async fn warm_client(url: &str, token: &str, connections: u64) -> reqwest::C
 /// # Panics
 /// When a request fails or is not answered 2xx.
 pub async fn closed_loop(url: String, token: String, connections: u64, seconds: u64) -> Run {
-    let client = warm_client(&url, &token, connections).await;
+    closed_loop_with(
+        url,
+        token,
+        reqwest::header::HeaderMap::new(),
+        connections,
+        seconds,
+    )
+    .await
+}
+
+/// [`closed_loop`] with `headers` on every request.
+///
+/// # Panics
+/// When a request fails or is not answered 2xx.
+pub async fn closed_loop_with(
+    url: String,
+    token: String,
+    headers: reqwest::header::HeaderMap,
+    connections: u64,
+    seconds: u64,
+) -> Run {
+    let client = warm_client_with(&url, &token, connections, headers).await;
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let tasks: Vec<_> = (0..connections)

@@ -162,6 +162,17 @@ async fn objects_of(
         .with_timezone(&chrono_tz::Asia::Shanghai)
         .date_naive();
     let mut ids = BTreeMap::new();
+    // First of all, a drug that expires within the warning window: the stack's own clock may
+    // run today's expiry job for A at any moment from now on, and A's item is done once.
+    a.expect(
+        201,
+        "post",
+        "/api/v1/drugs",
+        json!({
+            "name": "布洛芬", "expiry_date": today + chrono::Duration::days(5)
+        }),
+    )
+    .await;
 
     // A recognised box: the drug, its photo and the recognition.
     let photo = std::fs::read(
@@ -302,17 +313,8 @@ async fn objects_of(
         )
         .await;
     ids.insert("devices", vec![text(&device["id"])]);
-    // A notification: the expiry job for A today (the box expires in 2027: a drug that expires
-    // within the warning window is added for it).
-    a.expect(
-        201,
-        "post",
-        "/api/v1/drugs",
-        json!({
-            "name": "布洛芬", "expiry_date": today + chrono::Duration::days(5)
-        }),
-    )
-    .await;
+    // A notification: the expiry job for A today (the box expires in 2027; the drug expiring
+    // within the warning window was added first).
     let me = a.get("/api/v1/users/me").await;
     let tokens = InternalTokens::new(&secret.to_owned().into(), 60);
     let run = a

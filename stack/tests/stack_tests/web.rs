@@ -949,7 +949,7 @@ async fn the_console_shows_what_the_server_pushes_to_this_browser() {
     let enabled = devtools(&driver, &client, "ServiceWorker.enable", json!({})).await;
     assert!(enabled["value"].get("error").is_none(), "{enabled}");
     let mut delivered = Vec::new();
-    for id in 0..8 {
+    for id in 0..32 {
         let answer = devtools(
             &driver,
             &client,
