@@ -1,6 +1,7 @@
 //! The reads an app makes on every screen, through the gateway, each next to `GET /health` in
-//! the same run: the cabinet (20 drugs), today's doses (5 plans), a month of events (30), a
-//! conversation's last 50 messages, the inbox (20), `users/me`. Twice: the one-process stack
+//! the same run: the cabinet (20 drugs), a dependent's cabinet read by a caregiver
+//! (`X-Person-Id`), today's doses (5 plans), a month of events (30), a conversation's last 50
+//! messages, the inbox (20), `users/me`. Twice: the one-process stack
 //! on SQLite, then the services as separate processes on PostgreSQL as deployed.
 //!
 //! ```text
