@@ -92,11 +92,14 @@ async fn a_person_with_a_history(app: &TestApp) -> (uuid::Uuid, Value, Value) {
             .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
     }
-    // The fourth is marked missed as svc-scheduler would (windows of at most two days).
+    // The fourth is marked missed as svc-scheduler would (windows of at most two days; each
+    // marks doses before `before` less the 2-hour grace, so the second starts where the
+    // first's marking ends, whatever the time of day).
     let now = Utc::now();
+    let grace = Duration::hours(2);
     for (since, before) in [
         (now - Duration::days(4), now - Duration::days(2)),
-        (now - Duration::days(2), now),
+        (now - Duration::days(2) - grace, now),
     ] {
         let res = app
             .post(user, "/internal/doses/mark-missed")
