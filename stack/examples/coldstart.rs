@@ -1,5 +1,7 @@
 //! Cold start of each service from its unpacked FC package: time from exec to the first 200
-//! on `/healthz`, and RSS at that moment; median of 20 runs. Package sizes too.
+//! on `/healthz`, and RSS at that moment; median of 20 runs, without TLS to PostgreSQL and
+//! with it (`sslmode=require`, the usual managed-database setup) in the same run. Package
+//! sizes too.
 //!
 //! ```text
 //! deploy/package.sh
@@ -7,7 +9,7 @@
 //! ```
 //!
 //! Each start is a production start: connect to PostgreSQL, check migrations (under the
-//! advisory lock), bind, answer.
+//! advisory lock), bind, answer. `sslmode` in `TEST_DATABASE_URL` is replaced by each mode's.
 
 #![allow(
     clippy::unwrap_used,
@@ -15,11 +17,15 @@
     reason = "a benchmark fails loudly"
 )]
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use common::table_row;
 
 fn healthy(port: u16) -> bool {
     let Ok(mut s) = TcpStream::connect_timeout(
@@ -57,8 +63,8 @@ fn main() {
     let work = std::env::temp_dir().join(format!("coldstart-{}", std::process::id()));
     let runs = 20;
     println!(
-        "{:<14} {:>10} {:>12} {:>12} {:>10}",
-        "service", "zip MB", "median ms", "max ms", "RSS MB"
+        "{:<14} {:<6} {:>10} {:>12} {:>12} {:>10}",
+        "service", "db", "zip MB", "median ms", "max ms", "RSS MB"
     );
     for s in ["gateway", "svc-drugs", "svc-chat", "svc-scheduler"] {
         let zip = dist.join(format!("fc/{s}.zip"));
@@ -77,68 +83,99 @@ fn main() {
                 .unwrap()
                 .success()
         );
-        let mut times = Vec::new();
-        let mut rss = Vec::new();
-        for _ in 0..runs {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let started = Instant::now();
-            let mut child = Command::new(code.join("bootstrap"))
-                .current_dir(&code)
-                .env_clear()
-                .env("FC_SERVER_PORT", port.to_string())
-                .env("APP__APP__MODE", "production")
-                .env("SERVERLESS", "true")
-                .env("DATABASE_URL", &database)
-                .env(
-                    "JWT_SECRET_KEY",
-                    "coldstart-jwt-secret-0123456789abcdef0123",
-                )
-                .env(
-                    "APP__AUTH__INTERNAL_SECRET",
-                    "coldstart-internal-secret-0123456789abcd",
-                )
-                .env(
-                    "APP__SCHEDULER__CHANNEL_KEY",
-                    "coldstart-channel-key-0123456789abcdef01",
-                )
-                .env("APP__STORAGE__BACKEND", "s3")
-                .env("APP__STORAGE__S3_BUCKET", "coldstart")
-                .env("APP__STORAGE__S3_ENDPOINT", "http://127.0.0.1:1")
-                .env("LOG_LEVEL", "warn")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            loop {
-                if healthy(port) {
-                    break;
-                }
-                if let Ok(Some(status)) = child.try_wait() {
-                    panic!("{s} exited: {status}");
-                }
-                assert!(
-                    started.elapsed() < Duration::from_secs(30),
-                    "{s} did not start"
-                );
-                std::thread::sleep(Duration::from_micros(500));
-            }
-            times.push(started.elapsed().as_secs_f64() * 1000.0);
-            rss.push(rss_kib(child.id()) as f64 / 1024.0);
-            let _ = child.kill();
-            let _ = child.wait();
+        let plain = start_times(&code, &with_sslmode(&database, "disable"), runs, s);
+        let tls = start_times(&code, &with_sslmode(&database, "require"), runs, s);
+        for (mode, (times, rss)) in [("plain", &plain), ("TLS", &tls)] {
+            println!(
+                "{s:<14} {mode:<6} {zip_mb:>10.2} {:>12.1} {:>12.1} {:>10.1}",
+                times[runs / 2],
+                times[runs - 1],
+                rss[runs / 2]
+            );
         }
-        times.sort_by(f64::total_cmp);
-        rss.sort_by(f64::total_cmp);
-        println!(
-            "{s:<14} {zip_mb:>10.2} {:>12.1} {:>12.1} {:>10.1}",
-            times[runs / 2],
-            times[runs - 1],
-            rss[runs / 2]
+        table_row(
+            &format!(
+                "cold start over TLS to PostgreSQL (`sslmode=require`), `{s}` package: exec → first 200, median of {runs}"
+            ),
+            &format!("{:.1} ms", tls.0[runs / 2]),
+            &format!("without TLS {:.1} ms", plain.0[runs / 2]),
+            "≤ 60 ms",
+            tls.0[runs / 2] <= 60.0,
         );
     }
     let _ = std::fs::remove_dir_all(&work);
+}
+
+/// `runs` starts of the unpacked service in `code` against `database`: exec → first 200 on
+/// `/healthz` (ms, sorted) and RSS then (MB, sorted).
+fn start_times(code: &Path, database: &str, runs: usize, s: &str) -> (Vec<f64>, Vec<f64>) {
+    let mut times = Vec::new();
+    let mut rss = Vec::new();
+    for _ in 0..runs {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let started = Instant::now();
+        let mut child = Command::new(code.join("bootstrap"))
+            .current_dir(&code)
+            .env_clear()
+            .env("FC_SERVER_PORT", port.to_string())
+            .env("APP__APP__MODE", "production")
+            .env("SERVERLESS", "true")
+            .env("DATABASE_URL", database)
+            .env(
+                "JWT_SECRET_KEY",
+                "coldstart-jwt-secret-0123456789abcdef0123",
+            )
+            .env(
+                "APP__AUTH__INTERNAL_SECRET",
+                "coldstart-internal-secret-0123456789abcd",
+            )
+            .env(
+                "APP__SCHEDULER__CHANNEL_KEY",
+                "coldstart-channel-key-0123456789abcdef01",
+            )
+            .env("APP__STORAGE__BACKEND", "s3")
+            .env("APP__STORAGE__S3_BUCKET", "coldstart")
+            .env("APP__STORAGE__S3_ENDPOINT", "http://127.0.0.1:1")
+            .env("LOG_LEVEL", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        loop {
+            if healthy(port) {
+                break;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("{s} exited: {status}");
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "{s} did not start"
+            );
+            std::thread::sleep(Duration::from_micros(500));
+        }
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        rss.push(rss_kib(child.id()) as f64 / 1024.0);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    times.sort_by(f64::total_cmp);
+    rss.sort_by(f64::total_cmp);
+    (times, rss)
+}
+
+/// `url` with its `sslmode` set to `mode` (whatever it had).
+fn with_sslmode(url: &str, mode: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut params: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("sslmode="))
+        .collect();
+    let sslmode = format!("sslmode={mode}");
+    params.push(&sslmode);
+    format!("{base}?{}", params.join("&"))
 }

@@ -9,6 +9,14 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+/// One row of the table `perf_table` prints: the path, our figure, the baseline measured in
+/// the same run, the target and whether it is met. Each benchmark prints its rows beside its
+/// own output; `perf_table` runs the benchmarks and gathers them.
+pub fn table_row(path: &str, ours: &str, baseline: &str, target: &str, met: bool) {
+    let met = if met { "yes" } else { "**no**" };
+    println!("table|{path}|{ours}|{baseline}|{target}|{met}");
+}
+
 /// A number from the environment, or its default.
 pub fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use shared::entities::{
     caregiver_action, drug, household, household_invitation, household_member, medication_plan,
@@ -63,20 +63,17 @@ pub async fn role_over<C: ConnectionTrait>(
     caller: Uuid,
     person: Uuid,
 ) -> Result<Option<(Uuid, Role)>, DbErr> {
-    let looked_after: Vec<Uuid> = household_member::Entity::find()
+    // One query (it runs on every request made for someone else): the caller's rows in the
+    // households where `person` is a dependent.
+    let looked_after = household_member::Entity::find()
         .select_only()
         .column(household_member::Column::HouseholdId)
         .filter(household_member::Column::PersonId.eq(person))
         .filter(household_member::Column::Role.eq(Role::Dependent.as_str()))
-        .into_tuple()
-        .all(db)
-        .await?;
-    if looked_after.is_empty() {
-        return Ok(None);
-    }
+        .into_query();
     let mine = household_member::Entity::find()
         .filter(household_member::Column::PersonId.eq(caller))
-        .filter(household_member::Column::HouseholdId.is_in(looked_after))
+        .filter(household_member::Column::HouseholdId.in_subquery(looked_after))
         .all(db)
         .await?;
     Ok(mine
@@ -148,21 +145,23 @@ pub async fn owner_of_dependent<C: ConnectionTrait>(
     db: &C,
     person: Uuid,
 ) -> Result<Option<Uuid>, DbErr> {
-    let Some(dependent) = household_member::Entity::find()
+    // One query (it runs on every request for a dependent without an account).
+    let first = household_member::Entity::find()
+        .select_only()
+        .column(household_member::Column::HouseholdId)
         .filter(household_member::Column::PersonId.eq(person))
         .filter(household_member::Column::Role.eq(Role::Dependent.as_str()))
         .order_by_asc(household_member::Column::JoinedAt)
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    Ok(household_member::Entity::find()
-        .filter(household_member::Column::HouseholdId.eq(dependent.household_id))
+        .limit(1)
+        .into_query();
+    household_member::Entity::find()
+        .select_only()
+        .column(household_member::Column::PersonId)
+        .filter(household_member::Column::HouseholdId.in_subquery(first))
         .filter(household_member::Column::Role.eq(Role::Owner.as_str()))
+        .into_tuple()
         .one(db)
-        .await?
-        .map(|m| m.person_id))
+        .await
 }
 
 /// The person's name as a dependent (the first household that looks after them).
