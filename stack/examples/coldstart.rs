@@ -119,7 +119,7 @@ fn start_times(code: &Path, database: &str, runs: usize, s: &str) -> (Vec<f64>, 
             .port();
         let started = Instant::now();
         let mut child = Command::new(code.join("bootstrap"))
-            .current_dir(&code)
+            .current_dir(code)
             .env_clear()
             .env("FC_SERVER_PORT", port.to_string())
             .env("APP__APP__MODE", "production")
