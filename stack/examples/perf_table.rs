@@ -40,6 +40,12 @@ const BENCHMARKS: [&str; 5] = [
 
 fn main() {
     let only = std::env::var("BENCH_TABLE_ONLY").unwrap_or_default();
+    for name in only.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        assert!(
+            BENCHMARKS.contains(&name),
+            "BENCH_TABLE_ONLY: no benchmark {name:?} (one of {BENCHMARKS:?})"
+        );
+    }
     let mut rows = Vec::new();
     let mut notes = Vec::new();
     for name in BENCHMARKS {
@@ -54,10 +60,16 @@ fn main() {
         }
         let bin = common::binary(&format!("examples/{name}"));
         eprintln!("== {name} ({})", bin.display());
-        let mut child = Command::new(&bin)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{}: {e} (build the examples first)", bin.display()));
+        let mut child = match Command::new(&bin).stdout(Stdio::piped()).spawn() {
+            Ok(child) => child,
+            Err(e) => {
+                notes.push(format!(
+                    "{name} not run: {}: {e} (build the examples first)",
+                    bin.display()
+                ));
+                continue;
+            }
+        };
         let out = BufReader::new(child.stdout.take().unwrap());
         for line in out.lines() {
             let line = line.unwrap();

@@ -173,7 +173,7 @@ async fn main() {
         &format!("{:.0} ms", one[2]),
         "—",
         "—",
-        true,
+        None,
     );
     let peak_mib = peak as f64 / 1024.0;
     table_row(
@@ -185,7 +185,7 @@ async fn main() {
             idle as f64 / 1024.0
         ),
         "≤ 1.5 s, ≤ 200 MiB",
-        wall <= 1.5 && peak_mib <= 200.0,
+        Some(wall <= 1.5 && peak_mib <= 200.0),
     );
     drop(stack);
     let _ = std::fs::remove_dir_all(&dir);

@@ -160,13 +160,21 @@ fn main() {
         let (ms, found) = time(9, || ours(&grey));
         let (base_ms, base_found) = time(5, || baseline(&grey));
         println!("{name:<30} {ms:>12.1} {base_ms:>12.1}  {found:?} / baseline {base_found:?}");
-        let limit = if found.is_some() { 60.0 } else { 40.0 };
+        // Of the three, only the side photo has a barcode (its EAN-13 must be found).
+        let has_barcode = name == "cotton-swab-side-barcode.jpg";
+        let limit = if has_barcode { 60.0 } else { 40.0 };
+        let read = found
+            .as_ref()
+            .map_or_else(|| "none read".to_owned(), |(f, t)| format!("read {f} {t}"));
         println!(
-            "table|barcode pass, `{name}` ({})|{ms:.1} ms|previous pipeline {base_ms:.1} ms|≤ {limit:.0} ms|{}",
-            found
-                .as_ref()
-                .map_or_else(|| "no barcode".to_owned(), |(f, t)| format!("{f} {t}")),
-            met(ms <= limit)
+            "table|barcode pass, `{name}` ({}; {read})|{ms:.1} ms|previous pipeline {base_ms:.1} ms|≤ {limit:.0} ms, {}|{}",
+            if has_barcode {
+                "has a barcode"
+            } else {
+                "no barcode"
+            },
+            if has_barcode { "found" } else { "none read" },
+            met(ms <= limit && found.is_some() == has_barcode)
         );
     }
 

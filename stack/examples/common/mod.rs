@@ -11,9 +11,14 @@ use serde_json::{Value, json};
 
 /// One row of the table `perf_table` prints: the path, our figure, the baseline measured in
 /// the same run, the target and whether it is met. Each benchmark prints its rows beside its
-/// own output; `perf_table` runs the benchmarks and gathers them.
-pub fn table_row(path: &str, ours: &str, baseline: &str, target: &str, met: bool) {
-    let met = if met { "yes" } else { "**no**" };
+/// own output; `perf_table` runs the benchmarks and gathers them. `met` is `None` for a figure
+/// without a target.
+pub fn table_row(path: &str, ours: &str, baseline: &str, target: &str, met: Option<bool>) {
+    let met = match met {
+        Some(true) => "yes",
+        Some(false) => "**no**",
+        None => "—",
+    };
     println!("table|{path}|{ours}|{baseline}|{target}|{met}");
 }
 

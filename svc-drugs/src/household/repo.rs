@@ -152,6 +152,7 @@ pub async fn owner_of_dependent<C: ConnectionTrait>(
         .filter(household_member::Column::PersonId.eq(person))
         .filter(household_member::Column::Role.eq(Role::Dependent.as_str()))
         .order_by_asc(household_member::Column::JoinedAt)
+        .order_by_asc(household_member::Column::HouseholdId)
         .limit(1)
         .into_query();
     household_member::Entity::find()
@@ -173,6 +174,7 @@ pub async fn dependent_name<C: ConnectionTrait>(
         .filter(household_member::Column::PersonId.eq(person))
         .filter(household_member::Column::Role.eq(Role::Dependent.as_str()))
         .order_by_asc(household_member::Column::JoinedAt)
+        .order_by_asc(household_member::Column::HouseholdId)
         .one(db)
         .await?
         .map(|m| m.name))
