@@ -95,14 +95,9 @@ fn main() {
     }
 }
 
-/// The date as `date -u` gives it.
+/// The time of the run, UTC, to the minute.
 fn today() -> String {
-    Command::new("date")
-        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .map_or_else(|| "date unknown".to_owned(), |d| d.trim().to_owned())
+    chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// CPUs, their model and the memory, from `/proc`.

@@ -275,6 +275,36 @@ async fn fc_packages_cold_start_read_only_and_carry_a_full_flow() {
         .await
         .unwrap();
     assert!(drug["id"].is_string(), "{drug}");
+    // The photo decoder is C (libjpeg-turbo) that reports a fatal error by unwinding into Rust:
+    // in the static, fat-LTO binary a JPEG cut inside its headers is a 422 in the user's
+    // language, and the service goes on serving.
+    let mut cut = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/fixtures/drug-photos/cotton-swab-front.jpg"),
+    )
+    .unwrap()[..600]
+        .to_vec();
+    cut.extend(std::iter::repeat_n(0u8, 4000));
+    let r = client
+        .post(format!("{gw}/api/v1/drugs/recognize?save=false"))
+        .bearer_auth(&token)
+        .multipart(reqwest::multipart::Form::new().part(
+            "files",
+            reqwest::multipart::Part::bytes(cut).file_name("cut.jpg"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "unprocessable_image", "{body}");
+    let r = client
+        .get(format!("{gw}/api/v1/drugs"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     let local = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai);
     let r = client
         .post(format!("{gw}/api/v1/medications"))

@@ -19,7 +19,10 @@
 use std::time::Instant;
 
 use svc_drugs::pipeline::barcode;
-use svc_drugs::pipeline::normalize::{NormalizeLimits, normalize, normalize_with_grey};
+use svc_drugs::pipeline::normalize::{
+    NormalizeLimits, decode_jpeg_scaled, encode_jpeg, normalize, normalize_with_grey, resize_rgb,
+    target_size,
+};
 
 fn rss_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -138,12 +141,12 @@ fn main() {
     );
 }
 
-/// Where the time goes, each stage alone (median of 11): the decode at the scale the
-/// normalisation uses (1/2 for this photo), the same decode at 1/8 — the entropy decoding
-/// alone, nearly: an 8×8 block is then its DC value, no inverse transform, 1/64 of the
-/// pixels — the resize to 1536 px and the encode.
+/// Where the time goes, each stage alone (median of 11), each the function the normalisation
+/// itself calls: the decode at the scale it uses (1/2 for this photo), the same decode at 1/8
+/// — the entropy decoding alone, nearly: an 8×8 block is then its DC value, no inverse
+/// transform, 1/64 of the pixels — the resize to 1536 px and the encode.
 fn stages(original: &[u8]) {
-    use fast_image_resize as fr;
+    let limits = NormalizeLimits::default();
     let median = |f: &mut dyn FnMut()| {
         let mut times: Vec<f64> = (0..11)
             .map(|_| {
@@ -155,30 +158,33 @@ fn stages(original: &[u8]) {
         times.sort_by(f64::total_cmp);
         times[5]
     };
-    let decode = |w: u16, h: u16| {
-        let mut d = jpeg_decoder::Decoder::new(std::io::Cursor::new(original));
-        d.read_info().unwrap();
-        let (w, h) = d.scale(w, h).unwrap();
-        (u32::from(w), u32::from(h), d.decode().unwrap())
+    let used = |w, h| target_size(w, h, limits.max_long_edge);
+    let decode = |target: &dyn Fn(u32, u32) -> (u32, u32)| {
+        decode_jpeg_scaled(original, limits.max_pixels, target)
+            .unwrap()
+            .unwrap()
     };
-    let (w, h, pixels) = decode(1536, 1152);
-    let at_half = median(&mut || drop(decode(1536, 1152)));
-    let at_eighth = median(&mut || drop(decode(500, 375)));
-    let src = fr::images::Image::from_vec_u8(w, h, pixels, fr::PixelType::U8x3).unwrap();
-    let mut dst = fr::images::Image::new(1536, 1152, fr::PixelType::U8x3);
-    let options =
-        fr::ResizeOptions::new().resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Bilinear));
-    let resize = median(&mut || {
-        fr::Resizer::new().resize(&src, &mut dst, &options).unwrap();
-    });
-    let encode = median(&mut || {
-        let mut jpeg = Vec::with_capacity(256 * 1024);
-        jpeg_encoder::Encoder::new(&mut jpeg, 85)
-            .encode(dst.buffer(), 1536, 1152, jpeg_encoder::ColorType::Rgb)
-            .unwrap();
-    });
+    let decoded = decode(&used);
+    let (w, h) = (decoded.width, decoded.height);
+    let target = used(decoded.source.0, decoded.source.1);
+    let at_scale = median(&mut || drop(decode(&used)));
+    let at_eighth = median(&mut || drop(decode(&|w, h| (w / 8, h / 8))));
+    // The resize consumes its input, as the normalisation hands it over: each run gets a copy
+    // made outside its timing.
+    let mut times: Vec<f64> = (0..11)
+        .map(|_| {
+            let input = decoded.rgb.clone();
+            let t = Instant::now();
+            drop(resize_rgb(input, (w, h), target).unwrap());
+            t.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    let resize = times[5];
+    let small = resize_rgb(decoded.rgb.clone(), (w, h), target).unwrap();
+    let encode = median(&mut || drop(encode_jpeg(&small, limits.jpeg_quality).unwrap()));
     println!(
-        "stages: decode at 1/2 ({w}x{h}) {at_half:.1} ms, of which entropy decoding ≈ the decode at 1/8: {at_eighth:.1} ms; resize {resize:.1} ms; encode {encode:.1} ms"
+        "stages: decode at scale ({w}x{h}) {at_scale:.1} ms, of which entropy decoding ≈ the decode at 1/8: {at_eighth:.1} ms; resize {resize:.1} ms; encode {encode:.1} ms"
     );
 }
 

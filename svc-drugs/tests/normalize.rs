@@ -158,6 +158,85 @@ fn a_decompression_bomb_is_refused_before_decoding() {
     );
 }
 
+/// A JPEG whose frame header declares 60 000 × 60 000 pixels is refused from its header,
+/// before the decoder allocates anything for the scan.
+#[test]
+fn a_jpeg_declaring_too_many_pixels_is_refused_before_decoding() {
+    let mut jpeg = Vec::new();
+    image::GrayImage::new(16, 16)
+        .write_to(&mut Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
+        .unwrap();
+    let sof = jpeg
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC0])
+        .expect("a baseline frame header");
+    // FFC0, length (2), precision (1), height (2), width (2).
+    jpeg[sof + 5..sof + 7].copy_from_slice(&60_000u16.to_be_bytes());
+    jpeg[sof + 7..sof + 9].copy_from_slice(&60_000u16.to_be_bytes());
+    let err = normalize(&jpeg, NormalizeLimits::default()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            NormalizeError::TooManyPixels {
+                width: 60_000,
+                height: 60_000,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+/// The EXIF orientation of a phone photo is applied: the same photo with "rotate 90°"
+/// (orientation 6) written first comes out turned, its sides swapped.
+#[test]
+fn the_exif_orientation_of_a_jpeg_is_applied() {
+    let original = photo("cotton-swab-side-barcode.jpg");
+    let upright = normalize(&original, NormalizeLimits::default()).unwrap();
+    // APP1 "Exif\0\0", little-endian TIFF header, one IFD with one entry: 0x0112 SHORT 1 = 6.
+    let mut tiff = b"II*\0\x08\0\0\0\x01\0".to_vec();
+    tiff.extend([0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0]);
+    let mut app1 = vec![0xFF, 0xE1];
+    app1.extend(u16::try_from(2 + 6 + tiff.len()).unwrap().to_be_bytes());
+    app1.extend(b"Exif\0\0");
+    app1.extend(tiff);
+    let mut turned = original[..2].to_vec();
+    turned.extend(app1);
+    turned.extend(&original[2..]);
+    let out = normalize(&turned, NormalizeLimits::default()).unwrap();
+    assert_eq!((upright.width, upright.height), (1534, 1279));
+    assert_eq!((out.width, out.height), (1279, 1534));
+    let decoded = image::load_from_memory(&out.jpeg).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (1279, 1534));
+}
+
+/// A greyscale JPEG (one component) takes the same path and comes out as a colour JPEG of
+/// the bounded size, its pixels still grey.
+#[test]
+fn a_greyscale_jpeg_is_normalised() {
+    let colour = image::load_from_memory(&photo("cotton-swab-front.jpg")).unwrap();
+    let grey = colour
+        .resize_exact(3000, 2000, image::imageops::FilterType::Nearest)
+        .into_luma8();
+    let mut jpeg = Vec::new();
+    grey.write_to(&mut Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
+        .unwrap();
+    let out = normalize(&jpeg, NormalizeLimits::default()).unwrap();
+    assert_eq!((out.width, out.height), (1536, 1024));
+    let decoded = image::load_from_memory(&out.jpeg).unwrap().into_rgb8();
+    let (mut spread, mut dark) = (0u8, 0usize);
+    for p in decoded.pixels() {
+        let [r, g, b] = p.0;
+        spread = spread.max(r.max(g).max(b) - r.min(g).min(b));
+        dark += usize::from(r < 128);
+    }
+    assert!(spread <= 6, "colour crept in: {spread}");
+    assert!(
+        dark > 0 && dark < decoded.pixels().len(),
+        "the picture survived"
+    );
+}
+
 /// Cut inside its headers, a JPEG has no picture at all (→ 422). A JPEG cut inside its scan
 /// still decodes (the decoder fills the missing rows), as phone galleries show it.
 #[test]

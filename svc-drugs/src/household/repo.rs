@@ -146,13 +146,9 @@ pub async fn owner_of_dependent<C: ConnectionTrait>(
     person: Uuid,
 ) -> Result<Option<Uuid>, DbErr> {
     // One query (it runs on every request for a dependent without an account).
-    let first = household_member::Entity::find()
+    let first = first_dependency(person)
         .select_only()
         .column(household_member::Column::HouseholdId)
-        .filter(household_member::Column::PersonId.eq(person))
-        .filter(household_member::Column::Role.eq(Role::Dependent.as_str()))
-        .order_by_asc(household_member::Column::JoinedAt)
-        .order_by_asc(household_member::Column::HouseholdId)
         .limit(1)
         .into_query();
     household_member::Entity::find()
@@ -170,14 +166,17 @@ pub async fn dependent_name<C: ConnectionTrait>(
     db: &C,
     person: Uuid,
 ) -> Result<Option<String>, DbErr> {
-    Ok(household_member::Entity::find()
+    Ok(first_dependency(person).one(db).await?.map(|m| m.name))
+}
+
+/// A person's memberships as a dependent, the first household that took them in first (ties
+/// by household id): the one [`owner_of_dependent`] and [`dependent_name`] both go by.
+fn first_dependency(person: Uuid) -> sea_orm::Select<household_member::Entity> {
+    household_member::Entity::find()
         .filter(household_member::Column::PersonId.eq(person))
         .filter(household_member::Column::Role.eq(Role::Dependent.as_str()))
         .order_by_asc(household_member::Column::JoinedAt)
         .order_by_asc(household_member::Column::HouseholdId)
-        .one(db)
-        .await?
-        .map(|m| m.name))
 }
 
 /// Whether a person has drugs or plans.

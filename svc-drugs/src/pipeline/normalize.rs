@@ -58,86 +58,39 @@ pub enum NormalizeError {
     Encode(String),
 }
 
-/// The JPEG fast path, the one phone photos take: the decoder scales in the DCT domain
-/// (1/2, 1/4 or 1/8) to the smallest size still at least the target, so a 12 MP photo is
-/// never decoded in full; a SIMD resize takes it to the exact target; orientation is applied
-/// to the small image; a SIMD encoder writes it with no metadata. `None` for what it does not
-/// handle (CMYK, 16-bit grey), which takes the general path.
+/// A JPEG decoded by [`decode_jpeg_scaled`]: RGB pixels at the DCT scale chosen, and the
+/// EXIF orientation still to apply.
+pub struct ScaledJpeg {
+    /// The size the JPEG declares.
+    pub source: (u32, u32),
+    pub width: u32,
+    pub height: u32,
+    pub rgb: Vec<u8>,
+    pub orientation: image::metadata::Orientation,
+}
+
+/// The JPEG fast path, the one phone photos take: libjpeg-turbo (through `mozjpeg`, its SIMD
+/// code assembled with nasm) scales in the DCT domain to the smallest n/8 still at least the
+/// target, so a 12 MP photo is never decoded in full; a SIMD resize takes it to the exact
+/// target; orientation is applied to the small image; libjpeg-turbo's SIMD encoder writes it
+/// with no metadata. `None` for what it does not handle (CMYK, YCCK), which takes the general path.
 fn fast_jpeg(
     bytes: &[u8],
     limits: NormalizeLimits,
     keep_grey: bool,
 ) -> Result<Option<Normalized>, NormalizeError> {
-    use fast_image_resize as fr;
-
-    let undecodable = |e: &dyn std::fmt::Display| NormalizeError::Undecodable(e.to_string());
-    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
-    decoder.read_info().map_err(|e| undecodable(&e))?;
-    let info = decoder
-        .info()
-        .ok_or_else(|| NormalizeError::Undecodable("no image header".into()))?;
-    let (width, height) = (u32::from(info.width), u32::from(info.height));
-    if u64::from(width) * u64::from(height) > limits.max_pixels {
-        return Err(NormalizeError::TooManyPixels {
-            width,
-            height,
-            limit: limits.max_pixels,
-        });
-    }
-    if !matches!(
-        info.pixel_format,
-        jpeg_decoder::PixelFormat::RGB24 | jpeg_decoder::PixelFormat::L8
-    ) {
+    let Some(decoded) = decode_jpeg_scaled(bytes, limits.max_pixels, |w, h| {
+        target_size(w, h, limits.max_long_edge)
+    })?
+    else {
         return Ok(None);
-    }
-    let (target_w, target_h) = target_size(width, height, limits.max_long_edge);
-    let request = |v: u32| u16::try_from(v).unwrap_or(u16::MAX);
-    let (w, h) = decoder
-        .scale(request(target_w), request(target_h))
-        .map_err(|e| undecodable(&e))?;
-    let orientation = decoder
-        .exif_data()
-        .and_then(image::metadata::Orientation::from_exif_chunk)
-        .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let pixels = decoder.decode().map_err(|e| undecodable(&e))?;
-    let (w, h) = (u32::from(w), u32::from(h));
-    let rgb = match info.pixel_format {
-        jpeg_decoder::PixelFormat::L8 => {
-            let grey = image::GrayImage::from_raw(w, h, pixels)
-                .ok_or_else(|| NormalizeError::Undecodable("short grey image".into()))?;
-            DynamicImage::ImageLuma8(grey).into_rgb8()
-        }
-        _ => image::RgbImage::from_raw(w, h, pixels)
-            .ok_or_else(|| NormalizeError::Undecodable("short image".into()))?,
     };
-    let rgb = if (w, h) == (target_w, target_h) {
-        rgb
-    } else {
-        let src = fr::images::Image::from_vec_u8(w, h, rgb.into_raw(), fr::PixelType::U8x3)
-            .map_err(|e| NormalizeError::Encode(e.to_string()))?;
-        let mut dst = fr::images::Image::new(target_w, target_h, fr::PixelType::U8x3);
-        fr::Resizer::new()
-            .resize(
-                &src,
-                &mut dst,
-                &fr::ResizeOptions::new()
-                    .resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Bilinear)),
-            )
-            .map_err(|e| NormalizeError::Encode(e.to_string()))?;
-        image::RgbImage::from_raw(target_w, target_h, dst.into_vec())
-            .ok_or_else(|| NormalizeError::Encode("resize lost pixels".into()))?
-    };
+    let target = target_size(decoded.source.0, decoded.source.1, limits.max_long_edge);
+    let rgb = resize_rgb(decoded.rgb, (decoded.width, decoded.height), target)?;
     let mut img = DynamicImage::ImageRgb8(rgb);
-    img.apply_orientation(orientation);
+    img.apply_orientation(decoded.orientation);
     let rgb = img.into_rgb8();
-    let mut jpeg = Vec::with_capacity(256 * 1024);
-    let (ew, eh) = (
-        u16::try_from(rgb.width()).map_err(|e| NormalizeError::Encode(e.to_string()))?,
-        u16::try_from(rgb.height()).map_err(|e| NormalizeError::Encode(e.to_string()))?,
-    );
-    jpeg_encoder::Encoder::new(&mut jpeg, limits.jpeg_quality)
-        .encode(rgb.as_raw(), ew, eh, jpeg_encoder::ColorType::Rgb)
-        .map_err(|e| NormalizeError::Encode(e.to_string()))?;
+    let jpeg = encode_jpeg(&rgb, limits.jpeg_quality)?;
     let grey = keep_grey.then(|| image::imageops::grayscale(&rgb));
     Ok(Some(Normalized {
         width: rgb.width(),
@@ -148,8 +101,127 @@ fn fast_jpeg(
     }))
 }
 
-/// The size with the long edge at most `max_long_edge`, aspect kept.
-fn target_size(width: u32, height: u32, max_long_edge: u32) -> (u32, u32) {
+/// Decode stage of the fast path: the header first (pixel cap checked before any image data is
+/// read), then the scan at the smallest n/8 (n = 1..8) whose output still covers what
+/// `target(width, height)` asks for. libjpeg reports a fatal error by unwinding (the `mozjpeg`
+/// crate's error manager); it is caught here and becomes [`NormalizeError::Undecodable`].
+pub fn decode_jpeg_scaled(
+    bytes: &[u8],
+    max_pixels: u64,
+    target: impl Fn(u32, u32) -> (u32, u32),
+) -> Result<Option<ScaledJpeg>, NormalizeError> {
+    use mozjpeg::{ColorSpace, Decompress, Marker};
+    let decode = || -> Result<Option<ScaledJpeg>, NormalizeError> {
+        let undecodable = |e: std::io::Error| NormalizeError::Undecodable(e.to_string());
+        let mut decompress = Decompress::with_markers(&[Marker::APP(1)])
+            .from_mem(bytes)
+            .map_err(undecodable)?;
+        let (width, height) = dimensions(decompress.width(), decompress.height())?;
+        if u64::from(width) * u64::from(height) > max_pixels {
+            return Err(NormalizeError::TooManyPixels {
+                width,
+                height,
+                limit: max_pixels,
+            });
+        }
+        if !matches!(
+            decompress.color_space(),
+            ColorSpace::JCS_YCbCr | ColorSpace::JCS_GRAYSCALE | ColorSpace::JCS_RGB
+        ) {
+            return Ok(None);
+        }
+        let orientation = decompress
+            .markers()
+            .find_map(|m| m.data.strip_prefix(b"Exif\0\0"))
+            .and_then(image::metadata::Orientation::from_exif_chunk)
+            .unwrap_or(image::metadata::Orientation::NoTransforms);
+        let (target_w, target_h) = target(width, height);
+        // ceil(side × n / 8) is the side libjpeg outputs at scale n/8.
+        let covers = |side: u32, n: u32, want: u32| (side * n).div_ceil(8) >= want;
+        let n = (1..8)
+            .find(|&n| covers(width, n, target_w) && covers(height, n, target_h))
+            .unwrap_or(8);
+        decompress.scale(n as u8);
+        let mut started = decompress.rgb().map_err(undecodable)?;
+        let (w, h) = dimensions(started.width(), started.height())?;
+        let rgb: Vec<u8> = started.read_scanlines().map_err(undecodable)?;
+        started.finish().map_err(undecodable)?;
+        Ok(Some(ScaledJpeg {
+            source: (width, height),
+            width: w,
+            height: h,
+            rgb,
+            orientation,
+        }))
+    };
+    libjpeg(decode).unwrap_or_else(|fatal| Err(NormalizeError::Undecodable(fatal)))
+}
+
+/// Runs libjpeg code, which reports a fatal error by unwinding (the `mozjpeg` crate's error
+/// manager, without the panic hook): the unwind is caught and becomes its message.
+fn libjpeg<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|fatal| {
+        fatal
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| fatal.downcast_ref::<&str>().copied())
+            .unwrap_or("libjpeg fatal error")
+            .to_owned()
+    })
+}
+
+fn dimensions(width: usize, height: usize) -> Result<(u32, u32), NormalizeError> {
+    let side = |v: usize| {
+        u32::try_from(v).map_err(|_| NormalizeError::Undecodable("image too wide".into()))
+    };
+    Ok((side(width)?, side(height)?))
+}
+
+/// Resize stage of the fast path: SIMD bilinear from `from` to `to` (nothing to do when equal).
+pub fn resize_rgb(
+    rgb: Vec<u8>,
+    from: (u32, u32),
+    to: (u32, u32),
+) -> Result<image::RgbImage, NormalizeError> {
+    use fast_image_resize as fr;
+    let lost = || NormalizeError::Encode("resize lost pixels".into());
+    if from == to {
+        return image::RgbImage::from_raw(from.0, from.1, rgb).ok_or_else(lost);
+    }
+    let src = fr::images::Image::from_vec_u8(from.0, from.1, rgb, fr::PixelType::U8x3)
+        .map_err(|e| NormalizeError::Encode(e.to_string()))?;
+    let mut dst = fr::images::Image::new(to.0, to.1, fr::PixelType::U8x3);
+    fr::Resizer::new()
+        .resize(
+            &src,
+            &mut dst,
+            &fr::ResizeOptions::new()
+                .resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::Bilinear)),
+        )
+        .map_err(|e| NormalizeError::Encode(e.to_string()))?;
+    image::RgbImage::from_raw(to.0, to.1, dst.into_vec()).ok_or_else(lost)
+}
+
+/// Encode stage of the fast path: libjpeg-turbo's baseline encoder (4:2:0, standard Huffman
+/// tables: its `jpeg_set_defaults`, none of mozjpeg's slow trellis or progressive scans), no
+/// metadata. About three times as fast as `jpeg-encoder` for the same size of output.
+pub fn encode_jpeg(rgb: &image::RgbImage, quality: u8) -> Result<Vec<u8>, NormalizeError> {
+    let encode = || -> std::io::Result<Vec<u8>> {
+        let mut compress = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
+        compress.set_size(rgb.width() as usize, rgb.height() as usize);
+        compress.set_fastest_defaults();
+        compress.set_quality(f32::from(quality));
+        let mut started = compress.start_compress(Vec::with_capacity(256 * 1024))?;
+        started.write_scanlines(rgb.as_raw())?;
+        started.finish()
+    };
+    libjpeg(encode)
+        .map_err(NormalizeError::Encode)?
+        .map_err(|e| NormalizeError::Encode(e.to_string()))
+}
+
+/// The output size for an image of `width` × `height`: its long edge bounded by `max_long_edge`.
+pub fn target_size(width: u32, height: u32, max_long_edge: u32) -> (u32, u32) {
     let long_edge = width.max(height);
     if long_edge <= max_long_edge {
         return (width, height);
@@ -217,11 +289,8 @@ fn normalize_inner(
         .map_err(|e| NormalizeError::Undecodable(e.to_string()))?;
     img.apply_orientation(orientation);
 
-    let long_edge = img.width().max(img.height());
-    if long_edge > limits.max_long_edge {
-        let scale = f64::from(limits.max_long_edge) / f64::from(long_edge);
-        let w = ((f64::from(img.width()) * scale).round() as u32).max(1);
-        let h = ((f64::from(img.height()) * scale).round() as u32).max(1);
+    let (w, h) = target_size(img.width(), img.height(), limits.max_long_edge);
+    if (w, h) != (img.width(), img.height()) {
         img = img.resize_exact(w, h, FilterType::Triangle);
     }
     let rgb = img.into_rgb8();
