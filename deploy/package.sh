@@ -12,7 +12,8 @@
 #                         the binary
 #
 # Needs: cargo and rustup (it adds the musl target), musl-gcc for the C code in dependencies
-# (apt-get install musl-tools), python3 (writes the zips); checked first, with what to install.
+# (apt-get install musl-tools), nasm for libjpeg-turbo's SIMD code (apt-get install nasm),
+# python3 (writes the zips); checked first, with what to install.
 #
 # Checks: every binary is statically linked (no ELF interpreter, no NEEDED libraries), the
 # start file has mode 0755 inside the archive itself, and each zip is at most 15 MB.
@@ -63,6 +64,16 @@ if ((BUILD)); then
   args=()
   for s in "${SERVICES[@]}"; do args+=(-p "$s"); done
   cargo build --profile dist --locked --target "$TARGET" "${args[@]}"
+  # mozjpeg-sys looks for nasm only when its build script runs, and a cached build does not
+  # run it again: a target directory first built without nasm keeps the plain C code. Its
+  # latest build script output says which it built.
+  jpeg_build=$(ls -td "${CARGO_TARGET_DIR:-target}/$TARGET"/dist/build/mozjpeg-sys-*/output 2>/dev/null | head -1 || true)
+  if [[ -n "$jpeg_build" ]] && grep -q "NASM not installed" "$jpeg_build"; then
+    echo "deploy/package.sh: libjpeg-turbo was built without its SIMD code (nasm was missing then); run" >&2
+    echo "  cargo clean -p mozjpeg-sys --profile dist --target $TARGET" >&2
+    echo "and package again" >&2
+    exit 1
+  fi
 fi
 
 BIN_DIR="${CARGO_TARGET_DIR:-target}/$TARGET/dist"

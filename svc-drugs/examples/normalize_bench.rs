@@ -160,7 +160,7 @@ fn stages(original: &[u8]) {
     };
     let used = |w, h| target_size(w, h, limits.max_long_edge);
     let decode = |target: &dyn Fn(u32, u32) -> (u32, u32)| {
-        decode_jpeg_scaled(original, limits.max_pixels, target)
+        decode_jpeg_scaled(original, limits, target)
             .unwrap()
             .unwrap()
     };

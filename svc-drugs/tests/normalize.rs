@@ -6,7 +6,9 @@ use std::io::Cursor;
 use std::path::PathBuf;
 
 use image::{ImageDecoder, ImageReader};
-use svc_drugs::pipeline::normalize::{NormalizeError, NormalizeLimits, normalize};
+use svc_drugs::pipeline::normalize::{
+    NormalizeError, NormalizeLimits, decode_jpeg_scaled, normalize, target_size,
+};
 
 fn photo(name: &str) -> Vec<u8> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/drug-photos");
@@ -173,6 +175,18 @@ fn a_jpeg_declaring_too_many_pixels_is_refused_before_decoding() {
     // FFC0, length (2), precision (1), height (2), width (2).
     jpeg[sof + 5..sof + 7].copy_from_slice(&60_000u16.to_be_bytes());
     jpeg[sof + 7..sof + 9].copy_from_slice(&60_000u16.to_be_bytes());
+    // The decoder itself stops at the header: it never asks for the output size.
+    let asked = std::cell::Cell::new(false);
+    let direct = decode_jpeg_scaled(&jpeg, NormalizeLimits::default(), |w, h| {
+        asked.set(true);
+        (w, h)
+    });
+    assert!(
+        matches!(direct, Err(NormalizeError::TooManyPixels { .. })),
+        "{:?}",
+        direct.map(|d| d.map(|d| (d.width, d.height)))
+    );
+    assert!(!asked.get(), "went past the header");
     let err = normalize(&jpeg, NormalizeLimits::default()).unwrap_err();
     assert!(
         matches!(
@@ -183,6 +197,21 @@ fn a_jpeg_declaring_too_many_pixels_is_refused_before_decoding() {
                 ..
             }
         ),
+        "{err:?}"
+    );
+}
+
+/// The decoder's memory is bounded from the header too: the DCT coefficients a JPEG may keep
+/// for the whole image (128 bytes an 8×8 block a component) against the allocation cap.
+#[test]
+fn a_jpeg_needing_more_memory_than_allowed_is_refused() {
+    let limits = NormalizeLimits {
+        max_alloc: 1 << 20,
+        ..NormalizeLimits::default()
+    };
+    let err = normalize(&photo("cotton-swab-side-barcode.jpg"), limits).unwrap_err();
+    assert!(
+        matches!(&err, NormalizeError::Undecodable(m) if m.contains("over the limit of 1 MiB")),
         "{err:?}"
     );
 }
@@ -203,7 +232,15 @@ fn the_exif_orientation_of_a_jpeg_is_applied() {
     let mut turned = original[..2].to_vec();
     turned.extend(app1);
     turned.extend(&original[2..]);
-    let out = normalize(&turned, NormalizeLimits::default()).unwrap();
+    // Read by the JPEG decoder itself (not left to the general path).
+    let limits = NormalizeLimits::default();
+    let decoded = decode_jpeg_scaled(&turned, limits, |w, h| {
+        target_size(w, h, limits.max_long_edge)
+    })
+    .unwrap()
+    .expect("the JPEG path takes it");
+    assert_eq!(decoded.orientation, image::metadata::Orientation::Rotate90);
+    let out = normalize(&turned, limits).unwrap();
     assert_eq!((upright.width, upright.height), (1534, 1279));
     assert_eq!((out.width, out.height), (1279, 1534));
     let decoded = image::load_from_memory(&out.jpeg).unwrap();
@@ -221,7 +258,17 @@ fn a_greyscale_jpeg_is_normalised() {
     let mut jpeg = Vec::new();
     grey.write_to(&mut Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
         .unwrap();
-    let out = normalize(&jpeg, NormalizeLimits::default()).unwrap();
+    // Decoded by the JPEG path, not left to the general path, at 5/8: the smallest n/8 whose
+    // output (1875×1250) still covers 1536×1024.
+    let limits = NormalizeLimits::default();
+    let decoded = decode_jpeg_scaled(&jpeg, limits, |w, h| {
+        target_size(w, h, limits.max_long_edge)
+    })
+    .unwrap()
+    .expect("the JPEG path takes it");
+    assert_eq!((decoded.width, decoded.height), (1875, 1250));
+    assert_eq!(decoded.rgb.len(), 1875 * 1250 * 3);
+    let out = normalize(&jpeg, limits).unwrap();
     assert_eq!((out.width, out.height), (1536, 1024));
     let decoded = image::load_from_memory(&out.jpeg).unwrap().into_rgb8();
     let (mut spread, mut dark) = (0u8, 0usize);
