@@ -276,8 +276,8 @@ async fn fc_packages_cold_start_read_only_and_carry_a_full_flow() {
         .unwrap();
     assert!(drug["id"].is_string(), "{drug}");
     // The photo decoder is C (libjpeg-turbo) that reports a fatal error by unwinding into Rust:
-    // in the static, fat-LTO binary a JPEG cut inside its headers is a 422 in the user's
-    // language, and the service goes on serving.
+    // in the static, fat-LTO binary a JPEG cut inside its headers is a 422
+    // `unprocessable_image`, and the service goes on serving.
     let mut cut = std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../shared/fixtures/drug-photos/cotton-swab-front.jpg"),

@@ -166,7 +166,7 @@ fn stages(original: &[u8]) {
     };
     let decoded = decode(&used);
     let (w, h) = (decoded.width, decoded.height);
-    let target = used(decoded.source.0, decoded.source.1);
+    let target = decoded.target;
     let at_scale = median(&mut || drop(decode(&used)));
     let at_eighth = median(&mut || drop(decode(&|w, h| (w / 8, h / 8))));
     // The resize consumes its input, as the normalisation hands it over: each run gets a copy

@@ -58,11 +58,11 @@ pub enum NormalizeError {
     Encode(String),
 }
 
-/// A JPEG decoded by [`decode_jpeg_scaled`]: RGB pixels at the DCT scale chosen, and the
-/// EXIF orientation still to apply.
+/// A JPEG decoded by [`decode_jpeg_scaled`]: RGB pixels at the DCT scale chosen, the size
+/// they are still to be resized to, and the EXIF orientation still to apply.
 pub struct ScaledJpeg {
-    /// The size the JPEG declares.
-    pub source: (u32, u32),
+    /// What `target(width, height)` asked for, the scale chosen to cover it.
+    pub target: (u32, u32),
     pub width: u32,
     pub height: u32,
     pub rgb: Vec<u8>,
@@ -88,8 +88,7 @@ fn fast_jpeg(
     else {
         return Ok(None);
     };
-    let target = target_size(decoded.source.0, decoded.source.1, limits.max_long_edge);
-    let rgb = resize_rgb(decoded.rgb, (decoded.width, decoded.height), target)?;
+    let rgb = resize_rgb(decoded.rgb, (decoded.width, decoded.height), decoded.target)?;
     let mut img = DynamicImage::ImageRgb8(rgb);
     img.apply_orientation(decoded.orientation);
     let rgb = img.into_rgb8();
@@ -172,7 +171,7 @@ pub fn decode_jpeg_scaled(
         let rgb: Vec<u8> = started.read_scanlines().map_err(undecodable)?;
         started.finish().map_err(undecodable)?;
         Ok(Some(ScaledJpeg {
-            source: (width, height),
+            target: (target_w, target_h),
             width: w,
             height: h,
             rgb,
