@@ -39,18 +39,32 @@ pub fn get(client: &reqwest::Client, url: &str, token: &str) -> reqwest::Request
 /// # Panics
 /// When a request fails or is not answered 2xx: a benchmark fails loudly.
 pub async fn warm_client(url: &str, token: &str, connections: u64) -> reqwest::Client {
-    warm_client_with(url, token, connections, reqwest::header::HeaderMap::new()).await
+    warm_client_with(
+        url,
+        token,
+        connections,
+        reqwest::header::HeaderMap::new(),
+        success,
+    )
+    .await
 }
 
-/// [`warm_client`] whose requests all carry `headers` too (`X-Person-Id`, say).
+/// The answer a benchmark expects unless it says otherwise: any 2xx.
+pub fn success(status: reqwest::StatusCode) -> bool {
+    status.is_success()
+}
+
+/// [`warm_client`] whose requests all carry `headers` too (`X-Person-Id`, say), each answer
+/// checked by `expected`.
 ///
 /// # Panics
-/// When a request fails or is not answered 2xx.
+/// When a request fails or its answer is not `expected`.
 pub async fn warm_client_with(
     url: &str,
     token: &str,
     connections: u64,
     headers: reqwest::header::HeaderMap,
+    expected: fn(reqwest::StatusCode) -> bool,
 ) -> reqwest::Client {
     let client = reqwest::Client::builder()
         .default_headers(headers)
@@ -63,7 +77,7 @@ pub async fn warm_client_with(
         .collect();
     for res in futures_util::future::join_all(warm).await {
         let res = res.unwrap_or_else(|e| panic!("{url}: {e}"));
-        assert!(res.status().is_success(), "{url}: {}", res.status());
+        assert!(expected(res.status()), "{url}: {}", res.status());
     }
     client
 }
@@ -77,24 +91,26 @@ pub async fn closed_loop(url: String, token: String, connections: u64, seconds: 
         url,
         token,
         reqwest::header::HeaderMap::new(),
+        success,
         connections,
         seconds,
     )
     .await
 }
 
-/// [`closed_loop`] with `headers` on every request.
+/// [`closed_loop`] with `headers` on every request, each answer checked by `expected`.
 ///
 /// # Panics
-/// When a request fails or is not answered 2xx.
+/// When a request fails or its answer is not `expected`.
 pub async fn closed_loop_with(
     url: String,
     token: String,
     headers: reqwest::header::HeaderMap,
+    expected: fn(reqwest::StatusCode) -> bool,
     connections: u64,
     seconds: u64,
 ) -> Run {
-    let client = warm_client_with(&url, &token, connections, headers).await;
+    let client = warm_client_with(&url, &token, connections, headers, expected).await;
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let tasks: Vec<_> = (0..connections)
@@ -109,7 +125,7 @@ pub async fn closed_loop_with(
                         .send()
                         .await
                         .unwrap_or_else(|e| panic!("{url}: {e}"));
-                    assert!(res.status().is_success(), "{url}: {}", res.status());
+                    assert!(expected(res.status()), "{url}: {}", res.status());
                     let _ = res.bytes().await;
                     latencies.push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX));
                 }
