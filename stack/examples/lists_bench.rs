@@ -290,6 +290,15 @@ async fn measure(system: &System, db_url: &str, title: &str) {
             format!("1/{:.1}", health / run.rps()),
             body.len()
         );
+        if name == HOP {
+            table_row(
+                &format!("{name} (reference, no target) — {title}"),
+                &format!("{:.0} req/s, p99 {:.1} ms", run.rps(), run.percentile(0.99)),
+                &format!("`/health` {health:.0} req/s: 1/{:.1}", health / run.rps()),
+                "",
+                None,
+            );
+        }
         if name != "health" && name != HOP {
             let share = health / run.rps();
             table_row(

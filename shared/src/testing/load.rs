@@ -137,7 +137,12 @@ pub async fn closed_loop_with(
     stop.store(true, Ordering::Relaxed);
     let mut latencies_us = Vec::new();
     for t in tasks {
-        latencies_us.extend(t.await.unwrap_or_default());
+        // A client that panicked (a wrong answer mid-run) fails the benchmark, as it says.
+        match t.await {
+            Ok(latencies) => latencies_us.extend(latencies),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => panic!("load task: {e}"),
+        }
     }
     let elapsed = started.elapsed();
     latencies_us.sort_unstable();
